@@ -1,0 +1,1 @@
+"""Orchestration over the model: runs, output files, figures and the command line."""

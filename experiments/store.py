@@ -1,0 +1,52 @@
+"""The output layout of `culturedrift run` (a documented contract other commands read).
+
+DIR/timeseries.parquet, timeseries.csv  one row per (scenario, seed, week)
+DIR/summary.csv, summary.json           one row per (scenario, seed)
+DIR/events.parquet                      one row per person joining or leaving
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from model import RunResult
+
+
+def frames(results: Sequence[RunResult]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Timeseries, summary and events of many runs as three DataFrames."""
+    ts = pd.concat([r.timeseries for r in results], ignore_index=True)
+    summary = pd.DataFrame([r.summary_row() for r in results])
+    events = pd.concat([r.events for r in results], ignore_index=True)
+    return ts, summary, events
+
+
+def write_outputs(results: Sequence[RunResult], out: str | Path) -> dict[str, Path]:
+    """Write the run outputs into `out`; each file is written whole (temp file, then rename)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ts, summary, events = frames(results)
+    paths = {
+        "timeseries.parquet": lambda p: ts.to_parquet(p, index=False),
+        "timeseries.csv": lambda p: ts.to_csv(p, index=False),
+        "summary.csv": lambda p: summary.to_csv(p, index=False),
+        "summary.json": lambda p: p.write_text(json.dumps(summary.to_dict(orient="records"), indent=1)),
+        "events.parquet": lambda p: events.to_parquet(p, index=False),
+    }
+    written = {}
+    for name, write in paths.items():
+        tmp = out / f".{name}.tmp"
+        write(tmp)
+        tmp.replace(out / name)
+        written[name] = out / name
+    return written
+
+
+def read_outputs(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read back what `write_outputs` wrote."""
+    out = Path(out)
+    return (pd.read_parquet(out / "timeseries.parquet"), pd.read_csv(out / "summary.csv"),
+            pd.read_parquet(out / "events.parquet"))

@@ -1,0 +1,80 @@
+"""Interventions: *when and to whom* (delivery, common to all) and *what they do* (effect, per class).
+
+A new kind is one class in one file of this package: subclass `Intervention`, give it a
+`kind: Literal["name"] = "name"` field, its effect parameters and `effect()`. It is registered
+automatically and becomes usable in scenario files by its kind.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import model_validator
+
+from model.base import Strict, param
+
+if TYPE_CHECKING:
+    from model.model import CultureDriftModel
+
+Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency"]
+REGISTRY: dict[str, type[Intervention]] = {}
+NEW_HIRE_WEEKS = 26
+
+
+class Intervention(Strict):
+    """Delivery: start, end or recurrence, target group, intensity and weekly cost."""
+
+    kind: str
+    label: str | None = param(None, "text", "Name shown in reports")
+    start_week: int = param(0, "week", "First week it runs", ge=0)
+    end_week: int | None = param(None, "week", "First week it no longer runs (none = to the horizon)", ge=1)
+    every_weeks: int | None = param(None, "weeks", "Recurring: repeat every this many weeks", ge=1)
+    active_weeks: int = param(1, "weeks", "Recurring: weeks it runs in each cycle", ge=1)
+    target: Target = param("staff", "group", "Who receives it")
+    intensity: float = param(1.0, "multiplier", "Strength of delivery (1 = the typical programme)", ge=0, le=5)
+    cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0)
+
+    registry: ClassVar[dict[str, type[Intervention]]] = REGISTRY
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        kind = cls.model_fields["kind"].default
+        if isinstance(kind, str):
+            REGISTRY[kind] = cls
+
+    @model_validator(mode="after")
+    def _window(self) -> Intervention:
+        if self.end_week is not None and self.end_week <= self.start_week:
+            raise ValueError(f"end_week ({self.end_week}) must be after start_week ({self.start_week})")
+        if self.every_weeks is not None and self.active_weeks > self.every_weeks:
+            raise ValueError("active_weeks cannot exceed every_weeks")
+        return self
+
+    @property
+    def name(self) -> str:
+        """Label for reports."""
+        return self.label or self.kind
+
+    def active(self, week: int) -> bool:
+        """When: inside its window and, if recurring, in the active part of the cycle."""
+        if week < self.start_week or (self.end_week is not None and week >= self.end_week):
+            return False
+        return self.every_weeks is None or (week - self.start_week) % self.every_weeks < self.active_weeks
+
+    def whom(self, model: CultureDriftModel) -> np.ndarray:
+        """To whom: a mask over slots of filled positions in the target group."""
+        s = model.state
+        group = {"all": s.filled, "staff": s.staff, "frontline": s.frontline, "managers": s.manager,
+                 "partners": s.partner, "agency": s.agency,
+                 "new_hires": s.staff & (s.tenure < NEW_HIRE_WEEKS)}[self.target]
+        return group & s.filled
+
+    def weekly_cost(self) -> float:
+        """Cost this week if fully funded (GBP thousand)."""
+        return self.cost_per_week * self.intensity
+
+    def effect(self, model: CultureDriftModel, whom: np.ndarray, strength: float) -> None:
+        """What it does this week; `strength` is intensity scaled down by the budget."""
+        raise NotImplementedError

@@ -1,0 +1,26 @@
+"""Staff engagement and communication: explains the changes, buffers change fatigue, starts the culture shift."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from model.base import param
+from model.interventions.base import Intervention
+
+
+class Engagement(Intervention):
+    kind: Literal["engagement"] = "engagement"
+    cost_per_week: float = param(3.0, "GBP thousand per week", "Briefings, staff forums, a communications "
+                                 "officer (assumption)", ge=0)
+    change_buffer: float = param(0.3, "share of change fatigue removed", "People who understand a change "
+                                 "resist it less (Kotter 1996; assumption)", ge=0, le=0.9)
+    support: float = param(0.002, "morale per week", "Assumption", ge=0, le=0.1)
+    reinforcement: float = param(0.2, "reinforcement units", "Leaders explaining the why (assumption)", ge=0, le=5)
+
+    def effect(self, model, whom: np.ndarray, strength: float) -> None:
+        s = model.state
+        s.change_buffer[whom] = np.minimum(s.change_buffer[whom] + self.change_buffer * strength, 0.9)
+        s.support[whom] += self.support * strength
+        s.reinforcement[whom] += self.reinforcement * strength

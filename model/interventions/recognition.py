@@ -1,0 +1,19 @@
+"""Recognition: thanks, awards and visible appreciation that lift morale."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from model.base import param
+from model.interventions.base import Intervention
+
+
+class Recognition(Intervention):
+    kind: Literal["recognition"] = "recognition"
+    cost_per_week: float = param(2.0, "GBP thousand per week", "Awards, events (assumption)", ge=0)
+    support: float = param(0.003, "morale per week", "Assumption", ge=0, le=0.1)
+
+    def effect(self, model, whom: np.ndarray, strength: float) -> None:
+        model.state.support[whom] += self.support * strength

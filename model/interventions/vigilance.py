@@ -1,0 +1,23 @@
+"""Culture vigilance: monitoring and reinforcement of the new culture, damping control under pressure."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from model.base import param
+from model.interventions.base import Intervention
+
+
+class CultureVigilance(Intervention):
+    kind: Literal["culture_vigilance"] = "culture_vigilance"
+    cost_per_week: float = param(4.0, "GBP thousand per week", "Practice audits, a principal social worker's "
+                                 "time (assumption)", ge=0)
+    reinforcement: float = param(0.5, "reinforcement units", "Assumption", ge=0, le=5)
+    control_damping: float = param(0.5, "share of tightening prevented", "Leaders who watch for drift stop "
+                                   "managers tightening control after an incident (assumption)", ge=0, le=0.95)
+
+    def effect(self, model, whom: np.ndarray, strength: float) -> None:
+        model.state.reinforcement[whom] += self.reinforcement * strength
+        model.slippage.damping = min(model.slippage.damping + self.control_damping * strength, 0.95)

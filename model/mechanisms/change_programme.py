@@ -1,0 +1,128 @@
+"""1a. Fixed changes by key dates: structures, roles, committees, processes and IT systems.
+
+Each change has a start week (go-live), an implementation period during which it loads the people
+it affects (disruption, a share of their working time), and optionally a learning curve: at
+go-live proficiency drops to `initial_proficiency` and recovers geometrically at `learning_rate`
+per week (faster with training); while it is below 1 it cuts capacity and adds recording time.
+A structure change rewires team ties at go-live; a process change can lower prescription.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import model_validator
+
+from model.base import Mechanism, Strict, param
+
+Kind = Literal["structure", "role", "committee", "process", "it_system"]
+Group = Literal["all", "staff", "frontline", "managers", "partners"]
+
+
+class LearningCurve(Strict):
+    initial_proficiency: float = param(0.4, "0-1", "Proficiency at go-live (assumption; ICS evaluations report "
+                                       "long struggles with the new system, Bell et al. 2007)", ge=0, le=1)
+    learning_rate: float = param(0.03, "per week", "Share of the remaining gap closed each week without training: "
+                                 "~75% after a year; the ICS switchover took years (DfE facts)", gt=0, le=1)
+    capacity_dip: float = param(0.3, "share of capacity at zero proficiency", "Assumption: a third of "
+                                "productivity lost at go-live", ge=0, le=1)
+    extra_recording: float = param(0.10, "share of working time at zero proficiency", "Assumption; ICS raised "
+                                   "recording time (Shaw et al. 2009)", ge=0, le=0.5)
+    lasting_recording: float = param(0.0, "share of working time", "Recording time the system adds for good "
+                                     "(ICS: positive; a well-designed system: zero)", ge=0, le=0.3)
+    new_hire_proficiency: float = param(0.6, "0-1", "Proficiency of someone hired after go-live (induction "
+                                        "training; assumption)", ge=0, le=1)
+
+
+class Change(Strict):
+    name: str
+    kind: Kind
+    start_week: int = param(0, "week", "Go-live week of the change", ge=0)
+    duration_weeks: int = param(12, "weeks", "Implementation period during which it loads people", ge=1)
+    affects: Group = param("staff", "group", "Whom the change affects")
+    disruption: float = param(0.05, "share of working time per week", "Time and attention the change takes "
+                              "while being implemented (assumption)", ge=0, le=1)
+    learning: LearningCurve | None = None
+    prescription_change: float = param(0.0, "prescription units", "Shift in local prescription once fully in "
+                                       "place (negative = less procedure, as the Review asks)", ge=-1, le=1)
+    rewire_fraction: float = param(0.0, "share of frontline posts", "Share of frontline posts moved to another "
+                                   "team by a structure change", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _structure_only(self) -> Change:
+        if self.rewire_fraction > 0 and self.kind != "structure":
+            raise ValueError(f"rewire_fraction is only meaningful for kind 'structure', not '{self.kind}'")
+        return self
+
+    @property
+    def end_week(self) -> int:
+        """First week after the implementation period."""
+        return self.start_week + self.duration_weeks
+
+
+class ChangeProgramme(Mechanism):
+    """Applies the scheduled changes: load, learning curves, restructures and prescription shifts."""
+
+    name = "change_programme"
+
+    def init(self) -> None:
+        m = self.model
+        self.changes: list[Change] = list(m.spec.change_programme)
+        s = m.state
+        self.groups = {"all": np.ones(s.n, bool), "staff": s.staff, "frontline": s.frontline,
+                       "managers": s.manager, "partners": s.partner}
+        self.learning = [c for c in self.changes if c.learning is not None]
+        self.col = {id(c): k for k, c in enumerate(self.learning)}
+        k = len(self.learning)
+        self.dip = np.array([c.learning.capacity_dip for c in self.learning]) if k else np.zeros(0)
+        self.rec = np.array([c.learning.extra_recording for c in self.learning]) if k else np.zeros(0)
+        self.lasting = np.array([c.learning.lasting_recording for c in self.learning]) if k else np.zeros(0)
+        self.rate = np.array([c.learning.learning_rate for c in self.learning]) if k else np.zeros(0)
+        self.live = np.zeros(max(k, 1), bool)
+        self.affect_cols = np.zeros((s.n, max(k, 1)), bool)
+        self.productivity = np.ones(s.n)
+        self.extra_recording = np.zeros(s.n)
+        self.pace = 0
+        self.prescription_shift = 0.0
+
+    def new_hire_proficiency(self, slots: np.ndarray) -> None:
+        """People hired after go-live learn the system at induction."""
+        for c in self.learning:
+            k = self.col[id(c)]
+            if self.live[k]:
+                self.model.state.proficiency[slots, k] = c.learning.new_hire_proficiency
+
+    def step(self) -> None:
+        m, s, week = self.model, self.model.state, self.model.week
+        s.change_load.fill(0.0)
+        pace, shift = 0, 0.0
+        for c in self.changes:
+            if c.start_week <= week < c.end_week:
+                pace += 1
+                s.change_load[self.groups[c.affects]] += c.disruption
+            if c.prescription_change:
+                shift += c.prescription_change * min(max((week - c.start_week + 1) / c.duration_weeks, 0.0), 1.0)
+            if week == c.start_week:
+                self._go_live(c)
+        self.pace, self.prescription_shift = pace, shift
+        if self.learning and self.live.any():
+            prof = s.proficiency
+            # learning curve: close a share of the gap each week, faster with training
+            gain = self.rate[None, :] * (1.0 + s.learning_boost[:, None])
+            np.minimum(gain, 1.0, out=gain)
+            prof += (1.0 - prof) * gain * self.affect_cols
+            gap = (1.0 - prof) * self.affect_cols
+            self.productivity = np.prod(1.0 - gap * self.dip[None, :], axis=1)
+            self.extra_recording = gap @ self.rec + self.affect_cols @ self.lasting
+        m.pace = pace
+
+    def _go_live(self, c: Change) -> None:
+        m, s = self.model, self.model.state
+        if c.kind == "structure" and c.rewire_fraction > 0:
+            m.restructure(c.rewire_fraction, self.rng)
+        if c.learning is not None:
+            k = self.col[id(c)]
+            self.live[k] = True
+            self.affect_cols[:, k] = self.groups[c.affects]
+            s.proficiency[:, k] = np.where(self.groups[c.affects], c.learning.initial_proficiency, 1.0)

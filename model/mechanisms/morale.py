@@ -1,0 +1,70 @@
+"""2a. Morale: recovery toward a baseline, peer contagion over ties, and the pressures of change.
+
+Weekly change per person:
+    dm = recovery (baseline - m) + contagion (tie-weighted peer mean - m)
+         - change_effect * load^fatigue * (1 - engagement buffer)
+         - workload_effect * max(0, workload - threshold)
+         + direct_time_effect * (time with children - reference)      [case holders]
+         - fragmentation_effect * personal fragmentation
+         - leaver_effect * recent loss of colleagues
+         + support from interventions + noise
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.base import Mechanism, Strict, param
+
+
+class MoraleParams(Strict):
+    baseline: float = param(0.65, "0-1", "Morale at rest; staff surveys report ~60-70% satisfied (LGA social "
+                            "work health check; assumption)", ge=0, le=1)
+    recovery_rate: float = param(0.05, "per week", "Half-life of a morale shock ~14 weeks (assumption)", ge=0, le=1)
+    contagion_rate: float = param(0.05, "per week", "Pull toward the tie-weighted mean of colleagues "
+                                  "(emotional contagion, Barsade 2002; assumption)", ge=0, le=1)
+    change_effect: float = param(0.06, "morale per week per unit load", "Change fatigue (assumption; "
+                                 "calibrated so a big-bang programme costs ~0.1-0.2 morale)", ge=0, le=1)
+    change_fatigue: float = param(1.5, "exponent", "Overlapping changes hurt more than their sum (>1; "
+                                  "assumption)", ge=1, le=3)
+    workload_threshold: float = param(0.95, "workload ratio", "Caseload share of capacity above which workload "
+                                      "hurts (assumption)", ge=0, le=3)
+    workload_effect: float = param(0.04, "morale per week per unit excess", "Assumption", ge=0, le=1)
+    direct_time_effect: float = param(0.05, "morale per week per unit direct-time share", "Time with children "
+                                      "is why people do the job (Munro 2011 ch.6; assumption)", ge=0, le=2)
+    fragmentation_effect: float = param(0.01, "morale per week per unit fragmentation", "Assumption", ge=0, le=1)
+    leaver_effect: float = param(0.04, "morale per week per unit exposure", "Colleagues leaving lowers morale "
+                                 "(assumption)", ge=0, le=1)
+    noise_sd: float = param(0.01, "morale per week", "Idiosyncratic weekly variation (assumption)", ge=0, le=0.2)
+
+
+class Morale(Mechanism):
+    """Vectorised weekly morale update."""
+
+    name = "morale"
+
+    def init(self) -> None:
+        s = self.model.state
+        self.case_holder = s.frontline.astype(float)
+        self.staff = s.staff.astype(float)
+        self.ref = self.model.workload.pars.reference_direct_time
+
+    def step(self) -> None:
+        p, s, m = self.pars, self.model.state, self.model
+        nb, rowsum = m.neighbour_sums[:, 0], m.neighbour_sums[:, 2]
+        mor = s.morale
+        has = rowsum > 1e-9
+        peer = np.where(has, nb / np.where(has, rowsum, 1.0), mor)
+        base_row = m.relationships.baseline_row
+        frag = np.where(base_row > 1e-9, np.maximum(1.0 - rowsum / np.maximum(base_row, 1e-9), 0.0), 0.0)
+        d = p.recovery_rate * (p.baseline - mor) + p.contagion_rate * (peer - mor)
+        pressure = p.change_effect * s.change_load ** p.change_fatigue * (1.0 - s.change_buffer)
+        pressure += p.workload_effect * np.maximum(s.workload - p.workload_threshold, 0.0)
+        pressure -= p.direct_time_effect * (s.direct_time - self.ref) * self.case_holder
+        pressure += p.fragmentation_effect * frag * self.staff
+        d -= pressure
+        d -= p.leaver_effect * s.leaver_exposure
+        d += s.support
+        d += self.rng.normal(0.0, p.noise_sd, s.n)
+        mor += d
+        np.clip(mor, 0.0, 1.0, out=mor)

@@ -1,0 +1,105 @@
+"""2a. Working relationships: ties build with time worked together and vanish when someone leaves.
+
+Tie strength w in [0, 1] moves toward 1 at a kind-specific rate per week while both ends are in
+post (slower when either end is an agency worker). A leaver's ties drop to zero; a new hire starts
+with weak ties. Fragmentation is the share of the week-0 (pre-change) tie strength that is missing,
+reported for intra-team ties, inter-agency ties and the two combined.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.base import Mechanism, Strict, param
+from model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM, PARTNER_INTERNAL
+
+
+class RelationshipParams(Strict):
+    team_build_rate: float = param(0.03, "per week", "Teammates close ~80% of the gap to a full working "
+                                   "relationship in a year (assumption; team familiarity, Huckman et al. 2009)",
+                                   ge=0, le=1)
+    cross_team_build_rate: float = param(0.015, "per week", "Half the team rate: less frequent contact "
+                                         "(assumption)", ge=0, le=1)
+    interagency_build_rate: float = param(0.015, "per week", "Inter-agency ties build slowly (Munro 2011 ch.5; "
+                                          "assumption)", ge=0, le=1)
+    agency_build_factor: float = param(0.5, "multiplier", "Agency staff invest less in ties (shorter stays; "
+                                       "assumption)", ge=0, le=1)
+    moved_tie_retained: float = param(0.5, "share of strength", "A former teammate moved by a restructure "
+                                      "becomes a cross-team contact, keeping this share of the tie (assumption)",
+                                      ge=0, le=1)
+    new_tie_strength: float = param(0.1, "0-1", "A new colleague is a name, not yet a relationship "
+                                    "(assumption)", ge=0, le=1)
+
+
+class Relationships(Mechanism):
+    """Builds ties weekly, cuts them on leaving and measures fragmentation against week 0."""
+
+    name = "relationships"
+
+    def init(self) -> None:
+        m, p, s = self.model, self.pars, self.model.state
+        self.kind_rate = np.zeros(4)
+        self.kind_rate[INTRA_TEAM] = p.team_build_rate
+        self.kind_rate[CROSS_TEAM] = p.cross_team_build_rate
+        self.kind_rate[INTER_AGENCY] = p.interagency_build_rate
+        self.kind_rate[PARTNER_INTERNAL] = p.team_build_rate
+        net = m.network
+        # initial strength from how long both ends have worked here
+        both = np.minimum(s.tenure[net.row], s.tenure[net.col])
+        rate = self.kind_rate[net.kind]
+        net.w[:] = (1.0 - np.exp(-rate * both)) * s.filled[net.row] * s.filled[net.col]
+        self.refresh_rates()
+        self.baseline = net.strength_by_kind()
+        self.baseline_row = m.network.mat @ np.ones(s.n)
+        self.interagency_boost = 0.0
+        self.fragmentation = np.zeros(3)
+
+    def refresh_rates(self) -> None:
+        """Per-entry build rates: zero where an end is vacant, slower where an end is agency."""
+        net, s, p = self.model.network, self.model.state, self.pars
+        self.rate = self.kind_rate[net.kind] * (s.filled[net.row] & s.filled[net.col])
+        self.rate *= np.where(s.agency[net.row] | s.agency[net.col], p.agency_build_factor, 1.0)
+        self._ia = np.flatnonzero(net.kind == INTER_AGENCY)
+
+    def set_baseline(self) -> None:
+        """Week 0: the pre-change strength that fragmentation is measured against."""
+        self.baseline = self.model.network.strength_by_kind()
+        self.baseline_row = self.model.network.mat @ np.ones(self.model.state.n)
+
+    def cut(self, slots: np.ndarray) -> None:
+        """Leavers' ties vanish."""
+        e = self.model.network.entries_of(slots)
+        self.model.network.w[e] = 0.0
+        self.rate[e] = 0.0
+
+    def join(self, slots: np.ndarray) -> None:
+        """A new hire starts with weak ties to whoever is in post."""
+        net, s = self.model.network, self.model.state
+        e = net.entries_of(slots)
+        both = s.filled[net.row[e]] & s.filled[net.col[e]]
+        net.w[e] = self.pars.new_tie_strength * both
+        r = self.kind_rate[net.kind[e]] * both
+        r *= np.where(s.agency[net.row[e]] | s.agency[net.col[e]], self.pars.agency_build_factor, 1.0)
+        self.rate[e] = r
+
+    def step(self) -> None:
+        w = self.model.network.w
+        w += (1.0 - w) * self.rate
+        if self.interagency_boost > 0:
+            ia = self._ia
+            extra = np.minimum(self.rate[ia] * self.interagency_boost, 1.0)
+            w[ia] += (1.0 - w[ia]) * extra
+        self.measure()
+
+    def measure(self) -> None:
+        """Fragmentation: intra-team, inter-agency and the two combined."""
+        now = self.model.network.strength_by_kind()
+        base = self.baseline
+        own = [INTRA_TEAM, INTER_AGENCY]
+
+        def missing(a: float, b: float) -> float:
+            return float(min(max(1.0 - a / b, 0.0), 1.0)) if b > 0 else 0.0
+
+        self.fragmentation = np.array([missing(now[INTRA_TEAM], base[INTRA_TEAM]),
+                                       missing(now[INTER_AGENCY], base[INTER_AGENCY]),
+                                       missing(now[own].sum(), base[own].sum())])

@@ -1,0 +1,114 @@
+"""2b. Culture slippage: old habits creep back toward the compliance-and-control attractor.
+
+Four forces, each weekly:
+  - decay of unreinforced culture toward an attractor that blends local prescription and the
+    sector's compliance culture (Harrison & Carroll 1991);
+  - external pressure: inspections and serious incidents (scheduled and random) raise local
+    prescription P, which relaxes back to the policy level; P pushes managers' control first,
+    and staff through them;
+  - goal erosion: sustained workload pressure makes people fall back on procedure
+    (Oliva & Sterman 2001);
+  - managers under performance pressure tighten control; culture vigilance damps this.
+Munro's balancing loop is here too: cases not worked to standard become visible omissions that
+raise prescription, and compliance (recording everything) hides omissions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from model.base import Mechanism, Strict, param
+
+
+class PressureEvent(Strict):
+    week: int = param(0, "week", "When it happens", ge=0)
+    kind: Literal["inspection", "serious_incident"] = "inspection"
+    magnitude: float = param(0.15, "prescription units", "Jump in local prescription", ge=0, le=1)
+
+
+class SlippageParams(Strict):
+    initial_prescription: float = param(0.7, "0-1", "Pre-Review prescription: heavy national and local "
+                                        "procedure (Munro 2011 ch.1; assumption for the level)", ge=0, le=1)
+    prescription_relax_rate: float = param(0.05, "per week", "Extra procedure after an event fades with a "
+                                           "~14-week half-life (assumption)", ge=0, le=1)
+    prescription_weight: float = param(0.5, "0-1", "Weight of local prescription (vs the sector's culture) in "
+                                       "the attractor unreinforced habits decay to (assumption)", ge=0, le=1)
+    decay_rate: float = param(0.01, "per week", "Decay of unreinforced culture: half-life ~70 weeks "
+                              "(Harrison & Carroll 1991; assumption for the size)", ge=0, le=1)
+    staff_pressure_rate: float = param(0.02, "per week per unit excess prescription", "Direct push of "
+                                       "prescription on staff habits (assumption)", ge=0, le=1)
+    goal_erosion_rate: float = param(0.05, "per week per unit sustained excess workload", "Oliva & Sterman "
+                                     "2001 (assumption for the size)", ge=0, le=1)
+    tighten_rate: float = param(0.1, "per week per unit pressure", "Managers tighten control under "
+                                "performance pressure (assumption)", ge=0, le=2)
+    tension_relax_rate: float = param(0.05, "per week", "Control tension fades when pressure lifts "
+                                      "(assumption)", ge=0, le=1)
+    omission_sensitivity: float = param(0.05, "prescription per week per unit omissions", "Visible omissions "
+                                        "bring more procedure (Munro 2011 ch.2; assumption)", ge=0, le=1)
+    omission_masking: float = param(0.5, "0-1", "How far compliance (recording everything) hides omissions "
+                                    "(assumption)", ge=0, le=1)
+    incident_rate_per_year: float = param(0.3, "events per year", "Serious incidents reaching the press "
+                                          "(assumption; serious case reviews are rare for one authority)",
+                                          ge=0, le=52)
+    incident_magnitude: float = param(0.15, "prescription units", "Assumption", ge=0, le=1)
+    inspection_interval_weeks: int | None = param(None, "weeks", "Routine inspections (Ofsted ILACS: about "
+                                                  "every 3 years = 156); none by default", ge=1)
+    inspection_magnitude: float = param(0.1, "prescription units", "Assumption", ge=0, le=1)
+    events: list[PressureEvent] = param([], "list", "Scheduled inspections and incidents")
+
+
+class Slippage(Mechanism):
+    """Prescription, manager control tension and the forces that pull habits back to compliance."""
+
+    name = "slippage"
+
+    def init(self) -> None:
+        s, p = self.model.state, self.pars
+        self.prescription = p.initial_prescription
+        self.policy = p.initial_prescription
+        self.tension = np.zeros(s.n)
+        self.manager_control = s.compliance.copy()
+        self.staff = s.staff.astype(float)
+        self.mgr = s.manager
+        self.scheduled: dict[int, float] = {}
+        for e in p.events:
+            self.scheduled[e.week] = self.scheduled.get(e.week, 0.0) + e.magnitude
+        self.incident_p = 1.0 - np.exp(-p.incident_rate_per_year / 52.0)
+        self.damping = 0.0
+        self.events_this_week = 0.0
+        self.team_of_manager = np.maximum(s.team, 0)
+
+    def step(self) -> None:
+        p, s, m = self.pars, self.model.state, self.model
+        week = m.week
+        self.policy = min(max(p.initial_prescription + m.change_programme.prescription_shift, 0.0), 1.0)
+        jump = self.scheduled.get(week, 0.0)
+        if self.rng.random() < self.incident_p:
+            jump += p.incident_magnitude
+        if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
+            jump += p.inspection_magnitude
+        self.events_this_week = jump
+        staff = s.staff & s.filled
+        c_mean = float(s.compliance[staff].mean()) if staff.any() else 0.0
+        omissions = (1.0 - m.workload.service_standard) * (1.0 - p.omission_masking * c_mean)
+        P = self.prescription + jump + p.omission_sensitivity * omissions
+        P += p.prescription_relax_rate * (self.policy - P)
+        self.prescription = P = min(max(P, 0.0), 1.0)
+        excess_p = max(P - self.policy, 0.0)
+        # managers feel prescription and their team's overload first
+        wl = m.workload
+        overload = np.maximum(wl.team_cases / np.maximum(wl.team_capacity, 1e-9) - 1.0, 0.0)
+        pressure = (excess_p + np.minimum(overload, 1.0)[self.team_of_manager]) * self.mgr
+        t = self.tension
+        t += p.tighten_rate * pressure * (1.0 - self.damping) * (1.0 - t) - p.tension_relax_rate * t
+        c = s.compliance
+        np.minimum(c + t, 1.0, out=self.manager_control)
+        attractor = p.prescription_weight * P + (1.0 - p.prescription_weight) * m.culture.pars.sector_habit
+        d = p.decay_rate * (attractor - c)
+        d += (p.staff_pressure_rate * excess_p * (1.0 - self.damping)) * (1.0 - c)
+        d += p.goal_erosion_rate * s.sustained_pressure * (1.0 - c)
+        d *= self.staff
+        c += d
+        np.clip(c, 0.0, 1.0, out=c)

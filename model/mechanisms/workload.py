@@ -1,0 +1,121 @@
+"""Workload (Munro's systems analysis): demand, capacity, caseloads and time with children.
+
+Referrals arrive at each team in proportion to its posts and are shared among the team's case
+holders in proportion to their capacity, so a vacancy raises the caseload of those who remain.
+A person's time is split into recording/procedure (rising with the compliance habit and with new
+systems), change work, supervision and other duties; what is left is direct work with children
+and families. Capacity (cases held to standard) rises with direct time and falls with
+inexperience and with a system not yet mastered. Cases above capacity form a backlog that closes
+at capacity only, so overload persists: the service-standard indicator is the share of open cases
+being worked within capacity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.base import Mechanism, Strict, param
+
+
+class WorkloadParams(Strict):
+    demand_cases_per_post: float = param(16.5, "open cases per frontline post", "Calibrated so case holders "
+                                         "carry 16-18 cases (DfE workforce statistics 2013-2023)", gt=0, le=100)
+    case_duration_weeks: float = param(20.0, "weeks", "Mean time a case stays open when worked to standard "
+                                       "(assumption; child-in-need episodes last months, DfE CIN census)",
+                                       gt=1, le=520)
+    capacity_cases: float = param(22.0, "cases per worker", "Cases a worker can hold to standard at the reference "
+                                  "direct time (BASW/LGA caseload guidance, ~18-20, plus headroom for "
+                                  "the protected caseloads of new starters; assumption)", gt=0, le=100)
+    reference_direct_time: float = param(0.30, "share of working time", "Munro 2011 and Holmes et al. 2009: about "
+                                         "a quarter to a third of time is spent with children and families",
+                                         gt=0, le=1)
+    direct_time_elasticity: float = param(0.5, "dimensionless", "Capacity ~ (direct time / reference)^e; "
+                                          "assumption (diminishing returns)", ge=0, le=2)
+    recording_base: float = param(0.25, "share of working time", "Recording any practice needs (assumption)",
+                                  ge=0, le=1)
+    recording_per_compliance: float = param(0.35, "share of working time per unit habit", "Procedure-driven "
+                                            "practice spends up to 60% of time on recording (Munro 2011, ch.2; "
+                                            "Holmes et al. 2009)", ge=0, le=1)
+    other_time: float = param(0.20, "share of working time", "Travel, meetings, training (assumption)",
+                              ge=0, le=1)
+    change_time_per_load: float = param(0.6, "share per unit change load", "Part of the disruption displaces other "
+                                        "duties rather than direct work; the rest comes out of "
+                                        "direct work (assumption)", ge=0, le=2)
+    sickness_absence: float = param(0.03, "share of working time", "DfE workforce statistics: ~3% sickness "
+                                    "absence", ge=0, le=0.5)
+    novice_penalty: float = param(0.4, "share of capacity", "New starters hold protected caseloads (ASYE "
+                                  "guidance: ~10% lighter in year 1, plus induction); assumption", ge=0, le=1)
+    agency_novice_penalty: float = param(0.2, "share of capacity", "Agency staff are experienced but new to the "
+                                         "authority (assumption)", ge=0, le=1)
+    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0)
+    pressure_smoothing_weeks: float = param(13.0, "weeks", "Time constant over which excess workload is "
+                                            "felt as sustained pressure (a quarter; assumption)", ge=1)
+    gatekeeping: float = param(1.0, "per unit team overload", "Thresholds rise when a team is stretched: accepted "
+                               "referrals fall as 1/(1 + g * overload) (Munro 2011 ch.7; assumption for the size)",
+                               ge=0, le=20)
+    min_direct_time: float = param(0.02, "share of working time", "Floor on direct work", ge=0, le=1)
+
+
+class Workload(Mechanism):
+    """Allocates each team's cases to its case holders and updates time use and capacity."""
+
+    name = "workload"
+
+    def init(self) -> None:
+        m, p = self.model, self.pars
+        t = m.layout.n_teams
+        posts = np.bincount(m.state.team[m.state.frontline & m.state.is_post], minlength=t).astype(float)
+        self.referral_rate = posts * p.demand_cases_per_post / p.case_duration_weeks  # cases per team per week
+        self.team_cases = posts * p.demand_cases_per_post
+        self.team_capacity = np.zeros(t)
+        self.backlog = 0.0
+        self.service_standard = 1.0
+        self.demand_multiplier = 1.0
+        self._alpha = 1.0 / p.pressure_smoothing_weeks
+        self.update_capacity()
+        self.allocate()
+
+    def update_capacity(self) -> None:
+        """Time use and capacity for every slot from habit, change load and learning curves."""
+        s, p, cp = self.model.state, self.pars, self.model.change_programme
+        recording = p.recording_base + p.recording_per_compliance * s.compliance + cp.extra_recording
+        used = p.other_time + recording + p.change_time_per_load * s.change_load + s.time_cost
+        np.subtract(1.0, used, out=s.direct_time)
+        s.direct_time *= 1.0 - p.sickness_absence
+        np.maximum(s.direct_time, p.min_direct_time, out=s.direct_time)
+        novice = np.where(s.agency, p.agency_novice_penalty, p.novice_penalty) * np.exp(-s.tenure / p.induction_weeks)
+        cap = (s.direct_time / p.reference_direct_time) ** p.direct_time_elasticity
+        cap *= p.capacity_cases * cp.productivity
+        cap *= 1.0 - novice
+        s.capacity[:] = cap * (s.frontline & s.filled)
+
+    def allocate(self) -> None:
+        """Share each team's cases among its case holders in proportion to capacity."""
+        s, t = self.model.state, self.model.layout.n_teams
+        self.team_capacity = np.bincount(s.team[s.frontline], weights=s.capacity[s.frontline], minlength=t)
+        ratio = self.team_cases / np.maximum(self.team_capacity, 1e-9)
+        holders = s.frontline & s.filled
+        team = np.maximum(s.team, 0)
+        np.multiply(ratio[team], holders, out=s.workload)
+        np.multiply(s.workload, s.capacity, out=s.caseload)
+        excess = np.maximum(s.workload - 1.0, 0.0)
+        s.sustained_pressure += self._alpha * (excess - s.sustained_pressure)
+
+    def step(self) -> None:
+        p = self.pars
+        self.update_capacity()
+        overload = np.maximum(self.team_cases / np.maximum(self.team_capacity, 1e-9) - 1.0, 0.0)
+        accepted = self.referral_rate * self.demand_multiplier / (1.0 + p.gatekeeping * overload)
+        referrals = self.rng.poisson(accepted)
+        worked = np.minimum(self.team_cases, self.team_capacity)
+        closures = worked / p.case_duration_weeks
+        self.team_cases += referrals - closures
+        total = self.team_cases.sum()
+        self.backlog = float(total - np.minimum(self.team_cases, self.team_capacity).sum())
+        self.service_standard = float(1.0 - self.backlog / total) if total > 0 else 1.0
+        self.allocate()
+
+    def restructure(self, team_posts: np.ndarray) -> None:
+        """Redistribute open cases to the reshaped teams in proportion to their posts."""
+        total = self.team_cases.sum()
+        self.team_cases = total * team_posts / team_posts.sum()

@@ -1,0 +1,185 @@
+"""The organisation: posts in teams under managers, partner agencies, and the working-relationship network.
+
+Slots are numbered team by team (manager, frontline posts, overflow slots) and then partner
+agencies, so that the people who work together are adjacent in memory for the sparse products.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import field_validator
+
+from model.base import Strict, param
+from model.state import FRONTLINE, MANAGER, PARTNER
+
+INTRA_TEAM, CROSS_TEAM, INTER_AGENCY, PARTNER_INTERNAL = 0, 1, 2, 3
+
+
+class OrganisationParams(Strict):
+    n_teams: int = param(20, "teams", "A mid-size English authority: ~200 case-holding social workers (DfE workforce "
+                         "census, FTE by authority)", ge=1, le=200_000)
+    team_size: int = param(10, "frontline posts per team", "Typical span of a team manager (6-10 social workers)",
+                           ge=2, le=40)
+    overflow_slots_per_team: int = param(2, "slots per team", "Supernumerary agency slots a caseload cap may open "
+                                         "(assumption)", ge=0, le=20)
+    partner_agencies: dict[str, int] = param({"police": 20, "health": 30, "education": 30}, "people per agency",
+                                             "Partner staff in regular contact with children's social care "
+                                             "(assumption; gives a 300-person system with the defaults)")
+    cross_team_ties: int = param(2, "ties per frontline worker", "Sparse ties across teams (assumption)",
+                                 ge=0, le=20)
+    partner_ties: int = param(3, "ties per frontline worker", "Inter-agency working relationships: a police, "
+                              "health and school contact each (assumption)", ge=0, le=20)
+    manager_peer_ties: int = param(4, "ties per manager", "Managers' peer network (assumption)", ge=0, le=50)
+    partner_internal_ties: int = param(4, "ties per partner worker", "Colleagues within a partner agency "
+                                       "(assumption)", ge=0, le=50)
+
+    @field_validator("partner_agencies")
+    @classmethod
+    def _agencies(cls, v: dict[str, int]) -> dict[str, int]:
+        for k, n in v.items():
+            if n < 0:
+                raise ValueError(f"partner agency '{k}' must have a non-negative size, got {n}")
+        return v
+
+
+class Layout:
+    """Who holds which post: role, team and partner agency per slot."""
+
+    def __init__(self, p: OrganisationParams) -> None:
+        per_team = 1 + p.team_size + p.overflow_slots_per_team
+        n_staff = p.n_teams * per_team
+        n_partner = sum(p.partner_agencies.values())
+        n = n_staff + n_partner
+        self.n_teams = p.n_teams
+        self.agency_names = list(p.partner_agencies)
+        local = np.tile(np.arange(per_team), p.n_teams)
+        self.role = np.full(n, PARTNER, np.int8)
+        self.role[:n_staff] = np.where(local == 0, MANAGER, FRONTLINE)
+        self.team = np.full(n, -1, np.int32)
+        self.team[:n_staff] = np.repeat(np.arange(p.n_teams), per_team)
+        self.is_post = np.ones(n, bool)
+        self.is_post[:n_staff] = local <= p.team_size
+        self.partner_group = np.full(n, -1, np.int32)
+        self.partner_group[n_staff:] = np.repeat(np.arange(len(p.partner_agencies)),
+                                                 list(p.partner_agencies.values()))
+        self.manager_slot = np.arange(p.n_teams) * per_team
+
+
+def _pairs_within(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All unordered pairs of slots sharing a group label (groups >= 0)."""
+    idx = np.flatnonzero(groups >= 0)
+    order = idx[np.argsort(groups[idx], kind="stable")]
+    g = groups[order]
+    bounds = np.flatnonzero(np.diff(np.r_[-1, g, -2]))
+    src, dst = [], []
+    sizes = np.diff(bounds)
+    for size in np.unique(sizes):
+        if size < 2:
+            continue
+        starts = bounds[:-1][sizes == size]
+        iu, ju = np.triu_indices(size, 1)
+        src.append((starts[:, None] + iu[None, :]).ravel())
+        dst.append((starts[:, None] + ju[None, :]).ravel())
+    if not src:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return order[np.concatenate(src)], order[np.concatenate(dst)]
+
+
+def _random_ties(frm: np.ndarray, pool: np.ndarray, k: int, rng: np.random.Generator,
+                 block: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """k random ties from each slot in `frm` to slots in `pool`, dropping self and same-block ties."""
+    if k == 0 or frm.size == 0 or pool.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    src = np.repeat(frm, k)
+    dst = pool[rng.integers(0, pool.size, src.size)]
+    keep = src != dst
+    if block is not None:
+        keep &= block[src] != block[dst]
+    return src[keep], dst[keep]
+
+
+class Network:
+    """Symmetric working-relationship network: a CSR matrix whose data are tie strengths in [0, 1].
+
+    Each undirected tie is stored twice (i->j, j->i); `mirror` maps an entry to its twin, `kind`
+    says whether it is intra-team, cross-team, inter-agency or within a partner agency.
+    """
+
+    def __init__(self, n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
+        self.n = n
+        self._build(src, dst, kind, strength)
+
+    def _build(self, src: np.ndarray, dst: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
+        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+        key = lo.astype(np.int64) * self.n + hi
+        key, first = np.unique(key, return_index=True)
+        lo, hi, kind, strength = lo[first], hi[first], kind[first], strength[first]
+        m = key.size
+        eid = np.arange(1, m + 1, dtype=np.float64)
+        mat = sp.csr_array((np.r_[eid, eid], (np.r_[lo, hi], np.r_[hi, lo])), shape=(self.n, self.n))
+        mat.sort_indices()
+        edge = mat.data.astype(np.int64) - 1
+        self.mat = mat
+        self.kind = kind[edge].astype(np.int8)
+        self.row = np.repeat(np.arange(self.n), np.diff(mat.indptr))
+        order = np.argsort(edge, kind="stable")
+        self.mirror = np.empty_like(order)
+        self.mirror[order[0::2]] = order[1::2]
+        self.mirror[order[1::2]] = order[0::2]
+        mat.data = strength[edge].astype(np.float64)
+        self.w = mat.data  # view: writing w updates the matrix
+
+    @property
+    def col(self) -> np.ndarray:
+        """Column (other end) of every stored entry."""
+        return self.mat.indices
+
+    def entries_of(self, slots: np.ndarray) -> np.ndarray:
+        """All stored entries touching `slots` (their rows and the mirrored entries)."""
+        ip = self.mat.indptr
+        rows = np.concatenate([np.arange(ip[s], ip[s + 1]) for s in slots]) if len(slots) else np.empty(0, int)
+        return np.r_[rows, self.mirror[rows]].astype(np.int64)
+
+    def strength_by_kind(self) -> np.ndarray:
+        """Total tie strength per kind (each undirected tie counted twice, consistently)."""
+        return np.bincount(self.kind, weights=self.w, minlength=4)
+
+    def rewire_teams(self, new_team: np.ndarray, new_strength: float, moved_keep: float) -> None:
+        """After a restructure, drop ties between former teammates and add ties between new ones."""
+        upper = self.row < self.col
+        src, dst = self.row[upper], self.col[upper]
+        kind, w = self.kind[upper], self.w[upper]
+        keep = kind != INTRA_TEAM
+        # former teammates now in different teams become cross-team acquaintances
+        moved = (kind == INTRA_TEAM) & (new_team[src] != new_team[dst])
+        kind, w = kind.copy(), w.copy()
+        kind[moved] = CROSS_TEAM
+        w[moved] *= moved_keep
+        keep |= moved
+        stay = (kind == INTRA_TEAM) & ~moved
+        s_new, d_new = _pairs_within(new_team)
+        self._build(np.r_[src[keep | stay], s_new], np.r_[dst[keep | stay], d_new],
+                    np.r_[kind[keep | stay], np.full(s_new.size, INTRA_TEAM, np.int8)],
+                    np.r_[w[keep | stay], np.full(s_new.size, new_strength)])
+        # np.unique keeps the first occurrence, so surviving pairs keep their strength
+
+
+def build_network(layout: Layout, p: OrganisationParams, rng: np.random.Generator) -> Network:
+    """Dense ties within teams, sparse across teams and managers, inter-agency ties to partners."""
+    n = layout.role.size
+    frontline = np.flatnonzero(layout.role == FRONTLINE)
+    managers = np.flatnonzero(layout.role == MANAGER)
+    partners = np.flatnonzero(layout.role == PARTNER)
+    parts = [(*_pairs_within(layout.team), INTRA_TEAM),
+             (*_random_ties(frontline, frontline, p.cross_team_ties, rng, layout.team), CROSS_TEAM),
+             (*_random_ties(managers, managers, p.manager_peer_ties, rng), CROSS_TEAM),
+             (*_random_ties(frontline, partners, p.partner_ties, rng), INTER_AGENCY)]
+    # partner colleagues: ties inside each agency
+    for g in np.unique(layout.partner_group[partners]):
+        members = partners[layout.partner_group[partners] == g]
+        parts.append((*_random_ties(members, members, p.partner_internal_ties, rng), PARTNER_INTERNAL))
+    src = np.concatenate([a for a, _, _ in parts])
+    dst = np.concatenate([b for _, b, _ in parts])
+    kind = np.concatenate([np.full(a.size, k, np.int8) for a, _, k in parts])
+    return Network(n, src, dst, kind, np.zeros(src.size))

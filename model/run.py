@@ -1,0 +1,54 @@
+"""One run: `simulate(scenario, seed)` and the flat function external tools call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from model.metrics import summarise
+from model.model import CultureDriftModel
+from model.scenario import Scenario, ScenarioError, parse_scenario
+
+
+@dataclass
+class RunResult:
+    """The outputs of one (scenario, seed) run."""
+
+    scenario: str
+    seed: int
+    timeseries: pd.DataFrame
+    summary: dict[str, float]
+    events: pd.DataFrame
+    handover_week: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary_row(self) -> dict[str, Any]:
+        """The summary with its scenario and seed."""
+        return {"scenario": self.scenario, "seed": self.seed, **self.summary}
+
+
+def _tag(df: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
+    df = df.copy()
+    df.insert(0, "seed", seed)
+    df.insert(0, "scenario", scenario)
+    return df
+
+
+def simulate(scenario: Scenario | dict[str, Any], seed: int = 0, weeks: int | None = None) -> RunResult:
+    """Run one scenario with one seed to its horizon (or `weeks`) and return its outputs."""
+    if isinstance(scenario, dict):
+        scenario = parse_scenario(scenario)
+    if weeks is not None and weeks != scenario.horizon_weeks:
+        try:
+            scenario = scenario.with_updates({"horizon_weeks": int(weeks)})
+        except Exception as e:  # pydantic error -> clear message
+            raise ScenarioError(f"{scenario.name}: --weeks {weeks}: {e}") from None
+    model = CultureDriftModel(scenario, seed)
+    model.run()
+    ts = model.timeseries()
+    return RunResult(scenario=scenario.name, seed=int(seed), timeseries=_tag(ts, scenario.name, seed),
+                     summary=summarise(ts, scenario.handover), events=_tag(model.events_frame(), scenario.name, seed),
+                     handover_week=scenario.handover,
+                     meta={"programme_start": scenario.programme_start, "horizon_weeks": scenario.horizon_weeks})
