@@ -52,3 +52,27 @@ def simulate(scenario: Scenario | dict[str, Any], seed: int = 0, weeks: int | No
                      summary=summarise(ts, scenario.handover), events=_tag(model.events_frame(), scenario.name, seed),
                      handover_week=scenario.handover,
                      meta={"programme_start": scenario.programme_start, "horizon_weeks": scenario.horizon_weeks})
+
+
+_BASE_CACHE: dict[str, Scenario] = {}
+
+
+def simulate_summary(params: dict[str, Any] | None = None, seed: int = 0,
+                     base: Scenario | str | None = None) -> dict[str, float]:
+    """Flat entry point for SALib / EMA Workbench: scenario field paths in, summary metrics out.
+
+    `params` maps dotted scenario field paths (e.g. ``"turnover.labour_market_pressure"``) to values;
+    `base` is a Scenario, a scenario file path, or None for the default (baseline) scenario.
+    """
+    if base is None:
+        base_sc = Scenario(name="default")
+    elif isinstance(base, Scenario):
+        base_sc = base
+    else:
+        if base not in _BASE_CACHE:
+            from model.scenario import load_scenario
+
+            _BASE_CACHE[base] = load_scenario(base)
+        base_sc = _BASE_CACHE[base]
+    sc = base_sc.with_updates(params) if params else base_sc
+    return simulate(sc, int(seed)).summary

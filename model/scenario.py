@@ -87,7 +87,10 @@ class Scenario(Strict):
         data = self.model_dump(mode="python")
         for path, value in updates.items():
             set_path(data, path, value)
-        return Scenario.model_validate(data)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as e:
+            raise ScenarioError(format_errors(f"scenario '{self.name}'", e)) from None
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
