@@ -40,12 +40,15 @@ _AGENT_CLASS = {FRONTLINE: FrontlineWorker, MANAGER: Manager}
 class CultureDriftModel(mesa.Model):
     """One children's services organisation over `horizon_weeks` weeks."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, weeks: int | None = None) -> None:
         super().__init__(rng=int(seed))
         self.spec = scenario
         self.seed = int(seed)
         self.streams = {name: stream(self.seed, name) for name in STREAMS}
-        self.horizon = scenario.horizon_weeks
+        # `weeks` runs a shorter (or longer) window of the same scenario, e.g. for a quick look
+        self.horizon = int(weeks) if weeks is not None else scenario.horizon_weeks
+        if self.horizon < 1:
+            raise ValueError(f"weeks must be at least 1, got {weeks}")
         self.week = -scenario.burn_in_weeks
         self.layout = Layout(scenario.organisation)
         n_learning = sum(c.learning is not None for c in scenario.change_programme)

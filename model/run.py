@@ -37,21 +37,22 @@ def _tag(df: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
 
 
 def simulate(scenario: Scenario | dict[str, Any], seed: int = 0, weeks: int | None = None) -> RunResult:
-    """Run one scenario with one seed to its horizon (or `weeks`) and return its outputs."""
+    """Run one scenario with one seed to its horizon, or for `weeks` weeks, and return its outputs.
+
+    With `weeks` shorter than the horizon, changes and interventions dated later simply have not
+    happened yet when the run stops (a window on the same scenario, not a different scenario).
+    """
     if isinstance(scenario, dict):
         scenario = parse_scenario(scenario)
-    if weeks is not None and weeks != scenario.horizon_weeks:
-        try:
-            scenario = scenario.with_updates({"horizon_weeks": int(weeks)})
-        except Exception as e:  # pydantic error -> clear message
-            raise ScenarioError(f"{scenario.name}: --weeks {weeks}: {e}") from None
-    model = CultureDriftModel(scenario, seed)
+    if weeks is not None and int(weeks) < 1:
+        raise ScenarioError(f"{scenario.name}: weeks must be at least 1, got {weeks}")
+    model = CultureDriftModel(scenario, seed, weeks)
     model.run()
     ts = model.timeseries()
     return RunResult(scenario=scenario.name, seed=int(seed), timeseries=_tag(ts, scenario.name, seed),
                      summary=summarise(ts, scenario.handover), events=_tag(model.events_frame(), scenario.name, seed),
                      handover_week=scenario.handover,
-                     meta={"programme_start": scenario.programme_start, "horizon_weeks": scenario.horizon_weeks})
+                     meta={"programme_start": scenario.programme_start, "horizon_weeks": model.horizon})
 
 
 _BASE_CACHE: dict[str, Scenario] = {}
