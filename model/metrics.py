@@ -23,6 +23,20 @@ SUMMARY_COLUMNS = ("morale_trough", "morale_trough_week", "peak_turnover_12m", "
                    "overspend_total")
 
 
+def _quantiles(x: np.ndarray, *qs: float) -> tuple[float, ...]:
+    """Linear-interpolation quantiles (numpy's default method) without np.quantile's overhead."""
+    if x.size == 0:
+        return tuple(np.nan for _ in qs)
+    v = np.sort(x)
+    out = []
+    for q in qs:
+        pos = q * (v.size - 1)
+        lo = int(pos)
+        hi = min(lo + 1, v.size - 1)
+        out.append(float(v[lo] + (v[hi] - v[lo]) * (pos - lo)))
+    return tuple(out)
+
+
 class Recorder:
     """Preallocated weekly record (no per-agent work): one row per week 0..horizon."""
 
@@ -61,7 +75,7 @@ class Recorder:
         n_posts = max(int(np.count_nonzero(posts)), 1)
         perm = int(np.count_nonzero(posts & s.filled & ~s.agency))
         agency = int(np.count_nonzero(s.staff & s.agency))
-        p10, p90 = np.quantile(mor, (0.1, 0.9)) if mor.size else (np.nan, np.nan)
+        p10, p90 = _quantiles(mor, 0.1, 0.9)
         mgr = s.manager & s.filled
         frag = m.relationships.fragmentation
         vals = (

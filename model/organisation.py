@@ -129,6 +129,7 @@ class Network:
         self.mirror[order[1::2]] = order[0::2]
         mat.data = strength[edge].astype(np.float64)
         self.w = mat.data  # view: writing w updates the matrix
+        self._kind_masks = np.stack([self.kind == k for k in range(4)]).astype(np.float64)
 
     @property
     def col(self) -> np.ndarray:
@@ -138,12 +139,17 @@ class Network:
     def entries_of(self, slots: np.ndarray) -> np.ndarray:
         """All stored entries touching `slots` (their rows and the mirrored entries)."""
         ip = self.mat.indptr
-        rows = np.concatenate([np.arange(ip[s], ip[s + 1]) for s in slots]) if len(slots) else np.empty(0, int)
-        return np.r_[rows, self.mirror[rows]].astype(np.int64)
+        if len(slots) == 1:
+            rows = np.arange(ip[slots[0]], ip[slots[0] + 1])
+        elif len(slots):
+            rows = np.concatenate([np.arange(ip[s], ip[s + 1]) for s in slots])
+        else:
+            rows = np.empty(0, np.int64)
+        return np.concatenate((rows, self.mirror[rows]))
 
     def strength_by_kind(self) -> np.ndarray:
         """Total tie strength per kind (each undirected tie counted twice, consistently)."""
-        return np.bincount(self.kind, weights=self.w, minlength=4)
+        return self._kind_masks @ self.w
 
     def rewire_teams(self, new_team: np.ndarray, new_strength: float, moved_keep: float) -> None:
         """After a restructure, drop ties between former teammates and add ties between new ones."""

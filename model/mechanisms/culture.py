@@ -38,14 +38,14 @@ class CultureParams(Strict):
                                       "hiring (Harrison & Carroll 1991)", ge=0, le=1)
 
 
-def _beta(rng: np.random.Generator, mean: np.ndarray | float, sd: float, n: int) -> np.ndarray:
-    """Beta draws with the given mean and sd (sd is capped so the distribution exists)."""
-    mean = np.clip(np.broadcast_to(mean, (n,)), 0.01, 0.99)
-    var = np.minimum(sd * sd, mean * (1 - mean) * 0.95)
+def _beta(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
+    """n Beta draws with the given mean and sd (sd is capped so the distribution exists)."""
+    mean = min(max(float(mean), 0.01), 0.99)
     if sd == 0:
-        return mean.copy()
+        return np.full(n, mean)
+    var = min(sd * sd, mean * (1 - mean) * 0.95)
     k = mean * (1 - mean) / var - 1
-    return rng.beta(mean * k, (1 - mean) * k)
+    return rng.beta(mean * k, (1 - mean) * k, size=n)
 
 
 class Culture(Mechanism):
