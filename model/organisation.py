@@ -122,14 +122,16 @@ class Network:
         edge = mat.data.astype(np.int64) - 1
         self.mat = mat
         self.kind = kind[edge].astype(np.int8)
-        self.row = np.repeat(np.arange(self.n), np.diff(mat.indptr))
+        self.row = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(mat.indptr))
         order = np.argsort(edge, kind="stable")
-        self.mirror = np.empty_like(order)
+        self.mirror = np.empty(order.size, np.int32 if order.size < 2**31 else np.int64)
         self.mirror[order[0::2]] = order[1::2]
         self.mirror[order[1::2]] = order[0::2]
         mat.data = strength[edge].astype(np.float64)
         self.w = mat.data  # view: writing w updates the matrix
-        self._kind_masks = np.stack([self.kind == k for k in range(4)]).astype(np.float64)
+        # kinds whose totals are read every week get a dense mask for a fast dot product
+        self._weekly_kinds = (INTRA_TEAM, INTER_AGENCY)
+        self._kind_masks = np.stack([self.kind == k for k in self._weekly_kinds]).astype(np.float64)
 
     @property
     def col(self) -> np.ndarray:
@@ -147,9 +149,12 @@ class Network:
             rows = np.empty(0, np.int64)
         return np.concatenate((rows, self.mirror[rows]))
 
-    def strength_by_kind(self) -> np.ndarray:
+    def strength_by_kind(self, all_kinds: bool = False) -> np.ndarray:
         """Total tie strength per kind (each undirected tie counted twice, consistently)."""
-        return self._kind_masks @ self.w
+        out = np.bincount(self.kind, weights=self.w, minlength=4) if all_kinds else np.zeros(4)
+        if not all_kinds:
+            out[list(self._weekly_kinds)] = self._kind_masks @ self.w
+        return out
 
     def rewire_teams(self, new_team: np.ndarray, new_strength: float, moved_keep: float) -> None:
         """After a restructure, drop ties between former teammates and add ties between new ones."""
