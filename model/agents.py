@@ -65,7 +65,7 @@ class Person(mesa.Agent):
     @property
     def proficiency(self) -> np.ndarray:
         """Proficiency with each change that has a learning curve (copy)."""
-        return self.model.state.proficiency[self.slot].copy()
+        return self.model.state.proficiency[:, self.slot].copy()
 
 
 class FrontlineWorker(Person):

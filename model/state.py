@@ -18,7 +18,7 @@ class Staff:
     team: np.ndarray  # int32: team index (partners: -1)
     partner_group: np.ndarray  # int32: partner agency index (staff: -1)
     is_post: np.ndarray  # bool: an established post (False for overflow slots opened by a caseload cap)
-    n_learning: int  # number of changes with a learning curve (columns of proficiency)
+    n_learning: int  # number of changes with a learning curve (rows of proficiency)
     filled: np.ndarray = field(init=False)
     agency: np.ndarray = field(init=False)  # holder is an agency (locum) worker
     morale: np.ndarray = field(init=False)
@@ -33,7 +33,7 @@ class Staff:
     sustained_pressure: np.ndarray = field(init=False)  # smoothed excess workload (goal erosion)
     leaver_exposure: np.ndarray = field(init=False)  # recent loss of colleagues, tie-weighted
     vacant_since: np.ndarray = field(init=False)  # week the post lost its permanent holder
-    proficiency: np.ndarray = field(init=False)  # (slots, learning changes)
+    proficiency: np.ndarray = field(init=False)  # (learning changes, slots): one contiguous row per change
     # effect buffers written by interventions each week
     support: np.ndarray = field(init=False)
     reinforcement: np.ndarray = field(init=False)
@@ -52,7 +52,7 @@ class Staff:
             setattr(self, name, np.zeros(n))
         self.hazard_mult = np.ones(n)
         self.vacant_since = np.zeros(n)
-        self.proficiency = np.ones((n, max(self.n_learning, 1)))
+        self.proficiency = np.ones((max(self.n_learning, 1), n))
         self.frontline = self.role == FRONTLINE
         self.manager = self.role == MANAGER
         self.partner = self.role == PARTNER

@@ -80,7 +80,7 @@ class ChangeProgramme(Mechanism):
         self.lasting = np.array([c.learning.lasting_recording for c in self.learning]) if k else np.zeros(0)
         self.rate = np.array([c.learning.learning_rate for c in self.learning]) if k else np.zeros(0)
         self.live = np.zeros(max(k, 1), bool)
-        self.affect_cols = np.zeros((s.n, max(k, 1)), bool)
+        self.affect_cols = np.zeros((max(k, 1), s.n), bool)
         self.productivity = np.ones(s.n)
         self.extra_recording = np.zeros(s.n)
         self.pace = 0
@@ -91,7 +91,7 @@ class ChangeProgramme(Mechanism):
         for c in self.learning:
             k = self.col[id(c)]
             if self.live[k]:
-                self.model.state.proficiency[slots, k] = c.learning.new_hire_proficiency
+                self.model.state.proficiency[k, slots] = c.learning.new_hire_proficiency
 
     def step(self) -> None:
         m, s, week = self.model, self.model.state, self.model.week
@@ -107,14 +107,21 @@ class ChangeProgramme(Mechanism):
                 self._go_live(c)
         self.pace, self.prescription_shift = pace, shift
         if self.learning and self.live.any():
-            prof = s.proficiency
             # learning curve: close a share of the gap each week, faster with training
-            gain = self.rate[None, :] * (1.0 + s.learning_boost[:, None])
-            np.minimum(gain, 1.0, out=gain)
-            prof += (1.0 - prof) * gain * self.affect_cols
-            gap = (1.0 - prof) * self.affect_cols
-            self.productivity = np.prod(1.0 - gap * self.dip[None, :], axis=1)
-            self.extra_recording = gap @ self.rec + self.affect_cols @ self.lasting
+            # (a loop over the few live changes; each line is vectorised over all slots)
+            prod = np.ones(s.n)
+            rec = np.zeros(s.n)
+            boost = 1.0 + s.learning_boost
+            for k in np.flatnonzero(self.live):
+                prof, who = s.proficiency[k], self.affect_cols[k]
+                gap = 1.0 - prof
+                gap *= who
+                prof += gap * np.minimum(self.rate[k] * boost, 1.0)
+                np.subtract(1.0, prof, out=gap)
+                gap *= who
+                prod *= 1.0 - self.dip[k] * gap
+                rec += self.rec[k] * gap + self.lasting[k] * who
+            self.productivity, self.extra_recording = prod, rec
         m.pace = pace
 
     def _go_live(self, c: Change) -> None:
@@ -124,5 +131,5 @@ class ChangeProgramme(Mechanism):
         if c.learning is not None:
             k = self.col[id(c)]
             self.live[k] = True
-            self.affect_cols[:, k] = self.groups[c.affects]
-            s.proficiency[:, k] = np.where(self.groups[c.affects], c.learning.initial_proficiency, 1.0)
+            self.affect_cols[k] = self.groups[c.affects]
+            s.proficiency[k] = np.where(self.groups[c.affects], c.learning.initial_proficiency, 1.0)
