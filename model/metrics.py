@@ -94,9 +94,10 @@ class Recorder:
         )
         self.data[row] = vals
 
-    def frame(self) -> pd.DataFrame:
-        """The weekly record as a DataFrame indexed by week."""
-        df = pd.DataFrame(self.data, columns=list(COLUMNS))
+    def frame(self, upto: int | None = None) -> pd.DataFrame:
+        """The weekly record of weeks 0..upto (default: all) as a DataFrame."""
+        rows = self.data if upto is None else self.data[: upto + 1]
+        df = pd.DataFrame(rows, columns=list(COLUMNS))
         df.insert(0, "week", np.arange(len(df)))
         for c in ("headcount", "leavers", "joiners", "pace"):
             df[c] = df[c].astype("int64")

@@ -172,4 +172,4 @@ class CultureDriftModel(mesa.Model):
 
     def timeseries(self) -> pd.DataFrame:
         """The weekly record so far."""
-        return self.recorder.frame().iloc[: max(self.week, 0) + 1]
+        return self.recorder.frame(upto=max(self.week, 0))

@@ -82,3 +82,13 @@ def test_colleagues_feel_a_departure():
     m.turnover.leave(np.array([slot]))
     assert np.all(s.leaver_exposure[colleagues] >= before)
     assert s.leaver_exposure[colleagues].sum() > before.sum()
+
+
+def test_timeseries_can_be_read_mid_run():
+    m = CultureDriftModel(tiny(), seed=8)
+    assert len(m.timeseries()) == 1
+    for _ in range(5):
+        m.step()
+    ts = m.timeseries()
+    assert list(ts["week"]) == [0, 1, 2, 3, 4, 5]
+    assert not ts.isna().drop(columns=["manager_control"]).any().any()
