@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/culturedrift run scenarios/baseline.yaml scenarios/big_bang.yaml scenarios/phased.yaml \
-		--seeds 5 --workers 2 --out results/default
+	$(VENV)/bin/culturedrift compare scenarios/baseline.yaml scenarios/big_bang.yaml scenarios/phased.yaml \
+		scenarios/phased_with_vigilance.yaml scenarios/phased_vigilance_withdrawn.yaml \
+		--seeds 30 --workers 2 --reference baseline --out results/default
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check model experiments tests benchmarks

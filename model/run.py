@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -59,21 +60,28 @@ _BASE_CACHE: dict[str, Scenario] = {}
 
 
 def simulate_summary(params: dict[str, Any] | None = None, seed: int = 0,
-                     base: Scenario | str | None = None) -> dict[str, float]:
+                     base: Scenario | str | Path | None = None, **fields: Any) -> dict[str, float]:
     """Flat entry point for SALib / EMA Workbench: scenario field paths in, summary metrics out.
 
     `params` maps dotted scenario field paths (e.g. ``"turnover.labour_market_pressure"``) to values;
-    `base` is a Scenario, a scenario file path, or None for the default (baseline) scenario.
+    the same paths may also come as keyword arguments (``**fields``), which is how EMA Workbench calls
+    a function model: ``simulate_summary(**{"turnover.labour_market_pressure": 1.2, "seed": 3})``.
+    NumPy scalars (as SALib samples) are accepted. `base` is a Scenario, a scenario file path, or None
+    for the default (baseline) scenario. Returns every summary metric as a float.
     """
     if base is None:
         base_sc = Scenario(name="default")
     elif isinstance(base, Scenario):
         base_sc = base
     else:
-        if base not in _BASE_CACHE:
+        key = str(base)
+        if key not in _BASE_CACHE:
             from model.scenario import load_scenario
 
-            _BASE_CACHE[base] = load_scenario(base)
-        base_sc = _BASE_CACHE[base]
-    sc = base_sc.with_updates(params) if params else base_sc
-    return simulate(sc, int(seed)).summary
+            _BASE_CACHE[key] = load_scenario(key)
+        base_sc = _BASE_CACHE[key]
+    updates = {**(params or {}), **fields}
+    updates = {k: v.item() if hasattr(v, "item") and getattr(v, "ndim", None) == 0 else v
+               for k, v in updates.items()}
+    sc = base_sc.with_updates(updates) if updates else base_sc
+    return {k: float(v) for k, v in simulate(sc, int(seed)).summary.items()}

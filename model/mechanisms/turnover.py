@@ -26,10 +26,13 @@ class TurnoverParams(Strict):
     market_exit_elasticity: float = param(1.0, "dimensionless", "Exit hazard ~ pressure^e (assumption)", ge=0, le=5)
     market_recruit_elasticity: float = param(1.0, "dimensionless", "Permanent recruitment ~ pressure^-e "
                                              "(assumption)", ge=0, le=5)
-    base_exit_hazard: float = param(0.002, "per week", "Calibrated so the baseline's annual turnover is ~15% "
-                                    "(DfE 2013-2023: 13.5-17.1%)", ge=0, le=1)
-    early_tenure_excess: float = param(1.5, "multiplier", "Leavers are concentrated early in tenure (DfE "
-                                       "facts): hazard 2.5x at entry", ge=0, le=20)
+    base_exit_hazard: float = param(0.00229, "per week", "Calibrated (rejection ABC, experiments/validation/"
+                                    "calibration.py; accepted 0.0017-0.0032): annual turnover 13.5-17.1% (DfE "
+                                    "2013-2023)", ge=0, le=1)
+    early_tenure_excess: float = param(1.41, "multiplier", "Leavers are concentrated early in tenure (DfE): "
+                                       "hazard ~2.4x at entry; ABC posterior median, weakly identified by the "
+                                       "workforce figures (accepted 0.07-2.9; experiments/validation/"
+                                       "calibration.py)", ge=0, le=20)
     early_tenure_weeks: float = param(104.0, "weeks", "Time constant of the early-tenure excess (assumption)",
                                       gt=0)
     intention_weight: float = param(3.0, "per unit intention", "Hazard ~ exp(w (intention - ref)) (assumption)",
@@ -53,11 +56,16 @@ class TurnoverParams(Strict):
                                        "(assumption)", ge=0, le=1)
     partner_refill_hazard: float = param(0.1, "per week", "Partner agencies refill in ~10 weeks (assumption)",
                                          ge=0, le=1)
-    recruitment_min_weeks: int = param(8, "weeks", "Advert, interview, notice period (assumption)", ge=0, le=260)
-    permanent_fill_hazard: float = param(0.0165, "per week", "Calibrated so ~15-17% of posts lack a permanent "
-                                         "holder (DfE vacancy rate 14-20%)", ge=0, le=1)
-    agency_cover_hazard: float = param(0.35, "per week", "A locum is found in ~3 weeks (assumption); gives "
-                                       "agency ~15% of staff (DfE 12-17.8%)", ge=0, le=1)
+    recruitment_min_weeks: int = param(10, "weeks", "Advert, interview, notice period; ABC posterior median, not "
+                                       "identified by the workforce figures apart from the fill hazard (accepted "
+                                       "4-16; experiments/validation/calibration.py)", ge=0, le=260)
+    permanent_fill_hazard: float = param(0.0176, "per week", "Calibrated (rejection ABC, experiments/validation/"
+                                         "calibration.py; accepted 0.012-0.026): vacancy rate 14-20% (DfE "
+                                         "2013-2023)", ge=0, le=1)
+    agency_cover_hazard: float = param(0.488, "per week", "A locum is found in ~2 weeks; calibrated (rejection "
+                                       "ABC, experiments/validation/calibration.py; accepted 0.14-0.78, the budget "
+                                       "caps agency cover): agency worker rate 12-17.8% (DfE 2013-2023)", ge=0,
+                                       le=1)
     agency_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
     new_hire_morale: float = param(0.7, "0-1", "New starters' morale (assumption)", ge=0, le=1)
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)

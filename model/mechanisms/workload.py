@@ -7,7 +7,8 @@ systems), change work, supervision and other duties; what is left is direct work
 and families. Capacity (cases held to standard) rises with direct time and falls with
 inexperience and with a system not yet mastered. Cases above capacity form a backlog that closes
 at capacity only, so overload persists: the service-standard indicator is the share of open cases
-being worked within capacity.
+being worked within capacity. A system not yet mastered also slows the progress of every case worked
+(closures scale with the team's mean productivity), so caseloads build up during a switchover.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from model.base import Mechanism, Strict, param
 
 
 class WorkloadParams(Strict):
-    demand_cases_per_post: float = param(16.5, "open cases per frontline post", "Calibrated so case holders "
-                                         "carry 16-18 cases (DfE workforce statistics 2013-2023)", gt=0, le=100)
+    demand_cases_per_post: float = param(16.8, "open cases per frontline post", "Calibrated (rejection ABC, "
+                                         "experiments/validation/calibration.py; accepted 15.7-18.1): 16-18 cases "
+                                         "per case holder (DfE 2013-2023)", gt=0, le=100)
     case_duration_weeks: float = param(20.0, "weeks", "Mean time a case stays open when worked to standard "
                                        "(assumption; child-in-need episodes last months, DfE CIN census)",
                                        gt=1, le=520)
@@ -108,12 +110,27 @@ class Workload(Mechanism):
         accepted = self.referral_rate * self.demand_multiplier / (1.0 + p.gatekeeping * overload)
         referrals = self.rng.poisson(accepted)
         worked = np.minimum(self.team_cases, self.team_capacity)
-        closures = worked / p.case_duration_weeks
+        closures = worked * self.team_pace() / p.case_duration_weeks
         self.team_cases += referrals - closures
         total = self.team_cases.sum()
         self.backlog = float(total - np.minimum(self.team_cases, self.team_capacity).sum())
         self.service_standard = float(1.0 - self.backlog / total) if total > 0 else 1.0
         self.allocate()
+
+    def team_pace(self) -> np.ndarray:
+        """Speed at which each team's cases progress: its case holders' mean productivity with new systems.
+
+        A system not yet mastered slows every case (assessments and records take longer), not only the
+        cases above capacity, so open caseloads build up during a switchover (Shaw et al. 2009 on the ICS).
+        """
+        s, t = self.model.state, self.model.layout.n_teams
+        prod = self.model.change_programme.productivity
+        if not self.model.change_programme.live.any():
+            return np.ones(t)
+        holders = s.frontline & s.filled
+        n = np.bincount(s.team[holders], minlength=t)
+        tot = np.bincount(s.team[holders], weights=prod[holders], minlength=t)
+        return np.where(n > 0, tot / np.maximum(n, 1), 1.0)
 
     def restructure(self, team_posts: np.ndarray) -> None:
         """Redistribute open cases to the reshaped teams in proportion to their posts."""

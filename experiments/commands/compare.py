@@ -1,0 +1,85 @@
+"""`culturedrift compare SCENARIO.yaml [...]`: strategies on the same seeds, decision table, figures, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from experiments.commands.run import load_all, positive_int
+from experiments.compare import METRICS, CompareError, Comparison, compare, write_comparison
+from experiments.runner import RunFailed, default_workers
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare strategies on the same seeds: decision table, figures, report.html",
+        description="Run every scenario on seeds 0..N-1 (paired: common random numbers), then write the run "
+                    "outputs, decision_table.csv/.md, figures and report.html/report.md into --out.")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="one scenario file per strategy")
+    p.add_argument("--seeds", type=positive_int, default=30, help="number of seeds (0..N-1), default 30")
+    p.add_argument("--weeks", type=positive_int, default=None, help="horizon override in weeks")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help=f"local processes (default: all cores, here {default_workers()})")
+    p.add_argument("--out", default="results/compare", help="output directory (default results/compare)")
+    p.add_argument("--reference", default=None, metavar="NAME",
+                   help="strategy the differences are taken against (default: the first scenario given)")
+    p.add_argument("--ci", choices=("t", "bootstrap"), default="t",
+                   help="confidence interval of paired differences: paired t-interval (default) or bootstrap")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from experiments.cli import UsageError
+
+    scenarios = load_all(args.scenarios)
+    names = [s.name for s in scenarios]
+    if args.reference is not None and args.reference not in names:
+        raise UsageError(f"unknown reference '{args.reference}'; the strategies are {', '.join(names)}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    n_runs = len(scenarios) * args.seeds
+    workers = default_workers(n_runs) if args.workers is None else min(args.workers, n_runs)
+    progress = not args.no_progress
+    print(f"Comparing {len(names)} strategies x {args.seeds} seeds = {n_runs} runs on {workers} "
+          f"process{'es' if workers > 1 else ''}", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        cmp = compare(scenarios, seeds=args.seeds, weeks=args.weeks, workers=workers, reference=args.reference,
+                      ci_method=args.ci, progress=progress)
+    except CompareError as e:
+        raise UsageError(str(e)) from None
+    except RunFailed as e:
+        print(f"culturedrift compare: error: {e}; nothing was written", file=sys.stderr)
+        return 1
+    t_runs = time.perf_counter() - t0
+    if progress:
+        print(f"Runs done in {t_runs:.1f} s; writing tables, figures and report", file=sys.stderr)
+    written = write_comparison(cmp, out)
+    _print_summary(cmp)
+    print(f"\nWrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s "
+          f"({len(cmp.results)} runs in {t_runs:.1f} s)")
+    print(f"Report: {(out / 'report.html').resolve()}")
+    return 0
+
+
+def _print_summary(cmp: Comparison) -> None:
+    """The decision table's medians and the reading, as plain text."""
+    t = cmp.decision_table.set_index("scenario")
+    width = max(len(n) for n in cmp.names) + 2
+    cols = [(m, m.label if len(m.label) <= 14 else m.label.replace("12-month ", "12m ")) for m in METRICS]
+    print(f"\nMedian over {len(cmp.seeds)} seeds (* best in column; intervals and differences against "
+          f"{cmp.reference} are in decision_table.md and report.html):")
+    print(" " * width + "".join(f"{label[:15]:>16}" for _, label in cols))
+    for n in cmp.names:
+        cells = []
+        for m, _ in cols:
+            v = m.fmt(t.loc[n, f"{m.key}_median"]) + ("*" if t.loc[n, f"{m.key}_best"] else " ")
+            cells.append(f"{v:>16}")
+        print(f"{n:<{width}}" + "".join(cells))
+    print("\nReading:")
+    for line in cmp.reading():
+        print("  - " + line.replace("**", ""))

@@ -1,0 +1,34 @@
+"""`culturedrift validate [--out DIR] [--quick]`: calibration, stylized facts and Munro loop checks in one report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from experiments.commands.run import positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="calibration fit, stylized facts SF1-SF6 and Munro loop polarity checks",
+                       description="Run the calibration (rejection ABC against DfE workforce figures), the "
+                       "stylized-fact experiments and the Munro loop perturbation checks, and write "
+                       "validation_report.md/.html with a pass/fail line per check (docs/validation.md).")
+    p.add_argument("--out", default="results/validation", help="output directory (default results/validation)")
+    p.add_argument("--quick", action="store_true", help="small sizes (a minute or so): for a smoke check")
+    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                   help="local processes (default: all cores)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 if any check fails")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from experiments.validation.report import validate
+
+    out = Path(args.out)
+    verdict = validate(out, quick=args.quick, workers=args.workers)
+    width = max(len(k) for k in verdict)
+    for k, ok in verdict.items():
+        print(f"  {k:<{width}}  {'PASS' if ok else 'FAIL'}")
+    print(f"{sum(verdict.values())}/{len(verdict)} checks pass. Wrote {out}/validation_report.md and .html")
+    return 1 if args.strict and not all(verdict.values()) else 0

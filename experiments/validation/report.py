@@ -1,0 +1,271 @@
+"""`culturedrift validate`: calibration, stylized facts and loop checks in one report (Markdown and HTML).
+
+Sizes (documented in docs/validation.md):
+
+    default   ABC 400 prior draws, predictive check 20 seeds, regions 6 seeds per pressure,
+              stylized facts 20 paired seeds, loops 30 paired seeds (with knockouts)
+    --quick   ABC 60 draws, predictive 6 seeds, regions 3 seeds, facts and loops 6 seeds
+
+Outputs in DIR: validation_report.md, validation_report.html, calibration.png, effects.png,
+effects.csv (one row per checked effect), abc_draws.csv, posterior.csv, validation.json.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.validation import calibration as cal
+from experiments.validation.common import Effect
+from experiments.validation.facts import FACTS, run_facts
+from experiments.validation.loops import LOOPS, LoopResult, run_loops
+
+
+@dataclass(frozen=True)
+class Size:
+    draws: int
+    pred_seeds: int
+    region_seeds: int
+    fact_seeds: int
+    loop_seeds: int
+
+
+DEFAULT = Size(draws=400, pred_seeds=20, region_seeds=6, fact_seeds=20, loop_seeds=30)
+QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6)
+
+
+def md_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
+    """A DataFrame as a GitHub Markdown table."""
+    def fmt(v: Any) -> str:
+        if isinstance(v, bool | np.bool_):
+            return "yes" if v else "no"
+        if isinstance(v, float | np.floating):
+            return format(float(v), floatfmt)
+        return str(v).replace("|", "\\|")
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    sep = "|" + "---|" * len(df.columns)
+    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, sep, *body])
+
+
+def effects_frame(effects: list[Effect]) -> pd.DataFrame:
+    return pd.DataFrame([e.as_row() for e in effects])
+
+
+def _effect_table(effects: list[Effect]) -> pd.DataFrame:
+    return pd.DataFrame([{"result": "PASS" if e.passed else "FAIL", "comparison": e.name, "metric": e.metric,
+                          "effect": f"{e.mean:+.4g}", "95% CI": f"[{e.lo:+.4g}, {e.hi:+.4g}]", "n": e.n,
+                          "expected": "+" if e.expected > 0 else "-", "note": e.note} for e in effects])
+
+
+def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
+    """Forest plot: each effect standardised by its CI half-width (so every check reads against 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    items = [(k, e) for k, es in groups.items() for e in es]
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(items) + 1.2))
+    for i, (_k, e) in enumerate(items):
+        half = (e.hi - e.lo) / 2 if np.isfinite(e.hi - e.lo) and e.hi > e.lo else 1.0
+        z, zl, zh = (e.expected * x / half for x in (e.mean, e.lo, e.hi))
+        lo, hi = min(zl, zh), max(zl, zh)
+        c = "tab:green" if e.passed else "tab:red"
+        ax.plot([lo, hi], [i, i], color=c, lw=2)
+        ax.plot([z], [i], "o", color=c)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(range(len(items)))
+    ax.set_yticklabels([f"{k}: {e.metric[:60]}" for k, e in items], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("effect in the expected direction, in units of its 95% CI half-width (pass: interval right of 0)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _md_to_html(md: str, title: str) -> str:
+    """A small Markdown-to-HTML converter for the report's own subset (headings, tables, lists, images, code)."""
+    out, in_table, in_list, in_code = [], False, False, False
+
+    def inline(t: str) -> str:
+        t = html.escape(t)
+        parts = t.split("`")
+        t = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+        for tag in ("**",):
+            bits = t.split(tag)
+            t = "".join(f"<b>{b}</b>" if i % 2 else b for i, b in enumerate(bits))
+        t = t.replace("PASS", '<span class="pass">PASS</span>').replace("FAIL", '<span class="fail">FAIL</span>')
+        return t
+
+    for line in md.splitlines():
+        if line.startswith("```"):
+            out.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
+            continue
+        if in_code:
+            out.append(html.escape(line))
+            continue
+        if in_table and not line.startswith("|"):
+            out.append("</table>")
+            in_table = False
+        if in_list and not line.startswith("- "):
+            out.append("</ul>")
+            in_list = False
+        if line.startswith("|"):
+            cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
+            if set(line.replace("|", "").strip()) <= {"-"}:
+                continue
+            tag = "td" if in_table else "th"
+            if not in_table:
+                out.append("<table>")
+                in_table = True
+            out.append("<tr>" + "".join(f"<{tag}>{inline(c)}</{tag}>" for c in cells) + "</tr>")
+        elif line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
+        elif line.startswith("!["):
+            alt, src = line[2:].split("](", 1)
+            out.append(f'<p><img src="{html.escape(src.rstrip(")"))}" alt="{html.escape(alt)}"></p>')
+        elif line.startswith("- "):
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{inline(line[2:])}</li>")
+        elif line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+    if in_table:
+        out.append("</table>")
+    if in_list:
+        out.append("</ul>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
+             "table{border-collapse:collapse;margin:1em 0;font-size:0.85em}td,th{border:1px solid #ccc;"
+             "padding:3px 6px;text-align:left}th{background:#eee}img{max-width:100%}"
+             ".pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
+
+
+def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: dict[str, LoopResult],
+                 size: Size, seconds: float, quick: bool) -> tuple[str, dict[str, bool]]:
+    """The report in Markdown and the pass/fail verdict per check."""
+    verdict: dict[str, bool] = {}
+    fit, regions = calib["fit"], calib["regions"]
+    verdict["CAL"] = bool(fit["mean_in_range"].all())
+    if regions is not None:
+        verdict["CAL-regions"] = bool(regions["all_in_band"].all())
+    for k, es in facts.items():
+        verdict[k] = all(e.passed for e in es)
+    for k, lr in loops.items():
+        verdict[k] = lr.passed
+    claims = {"CAL": "Baseline reproduces the English workforce figures (mean of the calibrated defaults inside "
+                     "each DfE range)",
+              "CAL-regions": "High- and low-pressure target sets reached by labour-market pressure alone",
+              **{k: v[0] for k, v in FACTS.items()},
+              **{k: f"Munro loop {k} ({'reinforcing' if v.polarity > 0 else 'balancing'}): {v.name}"
+                 for k, v in LOOPS.items()}}
+    L = ["# culturedrift validation report", ""]
+    L.append(f"Size: {'quick' if quick else 'default'} - ABC {size.draws} prior draws, predictive check "
+             f"{size.pred_seeds} seeds, regions {size.region_seeds} seeds per pressure, stylized facts "
+             f"{size.fact_seeds} paired seeds, loops {size.loop_seeds} paired seeds. Run time {seconds:.0f} s.")
+    L.append("")
+    L.append("A check passes when every effect it lists has a 95% confidence interval (Student t over paired "
+             "seeds) entirely on the expected side of zero. Method and interpretation: docs/validation.md; "
+             "the model itself: docs/ODD.md.")
+    L += ["", "## Summary", ""]
+    L.append(md_table(pd.DataFrame([{"check": k, "claim": claims.get(k, k), "result": "PASS" if v else "FAIL"}
+                                    for k, v in verdict.items()])))
+    n_pass = sum(verdict.values())
+    L += ["", f"**{n_pass} of {len(verdict)} checks pass.**", ""]
+
+    # calibration
+    s = calib["settings"]
+    abc_df = calib["abc"]
+    L += ["## Calibration (rejection ABC)", ""]
+    L.append(f"{len(abc_df)} draws from uniform priors, one run each ({s['horizon_weeks']} weeks, statistics "
+             f"averaged from week {s['stat_from_week']}); the closest {int(abc_df['accepted'].sum())} accepted "
+             f"(distance <= {abc_df.attrs.get('epsilon', float('nan')):.3g} target half-widths).")
+    L += ["", "Accepted parameter ranges (2.5-97.5% of the accepted draws) against the priors:", ""]
+    post = calib["posterior"].copy()
+    post.insert(4, "calibrated (posterior median)", [calib["calibrated"][p] for p in post["parameter"]])
+    L.append(md_table(post.drop(columns="median")))
+    L += ["", "Fit of the baseline defaults in the code (posterior predictive: annual values over "
+          f"{fit.attrs.get('seeds', size.pred_seeds)} seeds x 5 years) against the DfE 2013-2023 ranges:", ""]
+    L.append(md_table(fit.drop(columns="statistic")))
+    if regions is not None:
+        L += ["", "Regional labour markets (only `turnover.labour_market_pressure` changed; best pressure on the "
+              "grid):", ""]
+        L.append(md_table(regions))
+        tgt = [f"{r['label']}: " + ", ".join(f"{k} {v['low']:g}-{v['high']:g}" for k, v in r["targets"].items())
+               for r in (s["regions"]["high"], s["regions"]["low"])]
+        L += ["", "Indicative regional bands: " + "; ".join(tgt) + "."]
+    L += ["", "![Calibration](calibration.png)", ""]
+
+    L += ["## Stylized facts", ""]
+    for k, es in facts.items():
+        L += [f"### {k}: {FACTS[k][0]} - {'PASS' if verdict[k] else 'FAIL'}", "", md_table(_effect_table(es)), ""]
+    L += ["## Munro loop polarity checks", "",
+          "Nudge: local prescription raised at one week of a baseline run; responses are paired differences "
+          "from the unperturbed run on the same seed.", ""]
+    for k, lr in loops.items():
+        lp = lr.loop
+        L += [f"### {k}: {lp.name} ({'reinforcing' if lp.polarity > 0 else 'balancing'}) - "
+              f"{'PASS' if verdict[k] else 'FAIL'}", "", f"Closing link: {lp.closing}.", "",
+              md_table(_effect_table(lr.effects)), ""]
+    L += ["![Effects](effects.png)", ""]
+    return "\n".join(L), verdict
+
+
+def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size | None = None,
+             progress: bool = True) -> dict[str, bool]:
+    """Run calibration, facts and loops; write the report; return the verdict per check."""
+    size = size or (QUICK if quick else DEFAULT)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"[{time.perf_counter() - t0:6.0f} s] {msg}", flush=True)
+
+    settings = cal.load_settings()
+    say(f"calibration: ABC with {size.draws} draws")
+    abc_df = cal.abc(settings, size.draws, workers)
+    table = cal.posterior_table(abc_df, settings)
+    say("calibration: predictive check and regions")
+    pred = cal.predictive(settings, size.pred_seeds, workers)
+    fit = cal.fit_table(pred, settings["targets"])
+    fit.attrs["seeds"] = size.pred_seeds
+    scan = cal.region_scan(settings, workers, size.region_seeds)
+    calib = {"settings": settings, "abc": abc_df, "posterior": table,
+             "calibrated": cal.calibrated_values(table, settings), "predictive": pred, "fit": fit, "scan": scan,
+             "regions": cal.region_fit(scan, settings)}
+    cal.figure(abc_df, fit, pred, scan, settings, out / "calibration.png")
+    say(f"stylized facts: {size.fact_seeds} paired seeds")
+    facts = run_facts(size.fact_seeds, workers)
+    say(f"loops: {size.loop_seeds} paired seeds")
+    loops = run_loops(size.loop_seeds, workers)
+    seconds = time.perf_counter() - t0
+    groups = {**facts, **{k: lr.effects for k, lr in loops.items()}}
+    effects_figure(groups, out / "effects.png")
+    md, verdict = build_report(calib, facts, loops, size, seconds, quick)
+    (out / "validation_report.md").write_text(md)
+    (out / "validation_report.html").write_text(_md_to_html(md, "culturedrift validation report"))
+    effects_frame([e for es in groups.values() for e in es]).to_csv(out / "effects.csv", index=False)
+    abc_df.to_csv(out / "abc_draws.csv", index=False)
+    table.to_csv(out / "posterior.csv", index=False)
+    (out / "validation.json").write_text(json.dumps({
+        "verdict": verdict, "size": size.__dict__, "seconds": seconds, "calibrated": calib["calibrated"],
+        "fit": fit.to_dict(orient="records"),
+        "regions": calib["regions"].to_dict(orient="records"),
+        "effects": [e.as_row() for es in groups.values() for e in es]}, indent=1, default=float))
+    say("done")
+    return verdict

@@ -1,0 +1,96 @@
+"""A real Dask cluster (a `dask scheduler` and two `dask worker` processes on 127.0.0.1) gives the
+same sweep, bit for bit, as the local process pool."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from experiments.cli import main
+from experiments.sweep import SweepStore, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+    for p in reversed(procs):
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Scheduler + 2 single-threaded workers on 127.0.0.1; yields the scheduler address; always torn down."""
+    sched_file = tmp_path / "scheduler.json"
+    common = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sched_file)], **common)]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() or not sched_file.read_text().strip():
+            assert procs[0].poll() is None, "dask scheduler exited"
+            assert time.monotonic() < deadline, "dask scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        for _ in range(2):
+            procs.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--host", "127.0.0.1",
+                                           "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                                           "--memory-limit", "0"], **common))
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        _stop(procs)
+
+
+@pytest.mark.slow
+def test_dask_cluster_matches_local_pool_bit_for_bit(tmp_path, cluster, capsys):
+    data = {"name": "dask", "base": str(ROOT / "scenarios" / "baseline.yaml"),
+            "overrides": {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3},
+            "design": "sobol", "samples": 4, "replicates": 2, "seed": 11,
+            "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4},
+                           "slippage.decay_rate": {"dist": "loguniform", "low": 0.004, "high": 0.025}}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "dask"), "--scheduler", cluster,
+                 "--chunk-size", "3", "--no-progress"]) == 0
+    assert "Dask cluster" in capsys.readouterr().out
+    sweep(path, tmp_path / "local", workers=2, progress=False, log=None)
+    dask_res = SweepStore(tmp_path / "dask").results()
+    local_res = SweepStore(tmp_path / "local").results()
+    assert len(dask_res) == 4 * 4 * 2 and (dask_res["status"] == "ok").all()
+    pd.testing.assert_frame_equal(dask_res, local_res, check_exact=True)
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+    data = {"name": "x", "base": str(ROOT / "scenarios" / "baseline.yaml"), "design": "lhs", "samples": 2,
+            "seed": 1, "overrides": {"horizon_weeks": 10},
+            "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    from experiments.sweep import engine
+
+    old = engine._Dask.__init__.__defaults__
+    engine._Dask.__init__.__defaults__ = (2.0,)  # do not wait 20 s for nobody
+    try:
+        assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9",
+                     "--no-progress"]) == 2
+    finally:
+        engine._Dask.__init__.__defaults__ = old
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""Sensitivity analysis of sweep directories: Sobol', Morris, PRCC, tables and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from experiments.cli import main
+from experiments.sensitivity import SensitivityError, analyse, markdown_table, prcc
+from experiments.sweep import SweepStore, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3}
+PARAMS = {"turnover.labour_market_pressure": {"low": 0.6, "high": 1.6},
+          "morale.change_effect": {"low": 0.02, "high": 0.1},
+          "turnover.base_exit_hazard": {"low": 0.001, "high": 0.004}}
+METRICS = ["mean_turnover_12m", "peak_vacancy", "morale_trough"]
+
+
+def swept(tmp_path: Path, **fields) -> Path:
+    data = {"name": "sa", "base": str(ROOT / "scenarios" / "baseline.yaml"), "overrides": TINY, "replicates": 1,
+            "seed": 3, "metrics": METRICS, "parameters": PARAMS, **fields}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    sweep(path, out, workers=1, progress=False, log=None)
+    return out
+
+
+def test_prcc_recovers_monotone_effects():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(300, 3))
+    y = np.exp(3 * x[:, 0]) - 2 * x[:, 1] + 0.05 * rng.normal(size=300)
+    t = prcc(x, y)
+    assert t.loc[0, "prcc"] > 0.95 and t.loc[1, "prcc"] < -0.7 and abs(t.loc[2, "prcc"]) < 0.2
+    assert (t["prcc_low"] <= t["prcc"]).all() and (t["prcc"] <= t["prcc_high"]).all()
+    assert t.loc[0, "p_value"] < 1e-6 and t.loc[2, "p_value"] > 0.01
+
+
+def test_sobol_indices_table_and_figures(tmp_path, capsys):
+    out = swept(tmp_path, design="sobol", samples=4)  # 4 x (3 + 2) = 20 runs
+    assert main(["sensitivity", str(out), "--resamples", "100"]) == 0
+    table = pd.read_csv(out / "sensitivity" / "sensitivity.csv")
+    assert list(table.columns) == ["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert len(table) == len(METRICS) * len(PARAMS)
+    assert table[["S1", "ST"]].notna().all().all()
+    assert (table["S1_conf"] >= 0).all() and (table["ST_conf"] >= 0).all()
+    md = (out / "sensitivity" / "sensitivity.md").read_text()
+    assert "## mean_turnover_12m" in md and "| parameter | S1 |" in md
+    for f in ("sensitivity.png", "partial_dependence.png", "point_means.csv"):
+        assert (out / "sensitivity" / f).stat().st_size > 0
+    assert "ST_conf" in capsys.readouterr().out
+
+
+def test_morris_and_a_failed_trajectory(tmp_path, monkeypatch):
+    monkeypatch.setenv("CULTUREDRIFT_SWEEP_TEST_FAIL", "turnover.labour_market_pressure>1.55")
+    out = swept(tmp_path, design="morris", samples=3, replicates=2, common_random_numbers=True)  # 24 runs
+    res = analyse(out, num_resamples=50)
+    assert res.method == "morris"
+    assert list(res.table.columns) == ["metric", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
+    assert (res.table["mu_star"] >= 0).all()
+    failed = (SweepStore(out).results()["status"] == "failed").any()
+    assert failed == any("trajectory" in n for n in res.notes)
+
+
+def test_grid_over_two_parameters_gives_a_heat_map(tmp_path):
+    out = swept(tmp_path, design="grid", parameters={
+        "turnover.labour_market_pressure": {"low": 0.6, "high": 1.6, "steps": 3},
+        "morale.change_effect": {"values": [0.02, 0.1]}}, replicates=2)
+    res = analyse(out, tmp_path / "sa", metrics=["peak_vacancy"])
+    assert res.method == "prcc" and set(res.paths) >= {"heatmap.png", "partial_dependence.png", "sensitivity.csv"}
+    assert (tmp_path / "sa" / "heatmap.png").stat().st_size > 0
+    assert len(res.point_means) == 6 and (res.point_means["replicates_ok"] == 2).all()
+
+
+def test_lhs_and_errors(tmp_path, capsys):
+    out = swept(tmp_path, design="lhs", samples=12)
+    res = analyse(out, figures=False)
+    assert res.method == "prcc" and set(res.table["parameter"]) == set(PARAMS)
+    with pytest.raises(SensitivityError, match="not kept"):
+        analyse(out, metrics=["slippage"])
+    assert main(["sensitivity", str(tmp_path / "nowhere")]) == 2
+    assert "not a sweep directory" in capsys.readouterr().err
+
+
+def test_incomplete_sobol_sweep_is_refused(tmp_path):
+    out = swept(tmp_path, design="sobol", samples=2)
+    for p in sorted((out / "runs").glob("part-*.parquet")):
+        p.unlink()
+    with pytest.raises(SensitivityError, match="no runs"):
+        analyse(out)
+
+
+def test_markdown_table():
+    df = pd.DataFrame({"parameter": ["a|b", "c"], "S1": [0.123456, float("nan")]})
+    assert markdown_table(df).splitlines() == ["| parameter | S1 |", "|---|---:|", "| a\\|b | 0.123 |", "| c |  |"]
