@@ -15,6 +15,14 @@ the preset). Moving sliders changes nothing until **Reset**, which builds a new 
 preset with the slider values applied by `build_scenario` (a pure function; with the sliders
 untouched it returns the preset exactly). All mechanisms are the model's own: `AppModel` only turns
 (preset, slider values, seed) into a `Scenario` and calls `CultureDriftModel`.
+
+How play keeps the page moving: Mesa's play loop steps the model in a worker thread and asks for a page
+update after every week, but does not wait for it. While another thread holds the render (the one that
+rendered the click on play, say), the request is only noted and the loop steps on; when a render pass
+(two PNG frames, ~100 ms) takes longer than a step (~25 ms), every pass finds the model moved on and
+renders again, and the page is sent nothing until play stops. A `PageGate` closes that loop: once a page
+shows a model, the model computes week w+1 only after both panels have shown week w (a bounded wait), so
+play shows every week, at the speed the page can draw, and never steps the model under a render.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ DEFAULT_PRESET = "phased_vigilance_withdrawn"
 VIGILANCE = "culture_vigilance"
 PLAY_INTERVAL_MS = 20  # pause between played weeks; rendering, not this, sets the frame rate
 DPI = 80
+PANELS = ("network", "series")
+GATE_TIMEOUT_S = 3.0  # longest a played week waits for the page (a page that went away cannot stall the model)
 
 
 # --- presets and controls (pure) -------------------------------------------------------------------
@@ -158,6 +168,32 @@ def parse_seed(text: Any) -> tuple[int, str | None]:
 
 # --- the model the page runs -----------------------------------------------------------------------
 
+class PageGate:
+    """Which week each panel of a page has shown, and a bounded wait for the page to catch up."""
+
+    def __init__(self, panels: tuple[str, ...] = PANELS, timeout: float = GATE_TIMEOUT_S) -> None:
+        self.panels = panels
+        self.timeout = timeout
+        self._shown = dict.fromkeys(panels, -1)
+        self._changed = threading.Condition()
+
+    def show(self, panel: str, week: int) -> None:
+        """Called by a panel once its frame for `week` is on the page."""
+        with self._changed:
+            self._shown[panel] = week
+            self._changed.notify_all()
+
+    def shown(self) -> int:
+        """The latest week every panel has shown (-1 before the first frame)."""
+        with self._changed:
+            return min(self._shown.values())
+
+    def wait(self, week: int) -> bool:
+        """Wait until every panel has shown `week` (at most `timeout` s); False if it timed out."""
+        with self._changed:
+            return self._changed.wait_for(lambda: min(self._shown.values()) >= week, self.timeout)
+
+
 class AppModel(CultureDriftModel):
     """`CultureDriftModel` built from a preset and the sliders (None = the preset's value)."""
 
@@ -171,9 +207,17 @@ class AppModel(CultureDriftModel):
                  "inspection_interval": inspection_interval, "n_teams": n_teams}
         controls = replace(preset_controls(base), **{k: v for k, v in given.items() if v is not None})
         seed_int, self.note = parse_seed(seed)
+        self.page_gate: PageGate | None = None  # set when a page shows this model (see `gate`)
         super().__init__(build_scenario(base, controls), seed_int)
         self.preset = preset
         self.controls = controls
+
+    def step(self) -> None:
+        """One week of the model; on a page, not before the page shows the current week (see PageGate)."""
+        page = self.page_gate
+        if page is not None:
+            page.wait(self.week)
+        super().step()
 
 
 def model_params(preset: str) -> dict[str, Any]:
@@ -243,6 +287,14 @@ class _Frames:
 _FRAMES_LOCK = threading.Lock()
 
 
+def gate(model: AppModel) -> PageGate:
+    """The page gate of this model instance (made when a page first shows the model)."""
+    with _FRAMES_LOCK:
+        if model.page_gate is None:
+            model.page_gate = PageGate()
+        return model.page_gate
+
+
 def _frames(model: AppModel) -> _Frames:
     """The renderers of this model instance (kept for the model's life; a new model gets new ones)."""
     with _FRAMES_LOCK:
@@ -257,7 +309,9 @@ def _frames(model: AppModel) -> _Frames:
 def NetworkPanel(model: AppModel):
     """The organisation's network this week."""
     update_counter.get()
-    png = _frames(model).png("network", model.week)
+    week = model.week
+    png = _frames(model).png("network", week)
+    solara.use_effect(lambda: gate(model).show("network", week), [model, week])  # runs once the frame is on the page
     with solara.Column(style={"padding": "4px"}):
         solara.Text("Compliance habit spreading through working ties: red = procedure and control (the old "
                     "culture), blue = professional judgement.", style={"font-size": "0.85em"})
@@ -268,7 +322,9 @@ def NetworkPanel(model: AppModel):
 def SeriesPanel(model: AppModel):
     """Readout line and the key series so far."""
     update_counter.get()
-    png = _frames(model).png("series", model.week)
+    week = model.week
+    png = _frames(model).png("series", week)
+    solara.use_effect(lambda: gate(model).show("series", week), [model, week])
     with solara.Column(style={"padding": "4px"}):
         solara.Text(viz.readout_text(model), classes=["cd-readout"], style={"font-weight": "bold"})
         marks = viz.Marks.of(model)

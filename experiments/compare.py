@@ -423,6 +423,9 @@ def best_mask(values: pd.Series, metric: Metric) -> pd.Series:
 # ------------------------------------------------------------------------------------------------ writing
 
 DATA_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "summary.json", "events.parquet")
+OUTPUT_FILES = (*DATA_FILES, "decision_table.csv", "decision_table.md", "differences.csv", "comparison.json",
+                "fig_transition_risks.png", "fig_culture_work_cost.png", "fig_tradeoff.png", "fig_differences.png",
+                "report.md", "report.html")
 
 
 def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, report: bool = True,
@@ -430,10 +433,10 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
     """Write data files, decision tables, figures and report into `out`; nothing half-written is left.
 
     Everything is first written into a hidden staging directory inside `out`; only when all of it has been
-    written are the files moved into place (renames on one file system), report.html last. A stale
-    report from an earlier comparison is removed before the new files go in, so a report in `out`
-    always describes the files next to it. On failure the staging directory is removed and `out` keeps
-    what it had. Returns the paths written, by file name.
+    written are the files moved into place (renames on one file system), report.html last. The report of
+    an earlier comparison, and any of its outputs this one does not write, are removed before the new
+    files go in, so a report in `out` always describes the files next to it. On failure the staging
+    directory is removed and `out` keeps what it had. Returns the paths written, by file name.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -461,7 +464,7 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
             write_reports(cmp, stage, figs)
         names = sorted(p.name for p in stage.iterdir())
         last = [n for n in ("report.md", "report.html") if n in names]
-        for stale in ("report.html", "report.md"):
+        for stale in ("report.html", "report.md", *(n for n in OUTPUT_FILES if n not in names)):
             (out / stale).unlink(missing_ok=True)
         written = {}
         for name in [n for n in names if n not in last] + last:

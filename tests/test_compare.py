@@ -419,3 +419,13 @@ def test_scenario_descriptions_name_what_differs_from_the_reference(calm, rush):
     assert "2 fixed changes go live between week 2 and week 4" in rush_text
     assert "culture vigilance (week 0 to the end)" in rush_text
     assert "differ from" not in " ".join(describe_scenario(calm, calm))
+
+
+def test_outputs_of_an_earlier_comparison_that_are_not_rewritten_are_removed(cmp, calm, tmp_path):
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "fig_differences.png").write_bytes(b"old")
+    (out / "notes.txt").write_text("mine")
+    compare([calm], seeds=2, workers=1).write(out, figures=False)
+    assert not (out / "fig_differences.png").exists()
+    assert (out / "notes.txt").read_text() == "mine"  # files that are not comparison outputs are left alone

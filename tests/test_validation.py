@@ -83,7 +83,7 @@ def test_sf4_it_switchover_dip_and_training():
 
 
 def test_sf5_munro_chain_signs():
-    es = facts.sf5(4, horizon=156, n_teams=10)
+    es = facts.sf5(4, horizon=130)
     by = {e.metric.split(",")[0]: e for e in es}
     for label in ("mean prescription", "mean compliance habit", "mean time with children", "mean morale"):
         assert by[label].passed, by[label].line()

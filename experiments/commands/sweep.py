@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from experiments.commands.run import positive_int
@@ -38,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--resume and --overwrite contradict each other; choose one")
     if args.retry_failed and not args.resume:
         raise UsageError("--retry-failed needs --resume")
+
+    def on_term(signum: int, frame: object) -> None:  # SIGTERM (e.g. a batch job's time limit): stop like Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         report = sweep(args.experiment, args.out, workers=args.workers, scheduler=args.scheduler,
                        resume=args.resume, overwrite=args.overwrite, retry_failed=args.retry_failed,
@@ -49,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"culturedrift sweep: interrupted; finished runs are saved in {args.out}. Continue with:\n"
               f"  culturedrift sweep {args.experiment} --out {args.out} --resume", file=sys.stderr)
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if report.computed:
         print(f"{report.computed} runs in {report.seconds:.1f} s ({report.rate:.2f} runs/s) on {report.executor}")
     if report.failed is not None and len(report.failed):

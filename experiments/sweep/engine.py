@@ -112,7 +112,7 @@ class _Serial:
     def recover(self) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         pass
 
 
@@ -142,7 +142,13 @@ class _LocalPool:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx)
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
+        if interrupted:  # do not wait for running chunks: stop the workers (finished rows are already saved)
+            procs = list((getattr(self.pool, "_processes", None) or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                proc.terminate()
+            return
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -186,7 +192,7 @@ class _Dask:
     def recover(self) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         self.client.close()
 
 
@@ -306,7 +312,10 @@ def sweep(experiment: str | Path | Prepared, out: str | Path, *, workers: int | 
                     f"{prep.n_runs} runs; {len(done)} already done, {len(todo)} to run in {len(specs)} chunks "
                     f"on {ex.label}")
                 _drive(ex, specs, store, exp.metrics, report, progress, flush_seconds)
-            finally:
+            except BaseException:
+                ex.close(interrupted=True)
+                raise
+            else:
                 ex.close()
         report.failed = store.finalise() if len(store.runs()) == prep.n_runs else pd.DataFrame()
         report.complete = len(store.runs()) == prep.n_runs

@@ -15,6 +15,7 @@ high- and low-pressure target sets are reached by changing `turnover.labour_mark
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +211,7 @@ def figure(abc_df: pd.DataFrame, fit: pd.DataFrame, pred: pd.DataFrame, scan: pd
                     fmt="s", color="k", capsize=4, label="model: mean (95% CI)")
         ax.set_xlim(-0.6, 1.0)
         ax.set_xticks([])
-        ax.set_title(r["label"], fontsize=9)
+        ax.set_title(textwrap.fill(r["label"], 34), fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].legend(fontsize=7, loc="lower left")
     for ax in axes[0][len(STATS):]:
