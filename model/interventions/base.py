@@ -66,9 +66,11 @@ class Intervention(Strict):
     def whom(self, model: CultureDriftModel) -> np.ndarray:
         """To whom: a mask over slots of filled positions in the target group."""
         s = model.state
+        t = self.target
+        if t == "new_hires":
+            return s.staff & (s.tenure < NEW_HIRE_WEEKS) & s.filled
         group = {"all": s.filled, "staff": s.staff, "frontline": s.frontline, "managers": s.manager,
-                 "partners": s.partner, "agency": s.agency,
-                 "new_hires": s.staff & (s.tenure < NEW_HIRE_WEEKS)}[self.target]
+                 "partners": s.partner, "agency": s.agency}[t]
         return group & s.filled
 
     def weekly_cost(self) -> float:
