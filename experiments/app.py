@@ -45,6 +45,7 @@ DEFAULT_PRESET = "phased_vigilance_withdrawn"
 VIGILANCE = "culture_vigilance"
 PLAY_INTERVAL_MS = 20  # pause between played weeks; rendering, not this, sets the frame rate
 DPI = 80
+NETWORK_FORMAT = "jpeg"  # the network view changes everywhere every week: JPEG encodes and ships it fastest
 PANELS = ("network", "series")
 GATE_TIMEOUT_S = 3.0  # longest a played week waits for the page (a page that went away cannot stall the model)
 
@@ -271,16 +272,17 @@ class _Frames:
         self.lock = threading.Lock()
         net_fig, self.net = viz.network_figure(model, size=(6.4, 6.6))
         ser_fig, self.series = viz.series_figure(model, size=(6.4, 6.6))
-        self.net_png = viz.FrameRenderer(net_fig, [self.net], dpi=DPI)
-        self.series_png = viz.FrameRenderer(ser_fig, [self.series], dpi=DPI)
+        self.net_img = viz.FrameRenderer(net_fig, [self.net], dpi=DPI, fmt=NETWORK_FORMAT)
+        self.series_img = viz.FrameRenderer(ser_fig, [self.series], dpi=DPI)
         self.cache: dict[tuple[str, int], bytes] = {}
 
-    def png(self, which: str, week: int) -> bytes:
+    def frame(self, which: str, week: int) -> bytes:
+        """The image bytes of view `which` ("network": JPEG, "series": PNG) for `week` (the model's current week)."""
         with self.lock:
             key = (which, week)
             if key not in self.cache:
                 self.cache = {k: v for k, v in self.cache.items() if k[0] != which}
-                self.cache[key] = (self.net_png if which == "network" else self.series_png).render()
+                self.cache[key] = (self.net_img if which == "network" else self.series_img).render()
             return self.cache[key]
 
 
@@ -310,12 +312,12 @@ def NetworkPanel(model: AppModel):
     """The organisation's network this week."""
     update_counter.get()
     week = model.week
-    png = _frames(model).png("network", week)
+    png = _frames(model).frame("network", week)
     solara.use_effect(lambda: gate(model).show("network", week), [model, week])  # runs once the frame is on the page
     with solara.Column(style={"padding": "4px"}):
         solara.Text("Compliance habit spreading through working ties: red = procedure and control (the old "
                     "culture), blue = professional judgement.", style={"font-size": "0.85em"})
-        solara.Image(png, width="100%", classes=["cd-network"])
+        solara.Image(png, width="100%", format=NETWORK_FORMAT, classes=["cd-network"])
 
 
 @solara.component
@@ -323,7 +325,7 @@ def SeriesPanel(model: AppModel):
     """Readout line and the key series so far."""
     update_counter.get()
     week = model.week
-    png = _frames(model).png("series", week)
+    png = _frames(model).frame("series", week)
     solara.use_effect(lambda: gate(model).show("series", week), [model, week])
     with solara.Column(style={"padding": "4px"}):
         solara.Text(viz.readout_text(model), classes=["cd-readout"], style={"font-weight": "bold"})

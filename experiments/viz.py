@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import ClassVar
 
 import matplotlib
 
@@ -342,10 +343,19 @@ def combined_figure(model: CultureDriftModel, x_max: int | None = None,
 class FrameRenderer:
     """Renders one figure's views to PNG week after week, fast: the static part (axes, ticks, legends,
     shading, marks) is drawn once and cached; each frame restores it and draws only the artists that
-    change (blitting). The cache is rebuilt when a view's background key changes (e.g. y-limits)."""
+    change (blitting). The cache is rebuilt when a view's background key changes (e.g. y-limits).
 
-    def __init__(self, fig: Figure, views: list[NetworkView | SeriesView], dpi: float = 80) -> None:
+    `fmt` is "png" (lossless; best for line plots) or "jpeg" (quality 90: ~15x faster to encode and
+    ~4x smaller than PNG for the network view, whose thousands of translucent ties defeat PNG)."""
+
+    FORMATS: ClassVar[dict[str, dict[str, int]]] = {"png": {"compress_level": 1}, "jpeg": {"quality": 90}}
+
+    def __init__(self, fig: Figure, views: list[NetworkView | SeriesView], dpi: float = 80,
+                 fmt: str = "png") -> None:
+        if fmt not in self.FORMATS:
+            raise ValueError(f"fmt must be one of {', '.join(self.FORMATS)}, got {fmt!r}")
         fig.set_dpi(dpi)
+        self.fmt = fmt
         self.fig = fig
         self.canvas = FigureCanvasAgg(fig)
         self.views = views
@@ -353,7 +363,7 @@ class FrameRenderer:
         self._key: tuple | None = None
 
     def render(self, update: bool = True) -> bytes:
-        """Update the views from the model (unless `update` is False) and return the frame as PNG."""
+        """Update the views from the model (unless `update` is False) and return the frame (`fmt` bytes)."""
         if update:
             for v in self.views:
                 v.update()
@@ -370,5 +380,5 @@ class FrameRenderer:
         w, h = self.canvas.get_width_height()
         img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
         buf = io.BytesIO()
-        img.save(buf, format="png", compress_level=1)
+        img.save(buf, format=self.fmt, **self.FORMATS[self.fmt])
         return buf.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -141,17 +142,45 @@ def test_network_positions_are_deterministic_and_distinct():
     assert len(pts) == int(staff_and_partners.sum())
 
 
-def test_app_renderers_produce_pngs_that_change_week_to_week():
+def test_app_renderers_produce_images_that_change_week_to_week():
     from experiments.app import _frames
 
     m = AppModel(preset="phased_vigilance_withdrawn", n_teams=6)
     f = _frames(m)
-    net0, ser0 = f.png("network", m.week), f.png("series", m.week)
-    assert net0.startswith(b"\x89PNG") and ser0.startswith(b"\x89PNG")
+    net0, ser0 = f.frame("network", m.week), f.frame("series", m.week)
+    assert net0.startswith(b"\xff\xd8\xff") and ser0.startswith(b"\x89PNG")  # network JPEG, series PNG
     for _ in range(4):
         m.step()
-    assert f.png("series", m.week) != ser0
-    assert f.png("network", m.week) != net0
+    assert f.frame("series", m.week) != ser0
+    assert f.frame("network", m.week) != net0
+
+
+def test_a_model_on_a_page_steps_only_after_the_page_showed_its_week():
+    """Play cannot run ahead of the page: week w+1 waits until both panels have shown week w."""
+    import threading
+
+    from experiments.app import gate
+
+    m = AppModel(preset="baseline", n_teams=3)
+    m.step()  # no page yet: no waiting
+    g = gate(m)
+    g.timeout = 0.01
+    assert g.shown() == -1 and not g.wait(1)  # nothing shown yet: the wait gives up after its timeout
+    g.show("network", 1)
+    assert not g.wait(1)  # one panel is not enough
+    g.show("series", 1)
+    assert g.wait(1) and g.shown() == 1
+    m.step()
+    assert m.week == 2
+    g.timeout = 60.0
+    stepper = threading.Thread(target=m.step)
+    stepper.start()
+    stepper.join(0.2)
+    assert stepper.is_alive() and m.week == 2  # waiting for the page to show week 2
+    g.show("network", 2)
+    g.show("series", 2)
+    stepper.join(60)
+    assert not stepper.is_alive() and m.week == 3
 
 
 # --- the real browser test -------------------------------------------------------------------------
@@ -214,6 +243,10 @@ def _week(page) -> str:
     return page.inner_text(".cd-readout")
 
 
+def _week_number(page) -> int:
+    return int(re.match(r"Week (\d+)", _week(page)).group(1))
+
+
 @pytest.mark.slow
 def test_app_in_a_real_browser(app_server, tmp_path):
     sync_playwright = _need_browser()
@@ -257,6 +290,25 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             assert page.get_attribute(".cd-network", "src") != network_before
             size = page.eval_on_selector(".cd-network", "img => [img.naturalWidth, img.naturalHeight, img.complete]")
             assert size[0] > 300 and size[1] > 300 and size[2], size
+
+            # play: the page itself moves on, week after week (readout and both pictures), until paused
+            series_before = page.get_attribute(".cd-series", "src")
+            network_before = page.get_attribute(".cd-network", "src")
+            page.click("button:has-text('▶')")
+            page.wait_for_function(  # bounded: at most 20 s for the page to show week 8
+                "Number(document.querySelector('.cd-readout').innerText.match(/Week (\\d+)/)[1]) >= 8",
+                timeout=20_000)
+            page.click("button:has-text('❚❚')")
+            page.wait_for_selector("button:has-text('▶')")
+            played = _week_number(page)
+            assert played >= 8, _week(page)
+            assert page.get_attribute(".cd-series", "src") != series_before
+            assert page.get_attribute(".cd-network", "src") != network_before
+            # paused: Step works again
+            page.wait_for_selector("button:has-text('Step'):not([disabled])")
+            page.click("button:has-text('Step')")
+            page.wait_for_function(
+                f"Number(document.querySelector('.cd-readout').innerText.match(/Week (\\d+)/)[1]) > {played}")
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
             assert (tmp_path / "app.png").stat().st_size > 10_000
         finally:

@@ -9,6 +9,7 @@ entirely on the expected side of zero.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -82,7 +83,8 @@ def pmap(fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], workers: int 
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     if workers == 1:
         return [fn(*t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=workers) as ex:
+    # forkserver: safe from threaded parents (pytest-xdist, BLAS); workers import the model once
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as ex:
         return list(ex.map(fn, *zip(*tasks, strict=True), chunksize=max(1, len(tasks) // (8 * workers))))
 
 

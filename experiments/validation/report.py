@@ -65,6 +65,15 @@ def _effect_table(effects: list[Effect]) -> pd.DataFrame:
                           "expected": "+" if e.expected > 0 else "-", "note": e.note} for e in effects])
 
 
+def _short(e: Effect) -> str:
+    """A label for one effect: the loop variable for loop links, else the metric."""
+    if e.check in LOOPS and ": " in e.name and not e.name.startswith("supporting"):
+        return e.name.split(": ", 1)[1]
+    if e.name.startswith("loop as a whole"):
+        return e.name
+    return e.metric
+
+
 def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
     """Forest plot: each effect standardised by its CI half-width (so every check reads against 0)."""
     import matplotlib
@@ -83,9 +92,9 @@ def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
         ax.plot([z], [i], "o", color=c)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(range(len(items)))
-    ax.set_yticklabels([f"{k}: {e.metric[:60]}" for k, e in items], fontsize=7)
+    ax.set_yticklabels([f"{k}: {_short(e)[:60]}" for k, e in items], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("effect in the expected direction, in units of its 95% CI half-width (pass: interval right of 0)")
+    ax.set_xlabel("effect in the expected direction / 95% CI half-width (pass: interval right of 0)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
