@@ -6,19 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments.commands.run import positive_int
+from experiments.commands._args import nonnegative_int, positive_int
 from model import load_scenario
-
-
-def nonnegative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {v}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,18 +8,9 @@ import signal
 import subprocess
 import sys
 
+from experiments.commands._args import port_number
+
 APP_MODULE = "experiments.app"
-
-
-def port_number(text: str) -> int:
-    """argparse type: a TCP port (0 = any free port, chosen by the server)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {v}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:

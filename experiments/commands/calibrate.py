@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from experiments.commands.run import positive_int
+from experiments.commands._args import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.commands.run import load_all, positive_int
+from experiments.commands._args import positive_int
+from experiments.commands.run import load_all
 from experiments.compare import METRICS, CompareError, Comparison, compare, write_comparison
 from experiments.runner import RunFailed, default_workers
 

@@ -8,21 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.commands._args import positive_int
 from experiments.plots import timeseries_figure
 from experiments.runner import plan, run_all
 from experiments.store import frames, write_outputs
 from model import Scenario, load_scenario
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
 
 
 def load_all(paths: list[str]) -> list[Scenario]:

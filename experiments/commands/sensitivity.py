@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from experiments.commands.run import positive_int
+from experiments.commands._args import positive_int
 
 
 def _level(text: str) -> float:

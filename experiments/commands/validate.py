@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from experiments.commands.run import positive_int
+from experiments.commands._args import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
