@@ -138,15 +138,18 @@ class Network:
         """Column (other end) of every stored entry."""
         return self.mat.indices
 
+    def row_entries(self, slots: np.ndarray) -> np.ndarray:
+        """The stored entries of the rows of `slots` (ties as seen from those slots), vectorised."""
+        ip = self.mat.indptr
+        start = ip[slots]
+        length = ip[np.asarray(slots) + 1] - start
+        # concatenated ranges start[i]..start[i]+length[i]: one repeat and one arange, no Python loop
+        offsets = np.repeat(start - np.cumsum(length) + length, length)
+        return offsets + np.arange(int(length.sum()))
+
     def entries_of(self, slots: np.ndarray) -> np.ndarray:
         """All stored entries touching `slots` (their rows and the mirrored entries)."""
-        ip = self.mat.indptr
-        if len(slots) == 1:
-            rows = np.arange(ip[slots[0]], ip[slots[0] + 1])
-        elif len(slots):
-            rows = np.concatenate([np.arange(ip[s], ip[s + 1]) for s in slots])
-        else:
-            rows = np.empty(0, np.int64)
+        rows = self.row_entries(slots)
         return np.concatenate((rows, self.mirror[rows]))
 
     def strength_by_kind(self, all_kinds: bool = False) -> np.ndarray:

@@ -117,11 +117,10 @@ class Turnover(Mechanism):
             return
         m, s, net = self.model, self.model.state, self.model.network
         m.record_events(slots, "leave")
-        ip, w = net.mat.indptr, net.w
-        rowsum = m.neighbour_sums[:, 2]
-        for slot in slots:
-            nb = net.col[ip[slot]:ip[slot + 1]]
-            s.leaver_exposure[nb] += w[ip[slot]:ip[slot + 1]] / np.maximum(rowsum[nb], 1e-9)
+        # each colleague feels the departure in proportion to the tie's share of their ties
+        e = net.row_entries(slots)
+        nb = net.col[e]
+        np.add.at(s.leaver_exposure, nb, net.w[e] / np.maximum(m.neighbour_sums[nb, 2], 1e-9))
         m.relationships.cut(slots)
         permanent = slots[~s.agency[slots] & s.staff[slots]]
         s.vacant_since[permanent] = m.week
