@@ -175,20 +175,18 @@ class Turnover(Mechanism):
         h *= s.hazard_mult
         h = np.where(s.agency, p.agency_exit_hazard * s.hazard_mult, h)
         h = np.where(s.partner, p.partner_exit_hazard, h)
-        self.leave(np.flatnonzero(s.filled & (u < h)))
-
-        # overflow slots closed by the caseload cap release their agency workers
+        # ... and, leaving with them, agency workers in overflow slots the caseload cap has closed
         u_fill, u_agency = self.rng_recruit.random(s.n), self.rng_recruit.random(s.n)
         open_overflow = m.overflow_open[np.maximum(s.team, 0)] & self.overflow & (self.overflow_rank < m.overflow_share)
-        self.leave(np.flatnonzero(self.overflow & s.filled & ~open_overflow))
+        self.leave(np.flatnonzero(s.filled & ((u < h) | (self.overflow & ~open_overflow))))
 
-        # permanent recruitment to posts without a permanent holder
+        # permanent recruitment to posts without a permanent holder (the locum's contract ends);
+        # partner agencies refill their own posts
         waiting = s.is_post & s.staff & (~s.filled | s.agency) & (m.week - s.vacant_since >= p.recruitment_min_weeks)
         arrive = np.flatnonzero(waiting & (u_fill < self.fill_hazard))
-        self.leave(arrive[s.agency[arrive]])  # the locum's contract ends
-        self.hire(arrive, agency=False)
+        self.leave(arrive[s.agency[arrive]])
         refill = np.flatnonzero(s.partner & ~s.filled & (u_fill < p.partner_refill_hazard))
-        self.hire(refill, agency=False)
+        self.hire(np.concatenate((arrive, refill)), agency=False)
 
         # agency cover of empty posts (and open overflow slots), as budget allows
         if p.agency_cover or open_overflow.any():
