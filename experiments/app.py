@@ -198,10 +198,13 @@ class PageGate:
 class AppModel(CultureDriftModel):
     """`CultureDriftModel` built from a preset and the sliders (None = the preset's value)."""
 
-    def __init__(self, preset: str = DEFAULT_PRESET, pace: float | None = None, vigilance: float | None = None,
+    default_preset = DEFAULT_PRESET
+
+    def __init__(self, preset: str | None = None, pace: float | None = None, vigilance: float | None = None,
                  vigilance_off_week: int | None = None, budget: float | None = None,
                  labour_market: float | None = None, incidents_per_year: float | None = None,
                  inspection_interval: int | None = None, n_teams: int | None = None, seed: Any = "0") -> None:
+        preset = preset or self.default_preset
         base = load_preset(preset)
         given = {"pace": pace, "vigilance": vigilance, "vigilance_off_week": vigilance_off_week, "budget": budget,
                  "labour_market": labour_market, "incidents_per_year": incidents_per_year,
@@ -219,6 +222,14 @@ class AppModel(CultureDriftModel):
         if page is not None:
             page.wait(self.week)
         super().step()
+
+
+@cache
+def app_model_for(preset: str) -> type[AppModel]:
+    """`AppModel` bound to a preset. Mesa's Reset rebuilds `type(model)(**page parameters)`; after a
+    preset change those parameters can hold only the sliders that were moved, so the class itself must
+    know its preset or Reset would fall back to the default one."""
+    return type(f"AppModel_{preset}", (AppModel,), {"default_preset": preset, "__doc__": AppModel.__doc__})
 
 
 def model_params(preset: str) -> dict[str, Any]:
@@ -348,7 +359,7 @@ def Page():
     """The app: preset picker, then SolaraViz (remounted per preset so its sliders show that preset)."""
     presets = list(preset_paths())
     preset = solara.use_reactive(DEFAULT_PRESET if DEFAULT_PRESET in presets else presets[0])
-    model = solara.use_memo(lambda: AppModel(preset=preset.value), [preset.value])
+    model = solara.use_memo(lambda: app_model_for(preset.value)(preset=preset.value), [preset.value])
     sc = load_preset(preset.value)
     with solara.Sidebar(), solara.Card("Scenario"):
         solara.Select("Preset", value=preset, values=presets, classes=["cd-preset"])

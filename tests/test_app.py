@@ -274,6 +274,9 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             page.click("button:has-text('Reset')")
             page.wait_for_function(
                 "document.querySelector('.cd-controls').innerText.includes('10 teams (110 staff posts)')")
+            # Reset keeps the picked preset and its other settings
+            assert "phased_with_vigilance, seed 0" in page.inner_text("body")
+            assert "vigilance 1.0, never stops" in page.inner_text(".cd-controls")
 
             # step a few weeks; the plotted values and both pictures change
             before = _week(page)
@@ -342,3 +345,15 @@ def test_app_command_prints_the_address_and_stops(tmp_path):
         else:
             pytest.fail("the app server kept running after `culturedrift app` was stopped")
 
+
+
+def test_reset_without_page_parameters_rebuilds_the_bound_preset():
+    """Mesa's Reset calls type(model)(**params); params may lack the preset after a preset change."""
+    from experiments.app import app_model_for
+
+    cls = app_model_for("tight_budget")
+    assert cls is app_model_for("tight_budget")
+    m = cls(n_teams=3)
+    assert m.spec.name == "tight_budget" and m.spec.budget.quarterly_budget == 250
+    assert m.spec.organisation.n_teams == 3
+    assert isinstance(m, AppModel)
