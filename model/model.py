@@ -59,7 +59,6 @@ class CultureDriftModel(mesa.Model):
         self.overflow_was_open = self.overflow_open.copy()
         self.overflow_share = 1.0
         self.neighbour_sums = np.zeros((self.state.n, 3))
-        self.pace = 0
         self._events: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.agent_at: list[Person | None] = [None] * self.state.n
 

@@ -152,11 +152,10 @@ class Network:
         rows = self.row_entries(slots)
         return np.concatenate((rows, self.mirror[rows]))
 
-    def strength_by_kind(self, all_kinds: bool = False) -> np.ndarray:
-        """Total tie strength per kind (each undirected tie counted twice, consistently)."""
-        out = np.bincount(self.kind, weights=self.w, minlength=4) if all_kinds else np.zeros(4)
-        if not all_kinds:
-            out[list(self._weekly_kinds)] = self._kind_masks @ self.w
+    def strength_by_kind(self) -> np.ndarray:
+        """Total tie strength of intra-team and inter-agency ties, indexed by kind (others 0)."""
+        out = np.zeros(4)
+        out[list(self._weekly_kinds)] = self._kind_masks @ self.w
         return out
 
     def rewire_teams(self, new_team: np.ndarray, new_strength: float, moved_keep: float) -> None:

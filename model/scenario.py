@@ -130,18 +130,25 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
+def read_yaml_mapping(path: Path, what: str = "a scenario",
+                      error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Safe-load a YAML file that must hold a mapping; errors name the file and the reason."""
+    if not path.is_file():
+        raise error(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise error(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: {what} must be a mapping of fields, got {type(data).__name__}")
+    return data
+
+
 def _read(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in chain:
         raise ScenarioError(f"{path}: extends: circular inheritance ({' -> '.join(p.name for p in chain)})")
-    if not path.is_file():
-        raise ScenarioError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario must be a mapping of fields, got {type(data).__name__}")
+    data = read_yaml_mapping(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
 
 from model import Scenario, ScenarioError, load_scenario
 from model.metrics import SUMMARY_COLUMNS
+from model.scenario import read_yaml_mapping
 
 FORMAT = "culturedrift-sweep/1"
 DESIGNS = ("grid", "lhs", "sobol", "morris")
@@ -276,15 +276,7 @@ def _py(v: Any) -> Any:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ExperimentError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ExperimentError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{path}: an experiment must be a mapping of fields, got {type(data).__name__}")
-    return data
+    return read_yaml_mapping(path, "an experiment", ExperimentError)
 
 
 def _format(source: str, err: ValidationError) -> str:

@@ -94,7 +94,7 @@ class ChangeProgramme(Mechanism):
                 self.model.state.proficiency[k, slots] = c.learning.new_hire_proficiency
 
     def step(self) -> None:
-        m, s, week = self.model, self.model.state, self.model.week
+        s, week = self.model.state, self.model.week
         s.change_load.fill(0.0)
         pace, shift = 0, 0.0
         for c in self.changes:
@@ -122,7 +122,6 @@ class ChangeProgramme(Mechanism):
                 prod *= 1.0 - self.dip[k] * gap
                 rec += self.rec[k] * gap + self.lasting[k] * who
             self.productivity, self.extra_recording = prod, rec
-        m.pace = pace
 
     def _go_live(self, c: Change) -> None:
         m, s = self.model, self.model.state

@@ -45,7 +45,6 @@ class Leadership(Mechanism):
         self.shortfall = 0.0
         self.overspend = 0.0
         self.scale = 1.0
-        self.active_names: list[str] = []
 
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
@@ -75,7 +74,6 @@ class Leadership(Mechanism):
         m.overflow_open[:] = False
         for iv in active:
             iv.effect(m, iv.whom(m), iv.intensity * self.scale)
-        self.active_names = [iv.name for iv in active]
         self.agency_spend = committed
         self.intervention_spend = funded
         self.headroom = max(self.allowance - committed - funded, 0.0)

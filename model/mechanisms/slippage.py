@@ -77,7 +77,6 @@ class Slippage(Mechanism):
             self.scheduled[e.week] = self.scheduled.get(e.week, 0.0) + e.magnitude
         self.incident_p = 1.0 - np.exp(-p.incident_rate_per_year / 52.0)
         self.damping = 0.0
-        self.events_this_week = 0.0
         self.team_of_manager = np.maximum(s.team, 0)
 
     def step(self) -> None:
@@ -89,7 +88,6 @@ class Slippage(Mechanism):
             jump += p.incident_magnitude
         if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
             jump += p.inspection_magnitude
-        self.events_this_week = jump
         staff = s.staff & s.filled
         c_mean = float(s.compliance[staff].mean()) if staff.any() else 0.0
         omissions = (1.0 - m.workload.service_standard) * (1.0 - p.omission_masking * c_mean)

@@ -72,7 +72,6 @@ class Workload(Mechanism):
         self.team_capacity = np.zeros(t)
         self.backlog = 0.0
         self.service_standard = 1.0
-        self.demand_multiplier = 1.0
         self._alpha = 1.0 / p.pressure_smoothing_weeks
         self.update_capacity()
         self.allocate()
@@ -107,7 +106,7 @@ class Workload(Mechanism):
         p = self.pars
         self.update_capacity()
         overload = np.maximum(self.team_cases / np.maximum(self.team_capacity, 1e-9) - 1.0, 0.0)
-        accepted = self.referral_rate * self.demand_multiplier / (1.0 + p.gatekeeping * overload)
+        accepted = self.referral_rate / (1.0 + p.gatekeeping * overload)
         referrals = self.rng.poisson(accepted)
         worked = np.minimum(self.team_cases, self.team_capacity)
         closures = worked * self.team_pace() / p.case_duration_weeks
