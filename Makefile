@@ -24,7 +24,7 @@ run: $(STAMP)
 		--seeds 30 --workers 2 --reference baseline --out results/default
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check model experiments tests benchmarks
+	$(VENV)/bin/ruff check culturedrift model experiments tests benchmarks
 	$(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -28,8 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from experiments.app import AppModel, _frames
-from experiments.commands.app import server_command
+from culturedrift.experiments.app import AppModel, _frames
+from culturedrift.experiments.commands.app import server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

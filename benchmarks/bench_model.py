@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from model import CultureDriftModel, Scenario, load_scenario, simulate
+from culturedrift.model import CultureDriftModel, Scenario, load_scenario, simulate
 
 
 def staff_scenario(n_staff: int, weeks: int) -> Scenario:

@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.sweep import parse_experiment, prepare, sweep
-from model import load_scenario
+from culturedrift.experiments.sweep import parse_experiment, prepare, sweep
+from culturedrift.model import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

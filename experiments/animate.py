@@ -10,10 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from culturedrift.experiments import viz
+from culturedrift.model import CultureDriftModel, Scenario, ScenarioError
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
-
-from experiments import viz
-from model import CultureDriftModel, Scenario, ScenarioError
 
 FORMATS = (".gif", ".mp4")
 

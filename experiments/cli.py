@@ -7,8 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from experiments.commands import COMMANDS
-from model import ScenarioError
+from culturedrift.experiments.commands import COMMANDS
+from culturedrift.model import ScenarioError
 
 
 class UsageError(Exception):
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "services organisation carrying out the Munro Review.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"experiments.commands.{name}").register(sub)
+        importlib.import_module(f"culturedrift.experiments.commands.{name}").register(sub)
     return parser
 
 

@@ -34,11 +34,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from culturedrift.experiments.runner import default_workers, plan, run_all
+from culturedrift.experiments.store import frames, write_outputs
+from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
 from scipy import stats
-
-from experiments.runner import default_workers, plan, run_all
-from experiments.store import frames, write_outputs
-from model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
 
 CiMethod = Literal["t", "bootstrap"]
 INTERVAL = (0.05, 0.95)  # spread over seeds shown in the decision table: a 90% interval
@@ -254,7 +253,7 @@ class Comparison:
 
     def reading(self) -> list[str]:
         """A short generated reading of the result: one plain-English statement per list item."""
-        from experiments.reporting.text import reading
+        from culturedrift.experiments.reporting.text import reading
 
         return reading(self)
 
@@ -451,8 +450,8 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
         cmp.decision_table.to_csv(stage / "decision_table.csv", index=False)
         cmp.differences.to_csv(stage / "differences.csv", index=False)
         (stage / "comparison.json").write_text(json.dumps(manifest(cmp), indent=1))
-        from experiments.reporting import write_figures, write_reports
-        from experiments.reporting.text import decision_markdown
+        from culturedrift.experiments.reporting import write_figures, write_reports
+        from culturedrift.experiments.reporting.text import decision_markdown
 
         (stage / "decision_table.md").write_text(decision_markdown(cmp))
         figs: dict[str, Path] = {}

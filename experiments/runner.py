@@ -18,9 +18,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from culturedrift.model import RunResult, Scenario, ScenarioError, simulate
 from tqdm import tqdm
-
-from model import RunResult, Scenario, ScenarioError, simulate
 
 BAR_FORMAT = "{desc}: {n_fmt}/{total_fmt} runs |{bar}| {percentage:3.0f}% [{elapsed} elapsed, ETA {remaining}]"
 
@@ -122,7 +121,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["experiments.runner"])
+        ctx.set_forkserver_preload(["culturedrift.experiments.runner"])
         return ctx
     return multiprocessing.get_context("spawn")
 

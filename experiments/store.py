@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-
-from model import RunResult
+from culturedrift.model import RunResult
 
 
 def frames(results: Sequence[RunResult]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

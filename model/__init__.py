@@ -1,8 +1,8 @@
 """culturedrift: an agent-based model of a children's services organisation carrying out the Munro Review."""
 
-from model.model import CultureDriftModel
-from model.run import RunResult, simulate, simulate_summary
-from model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from culturedrift.model.model import CultureDriftModel
+from culturedrift.model.run import RunResult, simulate, simulate_summary
+from culturedrift.model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 __all__ = ["CultureDriftModel", "RunResult", "Scenario", "ScenarioError", "load_scenario", "parse_scenario",
            "simulate", "simulate_summary"]

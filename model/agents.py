@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-
-from model.state import ROLE_NAMES
+from culturedrift.model.state import ROLE_NAMES
 
 if TYPE_CHECKING:
-    from model.model import CultureDriftModel
+    from culturedrift.model.model import CultureDriftModel
 
 
 def _slot_property(array: str, doc: str) -> property:

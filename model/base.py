@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from model.model import CultureDriftModel
+    from culturedrift.model.model import CultureDriftModel
 
 
 class Strict(BaseModel):

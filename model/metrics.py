@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from model.model import CultureDriftModel
+    from culturedrift.model.model import CultureDriftModel
 
 COLUMNS = (
     "morale_mean", "morale_p10", "morale_p90", "compliance_mean", "compliance_high_share", "manager_control",

@@ -16,21 +16,20 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pandas as pd
-
-from model.agents import FrontlineWorker, Manager, PartnerWorker, Person
-from model.base import stream
-from model.mechanisms.change_programme import ChangeProgramme
-from model.mechanisms.culture import Culture
-from model.mechanisms.leadership import Leadership
-from model.mechanisms.morale import Morale
-from model.mechanisms.relationships import Relationships
-from model.mechanisms.slippage import Slippage
-from model.mechanisms.turnover import Turnover
-from model.mechanisms.workload import Workload
-from model.metrics import Recorder
-from model.organisation import Layout, build_network
-from model.scenario import Scenario
-from model.state import FRONTLINE, MANAGER, ROLE_NAMES, Staff
+from culturedrift.model.agents import FrontlineWorker, Manager, PartnerWorker, Person
+from culturedrift.model.base import stream
+from culturedrift.model.mechanisms.change_programme import ChangeProgramme
+from culturedrift.model.mechanisms.culture import Culture
+from culturedrift.model.mechanisms.leadership import Leadership
+from culturedrift.model.mechanisms.morale import Morale
+from culturedrift.model.mechanisms.relationships import Relationships
+from culturedrift.model.mechanisms.slippage import Slippage
+from culturedrift.model.mechanisms.turnover import Turnover
+from culturedrift.model.mechanisms.workload import Workload
+from culturedrift.model.metrics import Recorder
+from culturedrift.model.organisation import Layout, build_network
+from culturedrift.model.scenario import Scenario
+from culturedrift.model.state import FRONTLINE, MANAGER, ROLE_NAMES, Staff
 
 STREAMS = ("organisation", "change_programme", "workload", "morale", "turnover", "culture", "slippage",
            "relationships", "leadership")

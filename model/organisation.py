@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from culturedrift.model.base import Strict, param
+from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
 from pydantic import field_validator
-
-from model.base import Strict, param
-from model.state import FRONTLINE, MANAGER, PARTNER
 
 INTRA_TEAM, CROSS_TEAM, INTER_AGENCY, PARTNER_INTERNAL = 0, 1, 2, 3
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from model.metrics import summarise
-from model.model import CultureDriftModel
-from model.scenario import Scenario, ScenarioError, parse_scenario
+from culturedrift.model.metrics import summarise
+from culturedrift.model.model import CultureDriftModel
+from culturedrift.model.scenario import Scenario, ScenarioError, parse_scenario
 
 
 @dataclass
@@ -76,7 +75,7 @@ def simulate_summary(params: dict[str, Any] | None = None, seed: int = 0,
     else:
         key = str(base)
         if key not in _BASE_CACHE:
-            from model.scenario import load_scenario
+            from culturedrift.model.scenario import load_scenario
 
             _BASE_CACHE[key] = load_scenario(key)
         base_sc = _BASE_CACHE[key]

@@ -6,19 +6,18 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import yaml
+from culturedrift.model.base import Strict, param
+from culturedrift.model.interventions import REGISTRY
+from culturedrift.model.mechanisms.change_programme import Change
+from culturedrift.model.mechanisms.culture import CultureParams
+from culturedrift.model.mechanisms.leadership import BudgetParams
+from culturedrift.model.mechanisms.morale import MoraleParams
+from culturedrift.model.mechanisms.relationships import RelationshipParams
+from culturedrift.model.mechanisms.slippage import SlippageParams
+from culturedrift.model.mechanisms.turnover import TurnoverParams
+from culturedrift.model.mechanisms.workload import WorkloadParams
+from culturedrift.model.organisation import OrganisationParams
 from pydantic import Field, ValidationError, model_validator
-
-from model.base import Strict, param
-from model.interventions import REGISTRY
-from model.mechanisms.change_programme import Change
-from model.mechanisms.culture import CultureParams
-from model.mechanisms.leadership import BudgetParams
-from model.mechanisms.morale import MoraleParams
-from model.mechanisms.relationships import RelationshipParams
-from model.mechanisms.slippage import SlippageParams
-from model.mechanisms.turnover import TurnoverParams
-from model.mechanisms.workload import WorkloadParams
-from model.organisation import OrganisationParams
 
 AnyIntervention = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="kind")]  # noqa: UP007
 

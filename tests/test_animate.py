@@ -6,10 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from culturedrift.experiments.animate import AnimationError, check_output, frame_weeks
+from culturedrift.experiments.cli import main
 from PIL import Image
-
-from experiments.animate import AnimationError, check_output, frame_weeks
-from experiments.cli import main
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -14,9 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from experiments import viz
-from experiments.app import (
+from culturedrift.experiments import viz
+from culturedrift.experiments.app import (
     AppModel,
     Controls,
     build_scenario,
@@ -28,7 +27,7 @@ from experiments.app import (
     preset_controls,
     preset_paths,
 )
-from experiments.commands.app import server_command
+from culturedrift.experiments.commands.app import server_command
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -143,7 +142,7 @@ def test_network_positions_are_deterministic_and_distinct():
 
 
 def test_app_renderers_produce_images_that_change_week_to_week():
-    from experiments.app import _frames
+    from culturedrift.experiments.app import _frames
 
     m = AppModel(preset="phased_vigilance_withdrawn", n_teams=6)
     f = _frames(m)
@@ -159,7 +158,7 @@ def test_a_model_on_a_page_steps_only_after_the_page_showed_its_week():
     """Play cannot run ahead of the page: week w+1 waits until both panels have shown week w."""
     import threading
 
-    from experiments.app import gate
+    from culturedrift.experiments.app import gate
 
     m = AppModel(preset="baseline", n_teams=3)
     m.step()  # no page yet: no waiting
@@ -321,7 +320,7 @@ def test_app_in_a_real_browser(app_server, tmp_path):
 def test_app_command_prints_the_address_and_stops(tmp_path):
     """`culturedrift app` announces its URL and a plain kill stops the server it started."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "app", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "culturedrift.experiments.cli", "app", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
                             cwd=Path(__file__).resolve().parent.parent)
     try:
@@ -349,7 +348,7 @@ def test_app_command_prints_the_address_and_stops(tmp_path):
 
 def test_reset_without_page_parameters_rebuilds_the_bound_preset():
     """Mesa's Reset calls type(model)(**params); params may lack the preset after a preset change."""
-    from experiments.app import app_model_for
+    from culturedrift.experiments.app import app_model_for
 
     cls = app_model_for("tight_budget")
     assert cls is app_model_for("tight_budget")

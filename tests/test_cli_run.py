@@ -8,9 +8,8 @@ import sys
 
 import pandas as pd
 import pytest
-
-from experiments.cli import main
-from model.metrics import SUMMARY_COLUMNS
+from culturedrift.experiments.cli import main
+from culturedrift.model.metrics import SUMMARY_COLUMNS
 
 TS_REQUIRED = ["scenario", "seed", "week", "morale_mean", "morale_p10", "morale_p90", "compliance_mean",
                "compliance_high_share", "turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean",
@@ -54,7 +53,7 @@ def test_parallel_run_equals_serial(tmp_path):
 
 @pytest.mark.slow
 def test_console_script_runs(tmp_path):
-    exe = [sys.executable, "-m", "experiments.cli"]
+    exe = [sys.executable, "-m", "culturedrift.experiments.cli"]
     ok = subprocess.run([*exe, "run", "scenarios/tight_budget.yaml", "--weeks", "40", "--out", str(tmp_path),
                          "--no-progress"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from experiments import compare as compare_mod
-from experiments.cli import main
-from experiments.compare import (
+from culturedrift.experiments import compare as compare_mod
+from culturedrift.experiments.cli import main
+from culturedrift.experiments.compare import (
     METRIC,
     METRICS,
     CompareError,
@@ -25,8 +24,8 @@ from experiments.compare import (
     paired_ci,
     verdict,
 )
-from experiments.runner import RunFailed, RunSpec, plan, run_all
-from model import Scenario, ScenarioError
+from culturedrift.experiments.runner import RunFailed, RunSpec, plan, run_all
+from culturedrift.model import Scenario, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"horizon_weeks": 30, "burn_in_weeks": 4, "organisation.n_teams": 3,
@@ -253,7 +252,7 @@ def test_a_horizon_that_does_not_fit_fails_before_any_run(monkeypatch, rush):
 
 
 def test_a_failing_run_names_its_scenario_and_seed(monkeypatch, calm):
-    import experiments.runner as runner
+    import culturedrift.experiments.runner as runner
 
     def boom(spec: RunSpec):
         if spec.seed == 1:
@@ -324,7 +323,7 @@ def test_a_failure_while_writing_leaves_the_previous_outputs_and_no_partial_file
     out = tmp_path / "out"
     cmp.write(out, figures=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import experiments.reporting as reporting
+    import culturedrift.experiments.reporting as reporting
 
     def broken(*a, **k):
         raise OSError("disk full")
@@ -409,7 +408,7 @@ def test_console_script_end_to_end_on_two_processes(tmp_path):
 
 
 def test_scenario_descriptions_name_what_differs_from_the_reference(calm, rush):
-    from experiments.reporting.text import describe_scenario
+    from culturedrift.experiments.reporting.text import describe_scenario
 
     tight = calm.with_updates({"name": "tight", "budget.quarterly_budget": 100.0, "turnover.base_exit_hazard": 0.003})
     text = " ".join(describe_scenario(tight, calm))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import tiny
+from culturedrift.model import CultureDriftModel, load_scenario, simulate
+from culturedrift.model.base import stream
+from culturedrift.model.metrics import COLUMNS, SUMMARY_COLUMNS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import CultureDriftModel, load_scenario, simulate
-from model.base import stream
-from model.metrics import COLUMNS, SUMMARY_COLUMNS
+from tests.conftest import tiny
 
 RATES = ["morale_mean", "compliance_mean", "compliance_high_share", "turnover_intention", "vacancy_rate",
          "agency_share", "time_with_children", "service_standard", "fragmentation", "fragmentation_team",

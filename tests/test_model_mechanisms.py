@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import tiny
+from culturedrift.model import CultureDriftModel, simulate
 
-from model import CultureDriftModel, simulate
+from tests.conftest import tiny
 
 SEEDS = range(4)
 

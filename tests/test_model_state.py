@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-from conftest import tiny
+from culturedrift.model import CultureDriftModel
+from culturedrift.model.agents import FrontlineWorker, Manager, PartnerWorker
+from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
 
-from model import CultureDriftModel
-from model.agents import FrontlineWorker, Manager, PartnerWorker
-from model.state import FRONTLINE, MANAGER, PARTNER
+from tests.conftest import tiny
 
 
 def test_agents_are_handles_on_filled_slots():

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from culturedrift.experiments.validation import odd_table
+from culturedrift.model.scenario import Scenario
 from pydantic import BaseModel
-
-from experiments.validation import odd_table
-from model.scenario import Scenario
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

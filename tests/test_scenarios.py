@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from experiments.cli import main
-from model import ScenarioError, load_scenario, simulate
+from culturedrift.experiments.cli import main
+from culturedrift.model import ScenarioError, load_scenario, simulate
 
 SHIPPED = sorted(Path("scenarios").glob("*.yaml"))
 REQUIRED = {"baseline", "big_bang", "phased", "phased_with_vigilance", "phased_vigilance_withdrawn", "tight_budget"}

@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from experiments.cli import main
-from experiments.sensitivity import SensitivityError, analyse, markdown_table, prcc
-from experiments.sweep import SweepStore, sweep
+from culturedrift.experiments.cli import main
+from culturedrift.experiments.sensitivity import SensitivityError, analyse, markdown_table, prcc
+from culturedrift.experiments.sweep import SweepStore, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3}

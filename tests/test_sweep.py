@@ -15,9 +15,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-from experiments.cli import main
-from experiments.sweep import (
+from culturedrift.experiments.cli import main
+from culturedrift.experiments.sweep import (
     TEST_FAIL_ENV,
     ExperimentError,
     SweepDirError,
@@ -26,8 +25,8 @@ from experiments.sweep import (
     run_seed,
     sweep,
 )
-from model import simulate_summary
-from model.metrics import SUMMARY_COLUMNS
+from culturedrift.model import simulate_summary
+from culturedrift.model.metrics import SUMMARY_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
@@ -299,7 +298,8 @@ def test_simulate_summary_drops_into_salib():
 def test_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path):
     path = experiment(tmp_path, samples=40, replicates=3)  # 120 tiny runs
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(path), "--out", str(out), "--workers", "2",
+    cmd = [sys.executable, "-m", "culturedrift.experiments.cli", "sweep", str(path), "--out", str(out),
+           "--workers", "2",
            "--chunk-size", "2", "--flush-seconds", "0", "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from experiments.validation import calibration as cal
-from experiments.validation import facts, loops
-from experiments.validation.common import base_scenario, paired_effect, run_with_nudge
+from culturedrift.experiments.validation import calibration as cal
+from culturedrift.experiments.validation import facts, loops
+from culturedrift.experiments.validation.common import base_scenario, paired_effect, run_with_nudge
 
 
 def _by_metric(effects, text):
@@ -177,7 +176,7 @@ def test_labour_market_pressure_orders_the_regions():
 
 @pytest.mark.slow
 def test_validate_writes_the_report(tmp_path):
-    from experiments.validation.report import Size, validate
+    from culturedrift.experiments.validation.report import Size, validate
 
     verdict = validate(tmp_path, size=Size(draws=6, pred_seeds=2, region_seeds=1, fact_seeds=2, loop_seeds=2),
                        workers=2, progress=False)
@@ -191,7 +190,7 @@ def test_validate_writes_the_report(tmp_path):
 
 
 def test_cli_has_validate_and_calibrate():
-    from experiments.cli import build_parser
+    from culturedrift.experiments.cli import build_parser
 
     p = build_parser()
     args = p.parse_args(["validate", "--quick", "--out", "x"])

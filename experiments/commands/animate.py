@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments.commands._args import nonnegative_int, positive_int
-from model import load_scenario
+from culturedrift.experiments.commands._args import nonnegative_int, positive_int
+from culturedrift.model import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.animate import AnimationError, animate, check_output
+    from culturedrift.experiments.animate import AnimationError, animate, check_output
 
     try:
         check_output(Path(args.out))

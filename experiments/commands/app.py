@@ -8,9 +8,9 @@ import signal
 import subprocess
 import sys
 
-from experiments.commands._args import port_number
+from culturedrift.experiments.commands._args import port_number
 
-APP_MODULE = "experiments.app"
+APP_MODULE = "culturedrift.experiments.app"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

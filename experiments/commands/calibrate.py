@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.validation import calibration as cal
-    from model import Scenario
+    from culturedrift.experiments.validation import calibration as cal
+    from culturedrift.model import Scenario
 
     settings = cal.load_settings()
     draws = args.draws or settings["abc"]["draws"]

@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.commands._args import positive_int
-from experiments.commands.run import load_all
-from experiments.compare import METRICS, CompareError, Comparison, compare, write_comparison
-from experiments.runner import RunFailed, default_workers
+from culturedrift.experiments.commands._args import positive_int
+from culturedrift.experiments.commands.run import load_all
+from culturedrift.experiments.compare import METRICS, CompareError, Comparison, compare, write_comparison
+from culturedrift.experiments.runner import RunFailed, default_workers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.cli import UsageError
+    from culturedrift.experiments.cli import UsageError
 
     scenarios = load_all(args.scenarios)
     names = [s.name for s in scenarios]

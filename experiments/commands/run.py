@@ -7,17 +7,16 @@ import os
 from pathlib import Path
 
 import pandas as pd
-
-from experiments.commands._args import positive_int
-from experiments.plots import timeseries_figure
-from experiments.runner import plan, run_all
-from experiments.store import frames, write_outputs
-from model import Scenario, load_scenario
+from culturedrift.experiments.commands._args import positive_int
+from culturedrift.experiments.plots import timeseries_figure
+from culturedrift.experiments.runner import plan, run_all
+from culturedrift.experiments.store import frames, write_outputs
+from culturedrift.model import Scenario, load_scenario
 
 
 def load_all(paths: list[str]) -> list[Scenario]:
     """Validate every scenario file before running any; scenario names must be distinct."""
-    from experiments.cli import UsageError
+    from culturedrift.experiments.cli import UsageError
 
     scenarios = [load_scenario(p) for p in paths]
     names = [s.name for s in scenarios]

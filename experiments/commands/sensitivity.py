@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import positive_int
 
 
 def _level(text: str) -> float:
@@ -31,10 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
-
-    from experiments.cli import UsageError
-    from experiments.sensitivity import analyse
-    from experiments.sweep import SweepDirError
+    from culturedrift.experiments.cli import UsageError
+    from culturedrift.experiments.sensitivity import analyse
+    from culturedrift.experiments.sweep import SweepDirError
 
     try:
         res = analyse(args.sweep_dir, args.out, metrics=args.metrics, conf_level=args.conf_level,

@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 
-from experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.cli import UsageError
-    from experiments.sweep import SweepDirError, sweep
+    from culturedrift.experiments.cli import UsageError
+    from culturedrift.experiments.sweep import SweepDirError, sweep
 
     if args.scheduler and args.workers:
         raise UsageError("--workers sizes the local pool; with --scheduler the Dask cluster's workers do the runs")

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from experiments.validation.report import validate
+    from culturedrift.experiments.validation.report import validate
 
     out = Path(args.out)
     verdict = validate(out, quick=args.quick, workers=args.workers)

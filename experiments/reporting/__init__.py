@@ -1,6 +1,6 @@
 """The comparison report: figures (PNG), decision table (Markdown) and report.md / report.html."""
 
-from experiments.reporting.figures import write_figures
-from experiments.reporting.render import write_reports
+from culturedrift.experiments.reporting.figures import write_figures
+from culturedrift.experiments.reporting.render import write_reports
 
 __all__ = ["write_figures", "write_reports"]

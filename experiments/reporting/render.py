@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from experiments.compare import METRICS
-from experiments.reporting.figures import CAPTIONS, style
-from experiments.reporting.text import (
+from culturedrift.experiments.compare import METRICS
+from culturedrift.experiments.reporting.figures import CAPTIONS, style
+from culturedrift.experiments.reporting.text import (
     BEST,
     CLEAR_BETTER,
     CLEAR_WORSE,
@@ -24,7 +24,7 @@ from experiments.reporting.text import (
 )
 
 if TYPE_CHECKING:
-    from experiments.compare import Comparison
+    from culturedrift.experiments.compare import Comparison
 
 TITLE = "Strategy comparison"
 

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from experiments.compare import METRIC as METRIC_BY_KEY
-from experiments.compare import METRICS, Metric, ci_note
+from culturedrift.experiments.compare import METRIC as METRIC_BY_KEY
+from culturedrift.experiments.compare import METRICS, Metric, ci_note
 
 if TYPE_CHECKING:
-    from experiments.compare import Comparison
-    from model import Scenario
+    from culturedrift.experiments.compare import Comparison
+    from culturedrift.model import Scenario
 
 BEST = "\u2605"  # star: best value in its column
 CLEAR_BETTER = "\u2713"  # check mark: clearly better than the reference

@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from culturedrift.experiments.sweep.experiment import Prepared, load_experiment, run_seed
+from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
+from culturedrift.model import Scenario, simulate_summary
 from tqdm import tqdm
-
-from experiments.sweep.experiment import Prepared, load_experiment, run_seed
-from experiments.sweep.store import SweepDirError, SweepStore
-from model import Scenario, simulate_summary
 
 TEST_FAIL_ENV = "CULTUREDRIFT_SWEEP_TEST_FAIL"
 MAX_ATTEMPTS = 3
@@ -124,7 +123,7 @@ class _LocalPool:
 
         self.workers = workers
         self.ctx = mp.get_context("forkserver")
-        self.ctx.set_forkserver_preload(["experiments.sweep.engine"])
+        self.ctx.set_forkserver_preload(["culturedrift.experiments.sweep.engine"])
         self.label = f"local process pool ({workers} workers)"
         self.capacity = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx)

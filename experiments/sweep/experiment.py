@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from culturedrift.model import Scenario, ScenarioError, load_scenario
+from culturedrift.model.metrics import SUMMARY_COLUMNS
+from culturedrift.model.scenario import read_yaml_mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
-
-from model import Scenario, ScenarioError, load_scenario
-from model.metrics import SUMMARY_COLUMNS
-from model.scenario import read_yaml_mapping
 
 FORMAT = "culturedrift-sweep/1"
 DESIGNS = ("grid", "lhs", "sobol", "morris")

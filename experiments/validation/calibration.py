@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-
-from experiments.validation.common import base_scenario, pmap
-from model import simulate
+from culturedrift.experiments.validation.common import base_scenario, pmap
+from culturedrift.model import simulate
 
 SETTINGS = Path(__file__).resolve().parents[1] / "calibration.yaml"
 STATS = ("turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean")

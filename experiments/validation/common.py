@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from culturedrift.model import CultureDriftModel, Scenario
 from scipy import stats
-
-from model import CultureDriftModel, Scenario
 
 SIGN_WORD = {1: "increase", -1: "decrease"}
 

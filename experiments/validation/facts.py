@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from experiments.validation.common import Effect, base_scenario, paired_effect, pmap, run_with_nudge
-from model import Scenario, load_scenario
+from culturedrift.experiments.validation.common import Effect, base_scenario, paired_effect, pmap, run_with_nudge
+from culturedrift.model import Scenario, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

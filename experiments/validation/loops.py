@@ -34,9 +34,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from experiments.validation.common import Effect, base_scenario, paired_effect, pmap, run_with_nudge
-from model import Scenario
+from culturedrift.experiments.validation.common import Effect, base_scenario, paired_effect, pmap, run_with_nudge
+from culturedrift.model import Scenario
 
 NUDGE_WEEK = 52
 NUDGE_SIZE = 0.3

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import annotated_types as at
+from culturedrift.model.interventions import REGISTRY
+from culturedrift.model.interventions.base import Intervention
+from culturedrift.model.mechanisms.change_programme import Change, LearningCurve
+from culturedrift.model.mechanisms.slippage import PressureEvent
+from culturedrift.model.scenario import Scenario
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-
-from model.interventions import REGISTRY
-from model.interventions.base import Intervention
-from model.mechanisms.change_programme import Change, LearningCurve
-from model.mechanisms.slippage import PressureEvent
-from model.scenario import Scenario
 
 ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.validation.odd_table (do not edit by hand) -->"
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.check:
         ok = current(doc) == table
         print("docs/ODD.md parameter table is " + ("up to date" if ok else "stale: run python -m "
-                                                     "experiments.validation.odd_table"))
+                                                     "culturedrift.experiments.validation.odd_table"))
         return 0 if ok else 1
     path.write_text(splice(doc, table))
     print(f"updated the parameter table in {path}")

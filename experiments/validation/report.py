@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from experiments.validation import calibration as cal
-from experiments.validation.common import Effect
-from experiments.validation.facts import FACTS, run_facts
-from experiments.validation.loops import LOOPS, LoopResult, run_loops
+from culturedrift.experiments.validation import calibration as cal
+from culturedrift.experiments.validation.common import Effect
+from culturedrift.experiments.validation.facts import FACTS, run_facts
+from culturedrift.experiments.validation.loops import LOOPS, LoopResult, run_loops
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import importlib
 import pkgutil
 
-from model.interventions.base import REGISTRY, Intervention
+from culturedrift.model.interventions.base import REGISTRY, Intervention
 
 for _m in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_m.name}")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+from culturedrift.model.base import Strict, param
 from pydantic import model_validator
 
-from model.base import Strict, param
-
 if TYPE_CHECKING:
-    from model.model import CultureDriftModel
+    from culturedrift.model.model import CultureDriftModel
 
 Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency"]
 REGISTRY: dict[str, type[Intervention]] = {}

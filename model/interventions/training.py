@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-
-from model.base import param
-from model.interventions.base import Intervention
+from culturedrift.model.base import param
+from culturedrift.model.interventions.base import Intervention
 
 
 class Training(Intervention):

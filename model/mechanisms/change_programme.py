@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from culturedrift.model.base import Mechanism, Strict, param
 from pydantic import model_validator
-
-from model.base import Mechanism, Strict, param
 
 Kind = Literal["structure", "role", "committee", "process", "it_system"]
 Group = Literal["all", "staff", "frontline", "managers", "partners"]

@@ -13,8 +13,7 @@ Weekly change per person:
 from __future__ import annotations
 
 import numpy as np
-
-from model.base import Mechanism, Strict, param
+from culturedrift.model.base import Mechanism, Strict, param
 
 
 class MoraleParams(Strict):

@@ -18,8 +18,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-
-from model.base import Mechanism, Strict, param
+from culturedrift.model.base import Mechanism, Strict, param
 
 
 class PressureEvent(Strict):

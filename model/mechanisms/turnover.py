@@ -14,9 +14,8 @@ replaced by their own agencies.
 from __future__ import annotations
 
 import numpy as np
-
-from model.base import Mechanism, Strict, param, stream
-from model.state import MANAGER
+from culturedrift.model.base import Mechanism, Strict, param, stream
+from culturedrift.model.state import MANAGER
 
 
 class TurnoverParams(Strict):
