@@ -10,9 +10,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
+
 from culturedrift.experiments import viz
 from culturedrift.model import CultureDriftModel, Scenario, ScenarioError
-from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 
 FORMATS = (".gif", ".mp4")
 

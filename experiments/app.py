@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import solara
-from culturedrift.experiments import viz
-from culturedrift.model import CultureDriftModel, Scenario, load_scenario
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
+
+from culturedrift.experiments import viz
+from culturedrift.model import CultureDriftModel, Scenario, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_PRESET = "phased_vigilance_withdrawn"

@@ -34,10 +34,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
 from culturedrift.experiments.runner import default_workers, plan, run_all
 from culturedrift.experiments.store import frames, write_outputs
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
-from scipy import stats
 
 CiMethod = Literal["t", "bootstrap"]
 INTERVAL = (0.05, 0.95)  # spread over seeds shown in the decision table: a 90% interval

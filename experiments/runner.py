@@ -18,8 +18,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from culturedrift.model import RunResult, Scenario, ScenarioError, simulate
 from tqdm import tqdm
+
+from culturedrift.model import RunResult, Scenario, ScenarioError, simulate
 
 BAR_FORMAT = "{desc}: {n_fmt}/{total_fmt} runs |{bar}| {percentage:3.0f}% [{elapsed} elapsed, ETA {remaining}]"
 

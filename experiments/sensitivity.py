@@ -27,8 +27,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
 from scipy import stats
+
+from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
 
 
 class SensitivityError(SweepDirError):

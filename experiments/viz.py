@@ -17,9 +17,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
-from culturedrift.model.model import CultureDriftModel
-from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM
-from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
@@ -28,6 +25,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from PIL import Image
+
+from culturedrift.model.model import CultureDriftModel
+from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM
+from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
 
 CMAP = matplotlib.colormaps["coolwarm"]
 NORM = Normalize(0.0, 1.0)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+
 from culturedrift.model.state import ROLE_NAMES
 
 if TYPE_CHECKING:

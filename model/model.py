@@ -16,6 +16,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pandas as pd
+
 from culturedrift.model.agents import FrontlineWorker, Manager, PartnerWorker, Person
 from culturedrift.model.base import stream
 from culturedrift.model.mechanisms.change_programme import ChangeProgramme

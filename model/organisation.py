@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import field_validator
+
 from culturedrift.model.base import Strict, param
 from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
-from pydantic import field_validator
 
 INTRA_TEAM, CROSS_TEAM, INTER_AGENCY, PARTNER_INTERNAL = 0, 1, 2, 3
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
 from culturedrift.model.metrics import summarise
 from culturedrift.model.model import CultureDriftModel
 from culturedrift.model.scenario import Scenario, ScenarioError, parse_scenario

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import yaml
+from pydantic import Field, ValidationError, model_validator
+
 from culturedrift.model.base import Strict, param
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.mechanisms.change_programme import Change
@@ -17,7 +19,6 @@ from culturedrift.model.mechanisms.slippage import SlippageParams
 from culturedrift.model.mechanisms.turnover import TurnoverParams
 from culturedrift.model.mechanisms.workload import WorkloadParams
 from culturedrift.model.organisation import OrganisationParams
-from pydantic import Field, ValidationError, model_validator
 
 AnyIntervention = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="kind")]  # noqa: UP007
 

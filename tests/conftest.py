@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from culturedrift.model import Scenario, parse_scenario
 
 TINY: dict[str, Any] = {

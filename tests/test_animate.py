@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from culturedrift.experiments.animate import AnimationError, check_output, frame_weeks
 from culturedrift.experiments.cli import main
-from PIL import Image
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from culturedrift.experiments import viz
 from culturedrift.experiments.app import (
     AppModel,

@@ -8,6 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
+
 from culturedrift.experiments.cli import main
 from culturedrift.model.metrics import SUMMARY_COLUMNS
 

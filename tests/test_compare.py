@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
 from culturedrift.experiments import compare as compare_mod
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.compare import (

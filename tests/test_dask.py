@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.sweep import SweepStore, sweep
 

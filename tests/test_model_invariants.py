@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from culturedrift.model import CultureDriftModel, load_scenario, simulate
-from culturedrift.model.base import stream
-from culturedrift.model.metrics import COLUMNS, SUMMARY_COLUMNS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from culturedrift.model import CultureDriftModel, load_scenario, simulate
+from culturedrift.model.base import stream
+from culturedrift.model.metrics import COLUMNS, SUMMARY_COLUMNS
 from tests.conftest import tiny
 
 RATES = ["morale_mean", "compliance_mean", "compliance_high_share", "turnover_intention", "vacancy_rate",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from culturedrift.model import CultureDriftModel, simulate
 
+from culturedrift.model import CultureDriftModel, simulate
 from tests.conftest import tiny
 
 SEEDS = range(4)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+
 from culturedrift.model import CultureDriftModel
 from culturedrift.model.agents import FrontlineWorker, Manager, PartnerWorker
 from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
-
 from tests.conftest import tiny
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
+
 from culturedrift.experiments.validation import odd_table
 from culturedrift.model.scenario import Scenario
-from pydantic import BaseModel
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from culturedrift.experiments.cli import main
 from culturedrift.model import ScenarioError, load_scenario, simulate
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.sensitivity import SensitivityError, analyse, markdown_table, prcc
 from culturedrift.experiments.sweep import SweepStore, sweep

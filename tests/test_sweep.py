@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
+
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.sweep import (
     TEST_FAIL_ENV,

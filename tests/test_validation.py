@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from culturedrift.experiments.validation import calibration as cal
 from culturedrift.experiments.validation import facts, loops
 from culturedrift.experiments.validation.common import base_scenario, paired_effect, run_with_nudge

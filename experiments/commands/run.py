@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+
 from culturedrift.experiments.commands._args import positive_int
 from culturedrift.experiments.plots import timeseries_figure
 from culturedrift.experiments.runner import plan, run_all

@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
+
     from culturedrift.experiments.cli import UsageError
     from culturedrift.experiments.sensitivity import analyse
     from culturedrift.experiments.sweep import SweepDirError

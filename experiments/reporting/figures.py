@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
 from culturedrift.experiments.compare import METRIC, METRICS, Metric
 
 if TYPE_CHECKING:

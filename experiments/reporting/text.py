@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from culturedrift.experiments.compare import METRIC as METRIC_BY_KEY
 from culturedrift.experiments.compare import METRICS, Metric, ci_note
 

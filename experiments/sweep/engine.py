@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm import tqdm
+
 from culturedrift.experiments.sweep.experiment import Prepared, load_experiment, run_seed
 from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
 from culturedrift.model import Scenario, simulate_summary
-from tqdm import tqdm
 
 TEST_FAIL_ENV = "CULTUREDRIFT_SWEEP_TEST_FAIL"
 MAX_ATTEMPTS = 3

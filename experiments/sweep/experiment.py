@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from scipy import stats
+
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.metrics import SUMMARY_COLUMNS
 from culturedrift.model.scenario import read_yaml_mapping
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from scipy import stats
 
 FORMAT = "culturedrift-sweep/1"
 DESIGNS = ("grid", "lhs", "sobol", "morris")

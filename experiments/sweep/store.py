@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from culturedrift.experiments.sweep.experiment import FORMAT, Prepared
 
 OWNED = ("manifest.json", "experiment.yaml", "points.parquet", "design.parquet", "runs", "results.parquet",

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+
 from culturedrift.experiments.validation.common import base_scenario, pmap
 from culturedrift.model import simulate
 

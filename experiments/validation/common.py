@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from culturedrift.model import CultureDriftModel, Scenario
 from scipy import stats
+
+from culturedrift.model import CultureDriftModel, Scenario
 
 SIGN_WORD = {1: "increase", -1: "decrease"}
 

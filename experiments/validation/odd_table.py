@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import annotated_types as at
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.interventions.base import Intervention
 from culturedrift.model.mechanisms.change_programme import Change, LearningCurve
 from culturedrift.model.mechanisms.slippage import PressureEvent
 from culturedrift.model.scenario import Scenario
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.validation.odd_table (do not edit by hand) -->"

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from culturedrift.experiments.validation import calibration as cal
 from culturedrift.experiments.validation.common import Effect
 from culturedrift.experiments.validation.facts import FACTS, run_facts

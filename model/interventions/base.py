@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-from culturedrift.model.base import Strict, param
 from pydantic import model_validator
+
+from culturedrift.model.base import Strict, param
 
 if TYPE_CHECKING:
     from culturedrift.model.model import CultureDriftModel

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from culturedrift.model.base import Mechanism, Strict, param
 from pydantic import model_validator
+
+from culturedrift.model.base import Mechanism, Strict, param
 
 Kind = Literal["structure", "role", "committee", "process", "it_system"]
 Group = Literal["all", "staff", "frontline", "managers", "partners"]

@@ -13,6 +13,7 @@ Partner workers keep the habits of their own agencies.
 from __future__ import annotations
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param
 
 

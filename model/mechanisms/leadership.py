@@ -11,6 +11,7 @@ above the weekly allowance (agency contracts already running) is recorded as ove
 from __future__ import annotations
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param
 
 WEEKS_PER_QUARTER = 13

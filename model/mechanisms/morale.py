@@ -13,6 +13,7 @@ Weekly change per person:
 from __future__ import annotations
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param
 
 

@@ -9,6 +9,7 @@ reported for intra-team ties, inter-agency ties and the two combined.
 from __future__ import annotations
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param
 from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM, PARTNER_INTERNAL
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param
 
 

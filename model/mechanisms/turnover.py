@@ -14,6 +14,7 @@ replaced by their own agencies.
 from __future__ import annotations
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param, stream
 from culturedrift.model.state import MANAGER
 

@@ -14,6 +14,7 @@ being worked within capacity. A system not yet mastered also slows the progress 
 from __future__ import annotations
 
 import numpy as np
+
 from culturedrift.model.base import Mechanism, Strict, param
 
 

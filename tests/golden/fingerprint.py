@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from culturedrift.model import load_scenario, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
