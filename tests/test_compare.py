@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from culturedrift.experiments import compare as compare_mod
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.execution.runner import RunFailed, RunSpec, plan, run_all
+from culturedrift.experiments.workflows import compare as compare_mod
 from culturedrift.experiments.workflows.compare import (
     METRIC,
     METRICS,
