@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ def test_abc_smc_identifies_a_and_not_b():
                           generations=4, seed=1)
     assert len(res.generations) == 4
     eps = [g.epsilon for g in res.generations]
-    assert all(e2 < e1 for e1, e2 in zip(eps, eps[1:], strict=False))  # tolerances shrink
+    assert all(e2 < e1 for e1, e2 in itertools.pairwise(eps))  # tolerances shrink
     ident = res.identification().set_index("parameter")
     assert ident.loc["a", "median"] == pytest.approx(1.3, abs=0.1)
     assert bool(ident.loc["a", "identified"]) and not bool(ident.loc["b", "identified"])
