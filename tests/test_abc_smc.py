@@ -46,7 +46,7 @@ def toy2(params: dict[str, float], seed: int, context: None) -> dict[str, float]
 
 
 def test_bad_priors_are_named():
-    with pytest.raises(ValueError, match="prior k: low 2.0 must be below high 1.0"):
+    with pytest.raises(ValueError, match=r"prior k: low 2\.0 must be below high 1\.0"):
         abc_smc.priors_from({"k": {"low": 2, "high": 1}})
     with pytest.raises(ValueError, match="prior k: a log-uniform prior needs low > 0"):
         abc_smc.priors_from({"k": {"low": 0, "high": 1, "log": True}})
