@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="strategy the differences are taken against (default: the first scenario given)")
     p.add_argument("--ci", choices=("t", "bootstrap"), default="t",
                    help="confidence interval of paired differences: paired t-interval (default) or bootstrap")
+    p.add_argument("--posterior", default=None, metavar="FILE",
+                   help="draw each seed's uncertain parameters from a calibration posterior (CSV written by "
+                   "`culturedrift calibrate`); the report then states rank stability")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -36,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from culturedrift.experiments.cli import UsageError
 
     scenarios = load_all(args.scenarios)
+    posterior = None
+    if args.posterior:
+        from culturedrift.experiments.workflows.posterior import load_posterior
+
+        posterior = load_posterior(args.posterior, scenarios[0])
     names = [s.name for s in scenarios]
     if args.reference is not None and args.reference not in names:
         raise UsageError(f"unknown reference '{args.reference}'; the strategies are {', '.join(names)}")
@@ -50,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         cmp = compare(scenarios, seeds=args.seeds, weeks=args.weeks, workers=workers, reference=args.reference,
-                      ci_method=args.ci, progress=progress)
+                      ci_method=args.ci, progress=progress, posterior=posterior)
     except CompareError as e:
         raise UsageError(str(e)) from None
     except RunFailed as e:
@@ -61,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"Runs done in {t_runs:.1f} s; writing tables, figures and report", file=sys.stderr)
     written = write_comparison(cmp, out)
     _print_summary(cmp)
+    if cmp.rank_stability is not None:
+        from culturedrift.experiments.analysis.rank_stability import stability_lines
+
+        print("\nRank stability:")
+        for line in stability_lines(cmp.rank_stability, cmp.posterior_source):
+            print("  - " + line)
     print(f"\nWrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s "
           f"({len(cmp.results)} runs in {t_runs:.1f} s)")
     print(f"Report: {(out / 'report.html').resolve()}")

@@ -318,8 +318,14 @@ def reading_sections(cmp: Comparison) -> list[tuple[str, list[str]]]:
     """The generated reading in sections: headline, metric by metric, against the reference."""
     if len(cmp.names) < 2:
         return [("Headline", [f"Only one strategy (**{cmp.names[0]}**) was run; there is nothing to compare."])]
-    return [("Headline", headline(cmp)), ("Metric by metric", metric_lines(cmp)),
-            (f"Against the reference ({cmp.reference})", reference_lines(cmp))]
+    sections = [("Headline", headline(cmp)), ("Metric by metric", metric_lines(cmp)),
+                (f"Against the reference ({cmp.reference})", reference_lines(cmp))]
+    if getattr(cmp, "rank_stability", None) is not None:
+        from culturedrift.experiments.analysis.rank_stability import stability_lines
+
+        sections.append(("Rank stability across the calibration posterior",
+                          stability_lines(cmp.rank_stability, cmp.posterior_source)))
+    return sections
 
 
 def reading(cmp: Comparison) -> list[str]:

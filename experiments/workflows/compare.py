@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturedrift.experiments.execution.runner import default_workers, plan, run_all
+from culturedrift.experiments.analysis.rank_stability import rank_stability
+from culturedrift.experiments.execution.runner import RunSpec, default_workers, plan, run_all
 from culturedrift.experiments.execution.store import frames, write_outputs
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
 
@@ -221,6 +222,10 @@ class Comparison:
     decision_table: pd.DataFrame = field(repr=False)
     differences: pd.DataFrame = field(repr=False)
     weeks: int | None = None
+    # with --posterior: each seed's draw (seed, particle, parameters) and the rank-stability table
+    posterior_draws: pd.DataFrame | None = field(default=None, repr=False)
+    rank_stability: pd.DataFrame | None = field(default=None, repr=False)
+    posterior_source: str = ""
 
     @property
     def names(self) -> list[str]:
@@ -326,7 +331,8 @@ def with_horizon(scenarios: list[Scenario], weeks: int | None) -> list[Scenario]
 
 def compare(scenarios: Iterable[Scenario | str | Path | dict[str, Any]], seeds: int | Iterable[int] = 30,
             weeks: int | None = None, workers: int | None = None, reference: str | None = None,
-            ci_method: CiMethod = "t", progress: bool = False, executor: Any = None) -> Comparison:
+            ci_method: CiMethod = "t", progress: bool = False, executor: Any = None,
+            posterior: pd.DataFrame | None = None) -> Comparison:
     """Run every scenario on the same seeds and compare them against a reference strategy.
 
     `scenarios`: Scenario objects, scenario file paths or dicts (names must be distinct). `seeds`: a count
@@ -334,6 +340,8 @@ def compare(scenarios: Iterable[Scenario | str | Path | dict[str, Any]], seeds: 
     (default: all cores; 1 = in this process). `reference`: the strategy the differences are taken
     against (default: the first scenario). `ci_method`: "t" (paired t-interval) or "bootstrap".
     Everything is validated before the first run. Returns a `Comparison`; nothing is written.
+    `posterior` (from `posterior.load_posterior`): each seed's uncertain parameters are one draw from it, the
+    same for every strategy on that seed; the comparison then also reports rank stability.
     """
     scs = with_horizon(as_scenarios(scenarios), weeks)
     seed_list = as_seeds(seeds)
@@ -344,9 +352,23 @@ def compare(scenarios: Iterable[Scenario | str | Path | dict[str, Any]], seeds: 
     if ci_method not in ("t", "bootstrap"):
         raise CompareError(f"unknown confidence-interval method {ci_method!r}; use 't' or 'bootstrap'")
     specs = plan(scs, seed_list)
+    drawn = None
+    if posterior is not None:
+        from culturedrift.experiments.workflows import posterior as post
+
+        drawn = post.draws(posterior, seed_list)
+        by_seed = drawn.set_index("seed")
+        specs = [RunSpec(post.apply_draw(sp.scenario, by_seed.loc[sp.seed]), sp.seed, sp.weeks) for sp in specs]
     n_workers = default_workers(len(specs)) if workers is None else max(1, min(int(workers), len(specs)))
     results = run_all(specs, workers=n_workers, executor=executor, progress=progress, desc="compare")
-    return build_comparison(scs, seed_list, results, reference, ci_method, weeks)
+    cmp = build_comparison(scs, seed_list, results, reference, ci_method, weeks)
+    if drawn is not None:
+        from culturedrift.experiments.workflows import posterior as post
+
+        cmp.posterior_draws = drawn
+        cmp.posterior_source = str(posterior.attrs.get("path", ""))
+        cmp.rank_stability = rank_stability(cmp.summary, cmp.names, METRICS)
+    return cmp
 
 
 def build_comparison(scenarios: list[Scenario], seeds: list[int], results: list[RunResult], reference: str,
@@ -425,7 +447,7 @@ def best_mask(values: pd.Series, metric: Metric) -> pd.Series:
 DATA_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "summary.json", "events.parquet")
 OUTPUT_FILES = (*DATA_FILES, "decision_table.csv", "decision_table.md", "differences.csv", "comparison.json",
                 "fig_transition_risks.png", "fig_culture_work_cost.png", "fig_tradeoff.png", "fig_differences.png",
-                "report.md", "report.html")
+                "report.md", "report.html", "rank_stability.csv", "posterior_draws.csv")
 
 
 def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, report: bool = True,
@@ -451,6 +473,9 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
         cmp.decision_table.to_csv(stage / "decision_table.csv", index=False)
         cmp.differences.to_csv(stage / "differences.csv", index=False)
         (stage / "comparison.json").write_text(json.dumps(manifest(cmp), indent=1))
+        if cmp.rank_stability is not None:
+            cmp.rank_stability.to_csv(stage / "rank_stability.csv", index=False)
+            cmp.posterior_draws.to_csv(stage / "posterior_draws.csv", index=False)
         from culturedrift.experiments.reporting import write_figures, write_reports
         from culturedrift.experiments.reporting.text import decision_markdown
 
