@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from culturedrift.experiments.workflows.executor import local_map
 from culturedrift.experiments.workflows.validation import calibration as cal
+from culturedrift.experiments.workflows.validation import labour_market as lm
 from culturedrift.experiments.workflows.validation.common import Effect
 from culturedrift.experiments.workflows.validation.facts import FACTS, run_facts
 from culturedrift.experiments.workflows.validation.loops import LOOPS, LoopResult, run_loops
@@ -35,10 +37,11 @@ class Size:
     region_seeds: int
     fact_seeds: int
     loop_seeds: int
+    labour_market_seeds: int = 4
 
 
 DEFAULT = Size(draws=400, pred_seeds=20, region_seeds=6, fact_seeds=20, loop_seeds=30)
-QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6)
+QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6, labour_market_seeds=2)
 
 
 def md_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -164,9 +167,11 @@ def _md_to_html(md: str, title: str) -> str:
 
 
 def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: dict[str, LoopResult],
-                 size: Size, seconds: float, quick: bool) -> tuple[str, dict[str, bool]]:
+                 size: Size, seconds: float, quick: bool,
+                 labour: list[lm.Check] | None = None) -> tuple[str, dict[str, bool]]:
     """The report in Markdown and the pass/fail verdict per check."""
     verdict: dict[str, bool] = {}
+    labour = labour or []
     fit, regions = calib["fit"], calib["regions"]
     verdict["CAL"] = bool(fit["mean_in_range"].all())
     if regions is not None:
@@ -175,12 +180,15 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
         verdict[k] = all(e.passed for e in es)
     for k, lr in loops.items():
         verdict[k] = lr.passed
+    for c in labour:
+        verdict[c.key] = c.passed
     claims = {"CAL": "Baseline reproduces the English workforce figures (mean of the calibrated defaults inside "
                      "each DfE range)",
               "CAL-regions": "High- and low-pressure target sets reached by labour-market pressure alone",
               **{k: v[0] for k, v in FACTS.items()},
               **{k: f"Munro loop {k} ({'reinforcing' if v.polarity > 0 else 'balancing'}): {v.name}"
-                 for k, v in LOOPS.items()}}
+                 for k, v in LOOPS.items()},
+              **{c.key: c.claim for c in labour}}
     L = ["# culturedrift validation report", ""]
     L.append(f"Size: {'quick' if quick else 'default'} - ABC {size.draws} prior draws, predictive check "
              f"{size.pred_seeds} seeds, regions {size.region_seeds} seeds per pressure, stylized facts "
@@ -230,6 +238,8 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
               f"{'PASS' if verdict[k] else 'FAIL'}", "", f"Closing link: {lp.closing}.", "",
               md_table(_effect_table(lr.effects)), ""]
     L += ["![Effects](effects.png)", ""]
+    if labour:
+        L += lm.markdown(labour, md_table)
     return "\n".join(L), verdict
 
 
@@ -262,10 +272,13 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     facts = run_facts(size.fact_seeds, workers)
     say(f"loops: {size.loop_seeds} paired seeds")
     loops = run_loops(size.loop_seeds, workers)
+    say(f"labour market: regional pattern, no runaway, extreme conditions ({size.labour_market_seeds} seeds)")
+    with local_map(workers) as map_fn:
+        labour = lm.run_checks(size.labour_market_seeds, map_fn)
     seconds = time.perf_counter() - t0
     groups = {**facts, **{k: lr.effects for k, lr in loops.items()}}
     effects_figure(groups, out / "effects.png")
-    md, verdict = build_report(calib, facts, loops, size, seconds, quick)
+    md, verdict = build_report(calib, facts, loops, size, seconds, quick, labour)
     (out / "validation_report.md").write_text(md)
     (out / "validation_report.html").write_text(_md_to_html(md, "culturedrift validation report"))
     effects_frame([e for es in groups.values() for e in es]).to_csv(out / "effects.csv", index=False)
