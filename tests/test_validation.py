@@ -176,16 +176,18 @@ def test_labour_market_pressure_orders_the_regions():
 
 
 @pytest.mark.slow
-def test_validate_writes_the_report(tmp_path):
+def test_validate_writes_the_report(tmp_path, monkeypatch):
+    from culturedrift.experiments.workflows.validation import labour_market as lm
     from culturedrift.experiments.workflows.validation.report import Size, validate
 
-    verdict = validate(tmp_path, size=Size(draws=6, pred_seeds=2, region_seeds=1, fact_seeds=2, loop_seeds=2),
-                       workers=2, progress=False)
+    monkeypatch.setattr(lm, "SHRINK", {"organisation.n_teams": 2, "burn_in_weeks": 8, "weeks": 30})
+    verdict = validate(tmp_path, size=Size(draws=6, pred_seeds=2, region_seeds=1, fact_seeds=2, loop_seeds=2,
+                                           labour_market_seeds=1), workers=2, progress=False)
     for name in ("validation_report.md", "validation_report.html", "calibration.png", "effects.png", "effects.csv",
                  "validation.json"):
         assert (tmp_path / name).is_file(), name
     md = (tmp_path / "validation_report.md").read_text()
-    for k in ("SF1", "SF2", "SF3", "SF4", "SF5", "SF6", "R1", "R2", "B", "CAL"):
+    for k in ("SF1", "SF2", "SF3", "SF4", "SF5", "SF6", "R1", "R2", "B", "CAL", "REG", "XS", "RUN", "EXT1", "EXT4"):
         assert k in verdict and f"| {k} |" in md
     assert "calibration.png" in (tmp_path / "validation_report.html").read_text()
 
@@ -196,4 +198,4 @@ def test_cli_has_validate_and_calibrate():
     p = build_parser()
     args = p.parse_args(["validate", "--quick", "--out", "x"])
     assert args.quick and args.out == "x"
-    assert p.parse_args(["calibrate", "--draws", "10"]).draws == 10
+    assert p.parse_args(["calibrate", "--size", "quick"]).size == "quick"
