@@ -20,12 +20,18 @@ from culturedrift.model.state import MANAGER
 
 
 class TurnoverParams(Strict):
-    labour_market_pressure: float = param(1.0, "ratio to the English average", "Scenario input: ~1.4 "
-                                          "London-like, ~0.7 Yorkshire & Humber-like (DfE regional spread)",
-                                          gt=0, le=5)
-    market_exit_elasticity: float = param(1.0, "dimensionless", "Exit hazard ~ pressure^e (assumption)", ge=0, le=5)
-    market_recruit_elasticity: float = param(1.0, "dimensionless", "Permanent recruitment ~ pressure^-e "
-                                             "(assumption)", ge=0, le=5)
+    labour_market_pressure: float = param(1.0, "ratio to the English average", "Scenario input, fitted to an "
+                                          "authority's vacancy rate by `culturedrift authority`; documented range "
+                                          "0.6-1.6 (DfE 2023: North East ~0.75, North West ~1.15; beyond both "
+                                          "for London-like markets)", gt=0, le=5)
+    market_exit_elasticity: float = param(0.25, "dimensionless", "Exit hazard ~ pressure^e. Regions differ "
+                                          "two-fold in vacancy but by a point or two in turnover (DfE 2023), so "
+                                          "leaving responds far less to the market than filling posts does; inside "
+                                          "the ABC-SMC 95% posterior 0.10-1.26 (data/patterns.yaml; "
+                                          "docs/validation.md, Labour market)", ge=0, le=5)
+    market_recruit_elasticity: float = param(2.5, "dimensionless", "Permanent recruitment ~ pressure^-e; ABC-SMC "
+                                             "posterior median 2.5 (95% 0.41-3.86) fitted to the DfE 2023 regional "
+                                             "cross-section (data/patterns.yaml)", ge=0, le=5)
     base_exit_hazard: float = param(0.00229, "per week", "Calibrated (rejection ABC, experiments/validation/"
                                     "calibration.py; accepted 0.0017-0.0032): annual turnover 13.5-17.1% (DfE "
                                     "2013-2023)", ge=0, le=1)
@@ -37,6 +43,11 @@ class TurnoverParams(Strict):
                                       gt=0)
     intention_weight: float = param(3.0, "per unit intention", "Hazard ~ exp(w (intention - ref)) (assumption)",
                                     ge=0, le=20)
+    intention_hazard_cap: float = param(2.0, "multiplier", "Most people who intend to leave do not do so within a "
+                                        "year: intention predicts leaving only moderately (r ~0.4; Griffeth, Hom & "
+                                        "Gaertner 2000 meta-analysis), so intention at most doubles the hazard "
+                                        "(assumption for the size). Stops the turnover spiral: a disaffected "
+                                        "workforce leaves faster, not without limit", ge=1, le=20)
     intention_ref: float = param(0.3, "0-1", "Intention at which the hazard equals its base", ge=0, le=1)
     intention_rate: float = param(0.1, "per week", "Speed at which intention follows its drivers (assumption)",
                                   ge=0, le=1)
@@ -171,7 +182,7 @@ class Turnover(Mechanism):
         u = self.rng.random(s.n)
         h = p.base_exit_hazard * self.market_exit * self.role_factor
         h = h * (1.0 + p.early_tenure_excess * np.exp(-s.tenure / p.early_tenure_weeks))
-        h *= np.exp(p.intention_weight * (s.intention - p.intention_ref))
+        h *= np.minimum(np.exp(p.intention_weight * (s.intention - p.intention_ref)), p.intention_hazard_cap)
         h *= s.hazard_mult
         h = np.where(s.agency, p.agency_exit_hazard * s.hazard_mult, h)
         h = np.where(s.partner, p.partner_exit_hazard, h)
