@@ -49,6 +49,9 @@ class Scenario(Strict):
     change_programme: list[Change] = Field(default_factory=list)
     interventions: list[AnyIntervention] = Field(default_factory=list)
     outputs: OutputParams = OutputParams()
+    fitted_to: dict[str, Any] = Field(default_factory=dict, description="Where the levers come from when the "
+                                      "scenario was fitted to data (`culturedrift authority`): source file, "
+                                      "geography, years, targets and the model's fit. Informational only.")
 
     @model_validator(mode="after")
     def _within_horizon(self) -> Scenario:
