@@ -24,7 +24,7 @@ def test_extreme_conditions_run_and_report_what_they_must_show(tiny):
         assert c.table["why"].str.len().min() > 10
     # zero budget: no money for agency workers, so cover dies out
     ext1 = checks[0].table.set_index("metric")
-    assert ext1.loc["agency_share_end", "model"] < ext1.loc["agency_share_end", "reference run"]
+    assert ext1.loc["agency_worker_share_end", "model"] < ext1.loc["agency_worker_share_end", "reference run"]
 
 
 def test_runaway_check_covers_the_documented_range(tiny):
@@ -40,4 +40,4 @@ def test_region_scenarios_name_their_targets():
     assert {"England", "North East", "North West"} <= set(regs)
     for sc in regs.values():
         assert sc.fitted_to["source"].endswith("dfe_csww_2023_national_regional.csv")
-        assert set(sc.fitted_to["targets"]) >= {"turnover_rate_12m", "vacancy_rate", "agency_share"}
+        assert set(sc.fitted_to["targets"]) >= {"turnover_rate_12m", "vacancy_rate", "agency_worker_share"}

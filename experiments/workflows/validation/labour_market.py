@@ -42,7 +42,7 @@ XS_TURNOVER_GAP = 0.03
 # below the least pressed region (North East) to above the most pressed (North West, London) fitted by
 # `culturedrift authority` on the DfE 2023 figures
 PRESSURE_RANGE = (0.6, 1.6)
-STATS = ("turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean")
+STATS = ("turnover_rate_12m", "vacancy_rate", "agency_worker_share", "caseload_mean")
 MapFn = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
 
 
@@ -66,9 +66,9 @@ def _stats(sc: Scenario, seed: int, from_week: int = 26) -> dict[str, float]:
     out["peak_vacancy"] = float(ts["vacancy_rate"].max())
     out["morale_min"] = float(ts["morale_mean"].min())
     out["service_standard_end"] = float(ts["service_standard"].iloc[-13:].mean())
-    out["agency_share_end"] = float(ts["agency_share"].iloc[-13:].mean())
+    out["agency_worker_share_end"] = float(ts["agency_worker_share"].iloc[-13:].mean())
     out["headcount_min"] = float(ts["headcount"].min())
-    shares = ts[["morale_mean", "vacancy_rate", "agency_share", "service_standard", "turnover_intention"]]
+    shares = ts[["morale_mean", "vacancy_rate", "agency_worker_share", "service_standard", "turnover_intention"]]
     num = ts.select_dtypes("number")
     out["bounded"] = float(bool(np.isfinite(num.to_numpy(float)).all() and (shares >= -1e-9).all().all()
                                 and (shares <= 1 + 1e-9).all().all()))
@@ -149,7 +149,7 @@ def runaway_check(seeds: int, map_fn: MapFn, points: int = 5) -> Check:
     rows = []
     for i, p in enumerate(grid):
         b, ph = res[i], res[points + i]
-        rows.append({"pressure": p, "baseline vacancy": b["vacancy_rate"], "baseline agency": b["agency_share"],
+        rows.append({"pressure": p, "baseline vacancy": b["vacancy_rate"], "baseline agency": b["agency_worker_share"],
                      "baseline turnover": b["turnover_rate_12m"], "phased mean turnover": ph["turnover_rate_12m"],
                      "phased peak turnover (max over seeds)": max(peak_all[i * seeds:(i + 1) * seeds])})
     df = pd.DataFrame(rows)
@@ -180,7 +180,7 @@ class Extreme:
 
 EXTREMES = (
     Extreme("EXT1", "zero budget", "phased", {"budget.quarterly_budget": 0.0}, (
-        ("agency_share_end", "<", 0.03, "no money, no new agency workers: cover dies out as contracts end"),
+        ("agency_worker_share_end", "<", 0.03, "no money, no new agency workers: cover dies out as contracts end"),
         ("vacancy_rate", ">", "reference", "posts stay empty longer than with a budget"),
         ("peak_turnover_12m", "<", 0.6, "turnover rises but is bounded (intention's effect is capped)"),
     )),
