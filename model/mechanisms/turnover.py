@@ -22,8 +22,8 @@ from culturedrift.model.state import MANAGER
 class TurnoverParams(Strict):
     labour_market_pressure: float = param(1.0, "ratio to the English average", "Scenario input, fitted to an "
                                           "authority's vacancy rate by `culturedrift authority`; documented range "
-                                          "0.6-1.6 (DfE 2023: North East ~0.75, North West ~1.15; beyond both "
-                                          "for London-like markets)", gt=0, le=5)
+                                          "0.7-1.4 (DfE 2023 fitted: North East 0.8, England 1.1, North West 1.2, "
+                                          "with a margin on each side)", gt=0, le=5)
     market_exit_elasticity: float = param(0.25, "dimensionless", "Exit hazard ~ pressure^e. Regions differ "
                                           "two-fold in vacancy but by a point or two in turnover (DfE 2023), so "
                                           "leaving responds far less to the market than filling posts does; inside "
