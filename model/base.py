@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class Strict(BaseModel):
     """A parameter block that rejects unknown keys and wrong types (no silent defaults)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True, allow_inf_nan=False)
 
 
 def param(default: Any, unit: str, source: str, **kw: Any) -> Any:

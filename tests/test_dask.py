@@ -78,19 +78,16 @@ def test_dask_cluster_matches_local_pool_bit_for_bit(tmp_path, cluster, capsys):
     pd.testing.assert_frame_equal(dask_res, local_res, check_exact=True)
 
 
-def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):
     data = {"name": "x", "base": str(ROOT / "scenarios" / "baseline.yaml"), "design": "lhs", "samples": 2,
             "seed": 1, "overrides": {"horizon_weeks": 10},
             "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(data))
-    from culturedrift.experiments.workflows.sweep import engine
+    from culturedrift.experiments.execution import executor
 
-    old = engine._Dask.__init__.__defaults__
-    engine._Dask.__init__.__defaults__ = (2.0,)  # do not wait 20 s for nobody
-    try:
-        assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9",
-                     "--no-progress"]) == 2
-    finally:
-        engine._Dask.__init__.__defaults__ = old
+    monkeypatch.setattr(executor, "DASK_CONNECT_TIMEOUT", 2.0)  # do not wait 20 s for nobody
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-progress"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # the scheduler is checked before --out is made
