@@ -51,6 +51,8 @@ SCENARIO_CASES = {
     "infinite float": ({**TINY, "turnover": {"induction_weeks": float("inf")}}, "turnover.induction_weeks"),
     "huge partner count": ({**TINY, "organisation": {**TINY["organisation"], "partner_agencies": {"police": 1e12}}},
                            "organisation.partner_agencies"),
+    "boolean for a number": ({**TINY, "horizon_weeks": True}, "horizon_weeks: expected a number"),
+    "text for a number": ({**TINY, "horizon_weeks": "52"}, "horizon_weeks: expected a number"),
     "too big": ("name: big\n" + "# padding\n" * 120_000, "larger than the limit"),
 }
 
@@ -189,3 +191,16 @@ def test_hostile_sweeps(case, tmp_path, capsys):
         assert sorted(p.name for p in out.iterdir()) == ["runs"]
     else:
         assert not out.exists()
+
+
+def test_resume_refuses_a_sweep_started_with_other_package_versions(tmp_path, capsys):
+    import json
+
+    path = write(tmp_path / "e.yaml", EXPERIMENT)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    (out / "results.parquet").unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["versions"]["numpy"] = "0.0.1"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    refused(["sweep", str(path), "--out", str(out), "--resume", "--no-progress"], capsys, "numpy 0.0.1")

@@ -527,3 +527,16 @@ def pmap(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int 
     show = label is not None if progress is None else progress
     return run_map(_star, [(fn, tuple(t)) for t in tasks], workers=resolve_workers(workers, len(tasks) or 1),
                    progress=show, desc=desc or label or "runs")
+
+
+@contextlib.contextmanager
+def local_map(workers: int) -> Iterator[Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], list[Any]]]:
+    """`map_fn(fn, tasks) -> [fn(*t) for t in tasks]` on one executor kept for a whole sequential workflow
+    (one batch per ABC-SMC generation or fitting step: workers start once, not per batch)."""
+    with make_executor(resolve_workers(workers)) as ex:
+        def map_fn(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+            label = _PROGRESS.get()
+            return run_map(_star, [(fn, tuple(t)) for t in tasks], executor=ex, progress=label is not None,
+                           desc=label or "runs")
+
+        yield map_fn

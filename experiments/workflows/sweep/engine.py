@@ -28,7 +28,7 @@ from culturedrift.experiments.execution.executor import (
 )
 from culturedrift.experiments.execution.files import check_out
 from culturedrift.experiments.workflows.sweep.experiment import Prepared, load_experiment, run_seed
-from culturedrift.experiments.workflows.sweep.store import OWNED, SweepDirError, SweepStore
+from culturedrift.experiments.workflows.sweep.store import OWNED, SweepDirError, SweepStore, _versions
 from culturedrift.model import Scenario, simulate_summary
 
 
@@ -103,6 +103,13 @@ class SweepReport:
         return "\n".join(lines)
 
 
+def _changed_versions(stored: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Packages whose version differs from the one a sweep was started with (those that shape results)."""
+    now = _versions()
+    return [(k, stored[k], now.get(k, "absent")) for k in ("culturedrift", "numpy", "mesa", "python")
+            if k in stored and stored[k] != now.get(k, "absent")]
+
+
 def _open_dir(store: SweepStore, prep: Prepared, resume: bool, overwrite: bool) -> None:
     if store.exists():
         try:
@@ -124,6 +131,11 @@ def _open_dir(store: SweepStore, prep: Prepared, resume: bool, overwrite: bool) 
                 f"'{old.get('name')}' (the experiment file or its base scenario differ: hash "
                 f"{old.get('experiment_hash', '?')[:12]} there, {prep.hash[:12]} now), so its runs would not "
                 "match. Use a new --out directory, or --overwrite to discard the old results")
+        elif resume and (changed := _changed_versions(old.get("versions", {}))):
+            raise SweepDirError(
+                f"{store.root} was started with {', '.join(f'{k} {a}' for k, a, _ in changed)}; this is "
+                f"{', '.join(f'{k} {b}' for k, _, b in changed)}, so resumed runs could differ from the saved "
+                "ones. Resume with the versions in its manifest.json, or use a new --out (or --overwrite)")
         elif not resume and any(store.runs_dir.glob("part-*.parquet")):
             raise SweepDirError(f"{store.root} already holds runs of this experiment; pass --resume to continue "
                                 "it, or --overwrite to start again")
