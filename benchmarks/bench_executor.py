@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,12 @@ def timed(ex, items) -> tuple[float, list]:
     t0 = time.perf_counter()
     rows = run_map(run_one, items, executor=ex)
     return time.perf_counter() - t0, rows
+
+
+def cpu() -> float:
+    """CPU seconds of this process and its reaped children (the pool's workers once it is shut down)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def dask_cluster(workdir: Path) -> tuple[str, list[subprocess.Popen]]:
@@ -68,12 +75,17 @@ def main() -> None:
     print(f"{args.runs} five-year runs of the default authority; {os.cpu_count()} cores; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; chunks of {auto_chunk_size(args.runs, 2)} runs")
     run_map(run_one, items[:2], executor=Serial())  # warm caches
+    c0 = cpu()
     t1, ref = timed(Serial(), items)
-    print(f"  in process (yardstick)   {t1:7.2f} s   {t1 / args.runs * 1000:6.0f} ms per run")
+    c1 = cpu() - c0
+    print(f"  in process (yardstick)   {t1:7.2f} s   {t1 / args.runs * 1000:6.0f} ms per run, {c1:.1f} CPU s")
+    c0 = cpu()
     with LocalProcesses(2) as ex:
         t2, rows = timed(ex, items)
+    c2 = cpu() - c0  # driver + both workers, start-up included
     assert rows == ref, "local processes gave different results"
-    print(f"  2 local processes        {t2:7.2f} s   speed-up {t1 / t2:4.2f}x (target >= 1.80x)")
+    print(f"  2 local processes        {t2:7.2f} s   speed-up {t1 / t2:4.2f}x (target >= 1.80x); CPU spent "
+          f"{c2:.1f} s = {c2 / c1:4.2f}x the yardstick's, so at most {2 * c1 / c2:4.2f}x on 2 idle cores")
     if not args.no_dask:
         with tempfile.TemporaryDirectory() as tmp:
             address, procs = dask_cluster(Path(tmp))

@@ -91,3 +91,37 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):
                  "--no-progress"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # the scheduler is checked before --out is made
+
+
+@pytest.mark.slow
+def test_a_scheduler_lost_mid_sweep_ends_with_a_message_and_the_resume_command(tmp_path, cluster, capsys):
+    import threading
+
+    from distributed import Client
+
+    data = {"name": "lost", "base": str(ROOT / "scenarios" / "baseline.yaml"),
+            "overrides": {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3},
+            "design": "lhs", "samples": 400, "replicates": 1, "seed": 3,
+            "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+
+    def shut_down_when_runs_are_saved() -> None:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("runs/part-*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with Client(cluster, timeout=30) as c:
+            c.shutdown()  # the scheduler and its workers go away mid-sweep
+
+    killer = threading.Thread(target=shut_down_when_runs_are_saved, daemon=True)
+    killer.start()
+    t0 = time.monotonic()
+    code = main(["sweep", str(path), "--out", str(out), "--scheduler", cluster, "--chunk-size", "2",
+                 "--flush-seconds", "0", "--no-progress"])
+    killer.join(timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Dask" in err and "--resume" in err and "Traceback" not in err, err
+    assert time.monotonic() - t0 < 150
+    assert 0 < len(SweepStore(out).runs()) < 400  # what finished is kept for --resume

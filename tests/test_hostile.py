@@ -204,3 +204,14 @@ def test_resume_refuses_a_sweep_started_with_other_package_versions(tmp_path, ca
     manifest["versions"]["numpy"] = "0.0.1"
     (out / "manifest.json").write_text(json.dumps(manifest))
     refused(["sweep", str(path), "--out", str(out), "--resume", "--no-progress"], capsys, "numpy 0.0.1")
+
+
+def test_a_truncated_part_file_is_named_with_the_fix(tmp_path, capsys):
+    path = write(tmp_path / "e.yaml", EXPERIMENT)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    part = sorted((out / "runs").glob("part-*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:40])
+    (out / "results.parquet").unlink()
+    refused(["sweep", str(path), "--out", str(out), "--resume", "--no-progress"], capsys, part.name, "--resume")
+    refused(["sensitivity", str(out)], capsys, part.name)

@@ -162,7 +162,7 @@ class SweepStore:
         """Every recorded run (ok or failed), one row per run id, sorted by run."""
         m = self.manifest()
         schema = run_schema(m["metrics"])
-        tables = [pq.read_table(p, schema=schema) for p in sorted(self.runs_dir.glob("part-*.parquet"))]
+        tables = [self._read_part(p, schema) for p in sorted(self.runs_dir.glob("part-*.parquet"))]
         if not tables:
             return schema.empty_table().to_pandas()
         df = pa.concat_tables(tables).to_pandas()
@@ -171,6 +171,14 @@ class SweepStore:
         df["_order"] = np.arange(len(df))
         df = df.sort_values(["run", "_ok", "_order"], ascending=[True, False, False])
         return df.drop_duplicates("run", keep="first").drop(columns=["_ok", "_order"]).reset_index(drop=True)
+
+    def _read_part(self, path: Path, schema: pa.Schema) -> pa.Table:
+        """One part file; a damaged one (truncated by a full disk, edited by hand) is named with the fix."""
+        try:
+            return pq.read_table(path, schema=schema)
+        except (pa.ArrowException, OSError) as e:
+            raise SweepDirError(f"{path}: damaged results file ({type(e).__name__}: {str(e)[:200]}). Delete it and "
+                                "run the sweep again with --resume: its runs are computed again") from None
 
     def points(self) -> pd.DataFrame:
         return pd.read_parquet(self.root / "points.parquet")
