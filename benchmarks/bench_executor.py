@@ -26,7 +26,7 @@ from pathlib import Path
 from culturedrift.experiments.execution.executor import DaskCluster, LocalProcesses, Serial, auto_chunk_size, run_map
 from culturedrift.experiments.workflows.sweep.engine import SweepRun, run_one
 from culturedrift.model import Scenario
-from culturedrift.model.metrics import SUMMARY_COLUMNS
+from culturedrift.model.outputs import summary_keys
 
 BIN = Path(sys.executable).parent
 
@@ -34,7 +34,7 @@ BIN = Path(sys.executable).parent
 def tasks(n: int) -> list[SweepRun]:
     base = Scenario(name="bench")
     assert base.horizon_weeks >= 260, "the default scenario is expected to run five years"
-    return [SweepRun(base, tuple(SUMMARY_COLUMNS), i, i, 0, 1000 + i, {}) for i in range(n)]
+    return [SweepRun(base, tuple(summary_keys()), i, i, 0, 1000 + i, {}) for i in range(n)]
 
 
 def timed(ex, items) -> tuple[float, list]:
