@@ -7,6 +7,7 @@ In process (fast): each case calls the command line's `main` on tiny settings.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,23 @@ def test_a_truncated_part_file_is_named_with_the_fix(tmp_path, capsys):
     (out / "results.parquet").unlink()
     refused(["sweep", str(path), "--out", str(out), "--resume", "--no-progress"], capsys, part.name, "--resume")
     refused(["sensitivity", str(out)], capsys, part.name)
+
+
+@pytest.mark.parametrize("design", ["grid", "lhs", "sobol"])
+def test_huge_designs_are_refused_before_anything_is_allocated(design, tmp_path, capsys):
+    params = {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4},
+              "morale.change_effect": {"low": 0.02, "high": 0.1}, "slippage.decay_rate": {"low": 0.004, "high": 0.02}}
+    data = {**EXPERIMENT, "design": design, "parameters": params}
+    if design == "grid":
+        data.pop("samples")
+        for p in params.values():
+            p["steps"] = 1000
+    elif design == "lhs":
+        data.update(samples=10_000_000, replicates=100_000)
+    else:
+        data.update(samples=8_388_608)
+    path = write(tmp_path / "e.yaml", data)
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    refused(["sweep", str(path), "--out", str(out), "--no-progress"], capsys, "past the limit", out=out)
+    assert time.perf_counter() - t0 < 10

@@ -196,6 +196,7 @@ def _watch_driver(driver: int, interval: float = 0.5) -> None:
 def worker_start(driver: int, initializer: Callable[[], None] | None = None) -> None:
     """Runs first in every local worker: ignore Ctrl-C, die with the driver, then the user's initializer."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker must not inherit the driver's handler
     with contextlib.suppress(Exception):  # Linux: the kernel kills us when our parent dies
         import ctypes
 
