@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
+from culturedrift.experiments.execution.executor import local_map
 from culturedrift.experiments.workflows import abc_smc
 from culturedrift.experiments.workflows import patterns as pat
-from culturedrift.experiments.workflows.executor import local_map
 
 
 def main() -> None:

@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from culturedrift.experiments.execution.executor import local_map
     from culturedrift.experiments.workflows import patterns as pat
-    from culturedrift.experiments.workflows.executor import local_map
     from culturedrift.model import Scenario
 
     settings = pat.load_patterns()

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from culturedrift.experiments.workflows.executor import local_map
+from culturedrift.experiments.execution.executor import local_map
 from culturedrift.experiments.workflows.validation import calibration as cal
 from culturedrift.experiments.workflows.validation import labour_market as lm
 from culturedrift.experiments.workflows.validation.common import Effect
