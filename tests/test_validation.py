@@ -197,3 +197,24 @@ def test_cli_has_validate_and_calibrate():
     args = p.parse_args(["validate", "--quick", "--out", "x"])
     assert args.quick and args.out == "x"
     assert p.parse_args(["calibrate", "--draws", "10"]).draws == 10
+
+
+def test_patterns_report_bands_fixed_before_running():
+    from culturedrift.experiments.workflows.validation import patterns
+
+    res = patterns.run_patterns(2, 1, only=["P5"], n_teams=4)
+    (b,) = res["P5"]
+    assert (b.low, b.high) == (0.85, 0.95) and b.n == 2 and np.isfinite(b.mean)
+    md = "\n".join(patterns.patterns_markdown(res))
+    assert "P5" in md and "[0.85, 0.95]" in md
+
+
+def test_loop_gain_is_intact_minus_closing_link_cut():
+    from culturedrift.experiments.workflows.validation import loopgain
+
+    pt = [{"workload.demand_cases_per_post": 16.8, "workload.capacity_cases": 20.0}]
+    t = loopgain.loop_gains(2, 1, pt, horizon=70, n_teams=4)
+    assert set(t["loop"]) == {"R1+B", "B", "R2"} and t["n"].eq(2).all()
+    # a cut that changes nothing has zero gain: the same seed gives the same run
+    same = loopgain._seed_gains({"slippage.omission_sensitivity": 0.0}, 0, 70, 4)
+    assert same["R1+B"] == 0.0
