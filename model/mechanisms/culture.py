@@ -90,7 +90,8 @@ class Culture(Mechanism):
 
     def init(self) -> None:
         s, p = self.model.state, self.pars
-        s.compliance[:] = np.where(s.partner, p.partner_habit, _beta(self.rng, p.initial_habit, p.initial_sd, s.n))
+        drawn = _beta(self.rng, p.initial_habit, p.initial_sd, s.n)
+        s.compliance_habit[:] = np.where(s.partner, p.partner_habit, drawn)
         self.staff = s.staff.astype(float)
         team = np.maximum(s.team, 0)
         self.mgr_of = self.model.layout.manager_slot[team]
@@ -119,9 +120,9 @@ class Culture(Mechanism):
         fl = held & (s.tenure >= 26)
         fl = np.where(np.bincount(s.team[fl], minlength=t)[np.maximum(s.team, 0)] > 0, fl, held)
         n = np.bincount(s.team[fl], minlength=t)
-        tot = np.bincount(s.team[fl], weights=s.compliance[fl], minlength=t)
+        tot = np.bincount(s.team[fl], weights=s.compliance_habit[fl], minlength=t)
         mgr = lay.manager_slot
-        mgr_habit = np.where(s.filled[mgr], s.compliance[mgr], self.model.slippage.prescription
+        mgr_habit = np.where(s.filled[mgr], s.compliance_habit[mgr], self.model.slippage.prescription
                              if hasattr(self.model.slippage, "prescription") else self.pars.initial_habit)
         front = np.where(n > 0, tot / np.maximum(n, 1), mgr_habit)
         a = self.pars.manager_norm_weight
@@ -137,7 +138,7 @@ class Culture(Mechanism):
 
     def step(self) -> None:
         p, s, m = self.pars, self.model.state, self.model
-        c = s.compliance
+        c = s.compliance_habit
         nb, rowsum = m.neighbour_sums[:, 1], m.neighbour_sums[:, 2]
         has = rowsum > 1e-9
         peer = np.where(has, nb / np.where(has, rowsum, 1.0), c)

@@ -79,7 +79,7 @@ class Slippage(Mechanism):
         self.prescription = p.initial_prescription
         self.policy = p.initial_prescription
         self.tension = np.zeros(s.n)
-        self.manager_control = s.compliance.copy()
+        self.manager_control = s.compliance_habit.copy()
         self.staff = s.staff.astype(float)
         self.mgr = s.manager
         self.scheduled: dict[int, float] = {}
@@ -99,7 +99,7 @@ class Slippage(Mechanism):
         if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
             jump += p.inspection_magnitude
         staff = s.staff & s.filled
-        c_mean = float(s.compliance[staff].mean()) if staff.any() else 0.0
+        c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
         omissions = (1.0 - m.workload.service_standard) * (1.0 - p.omission_masking * c_mean)
         P = self.prescription + jump + p.omission_sensitivity * omissions
         P += p.prescription_relax_rate * (self.policy - P)
@@ -116,7 +116,7 @@ class Slippage(Mechanism):
         # tension: exponential approach to the balance of tightening and relaxing (stays in [0, 1])
         drive = p.tighten_rate * pressure * guard
         approach(self.tension, [drive, p.tension_relax_rate], [1.0, 0.0])
-        c = s.compliance
+        c = s.compliance_habit
         sector = m.culture.pars.sector_habit
         old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sector
         # a team whose norm has tipped decays toward its own norm, not back to the old culture

@@ -47,7 +47,7 @@ CUTS: dict[str, Cut] = {
                 "prescription", +1),
     "B": Cut("B", "recording no longer hides omissions", {"slippage.omission_masking": 0.0}, "prescription", -1),
     "R2": Cut("R2", "sustained pressure no longer drives procedure (goal erosion)", {"slippage.goal_erosion_rate": 0.0},
-              "compliance_mean", +1),
+              "compliance_habit_mean", +1),
 }
 
 #: operating points of the map: (open cases per frontline post, cases a worker can hold to standard)
@@ -60,7 +60,7 @@ def _window(ts: pd.DataFrame, col: str, lo: int, hi: int) -> float:
     return float(ts.loc[(w >= lo) & (w <= hi), col].mean())
 
 
-STARTS = ("prescription", "compliance_mean")
+STARTS = ("prescription", "compliance_habit_mean")
 
 
 def _responses(updates: dict[str, Any], seed: int, horizon: int, n_teams: int | None) -> dict[str, float]:

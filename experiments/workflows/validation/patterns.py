@@ -102,7 +102,7 @@ def ratio_band(check: str, name: str, metric: str, num: list[float], den: list[f
 
 
 def _habit(ts: pd.DataFrame) -> pd.Series:
-    return ts.set_index("week")["compliance_mean"]
+    return ts.set_index("week")["compliance_habit_mean"]
 
 
 def _load(name: str, horizon: int, n_teams: int | None) -> Any:
