@@ -280,7 +280,7 @@ def test_simulate_summary_drops_into_salib():
     from SALib import ProblemSpec
 
     names = ["turnover.labour_market_pressure", "morale.change_effect"]
-    sp = ProblemSpec({"names": names, "bounds": [[0.7, 1.4], [0.02, 0.1]], "outputs": ["peak_turnover_12m"]})
+    sp = ProblemSpec({"names": names, "bounds": [[0.7, 1.4], [0.001, 0.004]], "outputs": ["peak_turnover_12m"]})
 
     def wrapped(X: np.ndarray) -> np.ndarray:
         return np.array([simulate_summary({**TINY, **dict(zip(names, row, strict=True))}, seed=i)
