@@ -13,7 +13,7 @@ from culturedrift.model.interventions.base import Intervention
 class CultureVigilance(Intervention):
     kind: Literal["culture_vigilance"] = "culture_vigilance"
     cost_per_week: float = param(4.0, "GBP thousand per week", "Practice audits, a principal social worker's "
-                                 "time (assumption)", ge=0)
+                                 "time (assumption)", ge=0, le=1000)
     reinforcement: float = param(0.0, "reinforcement units", "Vigilance protects the culture a programme has "
                                  "built; it does not build one (with no programme it changes nothing; "
                                  "docs/validation.md). Raise it to model monitoring that also coaches",
