@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import signal
 import sys
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from culturedrift.experiments.commands import COMMANDS
 from culturedrift.experiments.execution.errors import ExecutorLost, InputError
 from culturedrift.model import ScenarioError
+
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
 class UsageError(InputError):
@@ -41,6 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (ScenarioError, InputError) as e:
         print(f"culturedrift {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if e.errno not in WRITE_ERRORS:
+            raise
+        where = f" {e.filename}" if e.filename else ""
+        print(f"culturedrift {args.command}: error: cannot write{where}: {e.strerror or e} (nothing half-written "
+              "is left; free space or choose another --out)", file=sys.stderr)
         return 2
     except ExecutorLost as e:
         print(f"culturedrift {args.command}: error: {e}", file=sys.stderr)

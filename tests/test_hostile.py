@@ -221,7 +221,8 @@ def test_a_truncated_part_file_is_named_with_the_fix(tmp_path, capsys):
 @pytest.mark.parametrize("design", ["grid", "lhs", "sobol"])
 def test_huge_designs_are_refused_before_anything_is_allocated(design, tmp_path, capsys):
     params = {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4},
-              "morale.change_effect": {"low": 0.02, "high": 0.1}, "slippage.decay_rate": {"low": 0.004, "high": 0.02}}
+              "morale.change_effect": {"low": 0.001, "high": 0.004},
+              "slippage.decay_rate": {"low": 0.004, "high": 0.02}}
     data = {**EXPERIMENT, "design": design, "parameters": params}
     if design == "grid":
         data.pop("samples")
@@ -236,3 +237,17 @@ def test_huge_designs_are_refused_before_anything_is_allocated(design, tmp_path,
     t0 = time.perf_counter()
     refused(["sweep", str(path), "--out", str(out), "--no-progress"], capsys, "past the limit", out=out)
     assert time.perf_counter() - t0 < 10
+
+
+def test_disk_full_is_a_message_and_leaves_no_half_file(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    path = write(tmp_path / "s.yaml", TINY)
+    out = tmp_path / "out"
+
+    def full(self, *a, **k):
+        raise OSError(28, "No space left on device", str(out / "timeseries.csv"))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    refused(["run", str(path), "--out", str(out), "--no-progress"], capsys, "No space left on device")
+    assert not [p.name for p in out.iterdir() if ".tmp" in p.name]

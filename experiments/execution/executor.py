@@ -9,7 +9,8 @@ Every command that runs many simulations (run, compare, sweep, validate, calibra
   `MAX_ATTEMPTS` times; a task that raises stops the batch with `TaskFailed` naming the task;
 - local workers ignore Ctrl-C (the driving process stops them) and exit by themselves when the driving
   process dies, even from SIGKILL (a watchdog thread polls its pid), so nothing is left behind;
-- an optional `initializer` runs once per worker process (e.g. to warm a JIT cache), locally and on Dask;
+- an optional `initializer` runs once per worker process, locally and on Dask, after the model's own
+  `culturedrift.model.warm_up()` if it defines one (e.g. to load compiled kernels from the JIT cache);
 - Dask waits are bounded: a cluster with no workers, a lost scheduler or an address that is not a Dask
   scheduler raise `ExecutorLost` / `InputError` with a message instead of hanging.
 
@@ -202,8 +203,19 @@ def worker_start(driver: int, initializer: Callable[[], None] | None = None) -> 
 
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     threading.Thread(target=_watch_driver, args=(driver,), daemon=True, name="driver-watchdog").start()
+    warm_model()
     if initializer is not None:
         initializer()
+
+
+def warm_model() -> None:
+    """Once per worker: `culturedrift.model.warm_up()` if the model has one (e.g. loading compiled kernels from
+    the JIT cache), so no run pays for it."""
+    import culturedrift.model as model
+
+    warm = getattr(model, "warm_up", None)
+    if callable(warm):
+        warm()
 
 
 class LocalProcesses(Executor):
@@ -292,19 +304,22 @@ class DaskCluster(Executor):
             self.client.close()
             raise InputError(f"the Dask scheduler at {address} has no workers (start some with "
                              f"`dask worker {address}`)") from None
-        if initializer is not None:
-            from distributed.diagnostics.plugin import WorkerPlugin
+        from distributed.diagnostics.plugin import WorkerPlugin
 
-            class _Init(WorkerPlugin):
-                name = "culturedrift-initializer"
+        class WarmWorker(WorkerPlugin):
+            """The model's warm-up and the user's initializer, once per worker (workers joining later too)."""
 
-                def __init__(self, fn: Callable[[], None]) -> None:
-                    self.fn = fn
+            name = "culturedrift-warm-up"
 
-                def setup(self, worker: Any) -> None:
+            def __init__(self, fn: Callable[[], None] | None) -> None:
+                self.fn = fn
+
+            def setup(self, worker: Any) -> None:
+                warm_model()
+                if self.fn is not None:
                     self.fn()
 
-            self.client.register_plugin(_Init(initializer))
+        self.client.register_plugin(WarmWorker(initializer))
         threads = sum(self.client.nthreads().values())
         self.capacity = max(threads, 1)
         self.label = f"Dask cluster {address} ({len(self.client.nthreads())} workers, {threads} threads)"
