@@ -9,7 +9,9 @@ from pathlib import Path
 
 from culturedrift.experiments.commands._args import positive_int
 from culturedrift.experiments.commands.run import load_all
-from culturedrift.experiments.compare import METRICS, CompareError, Comparison, compare, write_comparison
+from culturedrift.experiments.compare import CompareError, Comparison, compare, write_comparison
+from culturedrift.experiments.reporting.style import FIGURE_FORMATS
+from culturedrift.experiments.reporting.text import median_table
 from culturedrift.experiments.runner import RunFailed, default_workers
 
 
@@ -20,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "outputs, decision_table.csv/.md, figures and report.html/report.md into --out.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="one scenario file per strategy")
     p.add_argument("--seeds", type=positive_int, default=30, help="number of seeds (0..N-1), default 30")
-    p.add_argument("--weeks", type=positive_int, default=None, help="horizon override in weeks")
+    p.add_argument("--weeks", type=positive_int, default=None,
+                   help="compare the first W weeks of every scenario (a window, as in `run --weeks`: changes and "
+                        "interventions dated later have not happened yet)")
     p.add_argument("--workers", type=positive_int, default=None,
                    help=f"local processes (default: all cores, here {default_workers()})")
     p.add_argument("--out", default="results/compare", help="output directory (default results/compare)")
@@ -28,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="strategy the differences are taken against (default: the first scenario given)")
     p.add_argument("--ci", choices=("t", "bootstrap"), default="t",
                    help="confidence interval of paired differences: paired t-interval (default) or bootstrap")
+    p.add_argument("--figure-format", action="append", choices=[f for f in FIGURE_FORMATS if f != "png"],
+                   default=[], dest="formats",
+                   help="also write every figure as SVG or PDF beside the PNG (repeat for both)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     t_runs = time.perf_counter() - t0
     if progress:
         print(f"Runs done in {t_runs:.1f} s; writing tables, figures and report", file=sys.stderr)
-    written = write_comparison(cmp, out)
+    written = write_comparison(cmp, out, formats=tuple(args.formats))
     _print_summary(cmp)
     print(f"\nWrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s "
           f"({len(cmp.results)} runs in {t_runs:.1f} s)")
@@ -69,18 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_summary(cmp: Comparison) -> None:
     """The decision table's medians and the reading, as plain text."""
-    t = cmp.decision_table.set_index("scenario")
-    width = max(len(n) for n in cmp.names) + 2
-    cols = [(m, m.label if len(m.label) <= 14 else m.label.replace("12-month ", "12m ")) for m in METRICS]
-    print(f"\nMedian over {len(cmp.seeds)} seeds (* best in column; intervals and differences against "
-          f"{cmp.reference} are in decision_table.md and report.html):")
-    print(" " * width + "".join(f"{label[:15]:>16}" for _, label in cols))
-    for n in cmp.names:
-        cells = []
-        for m, _ in cols:
-            v = m.fmt(t.loc[n, f"{m.key}_median"]) + ("*" if t.loc[n, f"{m.key}_best"] else " ")
-            cells.append(f"{v:>16}")
-        print(f"{n:<{width}}" + "".join(cells))
+    window = f", first {cmp.weeks} weeks" if cmp.weeks else ""
+    print(f"\nMedian over {len(cmp.seeds)} seeds{window}; \u2605 best in column where the metric "
+          f"applies, n/a where it does not (differences against {cmp.titles[cmp.reference]} are in "
+          "decision_table.md and report.html):")
+    print(median_table(cmp).console(max_header=14))
     print("\nReading:")
     for line in cmp.reading():
         print("  - " + line.replace("**", ""))

@@ -6,12 +6,17 @@ import argparse
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from culturedrift.experiments.analysis.decision import display_title, tables_from_runs
+from culturedrift.experiments.analysis.metrics import METRICS, applies
 from culturedrift.experiments.commands._args import positive_int
-from culturedrift.experiments.plots import timeseries_figure
+from culturedrift.experiments.reporting.style import FIGURE_FORMATS
+from culturedrift.experiments.reporting.tables import Cell, Table
+from culturedrift.experiments.reporting.timeseries import timeseries_figure
 from culturedrift.experiments.runner import plan, run_all
-from culturedrift.experiments.store import frames, write_outputs
+from culturedrift.experiments.store import write_outputs
 from culturedrift.model import Scenario, load_scenario
 
 
@@ -32,9 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run each scenario on seeds 0..N-1 and write the documented output layout.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     p.add_argument("--seeds", type=positive_int, default=1, help="number of seeds (0..N-1), default 1")
-    p.add_argument("--weeks", type=positive_int, default=None, help="horizon override in weeks")
+    p.add_argument("--weeks", type=positive_int, default=None,
+                   help="run the first W weeks of every scenario (a window: later changes have not happened yet)")
     p.add_argument("--out", default="results/run", help="output directory (default results/run)")
     p.add_argument("--workers", type=positive_int, default=1, help="local processes (default 1)")
+    p.add_argument("--figure-format", action="append", choices=[f for f in FIGURE_FORMATS if f != "png"],
+                   default=[], dest="formats", help="also write the figure as SVG or PDF (repeat for both)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -45,13 +53,26 @@ def run(args: argparse.Namespace) -> int:
     results = run_all(specs, workers=min(args.workers, os.cpu_count() or 1), progress=not args.no_progress)
     out = Path(args.out)
     write_outputs(results, out)
-    ts, summary, _ = frames(results)
-    shade = {r.scenario: (r.meta["programme_start"], r.handover_week) for r in results}
-    timeseries_figure(ts, out / "timeseries.png", shade)
-    table = summary.drop(columns="seed").groupby("scenario", sort=False).median()
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"Median over {args.seeds} seed(s):")
-        print(table.T.round(3).to_string())
+    ts, summary, _ = tables_from_runs(scenarios, results)
+    shade = {sc.name: (sc.programme_start, sc.handover) for sc in scenarios}
+    titles = {sc.name: display_title(sc) for sc in scenarios}
+    timeseries_figure(ts, out / "timeseries.png", shade, titles=titles, formats=tuple(args.formats))
+    window = f", first {args.weeks} weeks" if args.weeks else ""
+    print(f"Median over {args.seeds} seed(s){window} (shares in %, as in `compare`; n/a: does not apply):")
+    print(median_by_metric(summary, scenarios).console(max_header=24))
+    extra = "".join(f", timeseries.{f}" for f in args.formats)
     print(f"\nWrote {out}/: timeseries.parquet, timeseries.csv, summary.csv, summary.json, events.parquet, "
-          "timeseries.png")
+          f"timeseries.png{extra}")
     return 0
+
+
+def median_by_metric(summary: pd.DataFrame, scenarios: list[Scenario]) -> Table:
+    """One row per metric (label and unit), one column per scenario: the median over seeds in display units."""
+    rows = []
+    for m in METRICS:
+        cells = []
+        for sc in scenarios:
+            v = summary.loc[summary["scenario"] == sc.name, m.key].to_numpy(dtype=float)
+            cells.append(Cell(m.fmt(float(np.median(v[np.isfinite(v)]))) if applies(v) else "n/a"))
+        rows.append((f"{m.label} ({m.unit})", cells))
+    return Table([display_title(sc) for sc in scenarios], rows, label_header="Metric (unit)")

@@ -45,6 +45,7 @@ class Leadership(Mechanism):
         self.shortfall = 0.0
         self.overspend = 0.0
         self.scale = 1.0
+        self.agency_refused = 0
 
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
@@ -80,6 +81,7 @@ class Leadership(Mechanism):
         self.spend = committed + funded
         self.overspend = max(self.spend - self.allowance, 0.0)
         self.remaining -= self.spend
+        self.agency_refused = 0
 
     def agency_hires_allowed(self, candidates: np.ndarray, overflow: np.ndarray) -> int:
         """How many of the candidate slots (in order) this week's headroom can pay for."""
@@ -89,4 +91,5 @@ class Leadership(Mechanism):
         cost = np.where(overflow[candidates], p.overflow_cost_per_week, p.agency_premium_per_week)
         n = int(np.searchsorted(np.cumsum(cost), self.headroom, side="right"))
         self.headroom -= float(cost[:n].sum())
+        self.agency_refused += candidates.size - n  # cover the budget could not buy this week
         return n
