@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from culturedrift.experiments import compare as compare_mod
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.compare import (
+from culturedrift.experiments.execution.runner import RunFailed, RunSpec, plan, run_all
+from culturedrift.experiments.workflows import compare as compare_mod
+from culturedrift.experiments.workflows.compare import (
     METRIC,
     METRICS,
     CompareError,
@@ -25,7 +26,6 @@ from culturedrift.experiments.compare import (
     paired_ci,
     verdict,
 )
-from culturedrift.experiments.runner import RunFailed, RunSpec, plan, run_all
 from culturedrift.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,7 +298,7 @@ def test_unfunded_cost_is_shown_and_less_money_is_never_best_on_delivered_cost(c
 
 
 def test_a_failing_run_names_its_scenario_and_seed(monkeypatch, calm):
-    import culturedrift.experiments.runner as runner
+    import culturedrift.experiments.execution.runner as runner
 
     def boom(spec: RunSpec):
         if spec.seed == 1:

@@ -1,1 +1,2 @@
-"""Layer 2, analysis: paired statistics, metric definitions and the decision-table maths (no files, no figures)."""
+"""Layer 2, analysis: paired statistics, metric definitions (where each applies), decision-table maths, summaries
+over seeds, sensitivity indices. No files, no figures."""

@@ -1,7 +1,7 @@
 """Decision-table maths: per strategy and metric the median and 90% interval over seeds, the paired difference
 against a reference with its confidence interval, a verdict, and where each metric applies.
 
-Nothing here writes files or draws: `experiments.reporting` renders these tables, `experiments.compare`
+Nothing here writes files or draws: `experiments.reporting` renders these tables, `experiments.workflows.compare`
 orchestrates runs into them.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from culturedrift.experiments.analysis.metrics import INTERVAL, METRIC, METRICS, Metric, applies, with_derived
 from culturedrift.experiments.analysis.paired import CiMethod, paired_ci
-from culturedrift.experiments.store import frames
+from culturedrift.experiments.execution.store import frames
 from culturedrift.model import RunResult, Scenario
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from culturedrift.experiments.commands._args import positive_int
 from culturedrift.experiments.commands.run import load_all
-from culturedrift.experiments.compare import CompareError, Comparison, compare, write_comparison
+from culturedrift.experiments.execution.runner import RunFailed, default_workers
 from culturedrift.experiments.reporting.style import FIGURE_FORMATS
 from culturedrift.experiments.reporting.text import median_table
-from culturedrift.experiments.runner import RunFailed, default_workers
+from culturedrift.experiments.workflows.compare import CompareError, Comparison, compare, write_comparison
 
 
 def register(sub: argparse._SubParsersAction) -> None:

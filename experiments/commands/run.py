@@ -12,11 +12,11 @@ import pandas as pd
 from culturedrift.experiments.analysis.decision import display_title, tables_from_runs
 from culturedrift.experiments.analysis.metrics import METRICS, applies
 from culturedrift.experiments.commands._args import positive_int
+from culturedrift.experiments.execution.runner import plan, run_all
+from culturedrift.experiments.execution.store import write_outputs
 from culturedrift.experiments.reporting.style import FIGURE_FORMATS
 from culturedrift.experiments.reporting.tables import Cell, Table
 from culturedrift.experiments.reporting.timeseries import timeseries_figure
-from culturedrift.experiments.runner import plan, run_all
-from culturedrift.experiments.store import write_outputs
 from culturedrift.model import Scenario, load_scenario
 
 

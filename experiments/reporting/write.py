@@ -12,10 +12,10 @@ from typing import Any
 from culturedrift.experiments.analysis.decision import CompareError, ComparisonData
 from culturedrift.experiments.analysis.metrics import INTERVAL, METRICS
 from culturedrift.experiments.analysis.paired import CONFIDENCE
+from culturedrift.experiments.execution.store import write_outputs
 from culturedrift.experiments.reporting.figures import FIGURE_FORMATS, write_figures
 from culturedrift.experiments.reporting.render import write_reports
 from culturedrift.experiments.reporting.text import decision_markdown
-from culturedrift.experiments.store import write_outputs
 
 DATA_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "summary.json", "events.parquet")
 FIGURE_STEMS = ("fig_transition_risks", "fig_culture_work_cost", "fig_tradeoff", "fig_differences")

@@ -9,7 +9,7 @@ over seeds and the mean paired difference against a reference strategy with a 95
 This module is the workflow (layer 4): it validates the request, runs through the runner and hands the
 runs to `analysis.decision` (tables) and `reporting` (files). From Python (a notebook)::
 
-    >>> from culturedrift.experiments.compare import compare
+    >>> from culturedrift.experiments.workflows.compare import compare
     >>> cmp = compare(["scenarios/baseline.yaml", "scenarios/big_bang.yaml", "scenarios/phased.yaml"],
     ...               seeds=20, workers=2, reference="baseline")
     >>> cmp.decision_table.filter(like="peak_turnover_12m")   # one row per strategy
@@ -49,9 +49,9 @@ from culturedrift.experiments.analysis.paired import (
     ci_note,
     paired_ci,
 )
+from culturedrift.experiments.execution.runner import default_workers, plan, run_all
 from culturedrift.experiments.reporting.text import reading
 from culturedrift.experiments.reporting.write import DATA_FILES, OUTPUT_FILES, manifest, write_comparison
-from culturedrift.experiments.runner import default_workers, plan, run_all
 from culturedrift.model import RunResult, Scenario, load_scenario, parse_scenario
 
 __all__ = [
