@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -27,8 +28,14 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     verdict = validate(out, quick=args.quick, workers=args.workers)
+    power = json.loads((out / "validation.json").read_text()).get("power", {})
     width = max(len(k) for k in verdict)
     for k, ok in verdict.items():
-        print(f"  {k:<{width}}  {'PASS' if ok else 'FAIL'}")
-    print(f"{sum(verdict.values())}/{len(verdict)} checks pass. Wrote {out}/validation_report.md and .html")
+        print(f"  {k:<{width}}  {'PASS' if ok else 'FAIL'}" + (f"  ({power[k]})" if not ok and k in power else ""))
+    n_fail = len(verdict) - sum(verdict.values())
+    n_power = sum(v.startswith("power-limited") for v in power.values())
+    print(f"{sum(verdict.values())}/{len(verdict)} checks pass" + (
+        f"; {n_power} of the {n_fail} failures are power-limited (estimates point the expected way, too few seeds "
+        f"for the interval to exclude zero{': expected with --quick' if args.quick else ''})" if n_power else "")
+        + f". Wrote {out}/validation_report.md and .html")
     return 1 if args.strict and not all(verdict.values()) else 0

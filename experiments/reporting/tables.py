@@ -65,7 +65,8 @@ class Table:
 
         lines = ["| " + " | ".join([self.label_header, *self.headers]) + " |",
                  "|---|" + "---:|" * len(self.headers)]
-        lines += [f"| {name} | " + " | ".join(cell(c) for c in cells) + " |" for name, cells in self.rows]
+        lines += [f"| {name.replace('|', chr(92) + '|')} | " + " | ".join(cell(c) for c in cells) + " |"
+                  for name, cells in self.rows]
         return "\n".join(lines)
 
     def console(self, max_header: int = 16) -> str:
@@ -120,21 +121,23 @@ class Table:
         return Path(path)
 
 
-def fmt_number(value: object, digits: int = 3) -> str:
-    """A number to `digits` significant figures (integers as they are); anything else as text."""
-    if isinstance(value, bool | np.bool_) or value is None:
-        return str(value)
+def fmt_number(value: object, digits: int = 3, missing: str = "n/a") -> str:
+    """A number to `digits` significant figures (integers as they are; NaN as `missing`); anything else as text."""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if value is None:
+        return ""
     if isinstance(value, int | np.integer):
         return str(int(value))
     if isinstance(value, float | np.floating):
-        return "n/a" if math.isnan(value) else f"{float(value):.{digits}g}"
+        return missing if math.isnan(value) else f"{float(value):.{digits}g}"
     return str(value)
 
 
-def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame as a Markdown table (all columns, numbers to `digits` significant figures)."""
+def markdown_table(df: pd.DataFrame, digits: int = 3, missing: str = "") -> str:
+    """A DataFrame as a Markdown table (all columns, numbers to `digits` significant figures, NaN as `missing`)."""
     cols: Sequence[str] = [str(c) for c in df.columns]
-    rows = [[fmt_number(v, digits) for v in r] for r in df.itertuples(index=False)]
+    rows = [[fmt_number(v, digits, missing) for v in r] for r in df.itertuples(index=False)]
     t = Table(headers=list(cols[1:]), rows=[(r[0], [Cell(x) for x in r[1:]]) for r in rows],
               label_header=cols[0])
     return t.markdown()
