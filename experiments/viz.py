@@ -250,8 +250,11 @@ class NetworkView:
         staff_posts = s.staff_post
         vacant = int(np.count_nonzero(staff_posts & ~filled))
         agency = int(np.count_nonzero(s.staff & filled & s.agency))
-        self.title.set_text(f"Week {max(m.week, 0)}: who works with whom · {vacant} vacant posts (gaps) · "
-                            f"{agency} agency staff")
+        # "empty", not "vacant": the vacancy rate (DfE) also counts posts covered by agency workers
+        posts = "post" if vacant == 1 else "posts"
+        workers = "agency worker" if agency == 1 else "agency workers"
+        self.title.set_text(f"Week {max(m.week, 0)}: who works with whom · {vacant} empty {posts} (gaps) · "
+                            f"{agency} {workers}")
 
 
 # --- the series panels ----------------------------------------------------------------------------

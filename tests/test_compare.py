@@ -475,3 +475,18 @@ def test_outputs_of_an_earlier_comparison_that_are_not_rewritten_are_removed(cmp
     compare([calm], seeds=2, workers=1).write(out, figures=False)
     assert not (out / "fig_differences.png").exists()
     assert (out / "notes.txt").read_text() == "mine"  # files that are not comparison outputs are left alone
+
+
+def test_explain_switches_each_lever_off_on_the_same_seeds(calm, rush):
+    """Unexplained results: each intervention's contribution is the paired effect of switching it off."""
+    c = compare([calm, rush], seeds=2, workers=1, explain=True)
+    lv = c.levers
+    assert set(lv["lever"]) == {"engagement", "culture_vigilance"} and set(lv["scenario"]) == {"rush"}
+    without = compare([calm, compare_mod.without_lever(rush, "culture_vigilance")], seeds=2, workers=1)
+    full = c.summary.set_index(["scenario", "seed"]).loc["rush", "culture_kept"]
+    alt = without.summary.set_index(["scenario", "seed"]).loc["rush.without.culture_vigilance", "culture_kept"]
+    row = lv.set_index(["lever", "metric"]).loc[("culture_vigilance", "culture_kept")]
+    assert row["contribution"] == pytest.approx((full - alt).mean())
+    from culturedrift.experiments.reporting.text import decision_markdown
+
+    assert "Contribution of each lever" in decision_markdown(c)

@@ -53,6 +53,7 @@ class ComparisonData:
     differences: pd.DataFrame = field(repr=False)
     weeks: int | None = None
     funding: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    levers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # filled by `compare(explain=True)`
 
     @property
     def names(self) -> list[str]:
@@ -221,3 +222,27 @@ def tables_from_runs(scenarios: list[Scenario], results: list[RunResult]) -> tup
                                   else c, kind="stable").reset_index(drop=True)
     summary = with_derived(summary, ts, {s.name: s.handover for s in scenarios})
     return ts, summary, events
+
+
+def lever_contributions(cmp: ComparisonData, without: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """Each lever's contribution: mean paired difference (strategy as run − strategy without that lever) per metric.
+
+    `without[(strategy, lever)]` is the summary (with derived metrics) of the strategy re-run on the same seeds with
+    that intervention kind switched off. Contributions need not add up to the strategy's total effect: levers
+    interact (and share one budget).
+    """
+    rows = []
+    for (name, lever), s in without.items():
+        full = cmp.summary[cmp.summary["scenario"] == name].set_index("seed")
+        alt = s.set_index("seed").reindex(full.index)
+        for m in METRICS:
+            if not m.ranked:
+                continue
+            d = (full[m.key] - alt[m.key]).to_numpy(dtype=float)
+            ok = applies(full[m.key]) and applies(alt[m.key])
+            mean, lo, hi = paired_ci(d, cmp.ci_method) if ok else (np.nan, np.nan, np.nan)
+            rows.append({"scenario": name, "lever": lever, "metric": m.key, "contribution": mean,
+                         "contribution_lo": lo, "contribution_hi": hi,
+                         "verdict": verdict(m, lo, hi) if ok else "n/a"})
+    return pd.DataFrame(rows, columns=["scenario", "lever", "metric", "contribution", "contribution_lo",
+                                       "contribution_hi", "verdict"])

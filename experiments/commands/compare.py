@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--figure-format", action="append", choices=[f for f in FIGURE_FORMATS if f != "png"],
                    default=[], dest="formats",
                    help="also write every figure as SVG or PDF beside the PNG (repeat for both)")
+    p.add_argument("--explain", action="store_true",
+                   help="also re-run each strategy with each intervention switched off (same seeds) to show which "
+                        "levers produced its effects (one extra run per strategy, intervention kind and seed)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         cmp = compare(scenarios, seeds=args.seeds, weeks=args.weeks, workers=workers, reference=args.reference,
-                      ci_method=args.ci, progress=progress)
+                      ci_method=args.ci, progress=progress, explain=args.explain)
     except CompareError as e:
         raise UsageError(str(e)) from None
     except RunFailed as e:

@@ -11,11 +11,13 @@ from culturedrift.experiments.reporting.figures import CAPTIONS
 from culturedrift.experiments.reporting.style import style
 from culturedrift.experiments.reporting.text import (
     FUNDING_NOTE,
+    LEVER_NOTE,
     decision_markdown,
     decision_tables,
     describe_scenario,
     funding_table,
     legend,
+    lever_table,
     reading_sections,
 )
 
@@ -86,7 +88,11 @@ def html_report(cmp: Comparison, figures: dict[str, Path]) -> str:
                h.heading(3, f"Difference against {titles[cmp.reference]}: mean paired difference [95% CI]"),
                h.raw(diffs.html()), h.paragraph(legend(cmp), "note"),
                h.heading(3, "Cost: planned, delivered and unfunded"), h.raw(funding_table(cmp).html()),
-               h.paragraph(FUNDING_NOTE, "note"), h.heading(2, "Figures")]
+               h.paragraph(FUNDING_NOTE, "note")]
+    if not cmp.levers.empty:
+        blocks += [h.heading(3, "Contribution of each lever (switched off on the same seeds)"),
+                   h.raw(lever_table(cmp).html()), h.paragraph(LEVER_NOTE, "note")]
+    blocks.append(h.heading(2, "Figures"))
     blocks += [h.Figure(path, CAPTIONS.get(name, name)).html() for name, path in figures.items()]
     blocks += [h.heading(2, "What the metrics mean"), h.bullets(_metric_notes()), h.paragraph(_caveat(), "note")]
     return h.page(TITLE, blocks, subtitle=", ".join(titles.values()))

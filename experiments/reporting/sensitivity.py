@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -192,9 +193,9 @@ def partial_dependence_figure(results: pd.DataFrame, names: list[str], metrics: 
                 ax.fill_between(q.index, q["lo"], q["hi"], color=ROLE["main"], alpha=0.2, linewidth=0)
                 ax.plot(q.index, q["mean"], color=ROLE["main"], linewidth=1.6)
                 if i == len(metrics) - 1:
-                    ax.set_xlabel(parameter_label(name), fontsize=8)
+                    ax.set_xlabel(textwrap.fill(parameter_label(name), 34), fontsize=8)
                 if j == 0:
-                    ax.set_ylabel(metric_label(metric), fontsize=8)
+                    ax.set_ylabel(textwrap.fill(metric_label(metric), 26), fontsize=8)
                 ax.tick_params(labelsize=7)
                 ax.grid(alpha=0.3)
         fig.suptitle("Partial dependence: mean and 10-90% band over the other parameters and replicates (dots: runs)",
@@ -215,10 +216,10 @@ def heatmap_figure(pm: pd.DataFrame, names: list[str], metrics: list[str], path:
             ax.set_xticks(range(tab.shape[1]), [f"{v:.3g}" for v in tab.columns.astype(float)], fontsize=7,
                           rotation=45)
             ax.set_yticks(range(tab.shape[0]), [f"{v:.3g}" for v in tab.index.astype(float)], fontsize=7)
-            ax.set_xlabel(parameter_label(a), fontsize=8)
-            ax.set_ylabel(parameter_label(b), fontsize=8)
+            ax.set_xlabel(textwrap.fill(parameter_label(a), 34), fontsize=8)
+            ax.set_ylabel(textwrap.fill(parameter_label(b), 26), fontsize=8)
             ax.set_title(metric_label(metric), loc="left", fontsize=9)
-            fig.colorbar(im, ax=ax, shrink=0.85)
+            fig.colorbar(im, ax=ax, shrink=0.85).set_label(textwrap.fill(metric_label(metric), 30), fontsize=7.5)
         fig.suptitle("Mean of each metric over a grid of two parameters", x=0.02, ha="left", fontsize=11,
                      fontweight="bold")
         fig.tight_layout(rect=(0, 0, 1, 0.94))

@@ -34,7 +34,7 @@ RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fonts
       "axes.prop_cycle": matplotlib.cycler(color=COLOURS[1:] + COLOURS[:1]), "figure.dpi": 100}
 FIGURE_FORMATS = ("png", "svg", "pdf")
 CHECK_ENV = "CULTUREDRIFT_FIGURE_CHECK"
-UNIT = re.compile(r"\(.+\)|%|\bweeks?\b|\bGBP\b|\bper\b|\bshare\b|\bcount\b|0-1|\bscale\b|\bpoints\b", re.I)
+UNIT = re.compile(r"\(.+\)|%|\bweeks?\b|\bGBP\b|\bper\b|\bshare\b|\bcount\b|0-1|\bscale\b|\bpoints\b", re.I | re.S)
 
 
 class FigureProblem(AssertionError):

@@ -234,6 +234,9 @@ def decision_markdown(cmp: Comparison, level: int = 1) -> str:
              f"{h}# Difference against {ref}: mean paired difference [95% CI]", "",
              diffs.markdown(), "", legend(cmp), "",
              f"{h}# Cost: planned, delivered and unfunded", "", funding_table(cmp).markdown(), "", FUNDING_NOTE, ""]
+    if not cmp.levers.empty:
+        lines += [f"{h}# Contribution of each lever (switched off on the same seeds)", "", lever_table(cmp).markdown(),
+                  "", LEVER_NOTE, ""]
     return "\n".join(lines)
 
 
@@ -432,13 +435,67 @@ def reference_lines(cmp: Comparison) -> list[str]:
     return out
 
 
+LEVER_METRICS = ("morale_trough", "peak_turnover_12m", "culture_attainment", "culture_kept", "planned_cost")
+
+
+def lever_table(cmp: Comparison) -> Table:
+    """Each strategy's levers (rows) by key metric: the paired effect of the lever, i.e. as run − without it."""
+    lv = cmp.levers.set_index(["scenario", "lever", "metric"])
+    metrics = [METRIC_BY_KEY[k] for k in LEVER_METRICS]
+    rows = []
+    for name in cmp.names:
+        for lever in dict.fromkeys(cmp.levers.loc[cmp.levers["scenario"] == name, "lever"]):
+            cells = []
+            for m in metrics:
+                v = lv.loc[(name, lever, m.key)]
+                if v["verdict"] == "n/a":
+                    cells.append(Cell("n/a", verdict="n/a"))
+                else:
+                    cells.append(Cell(diff_with_ci(m, v["contribution"], v["contribution_lo"], v["contribution_hi"]),
+                                      verdict=v["verdict"]))
+            rows.append((f"{cmp.titles[name]}: {lever.replace('_', ' ')}", cells))
+    head = [f"{m.label} ({m.diff_unit or m.unit}){' ' + ARROW[m.better]}" for m in metrics]
+    return Table(head, rows, label_header="Strategy: lever")
+
+
+LEVER_NOTE = ("Contribution of a lever = mean paired difference (strategy as run − the same strategy with that "
+              "intervention switched off) on the same seeds, with its 95% CI; ✓ / ✗: clearly helps / clearly hurts on "
+              "that metric. Contributions need not add up to the strategy's difference from the reference: levers "
+              "interact and share one budget.")
+
+
+def lever_lines(cmp: Comparison) -> list[str]:
+    """Per strategy: the levers that clearly moved a key metric, in words."""
+    if cmp.levers.empty:
+        return []
+    out = []
+    for name in cmp.names:
+        g = cmp.levers[(cmp.levers["scenario"] == name) & cmp.levers["metric"].isin(LEVER_METRICS)
+                       & cmp.levers["verdict"].isin(["better", "worse"])]
+        if g.empty:
+            continue
+        parts = []
+        for lever, gl in g.groupby("lever", sort=False):
+            items = [f"{METRIC_BY_KEY[r.metric].label.lower()} "
+                     f"{diff_with_ci(METRIC_BY_KEY[r.metric], r.contribution, r.contribution_lo, r.contribution_hi)}"
+                     for r in gl.itertuples()]
+            parts.append(f"{lever.replace('_', ' ')} ({'; '.join(items)})")
+        out.append(f"**{cmp.titles[name]}**: switching a lever off on the same seeds shows what it did: "
+                   + "; ".join(parts) + ".")
+    return out
+
+
 def reading_sections(cmp: Comparison) -> list[tuple[str, list[str]]]:
     """The generated reading in sections: headline, metric by metric, against the reference."""
     if len(cmp.names) < 2:
         return [("Headline", [f"Only one strategy (**{cmp.titles[cmp.names[0]]}**) was run; there is nothing to "
                               "compare.", *funding_lines(cmp)])]
-    return [("Headline", headline(cmp)), ("Metric by metric", metric_lines(cmp)),
-            (f"Against the reference ({cmp.titles[cmp.reference]})", reference_lines(cmp))]
+    sections = [("Headline", headline(cmp)), ("Metric by metric", metric_lines(cmp)),
+                (f"Against the reference ({cmp.titles[cmp.reference]})", reference_lines(cmp))]
+    levers = lever_lines(cmp)
+    if levers:
+        sections.append(("Which levers produced the differences", levers))
+    return sections
 
 
 def reading(cmp: Comparison) -> list[str]:

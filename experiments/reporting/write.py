@@ -19,7 +19,7 @@ from culturedrift.experiments.reporting.text import decision_markdown
 
 DATA_FILES = ("timeseries.parquet", "timeseries.csv", "summary.csv", "summary.json", "events.parquet")
 FIGURE_STEMS = ("fig_transition_risks", "fig_culture_work_cost", "fig_tradeoff", "fig_differences")
-OUTPUT_FILES = (*DATA_FILES, "decision_table.csv", "decision_table.md", "differences.csv", "funding.csv",
+OUTPUT_FILES = (*DATA_FILES, "decision_table.csv", "decision_table.md", "differences.csv", "funding.csv", "levers.csv",
                 "comparison.json", *(f"{s}.{x}" for s in FIGURE_STEMS for x in FIGURE_FORMATS),
                 "report.md", "report.html")
 
@@ -49,6 +49,8 @@ def write_comparison(cmp: ComparisonData, out: str | Path, figures: bool = True,
         cmp.decision_table.to_csv(stage / "decision_table.csv", index=False)
         cmp.differences.to_csv(stage / "differences.csv", index=False)
         cmp.funding.to_csv(stage / "funding.csv", index=False)
+        if not cmp.levers.empty:
+            cmp.levers.to_csv(stage / "levers.csv", index=False)
         (stage / "comparison.json").write_text(json.dumps(manifest(cmp), indent=1))
         (stage / "decision_table.md").write_text(decision_markdown(cmp))
         figs: dict[str, Path] = {}

@@ -36,6 +36,7 @@ from culturedrift.experiments.analysis.decision import (
     CompareError,
     ComparisonData,
     best_mask,
+    lever_contributions,
     tables_from_runs,
     tabulate,
     verdict,
@@ -125,15 +126,18 @@ def as_window(weeks: int | None) -> int | None:
 
 def compare(scenarios: Iterable[Scenario | str | Path | dict[str, Any]], seeds: int | Iterable[int] = 30,
             weeks: int | None = None, workers: int | None = None, reference: str | None = None,
-            ci_method: CiMethod = "t", progress: bool = False, executor: Any = None) -> Comparison:
+            ci_method: CiMethod = "t", progress: bool = False, executor: Any = None,
+            explain: bool = False) -> Comparison:
     """Run every scenario on the same seeds and compare them against a reference strategy.
 
     `scenarios`: Scenario objects, scenario file paths or dicts (names must be distinct). `seeds`: a count
     N (seeds 0..N-1) or the seeds themselves. `weeks`: a window (the first `weeks` weeks of every
     scenario, as `run --weeks`). `workers`: local processes (default: all cores; 1 = in this process).
     `reference`: the strategy the differences are taken against (default: the first scenario). `ci_method`:
-    "t" (paired t-interval) or "bootstrap". Everything is validated before the first run. Returns a
-    `Comparison`; nothing is written.
+    "t" (paired t-interval) or "bootstrap". `explain`: also re-run each strategy with each of its intervention
+    kinds switched off, on the same seeds, so `levers` gives every lever's contribution (one extra run per
+    strategy, kind and seed). Everything is validated before the first run. Returns a `Comparison`; nothing is
+    written.
     """
     scs = as_scenarios(scenarios)
     window = as_window(weeks)
@@ -147,7 +151,32 @@ def compare(scenarios: Iterable[Scenario | str | Path | dict[str, Any]], seeds: 
     specs = plan(scs, seed_list, window)
     n_workers = default_workers(len(specs)) if workers is None else max(1, min(int(workers), len(specs)))
     results = run_all(specs, workers=n_workers, executor=executor, progress=progress, desc="compare")
-    return build_comparison(scs, seed_list, results, reference, ci_method, window)
+    cmp = build_comparison(scs, seed_list, results, reference, ci_method, window)
+    if explain:
+        explain_levers(cmp, n_workers, executor, progress)
+    return cmp
+
+
+def without_lever(sc: Scenario, lever: str) -> Scenario:
+    """The strategy with every intervention of one kind switched off (everything else, seeds included, the same)."""
+    kept = [iv for iv in sc.interventions if iv.name != lever]
+    return sc.model_copy(update={"interventions": kept, "name": f"{sc.name}.without.{lever}"})
+
+
+def explain_levers(cmp: Comparison, workers: int = 1, executor: Any = None, progress: bool = False) -> Comparison:
+    """Fill `cmp.levers`: for each strategy and intervention kind, the paired effect of switching that kind off."""
+    variants = {(name, lever): without_lever(cmp.scenarios[cmp.names.index(name)], lever)
+                for name in cmp.names for lever in cmp.active_interventions(name)}
+    if not variants:
+        cmp.levers = lever_contributions(cmp, {})
+        return cmp
+    specs = plan(list(variants.values()), cmp.seeds, cmp.weeks)
+    results = run_all(specs, workers=workers, executor=executor, progress=progress, desc="levers")
+    _, summary, _ = tables_from_runs(list(variants.values()), results)
+    by_variant = {key: summary[summary["scenario"] == sc.name].assign(scenario=key[0])
+                  for key, sc in variants.items()}
+    cmp.levers = lever_contributions(cmp, by_variant)
+    return cmp
 
 
 def build_comparison(scenarios: list[Scenario], seeds: list[int], results: list[RunResult], reference: str,
