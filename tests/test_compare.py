@@ -294,7 +294,7 @@ def test_unfunded_cost_is_shown_and_less_money_is_never_best_on_delivered_cost(c
     t = c.decision_table.set_index("scenario")
     assert not t["total_cost_best"].any() and not t["unfunded_cost_best"].any()
     text = "\n".join(c.reading())
-    assert "Unfunded: **Poor** could not pay for" in text and "because it had less money" in text
+    assert "Unfunded: **Poor** could not pay for" in text and "because the budget ran short" in text
 
 
 def test_a_failing_run_names_its_scenario_and_seed(monkeypatch, calm):

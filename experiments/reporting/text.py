@@ -50,7 +50,7 @@ def _plain(value: Any) -> str:
 
 def settings_changed(sc: Scenario, against: Scenario) -> list[str]:
     """Settings outside the change programme and interventions that differ from another scenario's."""
-    skip = {"name", "description", "horizon_weeks", "handover_week", "change_programme", "interventions"}
+    skip = {"name", "title", "description", "horizon_weeks", "handover_week", "change_programme", "interventions"}
     mine = _flatten({k: v for k, v in sc.model_dump(mode="json").items() if k not in skip})
     other = _flatten({k: v for k, v in against.model_dump(mode="json").items() if k not in skip})
     out = []
@@ -343,8 +343,9 @@ def funding_lines(cmp: Comparison) -> list[str]:
             out.append(f"Unfunded: **{cmp.titles[n]}** could not pay for GBP {r['unfunded_cost']:,.0f}k "
                        f"({share:.0%}) of its planned interventions; they were scaled down in weeks "
                        f"{_week(r['cut_first_week'])}{DASH}{_week(r['cut_last_week'])} (median over seeds). Its "
-                       f"delivered cost (GBP {r['delivered_cost']:,.0f}k) is lower partly because it had less money, "
-                       "not because the plan is cheaper.")
+                       f"delivered cost (GBP {r['delivered_cost']:,.0f}k) understates the plan (GBP "
+                       f"{r['planned_cost']:,.0f}k): less was spent because the budget ran short, not because the "
+                       "plan is cheaper.")
     return out
 
 
