@@ -126,7 +126,7 @@ def indices_figure(table: pd.DataFrame, method: str, path: Path, conf_level: flo
     metrics = list(dict.fromkeys(table["metric"]))
     n_par = table["parameter"].nunique()
     with figure_style():
-        fig, axes = _grid(len(metrics), 2, 6.6, 1.0 + 0.45 * n_par)
+        fig, axes = _grid(len(metrics), 2, 7.2, 1.2 + 0.55 * n_par)
         for ax, metric in zip(axes.flat, metrics, strict=False):
             g = table[table["metric"] == metric]
             ypos = np.arange(len(g))
@@ -141,7 +141,8 @@ def indices_figure(table: pd.DataFrame, method: str, path: Path, conf_level: flo
                 lo = min(-0.05, float((g[["S1", "ST"]].to_numpy() - g[["S1_conf", "ST_conf"]].to_numpy()).min()))
                 hi = max(1.05, float((g[["S1", "ST"]].to_numpy() + g[["S1_conf", "ST_conf"]].to_numpy()).max()))
                 ax.set_xlim(lo, hi)
-                ax.set_xlabel(f"Sobol' index (share of variance, 0-1; grey: impossible; bars: {conf_level:.0%} CI)")
+                ax.set_xlabel(f"Sobol' index (share of variance, 0-1)\ngrey: impossible values; bars: {conf_level:.0%} CI",
+                              fontsize=8.5)
             elif method == "morris":
                 g = g.sort_values("mu_star")
                 ax.barh(ypos, g["mu_star"], 0.6, xerr=g["mu_star_conf"], color=ROLE["main"], capsize=2, label="mu*")
@@ -155,8 +156,8 @@ def indices_figure(table: pd.DataFrame, method: str, path: Path, conf_level: flo
                 ax.axvline(0, color="0.3", linewidth=0.8)
                 ax.set_xlim(-1.05, 1.05)
                 ax.set_xlabel(f"PRCC (partial rank correlation, -1 to 1; {conf_level:.0%} CI)")
-            ax.set_yticks(ypos, [parameter_label(p) for p in g["parameter"]], fontsize=8)
-            ax.set_title(metric_label(metric), loc="left", fontsize=10)
+            ax.set_yticks(ypos, [textwrap.fill(parameter_label(p), 30) for p in g["parameter"]], fontsize=7.5)
+            ax.set_title(textwrap.fill(metric_label(metric), 50), loc="left", fontsize=10)
             ax.grid(axis="x", alpha=0.3)
             if method != "prcc":
                 ax.legend(fontsize=7, loc="lower right", framealpha=0.9)

@@ -112,6 +112,10 @@ def figure_problems(fig: Figure) -> list[str]:
                 problems.append(f"'{name}': {axis} axis label '{label}' gives no unit")
     renderer = fig.canvas.get_renderer()
     boxes = [(t, t.get_window_extent(renderer)) for t in _texts(fig)]
+    page = fig.bbox
+    for t, b in boxes:
+        if b.x0 < page.x0 - 2 or b.x1 > page.x1 + 2 or b.y0 < page.y0 - 2 or b.y1 > page.y1 + 2:
+            problems.append(f"text cut off at the edge: '{t.get_text()[:40]}'")
     for i, (a, ba) in enumerate(boxes):
         for b, bb in boxes[i + 1:]:
             if ba.width < 1 or bb.width < 1:
