@@ -141,8 +141,8 @@ def indices_figure(table: pd.DataFrame, method: str, path: Path, conf_level: flo
                 lo = min(-0.05, float((g[["S1", "ST"]].to_numpy() - g[["S1_conf", "ST_conf"]].to_numpy()).min()))
                 hi = max(1.05, float((g[["S1", "ST"]].to_numpy() + g[["S1_conf", "ST_conf"]].to_numpy()).max()))
                 ax.set_xlim(lo, hi)
-                ax.set_xlabel(f"Sobol' index (share of variance, 0-1)\ngrey: impossible values; bars: {conf_level:.0%} CI",
-                              fontsize=8.5)
+                ax.set_xlabel("Sobol' index (share of variance, 0-1)\n"
+                              f"grey: impossible values; bars: {conf_level:.0%} CI", fontsize=8.5)
             elif method == "morris":
                 g = g.sort_values("mu_star")
                 ax.barh(ypos, g["mu_star"], 0.6, xerr=g["mu_star_conf"], color=ROLE["main"], capsize=2, label="mu*")
