@@ -200,6 +200,7 @@ def _funding(cmp: ComparisonData) -> pd.DataFrame:
             "cut_last_week": float(cut["cut_last_week"].median()) if len(cut) else np.nan,
             "cut_weeks": float(cut["cut_weeks"].median()) if len(cut) else 0.0,
             "overspend": float(g["overspend_total"].median()),
+            "agency_hires_refused": float(g["agency_worker_hires_refused_total"].median()),
         })
     return pd.DataFrame(rows)
 
@@ -220,7 +221,7 @@ def tables_from_runs(scenarios: list[Scenario], results: list[RunResult]) -> tup
     order = pd.CategoricalDtype(names, ordered=True)
     summary = summary.sort_values(["scenario", "seed"], key=lambda c: c.astype(order) if c.name == "scenario"
                                   else c, kind="stable").reset_index(drop=True)
-    summary = with_derived(summary, ts, {s.name: s.handover for s in scenarios})
+    summary = with_derived(summary, ts)
     return ts, summary, events
 
 

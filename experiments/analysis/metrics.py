@@ -1,21 +1,21 @@
 """Summary metrics of a comparison: how each is named, shown and judged, and where it applies.
 
-The model's summary (one row per run) is the input; the metrics derived here (slippage as a share of
-the attained shift, planned and unfunded cost...) are computed per seed from that row and the run's
-weekly series. A value of NaN means "does not apply on this seed" (e.g. slippage where no shift was
-attained or the window ends before handover); a metric that does not apply is never ranked.
+Every metric is declared once, in the model's output catalogue (`culturedrift.model.outputs`); this module
+says how the decision table shows and judges them. A value of NaN means "does not apply on this run" (e.g.
+slippage where no shift was attained or the run ends before handover); a metric that does not apply to a
+strategy is never ranked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-ATTAINED_MIN = 0.01  # habit points: below this no culture shift was attained, so none can be lost
+from culturedrift.model.outputs import RUN, SUMMARIES, Summary
+
 INTERVAL = (0.05, 0.95)  # spread over seeds shown in the decision table: a 90% interval
 
 
@@ -87,75 +87,33 @@ class Metric:
         return bool(self.sign * (a - b) > 0)
 
 
-METRICS: tuple[Metric, ...] = (
-    Metric("morale_trough", "Morale trough", "0-1 scale", "higher", "Transition risk",
-           "Lowest weekly mean staff morale over the horizon (0-1; the start is included, so a strategy that "
-           "never pushes morale below its starting level has its trough at week 0).",
-           "a shallower morale trough", "a deeper morale trough", decimals=3),
-    Metric("peak_turnover_12m", "Peak 12-month turnover", "%", "lower", "Transition risk",
-           "Highest rolling 12-month rate of permanent staff leaving.",
-           "a higher peak 12-month turnover", "a lower peak 12-month turnover", scale=100, decimals=1,
-           diff_unit="points"),
-    Metric("mean_turnover_12m", "Mean 12-month turnover", "%", "lower", "Transition risk",
-           "Rolling 12-month turnover averaged over the horizon.",
-           "a higher mean 12-month turnover", "a lower mean 12-month turnover", scale=100, decimals=1,
-           diff_unit="points"),
-    Metric("peak_vacancy", "Peak vacancy", "%", "lower", "Transition risk",
-           "Highest share of staff posts without a permanent holder (agency-worker cover counts as vacant, "
-           "as in DfE's statistics).",
-           "a higher peak vacancy rate", "a lower peak vacancy rate", scale=100, decimals=1, diff_unit="points"),
-    Metric("peak_fragmentation", "Peak fragmentation", "%", "lower", "Transition risk",
-           "Highest share of the week-0 working-relationship strength (within teams and with partner "
-           "agencies) that is missing. Week 0 itself is counted, so a strategy whose ties never fall below "
-           "their starting strength still shows the everyday churn of leavers and joiners.",
-           "more fragmented working relationships at the peak", "less fragmented working relationships at the peak",
-           scale=100, decimals=1, diff_unit="points"),
-    Metric("culture_attainment", "Culture attainment", "habit points", "higher", "Culture",
-           "Fall in the mean compliance habit (0-1) from week 0 to handover (or to the end of the window when "
-           "it ends first): how much of the shift from compliance to professional judgement was achieved.",
-           "more culture change by handover", "less culture change by handover", decimals=3),
-    Metric("slippage_share", "Slippage", "% of attained shift lost", "lower", "Culture",
-           "Share of the culture shift attained by handover that was lost again by the horizon (rise in the "
-           "mean compliance habit after handover / culture attainment).",
-           "more slippage after handover", "less slippage after handover", scale=100, decimals=0,
-           diff_unit="points",
-           not_applicable=f"slippage does not apply where less than {ATTAINED_MIN} habit points of shift were "
-                          "attained (nothing to lose) or the window ends before handover"),
-    Metric("culture_kept", "Culture kept", "habit points", "higher", "Culture",
-           "Fall in the mean compliance habit from week 0 to the horizon (culture attainment minus its rise after "
-           "handover): the shift that lasts.",
-           "more lasting culture change", "less lasting culture change", decimals=3),
-    Metric("planned_cost", "Planned cost", "GBP k", "lower", "Cost",
-           "Discretionary cost over the horizon if every scheduled intervention had been fully funded: the "
-           "agency-worker premium paid plus the interventions' full weekly cost.",
-           "a higher planned cost", "a lower planned cost", decimals=0),
-    Metric("total_cost", "Delivered cost", "GBP k", "neither", "Cost",
-           "Discretionary spend actually made over the horizon: the agency-worker premium and the part of the "
-           "interventions the quarterly budget paid for. Not ranked: a strategy can spend less simply because "
-           "it had less money (see unfunded cost).",
-           "a higher delivered cost", "a lower delivered cost", decimals=0),
-    Metric("unfunded_cost", "Unfunded", "GBP k", "neither", "Cost",
-           "Planned intervention cost the budget could not pay for (interventions scaled down), summed over the "
-           "horizon. Not ranked: it says how much of the plan was cut, not how good the plan is.",
-           "more of the plan unfunded", "less of the plan unfunded", decimals=0),
-    Metric("overspend_total", "Overspend", "GBP k", "lower", "Cost",
-           "Spend above the quarterly budgets (agency contracts already running), summed over the horizon.",
-           "more overspend", "less overspend", decimals=0),
-)
-METRIC = {m.key: m for m in METRICS}
-
-
-def _slippage_share(s: pd.DataFrame) -> pd.Series:
-    attained = s["culture_attainment"]
-    ok = (attained >= ATTAINED_MIN) & s["handover_in_window"].astype(bool)
-    return (s["slippage"] / attained).where(ok)
-
-
-DERIVED: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-    "culture_kept": lambda s: s["culture_attainment"] - s["slippage"],
-    "slippage_share": _slippage_share,
-    "planned_cost": lambda s: s["total_cost"] + s["unfunded_cost"],
+# How the decision table reads the output catalogue: judged summary metrics in catalogue order, with these
+# exceptions. Raw slippage (habit points) is replaced by its share of the attained shift, which means something
+# for every strategy; delivered (total) cost is shown but not ranked, as is the unfunded part of the plan.
+REPLACED = {"slippage": "slippage_share"}
+SHOWN_UNRANKED = {
+    "total_cost": ("Delivered cost", "Discretionary spend actually made over the horizon: the agency-worker premium "
+                   "and the part of the interventions the quarterly budget paid for. Not ranked: a strategy can "
+                   "spend less simply because it had less money (see planned and unfunded cost)."),
+    "unfunded_cost": ("Unfunded", "Planned intervention cost the budget could not pay for (interventions scaled "
+                      "down), summed over the horizon. Not ranked: it says how much of the plan was cut, not how "
+                      "good the plan is."),
 }
+
+
+def _from_catalogue(o: Summary) -> Metric:
+    label, definition = SHOWN_UNRANKED.get(o.key, (o.label, o.definition))
+    better = "neither" if o.key in SHOWN_UNRANKED else o.better
+    na = "" if o.applies in (RUN, "week 0 to handover") else f"defined only for {o.applies}"
+    return Metric(key=o.key, label=label, unit=o.unit, better=better, group=o.group, definition=definition,
+                  more=o.more, less=o.less, scale=o.scale, decimals=o.decimals, diff_unit=o.diff_unit,
+                  not_applicable=na)
+
+
+METRICS: tuple[Metric, ...] = tuple(
+    _from_catalogue(o) for o in SUMMARIES.values()
+    if o.key not in REPLACED and (o.better is not None or o.key in SHOWN_UNRANKED))
+METRIC = {m.key: m for m in METRICS}
 
 
 def run_extras(ts: pd.DataFrame) -> pd.DataFrame:
@@ -165,8 +123,7 @@ def run_extras(ts: pd.DataFrame) -> pd.DataFrame:
     cut = ts.assign(cut=g["shortfall"].diff().fillna(ts["shortfall"]).gt(1e-9))
     weeks = cut[cut["cut"]].groupby(["scenario", "seed"])["week"]
     out = pd.DataFrame({
-        "unfunded_cost": last["shortfall"],
-        "agency_cost": g["agency_cost_week"].sum(),
+        "agency_cost": g["agency_worker_cost_week"].sum(),
         "intervention_cost": g["intervention_cost_week"].sum(),
         "cut_first_week": weeks.min(),
         "cut_last_week": weeks.max(),
@@ -177,14 +134,9 @@ def run_extras(ts: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def with_derived(summary: pd.DataFrame, ts: pd.DataFrame, handovers: dict[str, int]) -> pd.DataFrame:
-    """The model's per-run summary plus the derived metrics (same row order)."""
-    extras = run_extras(ts)
-    s = summary.merge(extras, on=["scenario", "seed"], how="left", validate="one_to_one")
-    s["handover_in_window"] = [handovers.get(n, 0) < w for n, w in zip(s["scenario"], s["last_week"], strict=True)]
-    for key, derive in DERIVED.items():
-        s[key] = derive(s)
-    return s
+def with_derived(summary: pd.DataFrame, ts: pd.DataFrame) -> pd.DataFrame:
+    """The model's per-run summary plus what the cost table needs from the weekly series (same row order)."""
+    return summary.merge(run_extras(ts), on=["scenario", "seed"], how="left", validate="one_to_one")
 
 
 def applies(values: pd.Series | np.ndarray) -> bool:

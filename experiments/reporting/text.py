@@ -208,18 +208,19 @@ def funding_table(cmp: Comparison) -> Table:
         rows.append((cmp.titles[name], [Cell(f"{r['planned_cost']:,.0f}"), Cell(f"{r['delivered_cost']:,.0f}"),
                                         Cell(f"{r['agency_cost']:,.0f}"), Cell(f"{r['intervention_cost']:,.0f}"),
                                         Cell(f"{r['unfunded_cost']:,.0f}"), Cell(when),
-                                        Cell(f"{r['overspend']:,.0f}")]))
+                                        Cell(f"{r['agency_hires_refused']:,.0f}"), Cell(f"{r['overspend']:,.0f}")]))
     head = ["Planned cost (GBP k)", "Delivered cost (GBP k)", "of which agency-worker premium (GBP k)",
             "of which interventions (GBP k)", "Unfunded interventions (GBP k)", "Interventions cut in",
-            "Overspend (GBP k)"]
+            "Agency-worker hires refused (people)", "Overspend (GBP k)"]
     return Table(head, rows, swatches=_swatches(cmp))
 
 
 FUNDING_NOTE = ("Medians over seeds, totals over the horizon (GBP thousand). Planned = delivered + unfunded. Each week "
                 "the quarterly budget pays the agency workers already in post first (contracts: never cut), then "
                 "the active interventions (all scaled down together when the rest of the budget cannot pay for them: "
-                "the unfunded part), and only then new agency-worker cover (new cover is not bought when nothing is "
-                "left; that cut is not costed here). Overspend: agency contracts above the week's budget.")
+                "the unfunded part), and only then new agency-worker cover: hires refused counts the cover not bought "
+                "for empty posts (not costed, so a small budget still lowers planned agency spend). Overspend: agency "
+                "contracts above the week's budget.")
 
 
 def decision_markdown(cmp: Comparison, level: int = 1) -> str:
@@ -336,8 +337,13 @@ def funding_lines(cmp: Comparison) -> list[str]:
     """Strategies whose plan was not fully funded: how much was cut and when (medians over seeds)."""
     f = cmp.funding.set_index("scenario")
     out = []
+    ref = f.loc[cmp.reference, "agency_hires_refused"]
     for n in cmp.names:
         r = f.loc[n]
+        if n != cmp.reference and r["agency_hires_refused"] > ref + 5:
+            out.append(f"Cover cut: **{cmp.titles[n]}** had {r['agency_hires_refused']:,.0f} agency-worker hires "
+                       f"refused for lack of budget ({ref:,.0f} for the reference, median over seeds): empty posts "
+                       "stayed empty, which lowers its agency spend and so its planned cost.")
         if r["unfunded_cost"] > 0.5 and r["planned_intervention_cost"] > 0:
             share = r["unfunded_cost"] / r["planned_intervention_cost"]
             out.append(f"Unfunded: **{cmp.titles[n]}** could not pay for GBP {r['unfunded_cost']:,.0f}k "

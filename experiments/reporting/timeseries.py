@@ -14,7 +14,7 @@ PANELS = (
     ("morale_mean", "Morale (mean)", 1.0, "morale (0-1 scale)"),
     ("turnover_rate_12m", "Turnover, last 12 months", 100.0, "leavers (% of permanent staff)"),
     ("vacancy_rate", "Vacancy rate", 100.0, "% of staff posts"),
-    ("compliance_mean", "Compliance habit (mean)", 1.0, "habit (0-1 scale)"),
+    ("compliance_habit_mean", "Compliance habit (mean)", 1.0, "habit (0-1 scale)"),
     ("fragmentation", "Fragmentation of working ties", 100.0, "% of week-0 tie strength"),
     ("caseload_mean", "Cases per case holder", 1.0, "open cases (per case holder)"),
     ("time_with_children", "Time with children and families", 100.0, "% of working time"),

@@ -41,7 +41,7 @@ from culturedrift.experiments.analysis.decision import (
     tabulate,
     verdict,
 )
-from culturedrift.experiments.analysis.metrics import DERIVED, INTERVAL, METRIC, METRICS, Metric
+from culturedrift.experiments.analysis.metrics import INTERVAL, METRIC, METRICS, Metric
 from culturedrift.experiments.analysis.paired import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
@@ -56,7 +56,7 @@ from culturedrift.experiments.reporting.write import DATA_FILES, OUTPUT_FILES, m
 from culturedrift.model import RunResult, Scenario, load_scenario, parse_scenario
 
 __all__ = [
-    "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "CONFIDENCE", "DATA_FILES", "DERIVED", "INTERVAL", "METRIC", "METRICS",
+    "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "CONFIDENCE", "DATA_FILES", "INTERVAL", "METRIC", "METRICS",
     "OUTPUT_FILES", "CiMethod", "CompareError", "Comparison", "Metric", "as_scenarios", "as_seeds", "best_mask",
     "build_comparison", "ci_note", "compare", "manifest", "paired_ci", "verdict", "write_comparison",
 ]

@@ -32,7 +32,7 @@ from culturedrift.experiments.workflows.validation.common import base_scenario, 
 from culturedrift.model import simulate
 
 SETTINGS = Path(__file__).resolve().parents[2] / "calibration.yaml"
-STATS = ("turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean")
+STATS = ("turnover_rate_12m", "vacancy_rate", "agency_worker_share", "caseload_mean")
 
 
 def load_settings(path: str | Path | None = None) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def annual_snapshots(seed: int, updates: dict[str, Any] | None = None, years: in
         yr = ts[(ts["week"] > 52 * (y - 1)) & (ts["week"] <= 52 * y)]
         rows.append({"seed": seed, "year": y, "turnover_rate_12m": float(yr["turnover_rate_12m"].iloc[-1]),
                      "vacancy_rate": float(yr["vacancy_rate"].mean()),
-                     "agency_share": float(yr["agency_share"].mean()),
+                     "agency_worker_share": float(yr["agency_worker_share"].mean()),
                      "caseload_mean": float(yr["caseload_mean"].mean())})
     return rows
 
@@ -241,7 +241,7 @@ def _draw(fig: Figure, axes: np.ndarray, abc_df: pd.DataFrame, fit: pd.DataFrame
     used = len(priors)
     if scan is not None:
         ax = flat[used]
-        for k, c in zip(("turnover_rate_12m", "vacancy_rate", "agency_share"),
+        for k, c in zip(("turnover_rate_12m", "vacancy_rate", "agency_worker_share"),
                         (ROLE["second"], ROLE["warn"], ROLE["highlight"]),
                         strict=True):
             ax.plot(scan["pressure"], scan[k], "o-", color=c, label=k, ms=3)
