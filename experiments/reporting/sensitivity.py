@@ -199,9 +199,11 @@ def partial_dependence_figure(results: pd.DataFrame, names: list[str], metrics: 
                     ax.set_ylabel(textwrap.fill(metric_label(metric), 26), fontsize=8)
                 ax.tick_params(labelsize=7)
                 ax.grid(alpha=0.3)
-        fig.suptitle("Partial dependence: mean and 10-90% band over the other parameters and replicates (dots: runs)",
-                     x=0.02, ha="left", fontsize=11, fontweight="bold")
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_size_inches()[1]))
+        width, height = fig.get_size_inches()
+        title = textwrap.fill("Partial dependence: mean and 10-90% band over the other parameters and replicates "
+                              "(dots: runs)", int(width * 8))
+        fig.suptitle(title, x=0.02, ha="left", fontsize=11, fontweight="bold")
+        fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 + 0.2 * title.count("\n") + 0.15) / height))
         return save(fig, path, formats, dpi=100)
 
 
