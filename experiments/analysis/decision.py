@@ -15,11 +15,12 @@ import pandas as pd
 
 from culturedrift.experiments.analysis.metrics import INTERVAL, METRIC, METRICS, Metric, applies, with_derived
 from culturedrift.experiments.analysis.paired import CiMethod, paired_ci
+from culturedrift.experiments.execution.errors import InputError
 from culturedrift.experiments.execution.store import frames
 from culturedrift.model import RunResult, Scenario
 
 
-class CompareError(ValueError):
+class CompareError(InputError):
     """A comparison that cannot be made as asked (duplicate names, no seeds, unknown reference...)."""
 
 

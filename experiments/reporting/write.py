@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,8 @@ from typing import Any
 from culturedrift.experiments.analysis.decision import CompareError, ComparisonData
 from culturedrift.experiments.analysis.metrics import INTERVAL, METRICS
 from culturedrift.experiments.analysis.paired import CONFIDENCE
+from culturedrift.experiments.execution.errors import InputError
+from culturedrift.experiments.execution.files import check_out, staging
 from culturedrift.experiments.execution.store import write_outputs
 from culturedrift.experiments.reporting.figures import FIGURE_FORMATS, write_figures
 from culturedrift.experiments.reporting.render import write_reports
@@ -37,12 +37,13 @@ def write_comparison(cmp: ComparisonData, out: str | Path, figures: bool = True,
     report embeds ("svg", "pdf"). Returns the paths written, by file name.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise CompareError(f"output {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    say = on_step or (lambda _msg: None)
     try:
+        check_out(out, OUTPUT_FILES)
+    except InputError as e:
+        raise CompareError(str(e)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    say = on_step or (lambda _msg: None)
+    with staging(out) as stage:
         say("data files")
         write_outputs(cmp.results, stage)
         say("decision table")
@@ -69,8 +70,6 @@ def write_comparison(cmp: ComparisonData, out: str | Path, figures: bool = True,
             (stage / name).replace(out / name)
             written[name] = out / name
         return written
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 def manifest(cmp: ComparisonData) -> dict[str, Any]:

@@ -50,6 +50,8 @@ from culturedrift.experiments.analysis.paired import (
     ci_note,
     paired_ci,
 )
+from culturedrift.experiments.execution.errors import InputError
+from culturedrift.experiments.execution.files import unique_names
 from culturedrift.experiments.execution.runner import default_workers, plan, run_all
 from culturedrift.experiments.reporting.text import reading
 from culturedrift.experiments.reporting.write import DATA_FILES, OUTPUT_FILES, manifest, write_comparison
@@ -89,11 +91,10 @@ def as_scenarios(items: Iterable[Scenario | str | Path | dict[str, Any]]) -> lis
             raise CompareError(f"expected a Scenario, a scenario file path or a dict, got {type(item).__name__}")
     if not scenarios:
         raise CompareError("no scenarios to compare")
-    names = [s.name for s in scenarios]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise CompareError(f"two scenarios share the name {', '.join(dup)}; names must be distinct "
-                           "(the name tells the strategies apart in every output)")
+    try:
+        unique_names([s.name for s in scenarios])
+    except InputError as e:
+        raise CompareError(str(e)) from None
     return scenarios
 
 

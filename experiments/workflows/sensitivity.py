@@ -34,6 +34,7 @@ from culturedrift.experiments.reporting.sensitivity import (
     warnings_lines,
 )
 from culturedrift.experiments.reporting.tables import markdown_table
+from culturedrift.experiments.execution.files import atomic_write
 from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 
 __all__ = ["Analysis", "SensitivityError", "analyse", "markdown_table", "point_means", "prcc"]
@@ -174,7 +175,4 @@ def analyse(sweep_dir: str | Path, out: str | Path | None = None, metrics: list[
 
 
 def _write(path: Path, write: Any) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, write, fsync=False)
