@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from culturedrift.experiments.analysis.sensitivity import index_warnings, morris_indices, prcc, sobol_indices
+from culturedrift.experiments.execution.files import atomic_write
 from culturedrift.experiments.reporting.sensitivity import (
     heatmap_figure,
     indices_figure,
@@ -34,7 +35,6 @@ from culturedrift.experiments.reporting.sensitivity import (
     warnings_lines,
 )
 from culturedrift.experiments.reporting.tables import markdown_table
-from culturedrift.experiments.execution.files import atomic_write
 from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 
 __all__ = ["Analysis", "SensitivityError", "analyse", "markdown_table", "point_means", "prcc"]
