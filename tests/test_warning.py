@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.warning.experiment import WarnExperiment, analyse, split_seeds
-from culturedrift.experiments.warning.scoring import critical_slowing, onset_week, run_alarms, score
+from culturedrift.experiments.workflows.warning.experiment import WarnExperiment, analyse, split_seeds
+from culturedrift.experiments.workflows.warning.scoring import critical_slowing, onset_week, run_alarms, score
 from culturedrift.model import simulate
 from culturedrift.model.model import CultureDriftModel
 from culturedrift.model.observables import OBSERVABLE, OBSERVABLES, AlarmRule, observe_frame, observe_model
@@ -40,7 +40,7 @@ def planted_panel(n_seeds: int, runs_per_seed: int, lead: int, rng: np.random.Ge
 
 
 def _points(panel: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    from culturedrift.experiments.warning.scoring import decision_mask, labels
+    from culturedrift.experiments.workflows.warning.scoring import decision_mask, labels
 
     p = panel.assign(y=labels(panel, horizon))
     return p[decision_mask(p, 4, horizon)]

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from culturedrift.experiments.commands._args import positive_int
-from culturedrift.experiments.runner import RunFailed, default_workers
+from culturedrift.experiments.execution.runner import RunFailed, default_workers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from culturedrift.experiments.cli import UsageError
-    from culturedrift.experiments.warning import WarnError, load_experiment, run_warning
-    from culturedrift.experiments.warning.report import write_report
+    from culturedrift.experiments.workflows.warning import WarnError, load_experiment, run_warning
+    from culturedrift.experiments.workflows.warning.report import write_report
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

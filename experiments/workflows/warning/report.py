@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 
 from culturedrift.experiments.reporting.figures import COLOURS, DPI, RC
 from culturedrift.experiments.reporting.render import CSS
-from culturedrift.experiments.warning.experiment import CALENDAR, NOISE, WarnResult, kind_of
+from culturedrift.experiments.workflows.warning.experiment import CALENDAR, NOISE, WarnResult, kind_of
 from culturedrift.model.observables import OBSERVABLE, AlarmRule
 
 TITLE = "Early warning of culture slippage"

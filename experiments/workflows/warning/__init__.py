@@ -1,6 +1,6 @@
 """`warn`: early-warning indicators of culture slippage, their notice, and vigilance that acts on them."""
 
-from culturedrift.experiments.warning.experiment import (
+from culturedrift.experiments.workflows.warning.experiment import (
     WarnError,
     WarnExperiment,
     WarnResult,

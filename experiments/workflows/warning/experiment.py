@@ -24,8 +24,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from culturedrift.experiments.runner import RunSpec, default_workers, run_all
-from culturedrift.experiments.warning.scoring import (
+from culturedrift.experiments.execution.runner import RunSpec, default_workers, run_all
+from culturedrift.experiments.workflows.warning.scoring import (
     Score,
     critical_slowing,
     decision_mask,
@@ -323,7 +323,7 @@ def with_rule(sc: Scenario, rule: AlarmRule) -> Scenario:
 def compare_policies(exp: WarnExperiment, policies: list[Scenario], rule: AlarmRule | None, workers: int,
                      progress: bool) -> Any:
     """Fixed vs adaptive vigilance on paired seeds (the project's compare)."""
-    from culturedrift.experiments.compare import compare
+    from culturedrift.experiments.workflows.compare import compare
 
     assert exp.policy is not None
     scs = [with_rule(s, rule) if rule is not None and exp.policy.use_recommended_rule else s for s in policies]
