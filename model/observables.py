@@ -200,32 +200,95 @@ def observe_model(model: CultureDriftModel, rule: AlarmRule | None = None) -> pd
     """
     df = observe_frame(model.timeseries(), model.spec, model.seed)
     if rule is not None:
-        df["alarm"] = rule.fires(df[rule.indicator].to_numpy())
+        o = OBSERVABLE[rule.indicator]
+        df["alarm"] = rule.fires(df[rule.indicator].to_numpy(), arrival_weeks(o, model.spec, model.horizon))
     return df
+
+
+def arrival_weeks(obs: Observable, scenario: Scenario, horizon: int) -> np.ndarray:
+    """Weeks a new figure of the indicator reaches the leadership team."""
+    return measurement_weeks(obs, scenario, horizon) + obs.lag_weeks
 
 
 @dataclass(frozen=True)
 class AlarmRule:
-    """Raise the alarm when an indicator's latest available figure is worse than a threshold."""
+    """Raise the alarm when an indicator, as leaders see it, is worse than a threshold.
+
+    With `window` > 1 the rule reads the mean of the last `window` reports (a 3-month average of a monthly
+    audit). With `baseline_from` set it reads the *rise*: that mean less the mean of the first `window`
+    reports arriving from week `baseline_from` (e.g. handover), and `threshold` is the worsening that
+    raises the alarm (in the indicator's units, positive).
+    """
 
     indicator: str
     threshold: float
+    window: int = 1
+    baseline_from: int | None = None
 
     def __post_init__(self) -> None:
         if self.indicator not in OBSERVABLE:
             raise ValueError(f"unknown indicator {self.indicator!r}; the indicators are {', '.join(OBSERVABLE)}")
+        if self.window < 1:
+            raise ValueError(f"window must be at least 1 report, got {self.window}")
 
-    def fires(self, values: np.ndarray) -> np.ndarray:
-        """True where the figure is worse than the threshold (never on a missing figure)."""
+    def current(self, arrivals: np.ndarray, figures: np.ndarray) -> float:
+        """The rule's reading from the reports arrived so far (arrival weeks ascending, their figures)."""
+        n, k = figures.size, self.window
+        if n < k:
+            return float("nan")
+        level = float(figures[n - k:].mean())
+        if self.baseline_from is None:
+            return level
+        first = int(np.searchsorted(arrivals, self.baseline_from))
+        if n < first + k:
+            return float("nan")
+        return level - float(figures[first:first + k].mean())
+
+    def reading(self, values: np.ndarray, arrivals: np.ndarray) -> np.ndarray:
+        """The rule's reading in every week, from the weekly series of the latest available figure."""
         v = np.asarray(values, dtype=float)
+        arr = arrivals[arrivals < v.size]
+        figs = v[arr]
+        out = np.full(v.size, np.nan)
+        last = np.searchsorted(arr, np.arange(v.size), side="right")  # reports arrived by each week
+        for i in np.unique(last[last > 0]):
+            out[last == i] = self.current(arr[:i], figs[:i])
+        return out
+
+    def fires_on(self, reading: np.ndarray | float) -> np.ndarray:
+        """True where a reading is worse than the threshold (never on a missing reading)."""
+        v = np.asarray(reading, dtype=float)
+        sign = OBSERVABLE[self.indicator].sign
+        worse = sign * v - self.threshold if self.baseline_from is not None else sign * (v - self.threshold)
         with np.errstate(invalid="ignore"):
-            return np.where(np.isfinite(v), OBSERVABLE[self.indicator].sign * (v - self.threshold) > 0, False)
+            return np.where(np.isfinite(v), worse > 0, False)
+
+    def fires(self, values: np.ndarray, arrivals: np.ndarray | None = None) -> np.ndarray:
+        """True in weeks where the rule, applied to the weekly series of available figures, raises the alarm."""
+        if self.window == 1 and self.baseline_from is None:
+            return self.fires_on(values)
+        if arrivals is None:
+            o = OBSERVABLE[self.indicator]
+            arrivals = np.arange(0, len(values), o.cadence_weeks) + o.lag_weeks
+        return self.fires_on(self.reading(values, arrivals))
 
     def describe(self) -> str:
         """The rule in words."""
         o = OBSERVABLE[self.indicator]
-        side = "above" if o.sign > 0 else "below"
-        return f"{o.label} {side} {self.threshold * o.scale:.{o.decimals}f} {o.unit}".replace(" %", "%")
+        unit = "%" if o.unit.startswith("%") else f" {o.unit}"
+        what = o.label if self.window == 1 else f"{o.label}, mean of the last {self.window} reports,"
+        if self.baseline_from is None:
+            side = "above" if o.sign > 0 else "below"
+            return f"{what} {side} {self.threshold * o.scale:.{o.decimals}f}{unit}"
+        side = "rises" if o.sign > 0 else "falls"
+        pts = " points" if unit == "%" else unit
+        return (f"{what} {side} more than {self.threshold * o.scale:.{o.decimals}f}{pts} from its level after "
+                f"week {self.baseline_from}")
+
+
+# The alarm rule `culturedrift warn experiments/warn.yaml` recommends (docs/early_warning.md); the default of
+# adaptive vigilance and the rule the trainer's app shows.
+RECOMMENDED_RULE = AlarmRule("obs_procedural_practice", 0.15)
 
 
 class Observer:
@@ -236,6 +299,7 @@ class Observer:
     def __init__(self, model: CultureDriftModel) -> None:
         self.model = model
         self._u: dict[str, np.ndarray] = {}
+        self._reports: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def of(cls, model: CultureDriftModel) -> Observer:
@@ -245,17 +309,27 @@ class Observer:
             obs = cls._cache[model] = cls(model)
         return obs
 
-    def latest(self, key: str) -> float:
-        """Figure of indicator `key` on the leaders' desk now (NaN before its first report)."""
+    def reports(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival weeks and figures of every report of `key` on the leaders' desk by now."""
         m, o = self.model, OBSERVABLE[key]
         now = m.week  # rows 0..week are recorded when leadership acts in week `week`
-        if now < o.lag_weeks:
-            return float("nan")
         t = measurement_weeks(o, m.spec, m.horizon)
         t = t[t + o.lag_weeks <= now]
-        if t.size == 0:
-            return float("nan")
-        row = int(t[-1])
+        arr, figs = self._reports.get(key, (np.zeros(0, int), np.zeros(0)))
+        if t.size > arr.size:
+            new = t[arr.size:]
+            figs = np.concatenate([figs, [self._measure(key, int(row)) for row in new]])
+            arr = t + o.lag_weeks
+            self._reports[key] = (arr, figs)
+        return arr, figs
+
+    def latest(self, key: str) -> float:
+        """Figure of indicator `key` on the leaders' desk now (NaN before its first report)."""
+        _, figs = self.reports(key)
+        return float(figs[-1]) if figs.size else float("nan")
+
+    def _measure(self, key: str, row: int) -> float:
+        m, o = self.model, OBSERVABLE[key]
         if key not in self._u:
             self._u[key] = _uniforms(m.seed, key, m.horizon + 1)
         cols = {o.latent, "compliance_mean"} & set(m.recorder.col)

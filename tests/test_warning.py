@@ -139,22 +139,42 @@ def test_observe_model_mid_run_matches_the_finished_run() -> None:
     assert mid["alarm"].dtype == bool and list(mid.columns[:2]) == ["week", OBSERVABLES[0].key]
 
 
-def test_adaptive_vigilance_follows_its_indicator_with_the_stated_lag() -> None:
-    hold = 6
-    iv = {"kind": "adaptive_vigilance", "start_week": 0, "indicator": "obs_time_with_children", "threshold": 0.33,
-          "hold_weeks": hold, "monitoring_cost_per_week": 0.2, "cost_per_week": 4.0}
+@pytest.mark.parametrize(("window", "rise", "threshold"), [(1, False, 0.33), (3, True, 0.005)])
+def test_adaptive_vigilance_follows_its_indicator_with_the_stated_lag(window: int, rise: bool,
+                                                                      threshold: float) -> None:
+    hold, start = 6, 10
+    iv = {"kind": "adaptive_vigilance", "start_week": start, "indicator": "obs_time_with_children",
+          "threshold": threshold, "window": window, "rise_from_start": rise, "hold_weeks": hold,
+          "monitoring_cost_per_week": 0.2, "cost_per_week": 4.0}
     sc = tiny(horizon_weeks=80, change_programme=PROGRAMME, interventions=[iv],
               budget={"quarterly_budget": 5000.0})
     r = simulate(sc, 7)
     o = OBSERVABLE["obs_time_with_children"]
     seen = observe_frame(r.timeseries, sc, 7)[o.key].to_numpy()
-    fires = AlarmRule(o.key, 0.33).fires(seen)
-    assert fires.any() and not fires.all()
-    # leaders act in week w on the figure available in week w; the spend of week w is recorded in row w + 1
-    expected = np.array([fires[max(0, w - hold + 1):w + 1].any() for w in range(80)])
+    rule = AlarmRule(o.key, threshold, window, start if rise else None)
+    fires = rule.fires(seen)
+    assert fires[start:].any() and not fires[start:].all()
+    # leaders act in week w on the figures available in week w; the spend of week w is recorded in row w + 1
+    expected = np.array([fires[max(start, w - hold + 1):w + 1].any() for w in range(80)])
     spent = r.timeseries["intervention_cost_week"].to_numpy()[1:81]
-    np.testing.assert_allclose(spent, np.where(expected, 4.2, 0.2))
-    assert not expected[:o.lag_weeks].any()  # nothing to act on before the first report arrives
+    np.testing.assert_allclose(spent[start:], np.where(expected, 4.2, 0.2)[start:])
+    # nothing to act on before the reports it needs have arrived (lag, window and baseline)
+    first = o.lag_weeks + o.cadence_weeks * (window - 1)
+    if rise:
+        first = int(np.ceil((start - o.lag_weeks) / o.cadence_weeks)) * o.cadence_weeks + o.lag_weeks \
+            + o.cadence_weeks * (window - 1)
+    assert not expected[:first].any() and np.isnan(rule.reading(seen, np.arange(0, 81, 4) + 4)[:first]).all()
+
+
+def test_rise_rule_reads_the_change_since_its_baseline() -> None:
+    weekly = np.repeat([0.30, 0.31, 0.29, 0.30, 0.26, 0.25, 0.24], 4).astype(float)
+    arrivals = np.arange(0, weekly.size, 4)
+    rule = AlarmRule("obs_time_with_children", 0.04, window=3, baseline_from=0)
+    reading = rule.reading(weekly, arrivals)
+    assert np.isnan(reading[:8]).all() and reading[8] == pytest.approx(0.0)
+    assert reading[-1] == pytest.approx(0.25 - 0.30)
+    np.testing.assert_array_equal(rule.fires_on(reading), np.nan_to_num(reading) < -0.04)
+    assert "falls more than 4.0 points" in rule.describe()
 
 
 def test_adaptive_vigilance_rejects_an_unknown_indicator() -> None:

@@ -36,8 +36,16 @@ from culturedrift.experiments.workflows.warning.scoring import (
 )
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario
 from culturedrift.model.base import Strict
-from culturedrift.model.observables import OBSERVABLE, OBSERVABLES, AlarmRule, observe_frame
+from culturedrift.model.observables import OBSERVABLE, OBSERVABLES, AlarmRule, arrival_weeks, observe_frame
 from culturedrift.model.scenario import format_errors, read_yaml_mapping
+
+RISE = "rise:"  # prefix of "rise since handover" signals
+
+
+def rise_window(key: str) -> int:
+    """Reports averaged in a rise signal: three for monthly audits (a quarter), else one."""
+    return 3 if OBSERVABLE[key].cadence_weeks <= 4 else 1
+
 
 CSD_SOURCES = ("obs_recording_time", "obs_timeliness")  # monthly series long enough for rolling statistics
 COMBO_EXCLUDE = ("obs_inspection",)  # too sparse to feed a model
@@ -50,9 +58,9 @@ class WarnError(ScenarioError):
 
 
 class LabelSpec(Strict):
-    threshold: float = Field(0.08, gt=0, le=1, description="Rise of the mean compliance habit above its "
+    threshold: float = Field(0.10, gt=0, le=1, description="Rise of the mean compliance habit above its "
                              "post-handover minimum that counts as material slippage (habit points, 0-1)")
-    horizon_weeks: int = Field(52, ge=4, le=520, description="A warning counts if slippage begins within this "
+    horizon_weeks: int = Field(26, ge=4, le=520, description="A warning counts if slippage begins within this "
                                "many weeks")
     step_weeks: int = Field(4, ge=1, le=52, description="Decision points every this many weeks from handover")
 
@@ -170,6 +178,9 @@ def run_panel(result: RunResult, scenario: Scenario, run: int, threshold: float)
     df = obs.copy()
     for o in OBSERVABLES:  # oriented: higher = more worrying
         df[o.key] = o.sign * df[o.key]
+        if o.method != "judgement":  # the rise since handover, as a monitoring team would read it
+            rule = AlarmRule(o.key, 0.0, rise_window(o.key), baseline_from=h)
+            df[f"{RISE}{o.key}"] = o.sign * rule.reading(obs[o.key].to_numpy(), arrival_weeks(o, scenario, len(df)))
     for key in CSD_SOURCES:
         o = OBSERVABLE[key]
         arrivals = np.zeros(len(df), bool)
@@ -251,7 +262,7 @@ def analyse(exp: WarnExperiment, runs: pd.DataFrame, panel: pd.DataFrame) -> War
     table["kind"] = [kind_of(c) for c in table["indicator"]]
     table["coverage"] = [float(np.isfinite(pts_test[c].to_numpy(dtype=float)).mean()) for c in table["indicator"]]
     table = table.sort_values(["auc", "lead_weeks"], ascending=[False, False], na_position="last")
-    rule = recommend(table)
+    rule = recommend(table, int(panel["handover"].mode().iloc[0]))
     example = example_run(runs, panel)
     return WarnResult(exp, runs, panel, table.reset_index(drop=True), curves, train_seeds, test_seeds, rule,
                       combos, example_run=example)
@@ -261,6 +272,8 @@ def kind_of(col: str) -> str:
     """observable / critical slowing down / combination / control."""
     if col in OBSERVABLE:
         return "observable"
+    if col.startswith(RISE):
+        return "observable (rise)"
     if col.startswith("csd_"):
         return "critical slowing down"
     if col.startswith("combo:"):
@@ -268,14 +281,22 @@ def kind_of(col: str) -> str:
     return "control"
 
 
-def recommend(table: pd.DataFrame) -> AlarmRule | None:
+def recommend(table: pd.DataFrame, handover: int) -> AlarmRule | None:
     """The single observable with the best AUC whose interval clears 0.5 (a rule a director can read)."""
-    obs = table[(table["kind"] == "observable") & (table["auc_lo"] > 0.5) & np.isfinite(table["alarm_level"])]
+    obs = table[table["kind"].str.startswith("observable") & (table["auc_lo"] > 0.5)
+                & np.isfinite(table["alarm_level"])]
     if obs.empty:
         return None
-    best = obs.iloc[0]
-    key = str(best["indicator"])
-    return AlarmRule(key, float(OBSERVABLE[key].sign * best["alarm_level"]) - 1e-9 * OBSERVABLE[key].sign)
+    return rule_of(str(obs.iloc[0]["indicator"]), float(obs.iloc[0]["alarm_level"]), handover)
+
+
+def rule_of(col: str, level: float, handover: int) -> AlarmRule:
+    """The alarm rule of a scored column at an (oriented) alarm level."""
+    if col.startswith(RISE):
+        key = col.removeprefix(RISE)
+        return AlarmRule(key, level - 1e-9, rise_window(key), baseline_from=handover)
+    sign = OBSERVABLE[col].sign
+    return AlarmRule(col, sign * (level - 1e-9))
 
 
 def example_run(runs: pd.DataFrame, panel: pd.DataFrame) -> int | None:
@@ -317,6 +338,8 @@ def with_rule(sc: Scenario, rule: AlarmRule) -> Scenario:
         if iv.kind == "adaptive_vigilance":
             updates[f"interventions.{i}.indicator"] = rule.indicator
             updates[f"interventions.{i}.threshold"] = rule.threshold
+            updates[f"interventions.{i}.window"] = rule.window
+            updates[f"interventions.{i}.rise_from_start"] = rule.baseline_from is not None
     return sc.with_updates(updates) if updates else sc
 
 

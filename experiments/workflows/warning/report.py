@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -19,8 +20,15 @@ from markdown_it import MarkdownIt
 
 from culturedrift.experiments.reporting.figures import COLOURS, DPI, RC
 from culturedrift.experiments.reporting.render import CSS
-from culturedrift.experiments.workflows.warning.experiment import CALENDAR, NOISE, WarnResult, kind_of
-from culturedrift.model.observables import OBSERVABLE, AlarmRule
+from culturedrift.experiments.workflows.warning.experiment import (
+    CALENDAR,
+    NOISE,
+    RISE,
+    WarnResult,
+    kind_of,
+    rise_window,
+)
+from culturedrift.model.observables import OBSERVABLE
 
 TITLE = "Early warning of culture slippage"
 SHOWN = ("obs_procedural_practice", "obs_recording_time", "obs_time_with_children", "obs_caseload",
@@ -31,6 +39,10 @@ def label(col: str) -> str:
     """Readable name of a scored column."""
     if col in OBSERVABLE:
         return OBSERVABLE[col].label
+    if col.startswith(RISE):
+        key = col.removeprefix(RISE)
+        avg = ", 3-report mean" if rise_window(key) > 1 else ""
+        return f"{OBSERVABLE[key].label}{avg}: change since handover"
     if col.startswith("csd_"):
         what, src = col.split(":", 1)
         return f"{'Variance' if what == 'csd_var' else 'Lag-1 autocorrelation'} of {OBSERVABLE[src].label.lower()}"
@@ -47,8 +59,14 @@ def level_text(col: str, level: float) -> str:
         side = "above" if o.sign > 0 else "below"
         unit = "%" if o.unit.startswith("%") else f" {o.unit}"
         return f"{side} {o.sign * level * o.scale:.{o.decimals}f}{unit}"
+    if col.startswith(RISE):
+        o = OBSERVABLE[col.removeprefix(RISE)]
+        unit = " points" if o.unit.startswith("%") else f" {o.unit}"
+        return f"{'rises' if o.sign > 0 else 'falls'} more than {level * o.scale:.{o.decimals}f}{unit}"
     if col.startswith("combo:"):
         return f"risk above {level:.2f}"
+    if col == CALENDAR:
+        return f"first {-level:.0f} weeks after handover"
     return f"above {level:.3g}"
 
 
@@ -85,7 +103,8 @@ def _row(res: WarnResult, col: str) -> pd.Series | None:
 def fig_ranking(res: WarnResult, path: Path) -> Path:
     """AUC and notice per indicator, with 95% intervals over seeds."""
     t = res.scores[np.isfinite(res.scores["auc"])].iloc[::-1]
-    colours = {"observable": COLOURS[2], "critical slowing down": COLOURS[1], "combination": COLOURS[3],
+    colours = {"observable": COLOURS[2], "observable (rise)": COLOURS[6], "critical slowing down": COLOURS[1],
+               "combination": COLOURS[3],
                "control": "#7F7F7F"}
     with plt.rc_context(RC):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 0.38 * len(t) + 1.6), sharey=True,
@@ -96,17 +115,17 @@ def fig_ranking(res: WarnResult, path: Path) -> Path:
         a1.scatter(t["auc"], y, c=c, zorder=3)
         a1.axvline(0.5, color="k", lw=0.8, ls=":")
         a1.set_yticks(y, [label(i) for i in t["indicator"]])
-        a1.set_xlabel("AUC on test runs (0.5 = no information, 1 = perfect)")
+        a1.set_xlabel("AUC on test runs (0.5 = no information)")
         a1.set_xlim(0.2, 1.0)
         lead = t["lead_weeks"].fillna(np.nan)
         a2.errorbar(lead, y, xerr=[(lead - t["lead_lo"]).clip(lower=0), (t["lead_hi"] - lead).clip(lower=0)],
                     fmt="none", ecolor=c)
         a2.scatter(lead, y, c=c, zorder=3)
         a2.axvline(0, color="k", lw=0.8, ls=":")
-        a2.set_xlabel("Notice before material slippage (weeks; median, 95% CI)")
+        a2.set_xlabel("Notice before slippage, weeks (median)")
         for k, col in colours.items():
             a1.scatter([], [], c=col, label=k)
-        a1.legend(loc="lower right", fontsize=8, frameon=False)
+        a1.legend(loc="lower left", fontsize=8, frameon=False)
         fig.suptitle("Which indicators warn, and how early", x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
         fig.savefig(path, dpi=DPI)
@@ -117,7 +136,7 @@ def fig_ranking(res: WarnResult, path: Path) -> Path:
 def fig_roc(res: WarnResult, path: Path, n: int = 6) -> Path:
     """ROC curves on the test runs: the best observables, the combinations and the controls."""
     t = res.scores
-    top = list(t[t["kind"] == "observable"]["indicator"][:n - 2])
+    top = list(t[t["kind"].str.startswith("observable")]["indicator"][:n - 2])
     cols = top + [c for c in ("combo:logistic", NOISE, CALENDAR) if c in res.curves]
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(6.4, 5.6))
@@ -154,8 +173,14 @@ def fig_example(res: WarnResult, path: Path) -> Path:
         ax.set_ylabel("habit\n(latent)")
         ax.set_title(f"Latent compliance habit (not visible to leaders): {info['strategy']}, seed {info['seed']}",
                      fontsize=10, loc="left")
-        alarm = AlarmRule(res.rule.indicator, res.rule.threshold).fires(
-            OBSERVABLE[res.rule.indicator].sign * g[res.rule.indicator].to_numpy()) if res.rule else None
+        alarm = None
+        if res.rule is not None:
+            o = OBSERVABLE[res.rule.indicator]
+            full = np.full(int(wk.max()) + 1, np.nan)
+            full[wk] = o.sign * g[o.key].to_numpy()
+            h = int(g["handover"].iloc[0])
+            rule = replace(res.rule, baseline_from=h) if res.rule.baseline_from is not None else res.rule
+            alarm = rule.fires(full, np.arange(0, full.size, o.cadence_weeks) + o.lag_weeks)[wk]
         for ax, key in zip(axes[1:], SHOWN, strict=True):
             o = OBSERVABLE[key]
             ax.step(wk, o.sign * g[key] * o.scale, where="post", color=COLOURS[2], lw=1.3)
@@ -180,10 +205,7 @@ def fig_example(res: WarnResult, path: Path) -> Path:
 def policy_table(res: WarnResult) -> tuple[list[str], pd.DataFrame]:
     """Fixed vs adaptive vigilance: culture kept, slippage, cost (median and paired difference with 95% CI)."""
     cmp = res.policy
-    ts = cmp.timeseries
-    after = ts["week"] > ts["scenario"].map({n: h for n, (_, h) in cmp.programmes.items()})
-    spend = ts[after].groupby(["scenario", "seed"])["intervention_cost_week"].sum().rename("spend_after")
-    summ = cmp.summary.merge(spend.reset_index(), on=["scenario", "seed"])
+    summ = _policy_per_seed(res)
     ref = cmp.reference
     rows = []
     for name in cmp.names:
@@ -216,13 +238,43 @@ def policy_table(res: WarnResult) -> tuple[list[str], pd.DataFrame]:
     return lines, df
 
 
+def fig_policy(res: WarnResult, path: Path) -> Path:
+    """Culture kept against vigilance spend after handover, per strategy (median and 10-90% over seeds)."""
+    per_seed = _policy_per_seed(res)
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(7.5, 4.8))
+        for i, name in enumerate(res.policy.names):
+            g = per_seed[per_seed["scenario"] == name]
+            x, y = g["spend_after"], g["culture_kept"]
+            col = COLOURS[i % len(COLOURS)]
+            ax.errorbar(x.median(), y.median(), xerr=[[x.median() - x.quantile(0.1)], [x.quantile(0.9) - x.median()]],
+                        yerr=[[y.median() - y.quantile(0.1)], [y.quantile(0.9) - y.median()]], fmt="o", color=col,
+                        ms=8, capsize=3, label=name)
+        ax.set_xlabel("Vigilance and support spend after handover (GBP thousand)")
+        ax.set_ylabel("Culture kept at the horizon (habit points)")
+        ax.set_title("Acting on the alarm: what vigilance buys (median, 10-90% over seeds)", fontsize=10, loc="left")
+        ax.legend(fontsize=8, frameon=False, loc="best")
+        fig.tight_layout()
+        fig.savefig(path, dpi=DPI)
+        plt.close(fig)
+    return path
+
+
+def _policy_per_seed(res: WarnResult) -> pd.DataFrame:
+    cmp = res.policy
+    ts = cmp.timeseries
+    after = ts["week"] > ts["scenario"].map({n: h for n, (_, h) in cmp.programmes.items()})
+    spend = ts[after].groupby(["scenario", "seed"])["intervention_cost_week"].sum().rename("spend_after")
+    return cmp.summary.merge(spend.reset_index(), on=["scenario", "seed"])
+
+
 # ------------------------------------------------------------------------------------------------ text
 
 
 def headline(res: WarnResult) -> list[str]:
     """The five-minute summary, as bullet points."""
     exp, t = res.experiment, res.scores
-    obs = t[t["kind"] == "observable"]
+    obs = t[t["kind"].str.startswith("observable")]
     out = []
     top = obs.head(5)
     names = ", ".join(f"{label(r.indicator).lower()} (AUC {r.auc:.2f})" for r in top.itertuples())
@@ -342,7 +394,7 @@ def markdown(res: WarnResult, figs: dict[str, str]) -> str:
                   f"Paired seeds 0-{res.policy.seeds[-1]}; each cell: median over seeds (mean paired difference "
                   f"against {res.policy.reference} [95% CI]). Adaptive vigilance uses the recommended rule"
                   + (f" ({res.rule.describe()})" if res.rule else "") + ".", ""]
-        lines += [*tbl, ""]
+        lines += [*tbl, "", f"![policy]({figs['policy']})", ""]
     lines += ["## How this was done", "", *method_lines(res), "", "## The observable indicators", ""]
     lines += [*observables_table(), ""]
     return "\n".join(lines)
@@ -374,6 +426,7 @@ def write_report(res: WarnResult, out: str | Path) -> dict[str, Path]:
         if res.example_run is not None:
             figs["example"] = fig_example(res, stage / "fig_observed_vs_latent.png")
         if res.policy is not None:
+            figs["policy"] = fig_policy(res, stage / "fig_vigilance_policies.png")
             res.policy.decision_table.to_csv(stage / "policy_decision_table.csv", index=False)
         rule = {"indicator": res.rule.indicator, "threshold": res.rule.threshold, "text": res.rule.describe()} \
             if res.rule else None
