@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from culturedrift.model.base import stream
+from culturedrift.model.outputs import OBSERVED, SERIES, Output
 
 if TYPE_CHECKING:
     from culturedrift.model.model import CultureDriftModel
@@ -36,23 +37,17 @@ Method = Literal["return", "survey", "proportion", "audit_mean", "judgement"]
 OFSTED_GRADES = ("outstanding", "good", "requires improvement", "inadequate")
 
 
-@dataclass(frozen=True)
-class Observable:
+@dataclass(frozen=True, kw_only=True)
+class Observable(Output):
     """One indicator a real authority measures: what it measures, how often, how late and how well."""
 
-    key: str
-    label: str
-    unit: str
-    better: Literal["higher", "lower"]
-    latent: str  # weekly series (output catalogue key) it measures
+    latent: str  # weekly series of the output catalogue (or `recording_time`) it measures
     cadence_weeks: int  # a measurement every this many weeks
     lag_weeks: int  # weeks from measurement to the leadership team's desk
     method: Method
     error: float  # "return": relative sd; "survey": response rate; "audit_mean": sd between cases
     sample: int  # cases audited / assessments counted (proportion, audit_mean); unused otherwise
     source: str
-    scale: float = 1.0  # display multiplier (shares as percentages)
-    decimals: int = 1
 
     @property
     def sign(self) -> int:
@@ -76,34 +71,48 @@ class Observable:
         return f"{every}, {how}, reaches leaders {self.lag_weeks} weeks later"
 
 
+def _declare(key: str, label: str, unit: str, better: Literal["higher", "lower"], latent: str, cadence: int, lag: int,
+             method: Method, error: float, sample: int, source: str, scale: float = 1.0,
+             decimals: int = 1) -> Observable:
+    """Declare an observable in the output catalogue (`outputs.OBSERVED`), beside the latent series it measures."""
+    if latent not in SERIES and latent != "recording_time":
+        raise ValueError(f"observable '{key}' measures '{latent}', which is not a declared weekly series")
+    o = Observable(key=key, label=label, unit=unit, better=better, group="Observable",
+                   applies="what the leadership team sees (cadence, reporting lag and measurement error below)",
+                   definition=f"Measures `{latent}`. {source}", scale=scale, decimals=decimals, latent=latent,
+                   cadence_weeks=cadence, lag_weeks=lag, method=method, error=error, sample=sample, source=source)
+    OBSERVED[key] = o
+    return o
+
+
 OBSERVABLES: tuple[Observable, ...] = (
-    Observable("obs_caseload", "Caseload per case holder", "cases", "lower", "caseload_mean", 13, 6, "return",
+    _declare("obs_caseload", "Caseload per case holder", "cases", "lower", "caseload_mean", 13, 6, "return",
                0.03, 0, "Quarterly workforce return (DfE census fields cases/case_holders_fte; 3% data error and "
                "6-week lag are assumptions)"),
-    Observable("obs_agency_worker_share", "Agency-worker share", "%", "lower", "agency_share", 13, 6, "return",
+    _declare("obs_agency_worker_share", "Agency-worker share", "%", "lower", "agency_worker_share", 13, 6, "return",
                0.03, 0, "Quarterly workforce return (DfE agency_rate_fte; error and lag are assumptions)", scale=100),
-    Observable("obs_vacancy", "Vacancy rate", "%", "lower", "vacancy_rate", 13, 6, "return", 0.03, 0,
+    _declare("obs_vacancy", "Vacancy rate", "%", "lower", "vacancy_rate", 13, 6, "return", 0.03, 0,
                "Quarterly workforce return (DfE vacancy_rate_fte; error and lag are assumptions)", scale=100),
-    Observable("obs_turnover_12m", "12-month turnover", "%", "lower", "turnover_rate_12m", 13, 6, "return", 0.03, 0,
+    _declare("obs_turnover_12m", "12-month turnover", "%", "lower", "turnover_rate_12m", 13, 6, "return", 0.03, 0,
                "Quarterly HR return, rolling 12 months (DfE turnover_rate_fte; error and lag are assumptions)",
                scale=100),
-    Observable("obs_morale_survey", "Staff survey morale", "0-1 scale", "higher", "morale_mean", 52, 8, "survey",
+    _declare("obs_morale_survey", "Staff survey morale", "0-1 scale", "higher", "morale_mean", 52, 8, "survey",
                0.5, 0, "Annual staff survey: ~50% response (typical of council staff surveys; assumption), "
                "results ~8 weeks after fieldwork", decimals=3),
-    Observable("obs_time_with_children", "Time with children (audit)", "% of time", "higher", "time_with_children", 4,
+    _declare("obs_time_with_children", "Time with children (audit)", "% of time", "higher", "time_with_children", 4,
                4, "audit_mean", 0.10, 20, "Monthly case audit of 20 cases (sd 0.10 between cases, assumption); "
                "Munro 2011: a quarter to a third of time with families", scale=100),
-    Observable("obs_recording_time", "Recording time (audit)", "% of time", "lower", "recording_time", 4, 4,
+    _declare("obs_recording_time", "Recording time (audit)", "% of time", "lower", "recording_time", 4, 4,
                "audit_mean", 0.10, 20, "Monthly time-use audit of 20 cases (sd 0.10, assumption); Munro 2011 "
                "ch.2: procedure-driven practice spends up to 60% of time recording", scale=100),
-    Observable("obs_procedural_practice", "Procedure-led practice (audit)", "% of cases", "lower",
-               "compliance_high_share", 4, 4, "proportion", 0.0, 20, "Monthly practice-quality audit: share of 20 "
-               "sampled case files where procedure, not judgement, led the work (audit size an assumption)",
+    _declare("obs_procedural_practice", "Procedure-led practice (audit)", "% of cases", "lower",
+               "compliance_habit_high_share", 4, 4, "proportion", 0.0, 20, "Monthly practice-quality audit: share "
+               "of 20 sampled case files where procedure, not judgement, led the work (audit size an assumption)",
                scale=100),
-    Observable("obs_timeliness", "Cases worked within capacity", "%", "higher", "service_standard", 4, 4,
+    _declare("obs_timeliness", "Cases worked within capacity", "%", "higher", "service_standard", 4, 4,
                "proportion", 0.0, 60, "Monthly performance report on ~60 assessments (timeliness; sample size an "
                "assumption)", scale=100),
-    Observable("obs_inspection", "Inspection judgement", "grade 1-4", "lower", "service_standard", 1, 8,
+    _declare("obs_inspection", "Inspection judgement", "grade 1-4", "lower", "service_standard", 1, 8,
                "judgement", 0.0, 0, "Ofsted judgement (1 outstanding - 4 inadequate) published ~8 weeks after an "
                "inspection; graded here from the share of cases worked within capacity (assumption)", decimals=0),
 )
@@ -117,7 +126,7 @@ def latent_columns(ts: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     out = ts
     if "recording_time" not in ts.columns:
         w = scenario.workload
-        out = ts.assign(recording_time=w.recording_base + w.recording_per_compliance * ts["compliance_mean"])
+        out = ts.assign(recording_time=w.recording_base + w.recording_per_compliance * ts["compliance_habit_mean"])
     return out
 
 
@@ -332,7 +341,7 @@ class Observer:
         m, o = self.model, OBSERVABLE[key]
         if key not in self._u:
             self._u[key] = _uniforms(m.seed, key, m.horizon + 1)
-        cols = {o.latent, "compliance_mean"} & set(m.recorder.col)
+        cols = {o.latent, "compliance_habit_mean"} & set(m.recorder.col)
         cols |= {"headcount", "morale_p10", "morale_p90"} if o.method == "survey" else set()
         latent = pd.DataFrame({c: m.recorder.data[row:row + 1, m.recorder.col[c]] for c in cols})
         latent = latent_columns(latent, m.spec)

@@ -181,7 +181,7 @@ def test_adaptive_vigilance_rejects_an_unknown_indicator() -> None:
     from culturedrift.model import ScenarioError
 
     with pytest.raises(ScenarioError, match="not an observable"):
-        tiny(interventions=[{"kind": "adaptive_vigilance", "indicator": "compliance_mean"}])
+        tiny(interventions=[{"kind": "adaptive_vigilance", "indicator": "compliance_habit_mean"}])
 
 
 def _scenario_file(path: Path, name: str, vigilance_end: int | None) -> str:

@@ -174,7 +174,7 @@ def run_panel(result: RunResult, scenario: Scenario, run: int, threshold: float)
     ts = result.timeseries.reset_index(drop=True)
     obs = observe_frame(ts, scenario, result.seed)
     h = scenario.handover
-    c = ts["compliance_mean"].to_numpy()
+    c = ts["compliance_habit_mean"].to_numpy()
     df = obs.copy()
     for o in OBSERVABLES:  # oriented: higher = more worrying
         df[o.key] = o.sign * df[o.key]
@@ -322,7 +322,7 @@ def run_warning(exp: WarnExperiment, strategies: list[Scenario], policies: list[
     runs = runs.assign(onset=panel.groupby("run")["onset"].first().reindex(runs["run"]).to_numpy())
     rise = []
     for r, sp in zip(results, specs, strict=True):
-        c = r.timeseries["compliance_mean"].to_numpy()[sp.scenario.handover:]
+        c = r.timeseries["compliance_habit_mean"].to_numpy()[sp.scenario.handover:]
         rise.append(float(np.max(c - np.minimum.accumulate(c))) if c.size else np.nan)
     runs["max_rise"] = rise
     out = analyse(exp, runs, panel)
