@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import numpy as np
 import pandas as pd
 from markdown_it import MarkdownIt
 
+from culturedrift.experiments.execution.files import staging
 from culturedrift.experiments.reporting.figures import COLOURS, DPI, RC
 from culturedrift.experiments.reporting.render import CSS
 from culturedrift.experiments.workflows.warning.experiment import (
@@ -415,8 +414,7 @@ def write_report(res: WarnResult, out: str | Path) -> dict[str, Path]:
     """Write tables, figures, report.md and report.html into `out` (staged, then moved; report.html last)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    try:
+    with staging(out) as stage:
         res.scores.to_csv(stage / "indicator_scores.csv", index=False)
         res.runs.to_csv(stage / "runs.csv", index=False)
         keep = [c for c in res.panel.columns if not c.startswith(("csd_", "control_"))]
@@ -442,5 +440,3 @@ def write_report(res: WarnResult, out: str | Path) -> dict[str, Path]:
             (stage / name).replace(out / name)
             written[name] = out / name
         return written
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
