@@ -28,7 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from culturedrift.experiments.app import AppModel, _frames
+from culturedrift.experiments.app import AppModel
+from culturedrift.experiments.app_panels import frames as _frames
 from culturedrift.experiments.commands.app import server_command
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from functools import cache
 
+import ipyvue
 import solara
+import traitlets
 from mesa.visualization import SolaraViz
 
 from culturedrift.experiments import app_panels as panels
@@ -61,22 +63,39 @@ def app_model_for(preset: str, twin: Twin | None = None) -> type[AppModel]:
                 {"default_preset": preset, "default_twin": twin, "__doc__": AppModel.__doc__})
 
 
+class FileInput(ipyvue.VueTemplate):
+    """A plain file chooser whose file's text arrives in `content` (with its name in `filename`)."""
+
+    template = traitlets.Unicode("""<template><input type="file" accept=".yaml,.yml" class="cd-upload"
+        @change="read" /></template>
+        <script>module.exports = {methods: {read(e) {
+          const f = e.target.files[0]; if (!f) return;
+          f.text().then(t => { this.filename = f.name; this.content = t; e.target.value = ''; });
+        }}}</script>""").tag(sync=True)
+    content = traitlets.Unicode("").tag(sync=True)
+    filename = traitlets.Unicode("").tag(sync=True)
+
+
 @solara.component
 def ScenarioCard(preset: solara.Reactive[str]):
-    """Pick a scenario, or drop a scenario file (e.g. one saved from this page) to load it."""
+    """Pick a scenario, or choose a scenario file (e.g. one saved from this page) to load it."""
     error = solara.use_reactive("")
+    name = solara.use_reactive("upload.yaml")
 
-    def on_file(info) -> None:
+    def on_content(text: str) -> None:
+        if not text:
+            return
         try:
-            preset.set(registry().add_text(info["data"].decode("utf-8"), info["name"]))
+            preset.set(registry().add_text(text, name.value))
             error.set("")
-        except (ValueError, UnicodeDecodeError) as e:
+        except ValueError as e:
             error.set(str(e))
 
     with solara.Card("Scenario"):
         solara.Select("Scenario", value=preset, values=registry().names(), classes=["cd-preset"])
         solara.Text(registry().get(preset.value)[0].description, style={"font-size": "0.85em"})
-        solara.FileDrop(label="Drop a scenario file (.yaml) here to load it", on_file=on_file, lazy=False)
+        solara.Text("Load a scenario file (.yaml), e.g. settings saved from this page:", style={"font-size": "0.85em"})
+        FileInput.element(on_filename=name.set, on_content=on_content)
         if error.value:
             solara.Error(error.value, classes=["cd-load-error"])
         solara.Text("Sliders take effect on RESET; actions (main view) act at the current week.",
@@ -100,8 +119,7 @@ def TwinCard(on: solara.Reactive[bool], kind: solara.Reactive[str], week: solara
 def Page():
     """The app: scenario and twin cards, then SolaraViz (remounted per scenario and twin so sliders match)."""
     solara.Title(APP_NAME)
-    names = registry().names()
-    preset = solara.use_reactive(DEFAULT_PRESET if DEFAULT_PRESET in names else names[0])
+    preset = solara.use_reactive(registry().default(DEFAULT_PRESET))
     twin_on, twin_kind, twin_week = solara.use_reactive(False), solara.use_reactive("vigilance_off"), \
         solara.use_reactive(104)
     twin = Twin(twin_kind.value, max(int(twin_week.value or 0), 0)) if twin_on.value else None

@@ -42,8 +42,11 @@ class Registry:
     def __init__(self) -> None:
         self._paths = preset_paths()
         self._loaded: dict[str, tuple[Scenario, tuple[Action, ...]]] = {}
-        for p in extra_paths():
-            self.add_text(p.read_text(), str(p), path=p)
+        self.first_extra = [self.add_text(p.read_text(), str(p), path=p) for p in extra_paths()][:1]
+
+    def default(self, preset: str) -> str:
+        """What the page opens on: the first scenario given on the command line, else `preset`."""
+        return self.first_extra[0] if self.first_extra else preset if preset in self.names() else self.names()[0]
 
     def names(self) -> list[str]:
         return [*self._paths, *(n for n in self._loaded if n not in self._paths)]

@@ -210,6 +210,10 @@ def SeriesPanel(model: WorkshopModel):
         solara.Text(f"{model.spec.name}, seed {model.settings.seed}" + (": " + "; ".join(bits) if bits else ""),
                     style=SMALL)
         solara.Text(controls_text(model), classes=["cd-controls"], style=SMALL)
+        log = model.settings.log()
+        if log:
+            solara.Text("Markers: " + "; ".join(f"▼ {ACTIONS[a.kind].marker} (week {a.week})" for a in log),
+                        classes=["cd-markers"], style=SMALL)
         for note in ([model.note] if model.note else []) + model.twin_notes:
             solara.Warning(note)
         with solara.Div(style={"position": "relative"}):

@@ -67,7 +67,8 @@ APP_PANELS = (
 SERIES_COLUMNS = tuple(dict.fromkeys(c for _, lines, _ in PANELS + APP_PANELS for c, _, _ in lines))
 READOUT = (("morale_mean", "morale", "{:.3f}"), ("turnover_rate_12m", "turnover 12m", "{:.1%}"),
            ("vacancy_rate", "vacancy", "{:.1%}"), ("compliance_mean", "compliance", "{:.3f}"),
-           ("compliance_high_share", "high compliance", "{:.1%}"), ("fragmentation", "fragmentation", "{:.3f}"))
+           ("compliance_high_share", "high compliance", "{:.1%}"), ("fragmentation", "fragmentation", "{:.3f}"),
+           ("prescription", "prescription", "{:.3f}"))
 
 
 # --- what the views read from a model -------------------------------------------------------------
