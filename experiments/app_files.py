@@ -48,7 +48,8 @@ def figure_bytes(model: WorkshopModel, fmt: str = "png") -> bytes:
     with model.lock:
         twin = model.runs[1] if len(model.runs) > 1 else None
         fig, _ = viz.series_figure(model.main, size=(8.0, 10.0), panels=viz.APP_PANELS, twin=twin,
-                                   twin_label=run_names(model)[-1], markers=lambda: markers(model))
+                                   twin_label=run_names(model)[-1].removeprefix("twin: "),
+                                   markers=lambda: markers(model))
         fig.suptitle(f"{model.main.spec.name}, seed {model.settings.seed}: weeks 0-{model.week}", fontsize=11)
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=150)

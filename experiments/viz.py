@@ -46,18 +46,20 @@ AGENCY_EDGE = "black"
 
 # (title, [(timeseries column, label, style)], y-limits (None = from data, floor at the given max))
 PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], tuple[float, float]], ...] = (
-    ("Morale (staff mean)", (("morale_mean", "mean", "-"),), (0.0, 1.0)),
-    ("Turnover, last 12 months", (("turnover_rate_12m", "permanent leavers / posts", "-"),), (0.0, 0.3)),
-    ("Vacancy rate", (("vacancy_rate", "posts without a permanent holder", "-"),), (0.0, 0.3)),
-    ("Compliance habit", (("compliance_mean", "mean", "-"), ("compliance_high_share", "share high (> 0.6)", "--")),
-     (0.0, 1.0)),
-    ("Fragmentation of ties", (("fragmentation", "all", "-"), ("fragmentation_team", "within teams", "--"),
-                               ("fragmentation_interagency", "inter-agency", ":")), (0.0, 0.3)),
+    ("Morale (staff mean, 0-1)", (("morale_mean", "mean", "-"),), (0.0, 1.0)),
+    ("Turnover, last 12 months (share of posts)",
+     (("turnover_rate_12m", "permanent leavers / posts", "-"),), (0.0, 0.3)),
+    ("Vacancy rate (share of posts)", (("vacancy_rate", "posts without a permanent holder", "-"),), (0.0, 0.3)),
+    ("Compliance habit (0 judgement - 1 procedure)",
+     (("compliance_mean", "mean", "-"), ("compliance_high_share", "share high (> 0.6)", "--")), (0.0, 1.0)),
+    ("Fragmentation of ties (share lost since week 0)",
+     (("fragmentation", "all", "-"), ("fragmentation_team", "within teams", "--"),
+      ("fragmentation_interagency", "inter-agency", ":")), (0.0, 0.3)),
 )
 # the trainer's app adds the spread to agency workers and the prescription that inspections and incidents raise
 APP_PANELS = (
     PANELS[0],
-    ("Turnover (last 12 months) and agency workers",
+    ("Turnover (last 12 months) and agency workers (shares)",
      (("turnover_rate_12m", "turnover: permanent leavers / posts", "-"),
       ("agency_share", "agency worker share of staff", "--")), (0.0, 0.3)),
     PANELS[2], PANELS[3],
