@@ -28,6 +28,7 @@ from culturedrift.experiments.app_model import PageGate, WorkshopModel
 from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, ActionError
 
 DPI = 80
+TWIN_DPI = 64
 NETWORK_FORMAT = "jpeg"  # the network view changes everywhere every week: JPEG encodes and ships it fastest
 PANELS = ("network", "series")
 SMALL = {"font-size": "0.85em"}
@@ -97,11 +98,11 @@ class Frames:
         self.lock = threading.Lock()
         self.runs = tuple(model.runs)
         twin = len(self.runs) > 1
-        size = (4.6, 4.8) if twin else (6.4, 6.6)
+        size, dpi = ((4.6, 4.8), TWIN_DPI) if twin else ((6.4, 6.6), DPI)  # twins: two smaller, cheaper pictures
         self.nets = []
         for run in self.runs:
             fig, view = viz.network_figure(run, size=size)
-            self.nets.append(viz.FrameRenderer(fig, [view], dpi=DPI, fmt=NETWORK_FORMAT))
+            self.nets.append(viz.FrameRenderer(fig, [view], dpi=dpi, fmt=NETWORK_FORMAT))
         fig, self.series = viz.series_figure(model.main, size=(6.4, 7.6), panels=viz.APP_PANELS,
                                              twin=self.runs[1] if twin else None,
                                              twin_label=run_names(model)[-1].removeprefix("twin: "),
