@@ -12,12 +12,17 @@ import pandas as pd
 from culturedrift.experiments import viz
 from culturedrift.experiments.app_model import WorkshopModel, build_run
 from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, Settings, scenario_yaml
+from culturedrift.model.outputs import SERIES
 
-# (timeseries column, label, format) of the effects the debrief reports
-EFFECTS = (("morale_mean", "Morale", "{:.3f}"), ("turnover_rate_12m", "Turnover 12m", "{:.1%}"),
-           ("vacancy_rate", "Vacancy", "{:.1%}"), ("agency_share", "Agency worker share", "{:.1%}"),
-           ("compliance_mean", "Compliance habit", "{:.3f}"), ("prescription", "Prescription", "{:.3f}"),
-           ("fragmentation", "Fragmentation", "{:.1%}"))
+# the series the debrief reports (labels from the output catalogue), and how each is printed
+EFFECTS = (("morale_mean", "{:.3f}"), ("turnover_rate_12m", "{:.1%}"), ("vacancy_rate", "{:.1%}"),
+           ("agency_worker_share", "{:.1%}"), ("compliance_habit_mean", "{:.3f}"), ("prescription", "{:.3f}"),
+           ("fragmentation", "{:.1%}"))
+
+
+def _effects() -> list[tuple[str, str, str]]:
+    """(column, label, format) of each reported series."""
+    return [(c, SERIES[c].label if c in SERIES else c, fmt) for c, fmt in EFFECTS]
 
 
 def run_names(model: WorkshopModel) -> list[str]:
@@ -78,7 +83,7 @@ def action_effects(settings: Settings, week: int) -> list[dict[str, str]]:
             rows.append({"week": str(a.week), "action": a.label, "effects": "not separable from later actions"})
             continue
         parts = [f"{label} {fmt.format(full[c])} (without it {fmt.format(other[c])})"
-                 for c, label, fmt in EFFECTS if c in full and abs(full[c] - other[c]) > 1e-9]
+                 for c, label, fmt in _effects() if c in full and abs(full[c] - other[c]) > 1e-9]
         rows.append({"week": str(a.week), "action": a.label, "effects": "; ".join(parts) or "no difference yet"})
     return rows
 
@@ -113,7 +118,7 @@ def debrief_html(model: WorkshopModel) -> bytes:
     with model.lock:
         week, settings = model.week, model.settings
         now_rows = [r.timeseries().iloc[-1] for r in model.runs]
-    now = [(label, [fmt.format(row[c]) for row in now_rows]) for c, label, fmt in EFFECTS if c in now_rows[0]]
+    now = [(label, [fmt.format(row[c]) for row in now_rows]) for c, label, fmt in _effects() if c in now_rows[0]]
     sc = model.main.spec
     html = PAGE.render(name=sc.name, description=sc.description, seed=settings.seed, week=week,
                        horizon=model.horizon, made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -26,6 +26,7 @@ from culturedrift.experiments.app_files import (
 )
 from culturedrift.experiments.app_model import PageGate, WorkshopModel
 from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, ActionError
+from culturedrift.model.outputs import SERIES
 
 DPI = 80
 TWIN_DPI = 64
@@ -33,7 +34,7 @@ NETWORK_FORMAT = "jpeg"  # the network view changes everywhere every week: JPEG 
 PANELS = ("network", "series")
 SMALL = {"font-size": "0.85em"}
 # hover text of each series panel (viz.APP_PANELS order), in plain language
-PANEL_HELP = ("Morale", ("Turnover rate", "Agency worker share"), "Vacancy rate", "Compliance habit",
+PANEL_HELP = ("Morale", ("Turnover rate", "Agency worker rate"), "Vacancy rate", "Compliance habit",
               "Prescription", "Fragmentation")
 
 
@@ -80,11 +81,7 @@ def controls_text(model: WorkshopModel) -> str:
 
 
 def describe(column: str) -> str:
-    """A series' label, unit and definition from the output catalogue, when the model has one."""
-    try:
-        from culturedrift.model.outputs import SERIES  # the output catalogue
-    except ImportError:
-        return ""
+    """A series' label, unit and definition from the output catalogue."""
     s = SERIES.get(column)
     return f"{s.label} ({s.unit}): {s.definition}" if s is not None else ""
 

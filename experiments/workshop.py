@@ -306,7 +306,7 @@ GLOSSARY: dict[str, str] = {
                      "13.5-17.1% in 2013-2023).",
     "Vacancy rate": "Share of posts without a permanent holder; agency cover counts as vacant, as in DfE "
                     "statistics (England 14-20%).",
-    "Agency worker share": "Share of social workers who are locums paid through an agency (England 12-18%); "
+    "Agency worker rate": "Share of social workers who are locums paid through an agency (England 12-18%); "
                            "they cost more and stay for shorter spells.",
     "Morale": "How people feel about their work (0-1): falls with overload, change and lost colleagues, "
               "rises with support. Low morale drives leaving.",

@@ -30,7 +30,7 @@ def stream(seed: int, name: str) -> np.random.Generator:
 
 
 class Mechanism:
-    """Starsim-style lifecycle for one mechanism: parameters, init, step, finalize.
+    """Starsim-style lifecycle for one mechanism: parameters, init, step, finalise.
 
     Mechanisms update the model-owned arrays in place, vectorised over all slots.
     """
@@ -48,5 +48,5 @@ class Mechanism:
     def step(self) -> None:
         """Advance one week."""
 
-    def finalize(self) -> None:
+    def finalise(self) -> None:
         """Tidy up after the last week."""

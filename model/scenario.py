@@ -19,6 +19,7 @@ from culturedrift.model.mechanisms.slippage import SlippageParams
 from culturedrift.model.mechanisms.turnover import TurnoverParams
 from culturedrift.model.mechanisms.workload import WorkloadParams
 from culturedrift.model.organisation import OrganisationParams
+from culturedrift.model.outputs import OutputParams
 
 AnyIntervention = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="kind")]  # noqa: UP007
 
@@ -47,6 +48,7 @@ class Scenario(Strict):
     budget: BudgetParams = BudgetParams()
     change_programme: list[Change] = Field(default_factory=list)
     interventions: list[AnyIntervention] = Field(default_factory=list)
+    outputs: OutputParams = OutputParams()
     fitted_to: dict[str, Any] = Field(default_factory=dict, description="Where the levers come from when the "
                                       "scenario was fitted to data (`culturedrift authority`): source file, "
                                       "geography, years, targets and the model's fit. Informational only.")

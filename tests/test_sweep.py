@@ -27,7 +27,7 @@ from culturedrift.experiments.workflows.sweep import (
     sweep,
 )
 from culturedrift.model import simulate_summary
-from culturedrift.model.metrics import SUMMARY_COLUMNS
+from culturedrift.model.outputs import summary_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
@@ -131,7 +131,7 @@ def test_distributions_and_whole_numbers(tmp_path):
         "turnover.labour_market_pressure": {"dist": "triangular", "low": 0.5, "mode": 0.6, "high": 2.0},
         "workload.demand_cases_per_post": {"dist": "normal", "mean": 16.5, "sd": 1, "low": 15, "high": 17},
         "turnover.recruitment_min_weeks": {"low": 2, "high": 5},
-        "turnover.agency_cover": {"values": [True, False]},
+        "turnover.agency_worker_cover": {"values": [True, False]},
     }))
     p = prep.points
     assert p["slippage.decay_rate"].between(0.001, 0.1).all()
@@ -140,7 +140,7 @@ def test_distributions_and_whole_numbers(tmp_path):
     assert p["workload.demand_cases_per_post"].between(15, 17).all()
     weeks = p["turnover.recruitment_min_weeks"]
     assert weeks.dtype == np.int64 and set(weeks) <= {2, 3, 4, 5}
-    assert set(p["turnover.agency_cover"]) == {True, False}
+    assert set(p["turnover.agency_worker_cover"]) == {True, False}
 
 
 def test_description_does_not_change_the_hash_but_content_does(tmp_path):
@@ -290,7 +290,7 @@ def test_simulate_summary_drops_into_salib():
     assert sp.results.shape == (4,) and np.isfinite(sp.results).all()
     # EMA Workbench calls a function model with keyword arguments named like the uncertainties
     out = simulate_summary(**{**TINY, "turnover.labour_market_pressure": np.float64(1.1)}, seed=np.int64(3))
-    assert set(out) == set(SUMMARY_COLUMNS) and all(isinstance(v, float) for v in out.values())
+    assert set(out) == set(summary_keys()) and all(isinstance(v, float) for v in out.values())
     assert out == simulate_summary({**TINY, "turnover.labour_market_pressure": 1.1}, 3)
 
 

@@ -17,7 +17,7 @@ from culturedrift.model.base import Strict, param
 if TYPE_CHECKING:
     from culturedrift.model.model import CultureDriftModel
 
-Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency"]
+Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency_workers"]
 REGISTRY: dict[str, type[Intervention]] = {}
 NEW_HIRE_WEEKS = 26
 
@@ -70,7 +70,7 @@ class Intervention(Strict):
         if t == "new_hires":
             return s.staff & (s.tenure < NEW_HIRE_WEEKS) & s.filled
         group = {"all": s.filled, "staff": s.staff, "frontline": s.frontline, "managers": s.manager,
-                 "partners": s.partner, "agency": s.agency}[t]
+                 "partners": s.partner, "agency_workers": s.agency_worker}[t]
         return group & s.filled
 
     def weekly_cost(self) -> float:

@@ -20,6 +20,6 @@ class Retention(Intervention):
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
         s = model.state
-        permanent = whom & ~s.agency
+        permanent = whom & ~s.agency_worker
         s.hazard_mult[permanent] *= max(1.0 - self.hazard_reduction * strength, 0.05)
         s.support[permanent] += self.support * strength

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import stats
 
 from culturedrift.model import Scenario, ScenarioError, load_scenario
-from culturedrift.model.metrics import SUMMARY_COLUMNS
+from culturedrift.model.outputs import summary_keys
 from culturedrift.model.scenario import read_yaml_mapping
 
 FORMAT = "culturedrift-sweep/1"
@@ -168,15 +168,15 @@ class Experiment(_Strict):
     seed: int = Field(ge=0, lt=2**63)
     common_random_numbers: bool = Field(False, description="reuse the same seeds at every point (replicate r "
                                         "runs with point 0's seed r) to sharpen differences between points")
-    metrics: list[str] = Field(default_factory=lambda: list(SUMMARY_COLUMNS), min_length=1)
+    metrics: list[str] = Field(default_factory=summary_keys, min_length=1)
     parameters: dict[str, ParamSpec] = Field(min_length=1)
 
     @field_validator("metrics")
     @classmethod
     def _known_metrics(cls, v: list[str]) -> list[str]:
-        bad = [m for m in v if m not in SUMMARY_COLUMNS]
+        bad = [m for m in v if m not in summary_keys()]
         if bad:
-            raise ValueError(f"unknown metric(s) {bad}; choose from {list(SUMMARY_COLUMNS)}")
+            raise ValueError(f"unknown metric(s) {bad}; choose from {summary_keys()}")
         if len(set(v)) != len(v):
             raise ValueError(f"repeated metric(s) in {v}")
         return v

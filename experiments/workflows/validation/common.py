@@ -125,9 +125,9 @@ def _extras(model: CultureDriftModel) -> list[float]:
     fl = s.frontline & s.filled
     staff = s.staff & s.filled
     p = model.slippage.pars
-    c_mean = float(s.compliance[staff].mean()) if staff.any() else 0.0
+    c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
     return [float(model.change_programme.productivity[fl].mean()) if fl.any() else np.nan,
-            float(s.tenure[staff & ~s.agency].mean()) if staff.any() else np.nan,
+            float(s.tenure[staff & ~s.agency_worker].mean()) if staff.any() else np.nan,
             float(s.sustained_pressure[fl].mean()) if fl.any() else np.nan,
             float(s.capacity[fl].mean()) if fl.any() else np.nan,
             1.0 - model.workload.service_standard,
@@ -152,7 +152,7 @@ def run_with_nudge(scenario: Scenario, seed: int, nudge: str | None = None, week
         model.step()
         extras.append(_extras(model))
     for mech in model.schedule:
-        mech.finalize()
+        mech.finalise()
     ts = model.timeseries().copy()
     ex = np.asarray(extras[: len(ts)])
     for i, name in enumerate(EXTRA_SERIES):
