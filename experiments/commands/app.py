@@ -70,9 +70,16 @@ def check_scenarios(paths: list[str]) -> str:
     return spec
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def run(args: argparse.Namespace) -> int:
     from culturedrift.experiments.app_controls import SCENARIOS_ENV
 
+    if args.host not in LOOPBACK and not args.host.startswith("127."):
+        print(f"culturedrift app: warning: --host {args.host} opens the app to other machines on the network "
+              "(anyone who reaches this port can use it); use the default 127.0.0.1 unless that is what you "
+              "want", file=sys.stderr)
     problem = port_problem(args.host, args.port)
     if problem:
         print(f"culturedrift app: {problem}", file=sys.stderr)

@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from culturedrift.experiments.execution.errors import InputError
+from culturedrift.experiments.execution.files import check_out, staging, unique_names
 from culturedrift.experiments.execution.runner import default_workers, plan, run_all
 from culturedrift.experiments.execution.store import frames, write_outputs
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
@@ -48,7 +48,7 @@ BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 20110510  # fixed: the same outputs give the same intervals
 
 
-class CompareError(ValueError):
+class CompareError(InputError):
     """A comparison that cannot be made as asked (duplicate names, no seeds, unknown reference...)."""
 
 
@@ -244,11 +244,10 @@ def as_scenarios(items: Iterable[Scenario | str | Path | dict[str, Any]]) -> lis
             raise CompareError(f"expected a Scenario, a scenario file path or a dict, got {type(item).__name__}")
     if not scenarios:
         raise CompareError("no scenarios to compare")
-    names = [s.name for s in scenarios]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise CompareError(f"two scenarios share the name {', '.join(dup)}; names must be distinct "
-                           "(the name tells the strategies apart in every output)")
+    try:
+        unique_names([s.name for s in scenarios])
+    except InputError as e:
+        raise CompareError(str(e)) from None
     return scenarios
 
 
@@ -401,12 +400,13 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
     directory is removed and `out` keeps what it had. Returns the paths written, by file name.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise CompareError(f"output {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    say = on_step or (lambda _msg: None)
     try:
+        check_out(out, OUTPUT_FILES)
+    except InputError as e:
+        raise CompareError(str(e)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    say = on_step or (lambda _msg: None)
+    with staging(out) as stage:
         say("data files")
         write_outputs(cmp.results, stage)
         say("decision table")
@@ -433,8 +433,6 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
             (stage / name).replace(out / name)
             written[name] = out / name
         return written
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 def manifest(cmp: Comparison) -> dict[str, Any]:

@@ -20,12 +20,12 @@ WEEKS_PER_QUARTER = 13
 class BudgetParams(Strict):
     quarterly_budget: float = param(400.0, "GBP thousand per quarter", "Discretionary workforce budget covering "
                                     "the agency premium and leadership interventions (assumption: pays for "
-                                    "~15% agency cover with room for a modest programme)", ge=0)
+                                    "~15% agency cover with room for a modest programme)", ge=0, le=1e6)
     agency_worker_premium_per_week: float = param(0.75, "GBP thousand per agency worker per week", "Agency social "
                                            "workers cost ~1.5-1.7x a permanent one (LGA/DfE agency "
-                                           "reports); ~GBP 39k a year more", ge=0)
+                                           "reports); ~GBP 39k a year more", ge=0, le=100)
     overflow_cost_per_week: float = param(1.9, "GBP thousand per worker per week", "Full cost of a "
-                                          "supernumerary agency social worker (assumption)", ge=0)
+                                          "supernumerary agency social worker (assumption)", ge=0, le=100)
 
 
 class Leadership(Mechanism):

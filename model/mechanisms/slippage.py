@@ -23,7 +23,7 @@ from culturedrift.model.base import Mechanism, Strict, param
 
 
 class PressureEvent(Strict):
-    week: int = param(0, "week", "When it happens", ge=0)
+    week: int = param(0, "week", "When it happens", ge=0, le=5200)
     kind: Literal["inspection", "serious_incident"] = "inspection"
     magnitude: float = param(0.15, "prescription units", "Jump in local prescription", ge=0, le=1)
 

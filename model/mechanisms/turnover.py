@@ -34,7 +34,7 @@ class TurnoverParams(Strict):
                                        "workforce figures (accepted 0.07-2.9; experiments/validation/"
                                        "calibration.py)", ge=0, le=20)
     early_tenure_weeks: float = param(104.0, "weeks", "Time constant of the early-tenure excess (assumption)",
-                                      gt=0)
+                                      gt=0, le=1040)
     intention_weight: float = param(3.0, "per unit intention", "Hazard ~ exp(w (intention - ref)) (assumption)",
                                     ge=0, le=20)
     intention_ref: float = param(0.3, "0-1", "Intention at which the hazard equals its base", ge=0, le=1)
@@ -70,7 +70,8 @@ class TurnoverParams(Strict):
     new_hire_morale: float = param(0.7, "0-1", "New starters' morale (assumption)", ge=0, le=1)
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)
     initial_tenure_weeks: float = param(300.0, "weeks", "Mean tenure at the start: exponential with the "
-                                        "baseline turnover (~6 years; careers average ~8 years, DfE facts)", gt=0)
+                                        "baseline turnover (~6 years; careers average ~8 years, DfE facts)",
+                                        gt=0, le=2080)
     initial_vacancy: float = param(0.16, "share of posts", "DfE vacancy rate 14-20%", ge=0, le=1)
     initial_agency_worker_cover: float = param(0.9, "share of vacancies", "Most vacancies are agency-covered (DfE "
                                         "agency 12-17.8% vs vacancy 14-20%)", ge=0, le=1)

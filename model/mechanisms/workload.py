@@ -49,9 +49,9 @@ class WorkloadParams(Strict):
                                   "guidance: ~10% lighter in year 1, plus induction); assumption", ge=0, le=1)
     agency_worker_novice_penalty: float = param(0.2, "share of capacity", "Agency staff are experienced but new to the "
                                          "authority (assumption)", ge=0, le=1)
-    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0)
+    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0, le=520)
     pressure_smoothing_weeks: float = param(13.0, "weeks", "Time constant over which excess workload is "
-                                            "felt as sustained pressure (a quarter; assumption)", ge=1)
+                                            "felt as sustained pressure (a quarter; assumption)", ge=1, le=520)
     gatekeeping: float = param(1.0, "per unit team overload", "Thresholds rise when a team is stretched: accepted "
                                "referrals fall as 1/(1 + g * overload) (Munro 2011 ch.7; assumption for the size)",
                                ge=0, le=20)
