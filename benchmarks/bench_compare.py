@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    from culturedrift.experiments.compare import compare  # import time is part of what a user waits for
+    from culturedrift.experiments.workflows.compare import compare  # import time is part of what a user waits for
 
     t_import = time.perf_counter() - t0
     paths = [ROOT / "scenarios" / f"{s}.yaml" for s in STRATEGIES]

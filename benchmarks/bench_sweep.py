@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from culturedrift.experiments.sweep import parse_experiment, prepare, sweep
+from culturedrift.experiments.workflows.sweep import parse_experiment, prepare, sweep
 from culturedrift.model import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

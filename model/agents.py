@@ -83,6 +83,3 @@ class PartnerWorker(Person):
     def agency_name(self) -> str:
         """The partner agency they belong to."""
         return self.model.layout.agency_names[int(self.model.state.partner_group[self.slot])]
-
-
-AGENT_CLASSES = (FrontlineWorker, Manager, PartnerWorker)

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from culturedrift.experiments import compare as compare_mod
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.compare import (
+from culturedrift.experiments.execution.runner import RunFailed, RunSpec, plan, run_all
+from culturedrift.experiments.workflows import compare as compare_mod
+from culturedrift.experiments.workflows.compare import (
     METRIC,
     METRICS,
     CompareError,
@@ -25,7 +26,6 @@ from culturedrift.experiments.compare import (
     paired_ci,
     verdict,
 )
-from culturedrift.experiments.runner import RunFailed, RunSpec, plan, run_all
 from culturedrift.model import Scenario, ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,7 +253,7 @@ def test_a_horizon_that_does_not_fit_fails_before_any_run(monkeypatch, rush):
 
 
 def test_a_failing_run_names_its_scenario_and_seed(monkeypatch, calm):
-    import culturedrift.experiments.runner as runner
+    import culturedrift.experiments.execution.runner as runner
 
     def boom(spec: RunSpec):
         if spec.seed == 1:

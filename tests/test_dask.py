@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.sweep import SweepStore, sweep
+from culturedrift.experiments.workflows.sweep import SweepStore, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -84,7 +84,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
             "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(data))
-    from culturedrift.experiments.sweep import engine
+    from culturedrift.experiments.workflows.sweep import engine
 
     old = engine._Dask.__init__.__defaults__
     engine._Dask.__init__.__defaults__ = (2.0,)  # do not wait 20 s for nobody

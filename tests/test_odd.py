@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from culturedrift.experiments.validation import odd_table
+from culturedrift.experiments.workflows.validation import odd_table
 from culturedrift.model.scenario import Scenario
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
@@ -16,7 +16,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 def test_committed_parameter_table_matches_the_code():
     doc = DOC.read_text()
     assert odd_table.current(doc) == odd_table.render(), (
-        "docs/ODD.md parameter table is stale: run .venv/bin/python -m experiments.validation.odd_table")
+        "docs/ODD.md parameter table is stale: run "
+        ".venv/bin/python -m culturedrift.experiments.workflows.validation.odd_table")
 
 
 def test_check_mode_reports_a_stale_table(tmp_path):

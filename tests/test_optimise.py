@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.compare import METRICS
-from culturedrift.experiments.optimise import search as S
-from culturedrift.experiments.optimise.robustness import FIRST_SEED, find_box
-from culturedrift.experiments.optimise.spec import SpecError, load_spec
+from culturedrift.experiments.workflows.compare import METRICS
+from culturedrift.experiments.workflows.optimise import search as S
+from culturedrift.experiments.workflows.optimise.robustness import FIRST_SEED, find_box
+from culturedrift.experiments.workflows.optimise.spec import SpecError, load_spec
 from culturedrift.model import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,8 +91,8 @@ RESUME_SCRIPT = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from test_optimise import toy_scorer
-from culturedrift.experiments.optimise import search as S
-from culturedrift.experiments.optimise.spec import load_spec
+from culturedrift.experiments.workflows.optimise import search as S
+from culturedrift.experiments.workflows.optimise.spec import load_spec
 from pathlib import Path
 spec = load_spec({spec!r})
 study = S.open_study(spec, Path({out!r}), resume=True)

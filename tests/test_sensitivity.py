@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.sensitivity import SensitivityError, analyse, markdown_table, prcc
-from culturedrift.experiments.sweep import SweepStore, sweep
+from culturedrift.experiments.workflows.sensitivity import SensitivityError, analyse, markdown_table, prcc
+from culturedrift.experiments.workflows.sweep import SweepStore, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3}

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.sweep import (
+from culturedrift.experiments.workflows.sweep import (
     TEST_FAIL_ENV,
     ExperimentError,
     SweepDirError,

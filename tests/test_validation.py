@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from culturedrift.experiments.validation import calibration as cal
-from culturedrift.experiments.validation import facts, loops
-from culturedrift.experiments.validation.common import base_scenario, paired_effect, run_with_nudge
+from culturedrift.experiments.workflows.validation import calibration as cal
+from culturedrift.experiments.workflows.validation import facts, loops
+from culturedrift.experiments.workflows.validation.common import base_scenario, paired_effect, run_with_nudge
 
 
 def _by_metric(effects, text):
@@ -177,7 +177,7 @@ def test_labour_market_pressure_orders_the_regions():
 
 @pytest.mark.slow
 def test_validate_writes_the_report(tmp_path):
-    from culturedrift.experiments.validation.report import Size, validate
+    from culturedrift.experiments.workflows.validation.report import Size, validate
 
     verdict = validate(tmp_path, size=Size(draws=6, pred_seeds=2, region_seeds=1, fact_seeds=2, loop_seeds=2),
                        workers=2, progress=False)

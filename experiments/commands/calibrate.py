@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from culturedrift.experiments.validation import calibration as cal
+    from culturedrift.experiments.workflows.validation import calibration as cal
     from culturedrift.model import Scenario
 
     settings = cal.load_settings()

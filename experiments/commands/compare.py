@@ -9,8 +9,8 @@ from pathlib import Path
 
 from culturedrift.experiments.commands._args import positive_int
 from culturedrift.experiments.commands.run import load_all
-from culturedrift.experiments.compare import METRICS, CompareError, Comparison, compare, write_comparison
-from culturedrift.experiments.runner import RunFailed, default_workers
+from culturedrift.experiments.execution.runner import RunFailed, default_workers
+from culturedrift.experiments.workflows.compare import METRICS, CompareError, Comparison, compare, write_comparison
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from culturedrift.experiments.commands._args import positive_int
-from culturedrift.experiments.runner import RunFailed, default_workers
+from culturedrift.experiments.execution.runner import RunFailed, default_workers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from culturedrift.experiments.cli import UsageError
-    from culturedrift.experiments.optimise.workflow import run_optimise
+    from culturedrift.experiments.workflows.optimise.workflow import run_optimise
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"culturedrift optimise: error: {e}; the study keeps every finished trial (rerun with --resume)",
               file=sys.stderr)
         return 1
-    from culturedrift.experiments.optimise.report import verdict_sentences
+    from culturedrift.experiments.workflows.optimise.report import verdict_sentences
 
     took = time.perf_counter() - t0
     n = len(o.trials)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from culturedrift.experiments.commands._args import positive_int
-from culturedrift.experiments.runner import RunFailed, default_workers
+from culturedrift.experiments.execution.runner import RunFailed, default_workers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from culturedrift.experiments.optimise.robustness import run_robustness
-    from culturedrift.experiments.optimise.workflow import executor_for
+    from culturedrift.experiments.workflows.optimise.robustness import run_robustness
+    from culturedrift.experiments.workflows.optimise.workflow import executor_for
 
     t0 = time.perf_counter()
     try:

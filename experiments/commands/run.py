@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from culturedrift.experiments.commands._args import positive_int
-from culturedrift.experiments.plots import timeseries_figure
-from culturedrift.experiments.runner import plan, run_all
-from culturedrift.experiments.store import frames, write_outputs
+from culturedrift.experiments.execution.runner import plan, run_all
+from culturedrift.experiments.execution.store import frames, write_outputs
+from culturedrift.experiments.reporting.plots import timeseries_figure
 from culturedrift.model import Scenario, load_scenario
 
 

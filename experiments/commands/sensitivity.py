@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from culturedrift.experiments.cli import UsageError
-    from culturedrift.experiments.sensitivity import analyse
-    from culturedrift.experiments.sweep import SweepDirError
+    from culturedrift.experiments.workflows.sensitivity import analyse
+    from culturedrift.experiments.workflows.sweep import SweepDirError
 
     try:
         res = analyse(args.sweep_dir, args.out, metrics=args.metrics, conf_level=args.conf_level,

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from culturedrift.experiments.cli import UsageError
-    from culturedrift.experiments.sweep import SweepDirError, sweep
+    from culturedrift.experiments.workflows.sweep import SweepDirError, sweep
 
     if args.scheduler and args.workers:
         raise UsageError("--workers sizes the local pool; with --scheduler the Dask cluster's workers do the runs")

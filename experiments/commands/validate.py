@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from culturedrift.experiments.validation.report import validate
+    from culturedrift.experiments.workflows.validation.report import validate
 
     out = Path(args.out)
     verdict = validate(out, quick=args.quick, workers=args.workers)

@@ -16,10 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from culturedrift.experiments.compare import METRIC, METRICS, Metric
+from culturedrift.experiments.workflows.compare import METRIC, METRICS, Metric
 
 if TYPE_CHECKING:
-    from culturedrift.experiments.compare import Comparison
+    from culturedrift.experiments.workflows.compare import Comparison
 
 # Okabe-Ito palette, black first (the reference is usually the first strategy).
 COLOURS = ("#000000", "#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F7F7F")

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from culturedrift.experiments.compare import METRICS
 from culturedrift.experiments.reporting.figures import CAPTIONS, style
 from culturedrift.experiments.reporting.text import (
     BEST,
@@ -22,9 +21,10 @@ from culturedrift.experiments.reporting.text import (
     reading_sections,
     table_cells,
 )
+from culturedrift.experiments.workflows.compare import METRICS
 
 if TYPE_CHECKING:
-    from culturedrift.experiments.compare import Comparison
+    from culturedrift.experiments.workflows.compare import Comparison
 
 TITLE = "Strategy comparison"
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from culturedrift.experiments.compare import METRIC as METRIC_BY_KEY
-from culturedrift.experiments.compare import METRICS, Metric, ci_note
+from culturedrift.experiments.workflows.compare import METRIC as METRIC_BY_KEY
+from culturedrift.experiments.workflows.compare import METRICS, Metric, ci_note
 
 if TYPE_CHECKING:
-    from culturedrift.experiments.compare import Comparison
+    from culturedrift.experiments.workflows.compare import Comparison
     from culturedrift.model import Scenario
 
 BEST = "\u2605"  # star: best value in its column

@@ -8,7 +8,7 @@ over seeds and the mean paired difference against a reference strategy with a 95
 
 From Python (a notebook), with pandas objects back::
 
-    >>> from experiments.compare import compare
+    >>> from culturedrift.experiments.workflows.compare import compare
     >>> cmp = compare(["scenarios/baseline.yaml", "scenarios/big_bang.yaml", "scenarios/phased.yaml"],
     ...               seeds=20, workers=2, reference="baseline")
     >>> cmp.decision_table.filter(like="peak_turnover_12m")   # one row per strategy
@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturedrift.experiments.runner import default_workers, plan, run_all
-from culturedrift.experiments.store import frames, write_outputs
+from culturedrift.experiments.execution.runner import default_workers, plan, run_all
+from culturedrift.experiments.execution.store import frames, write_outputs
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
 
 CiMethod = Literal["t", "bootstrap"]

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from culturedrift.experiments.validation import calibration as cal
-from culturedrift.experiments.validation.common import Effect
-from culturedrift.experiments.validation.facts import FACTS, run_facts
-from culturedrift.experiments.validation.loops import LOOPS, LoopResult, run_loops
+from culturedrift.experiments.workflows.validation import calibration as cal
+from culturedrift.experiments.workflows.validation.common import Effect
+from culturedrift.experiments.workflows.validation.facts import FACTS, run_facts
+from culturedrift.experiments.workflows.validation.loops import LOOPS, LoopResult, run_loops
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from culturedrift.experiments.compare import METRIC
-from culturedrift.experiments.optimise.spec import SpecError, metric_value
+from culturedrift.experiments.execution.runner import RunSpec, run_all
 from culturedrift.experiments.reporting.figures import DPI, RC, style
 from culturedrift.experiments.reporting.render import CSS, inline_html
-from culturedrift.experiments.runner import RunSpec, run_all
+from culturedrift.experiments.workflows.compare import METRIC
+from culturedrift.experiments.workflows.optimise.spec import SpecError, metric_value
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.scenario import format_errors, read_yaml_mapping
 
@@ -135,8 +135,8 @@ def apply_conditions(sc: Scenario, spec: RobustnessSpec, row: dict[str, Any],
         v = row[k]
         if c.how == "inspection":
             week = int(min(max(v, 0), sc.horizon_weeks))
-            data["slippage"]["events"] = [*data["slippage"]["events"], {"week": week, "kind": "inspection",
-                                                                        "magnitude": flat.slippage.inspection_magnitude}]
+            event = {"week": week, "kind": "inspection", "magnitude": flat.slippage.inspection_magnitude}
+            data["slippage"]["events"] = [*data["slippage"]["events"], event]
             updates["slippage.events"] = data["slippage"]["events"]
             continue
         cur: Any = flat.model_dump(mode="python")

@@ -39,9 +39,9 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from culturedrift.experiments.compare import METRIC, METRICS, Metric
-from culturedrift.experiments.optimise.spec import Spec, SpecError, metric_value
-from culturedrift.experiments.runner import RunSpec, run_all
+from culturedrift.experiments.execution.runner import RunSpec, run_all
+from culturedrift.experiments.workflows.compare import METRIC, METRICS, Metric
+from culturedrift.experiments.workflows.optimise.spec import Spec, SpecError, metric_value
 from culturedrift.model import Scenario
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
+from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 
 
 class SensitivityError(SweepDirError):

@@ -122,7 +122,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["culturedrift.experiments.runner"])
+        ctx.set_forkserver_preload(["culturedrift.experiments.execution.runner"])
         return ctx
     return multiprocessing.get_context("spawn")
 

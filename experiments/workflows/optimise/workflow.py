@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from culturedrift.experiments.compare import METRIC, Comparison, compare, verdict, write_comparison
-from culturedrift.experiments.optimise import search as S
-from culturedrift.experiments.optimise.spec import Spec, load_spec
+from culturedrift.experiments.workflows.compare import METRIC, Comparison, compare, verdict, write_comparison
+from culturedrift.experiments.workflows.optimise import search as S
+from culturedrift.experiments.workflows.optimise.spec import Spec, load_spec
 from culturedrift.model import Scenario, load_scenario
 
 LEVER_LABELS = {
@@ -125,7 +125,7 @@ def run_optimise(spec_path: str | Path, out: str | Path, trials: int | None = No
         outcome = Outcome(spec, frame, pareto, shipped, rec, imp, cmp, verdicts, seconds=t)
         outcome.n_runs = (len(frame) + len(shipped_sc)) * len(points.seeds) + (len(cmp.results) if cmp else 0)
         if robustness and spec.m.conditions and rec:
-            from culturedrift.experiments.optimise.robustness import run_robustness
+            from culturedrift.experiments.workflows.optimise.robustness import run_robustness
 
             t0 = time.perf_counter()
             names = spec.m.robustness.strategies if spec.m.robustness else []
@@ -252,7 +252,7 @@ def write_recommended(rec: list[Scenario], folder: Path, spec: Spec) -> dict[str
 
 def write_outputs(o: Outcome, out: Path) -> dict[str, Path]:
     """Tables, figures, scenario files and report.html; staged, then moved in (report.html last)."""
-    from culturedrift.experiments.optimise.report import html_report, importance_figure, pareto_figure
+    from culturedrift.experiments.workflows.optimise.report import html_report, importance_figure, pareto_figure
 
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))

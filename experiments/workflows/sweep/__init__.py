@@ -1,12 +1,19 @@
 """Parameter sweeps: experiment files, design points, chunked execution (local pool or Dask), resumable output.
 
-    from culturedrift.experiments.sweep import load_experiment, sweep, SweepStore
+    from culturedrift.experiments.workflows.sweep import load_experiment, sweep, SweepStore
     report = sweep("experiments/sweep_lhs.yaml", "results/lhs", workers=2)
     SweepStore("results/lhs").results()      # one row per run: parameters and summary metrics
 """
 
-from culturedrift.experiments.sweep.engine import TEST_FAIL_ENV, Chunk, SweepReport, auto_chunk_size, run_chunk, sweep
-from culturedrift.experiments.sweep.experiment import (
+from culturedrift.experiments.workflows.sweep.engine import (
+    TEST_FAIL_ENV,
+    Chunk,
+    SweepReport,
+    auto_chunk_size,
+    run_chunk,
+    sweep,
+)
+from culturedrift.experiments.workflows.sweep.experiment import (
     DESIGNS,
     Experiment,
     ExperimentError,
@@ -18,7 +25,7 @@ from culturedrift.experiments.sweep.experiment import (
     prepare,
     run_seed,
 )
-from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
+from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 
 __all__ = ["DESIGNS", "TEST_FAIL_ENV", "Chunk", "Experiment", "ExperimentError", "ParamSpec", "Prepared",
            "SweepDirError", "SweepReport", "SweepStore", "auto_chunk_size", "experiment_hash", "load_experiment",

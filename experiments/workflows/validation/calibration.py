@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from culturedrift.experiments.validation.common import base_scenario, pmap
+from culturedrift.experiments.workflows.validation.common import base_scenario, pmap
 from culturedrift.model import simulate
 
-SETTINGS = Path(__file__).resolve().parents[1] / "calibration.yaml"
+SETTINGS = Path(__file__).resolve().parents[2] / "calibration.yaml"
 STATS = ("turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean")
 
 

@@ -24,10 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from culturedrift.experiments.validation.common import Effect, base_scenario, paired_effect, pmap, run_with_nudge
+from culturedrift.experiments.workflows.validation.common import (
+    Effect,
+    base_scenario,
+    paired_effect,
+    pmap,
+    run_with_nudge,
+)
 from culturedrift.model import Scenario, load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from culturedrift.experiments.compare import DERIVED, METRIC
+from culturedrift.experiments.workflows.compare import DERIVED, METRIC
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.mechanisms.leadership import WEEKS_PER_QUARTER

@@ -35,7 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from culturedrift.experiments.validation.common import Effect, base_scenario, paired_effect, pmap, run_with_nudge
+from culturedrift.experiments.workflows.validation.common import (
+    Effect,
+    base_scenario,
+    paired_effect,
+    pmap,
+    run_with_nudge,
+)
 from culturedrift.model import Scenario
 
 NUDGE_WEEK = 52

@@ -3,8 +3,8 @@
 Every parameter is declared with `model.base.param(default, unit, source)` and pydantic bounds, so
 its name, unit, default, range and source are read from the classes themselves. Regenerate with
 
-    .venv/bin/python -m experiments.validation.odd_table          # rewrite the section in docs/ODD.md
-    .venv/bin/python -m experiments.validation.odd_table --check  # exit 1 if the document is stale
+    .venv/bin/python -m culturedrift.experiments.workflows.validation.odd_table          # rewrite docs/ODD.md's table
+    .venv/bin/python -m culturedrift.experiments.workflows.validation.odd_table --check  # exit 1 if it is stale
 
 tests/test_odd.py fails when the committed document differs from the code.
 """
@@ -26,8 +26,9 @@ from culturedrift.model.mechanisms.change_programme import Change, LearningCurve
 from culturedrift.model.mechanisms.slippage import PressureEvent
 from culturedrift.model.scenario import Scenario
 
-ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
-BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLE: python -m experiments.validation.odd_table (do not edit by hand) -->"
+ODD = Path(__file__).resolve().parents[3] / "docs" / "ODD.md"
+BEGIN = ("<!-- BEGIN GENERATED PARAMETER TABLE: python -m culturedrift.experiments.workflows.validation.odd_table "
+         "(do not edit by hand) -->")
 END = "<!-- END GENERATED PARAMETER TABLE -->"
 
 # (heading, scenario path prefix, class, submodel the block belongs to)
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.check:
         ok = current(doc) == table
         print("docs/ODD.md parameter table is " + ("up to date" if ok else "stale: run python -m "
-                                                     "culturedrift.experiments.validation.odd_table"))
+                                                     "culturedrift.experiments.workflows.validation.odd_table"))
         return 0 if ok else 1
     path.write_text(splice(doc, table))
     print(f"updated the parameter table in {path}")

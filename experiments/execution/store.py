@@ -44,9 +44,3 @@ def write_outputs(results: Sequence[RunResult], out: str | Path) -> dict[str, Pa
         written[name] = out / name
     return written
 
-
-def read_outputs(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Read back what `write_outputs` wrote."""
-    out = Path(out)
-    return (pd.read_parquet(out / "timeseries.parquet"), pd.read_csv(out / "summary.csv"),
-            pd.read_parquet(out / "events.parquet"))

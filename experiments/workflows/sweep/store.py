@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from culturedrift.experiments.sweep.experiment import FORMAT, Prepared
+from culturedrift.experiments.workflows.sweep.experiment import FORMAT, Prepared
 
 OWNED = ("manifest.json", "experiment.yaml", "points.parquet", "design.parquet", "runs", "results.parquet",
          "results.csv", "failures.csv", "sensitivity")

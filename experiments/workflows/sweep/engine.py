@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from culturedrift.experiments.sweep.experiment import Prepared, load_experiment, run_seed
-from culturedrift.experiments.sweep.store import SweepDirError, SweepStore
+from culturedrift.experiments.workflows.sweep.experiment import Prepared, load_experiment, run_seed
+from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 from culturedrift.model import Scenario, simulate_summary
 
 TEST_FAIL_ENV = "CULTUREDRIFT_SWEEP_TEST_FAIL"
@@ -124,7 +124,7 @@ class _LocalPool:
 
         self.workers = workers
         self.ctx = mp.get_context("forkserver")
-        self.ctx.set_forkserver_preload(["culturedrift.experiments.sweep.engine"])
+        self.ctx.set_forkserver_preload(["culturedrift.experiments.workflows.sweep.engine"])
         self.label = f"local process pool ({workers} workers)"
         self.capacity = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx)

@@ -14,13 +14,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from culturedrift.experiments.compare import METRIC
 from culturedrift.experiments.reporting.figures import DPI, RC, style
 from culturedrift.experiments.reporting.render import CSS, inline_html
 from culturedrift.experiments.reporting.text import describe_scenario
+from culturedrift.experiments.workflows.compare import METRIC
 
 if TYPE_CHECKING:
-    from culturedrift.experiments.optimise.workflow import Outcome
+    from culturedrift.experiments.workflows.optimise.workflow import Outcome
 
 REC_COLOUR = "#D55E00"
 
@@ -32,7 +32,7 @@ def _axis(key: str) -> str:
 
 def pareto_figure(o: Outcome, path: Path) -> Path:
     """Every trial (grey), the Pareto front (orange), the recommendations (numbered) and the shipped strategies."""
-    from culturedrift.experiments.optimise.workflow import lever_label  # noqa: F401  (same module family)
+    from culturedrift.experiments.workflows.optimise.workflow import lever_label  # noqa: F401  (same module family)
 
     objs = o.spec.objectives
     pairs = list(itertools.combinations(objs, 2)) or [(objs[0], objs[0])]
@@ -85,7 +85,7 @@ def pareto_figure(o: Outcome, path: Path) -> Path:
 
 def importance_figure(o: Outcome, path: Path) -> Path:
     """Which levers mattered: fANOVA importance per objective (share of the explained variation)."""
-    from culturedrift.experiments.optimise.workflow import lever_label
+    from culturedrift.experiments.workflows.optimise.workflow import lever_label
 
     imp = o.importances
     objs = [x for x in o.spec.objectives if x in set(imp["objective"])]
@@ -129,7 +129,7 @@ def _fmt(key: str, v: float) -> str:
 
 def lever_table(o: Outcome) -> pd.DataFrame:
     """What was searched: each lever and its range."""
-    from culturedrift.experiments.optimise.workflow import _fmt_lever, lever_label
+    from culturedrift.experiments.workflows.optimise.workflow import _fmt_lever, lever_label
 
     return pd.DataFrame([{"Lever": lever_label(lv.key), "From": _fmt_lever(lv, lv.low), "To": _fmt_lever(lv, lv.high)}
                          for lv in o.spec.levers])
@@ -137,7 +137,7 @@ def lever_table(o: Outcome) -> pd.DataFrame:
 
 def front_table(o: Outcome) -> pd.DataFrame:
     """The Pareto front: objectives and lever values, one row per schedule."""
-    from culturedrift.experiments.optimise.workflow import _fmt_lever, lever_label
+    from culturedrift.experiments.workflows.optimise.workflow import _fmt_lever, lever_label
 
     rows = []
     for _, r in o.pareto.iterrows():

@@ -1,0 +1,1 @@
+"""Layer 2, analysis: paired statistics, decision-table maths, summaries over seeds, sensitivity indices."""
