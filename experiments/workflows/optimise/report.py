@@ -18,6 +18,7 @@ from culturedrift.experiments.reporting.figures import DPI, RC, style
 from culturedrift.experiments.reporting.render import CSS, inline_html
 from culturedrift.experiments.reporting.text import describe_scenario
 from culturedrift.experiments.workflows.compare import METRIC
+from culturedrift.experiments.workflows.optimise.spec import fmt_lever, lever_label
 
 if TYPE_CHECKING:
     from culturedrift.experiments.workflows.optimise.workflow import Outcome
@@ -32,8 +33,6 @@ def _axis(key: str) -> str:
 
 def pareto_figure(o: Outcome, path: Path) -> Path:
     """Every trial (grey), the Pareto front (orange), the recommendations (numbered) and the shipped strategies."""
-    from culturedrift.experiments.workflows.optimise.workflow import lever_label  # noqa: F401  (same module family)
-
     objs = o.spec.objectives
     pairs = list(itertools.combinations(objs, 2)) or [(objs[0], objs[0])]
     with plt.rc_context(RC):
@@ -85,8 +84,6 @@ def pareto_figure(o: Outcome, path: Path) -> Path:
 
 def importance_figure(o: Outcome, path: Path) -> Path:
     """Which levers mattered: fANOVA importance per objective (share of the explained variation)."""
-    from culturedrift.experiments.workflows.optimise.workflow import lever_label
-
     imp = o.importances
     objs = [x for x in o.spec.objectives if x in set(imp["objective"])]
     levers = [lv.key for lv in o.spec.levers]
@@ -129,21 +126,17 @@ def _fmt(key: str, v: float) -> str:
 
 def lever_table(o: Outcome) -> pd.DataFrame:
     """What was searched: each lever and its range."""
-    from culturedrift.experiments.workflows.optimise.workflow import _fmt_lever, lever_label
-
-    return pd.DataFrame([{"Lever": lever_label(lv.key), "From": _fmt_lever(lv, lv.low), "To": _fmt_lever(lv, lv.high)}
+    return pd.DataFrame([{"Lever": lever_label(lv.key), "From": fmt_lever(lv, lv.low), "To": fmt_lever(lv, lv.high)}
                          for lv in o.spec.levers])
 
 
 def front_table(o: Outcome) -> pd.DataFrame:
     """The Pareto front: objectives and lever values, one row per schedule."""
-    from culturedrift.experiments.workflows.optimise.workflow import _fmt_lever, lever_label
-
     rows = []
     for _, r in o.pareto.iterrows():
         row = {"Schedule": r["recommended"] if isinstance(r["recommended"], str) else f"trial {int(r['trial'])}"}
         row.update({METRIC[x].label: _fmt(x, r[f"objective.{x}"]) for x in o.spec.objectives})
-        row.update({lever_label(lv.key): _fmt_lever(lv, r[lv.key]) for lv in o.spec.levers})
+        row.update({lever_label(lv.key): fmt_lever(lv, r[lv.key]) for lv in o.spec.levers})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -211,6 +211,8 @@ class Robustness:
         share = self.failed(name).mean()
         if b is None:
             return f"**{name}** did not fail in any of the {len(self.table)} sampled conditions."
+        if share == 1:
+            return f"**{name}** fails in every one of the {len(self.table)} sampled conditions."
         where = "; ".join(f"{self._label(k)} {lo:.3g}-{hi:.3g}" for k, (lo, hi) in b.limits.items()) or \
             "anywhere (no condition separates failures)"
         return (f"**{name}** fails in {share:.0%} of the sampled conditions; failures concentrate where {where} "
@@ -342,8 +344,9 @@ def failure_figure(r: Robustness, path: Path) -> Path:
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
         rules = " or ".join(f.text() for f in r.spec.failure)
-        fig.suptitle(f"Where each strategy fails ({rules})", x=0.02, ha="left", fontsize=12, fontweight="bold")
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.24, top=0.85, wspace=0.35)
+        fig.suptitle(f"Where each strategy fails\n(fails = {rules})", x=0.02, ha="left", fontsize=11,
+                     fontweight="bold")
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.24, top=0.80, wspace=0.35)
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
     return path

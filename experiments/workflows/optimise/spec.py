@@ -389,3 +389,28 @@ def load_spec(path: str | Path) -> Spec:
     except ValidationError as e:
         raise SpecError(format_errors(str(path), e)) from None
     return Spec(model, path.resolve())
+
+
+LEVER_LABELS = {
+    "spacing_weeks": "Least spacing between overlapping go-lives (weeks)",
+    "engagement.weeks_after_handover": "Staff engagement ends (weeks after handover)",
+    "reflective_supervision.weeks_after_handover": "Reflective supervision ends (weeks after handover)",
+    "training.weeks_per_change": "Training window after each system/process go-live (weeks)",
+    "culture_vigilance.weeks_after_handover": "Culture vigilance kept on after handover (weeks)",
+    "culture_vigilance.intensity": "Culture vigilance intensity (1 = typical)",
+    "budget.support_share": "Share of the quarterly budget earmarked for programme support",
+}
+
+
+def lever_label(key: str) -> str:
+    """Plain-English name of a lever for tables and figures."""
+    if key.startswith("go_live."):
+        return f"Go-live week: {key.split('.', 1)[1].replace('_', ' ')}"
+    return LEVER_LABELS.get(key, key)
+
+
+def fmt_lever(lv: Any, v: float) -> str:
+    """A lever value as shown in tables (shares as percentages)."""
+    if lv.key == "budget.support_share":
+        return f"{100 * v:.0f}%"
+    return f"{int(v)}" if lv.integer else f"{v:.2f}"

@@ -19,25 +19,8 @@ import yaml
 
 from culturedrift.experiments.workflows.compare import METRIC, Comparison, compare, verdict, write_comparison
 from culturedrift.experiments.workflows.optimise import search as S
-from culturedrift.experiments.workflows.optimise.spec import Spec, load_spec
+from culturedrift.experiments.workflows.optimise.spec import Spec, fmt_lever, lever_label, load_spec
 from culturedrift.model import Scenario, load_scenario
-
-LEVER_LABELS = {
-    "spacing_weeks": "Least spacing between overlapping go-lives (weeks)",
-    "engagement.weeks_after_handover": "Staff engagement ends (weeks after handover)",
-    "reflective_supervision.weeks_after_handover": "Reflective supervision ends (weeks after handover)",
-    "training.weeks_per_change": "Training window after each system/process go-live (weeks)",
-    "culture_vigilance.weeks_after_handover": "Culture vigilance kept on after handover (weeks)",
-    "culture_vigilance.intensity": "Culture vigilance intensity (1 = typical)",
-    "budget.support_share": "Share of the quarterly budget earmarked for programme support",
-}
-
-
-def lever_label(key: str) -> str:
-    """Plain-English name of a lever for tables and figures."""
-    if key.startswith("go_live."):
-        return f"Go-live week: {key.split('.', 1)[1].replace('_', ' ')}"
-    return LEVER_LABELS.get(key, key)
 
 
 @contextlib.contextmanager
@@ -147,13 +130,7 @@ def _values(spec: Spec, row: pd.Series) -> dict[str, Any]:
 
 def _rec_description(spec: Spec, row: pd.Series) -> str:
     return (f"Recommended by `culturedrift optimise` ({spec.name}, trial {int(row['trial'])}): " +
-            "; ".join(f"{lever_label(lv.key).lower()} {_fmt_lever(lv, row[lv.key])}" for lv in spec.levers))
-
-
-def _fmt_lever(lv: Any, v: float) -> str:
-    if lv.key == "budget.support_share":
-        return f"{100 * v:.0f}%"
-    return f"{int(v)}" if lv.integer else f"{v:.2f}"
+            "; ".join(f"{lever_label(lv.key).lower()} {fmt_lever(lv, row[lv.key])}" for lv in spec.levers))
 
 
 def _shipped_frame(spec: Spec, scs: list[Scenario], points: S.Points, workers: int, ex: Any,
