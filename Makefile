@@ -25,7 +25,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check culturedrift model experiments tests benchmarks
-	$(PY) -m pytest -n 2 -q
+	@# one suite at a time per machine: concurrent suites on 2 cores starve each other's timed subprocess tests
+	flock /tmp/culturedrift-test-suite.lock $(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

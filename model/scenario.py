@@ -47,6 +47,9 @@ class Scenario(Strict):
     budget: BudgetParams = BudgetParams()
     change_programme: list[Change] = Field(default_factory=list)
     interventions: list[AnyIntervention] = Field(default_factory=list)
+    fitted_to: dict[str, Any] = Field(default_factory=dict, description="Where the levers come from when the "
+                                      "scenario was fitted to data (`culturedrift authority`): source file, "
+                                      "geography, years, targets and the model's fit. Informational only.")
 
     @model_validator(mode="after")
     def _within_horizon(self) -> Scenario:
