@@ -232,3 +232,18 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
                  "--out", str(tmp_path / "rob"), "--workers", "1", "--no-progress"]) == 0
     boxes = pd.read_csv(tmp_path / "rob" / "boxes.csv")
     assert list(boxes["strategy"]) == ["toy_1", "hand_made"]
+
+
+def test_posterior_draws_by_weight_apply_scenario_columns(tmp_path):
+    spec = load_spec(write_spec(tmp_path))
+    post = pd.DataFrame({"turnover.base_exit_hazard": [0.001, 0.003], "workload.demand_cases_per_post": [15.0, 19.0],
+                         "weight": [0.0, 1.0], "distance": [0.1, 0.2], "stat:turnover": [0.1, 0.2]})
+    post.to_csv(tmp_path / "post.csv", index=False)
+    draws = S.load_posterior(tmp_path / "post.csv", spec.base, 3)
+    assert draws == [{"turnover.base_exit_hazard": 0.003, "workload.demand_cases_per_post": 19.0}] * 3
+    specs = S.Points([5, 6, 7], draws).specs(spec.base)
+    assert [s.seed for s in specs] == [5, 6, 7]
+    assert all(s.scenario.turnover.base_exit_hazard == 0.003 for s in specs)
+    with pytest.raises(S.StudyError, match="no column is a scenario field"):
+        pd.DataFrame({"x": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+        S.load_posterior(tmp_path / "bad.csv", spec.base, 2)

@@ -2,8 +2,9 @@
 
 How a candidate is scored. Every candidate runs on the same search seeds (common random numbers: each
 mechanism draws from its own stream keyed by the seed, so candidates on one seed share their luck)
-and, with a posterior, evaluation point i also takes calibration draw i mod D, so candidates share the
-parameter draws as well. Each objective is a robust statistic of the metric over those points:
+and, with a posterior, evaluation point i also takes calibration draw i (drawn by weight from the
+posterior), so candidates share the parameter draws as well. Each objective is a robust statistic of
+the metric over those points:
 
 - `mean` (default): the expected outcome. With a handful of seeds the mean is the least noisy
   statistic, and paired seeds make the differences between candidates far sharper than the spread of
@@ -64,8 +65,16 @@ def robust(values: np.ndarray, metric: Metric, statistic: str) -> float:
     return float(np.quantile(v, q))
 
 
-def load_posterior(path: str | Path, base: Scenario) -> list[dict[str, Any]]:
-    """Calibration draws (CSV or Parquet): columns that are scenario field paths; `accepted` rows only if present."""
+POSTERIOR_SEED = 20110510  # fixed: the same posterior file gives the same draws
+
+
+def load_posterior(path: str | Path, base: Scenario, n: int) -> list[dict[str, Any]]:
+    """`n` calibration draws from a posterior table (CSV or Parquet; the `authority` calibration's format).
+
+    Columns that are scenario field paths are applied; other columns (distance, statistics) are ignored.
+    Rows with a false `accepted` column are dropped. With a `weight` column (ABC-SMC populations) the `n`
+    draws are taken by weight with a fixed generator; without one, the first `n` rows are used in turn.
+    """
     path = Path(path)
     if not path.is_file():
         raise StudyError(f"--posterior {path}: file not found")
@@ -75,20 +84,31 @@ def load_posterior(path: str | Path, base: Scenario) -> list[dict[str, Any]]:
         raise StudyError(f"--posterior {path}: cannot read it as a table: {e}") from None
     if "accepted" in df.columns:
         df = df[df["accepted"].astype(bool)]
+    if df.empty:
+        raise StudyError(f"--posterior {path}: no (accepted) rows")
     cols = []
     for c in df.columns:
-        if "." not in c:
+        if "." not in c or c in ("weight", "distance"):
             continue
         try:
-            base.with_updates({c: df[c].iloc[0].item() if hasattr(df[c].iloc[0], "item") else df[c].iloc[0]})
+            base.with_updates({c: _plain(df[c].iloc[0])})
         except Exception:
             continue
         cols.append(c)
-    if not cols or df.empty:
-        raise StudyError(f"--posterior {path}: no rows with columns that are scenario fields (e.g. "
-                         "turnover.base_exit_hazard)")
-    return [{c: (v.item() if hasattr(v, "item") else v) for c, v in row.items()} for row in
-            df[cols].to_dict("records")]
+    if not cols:
+        raise StudyError(f"--posterior {path}: no column is a scenario field (e.g. turnover.base_exit_hazard)")
+    if "weight" in df.columns:
+        w = df["weight"].to_numpy(float)
+        if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+            raise StudyError(f"--posterior {path}: weight: must be non-negative numbers, not all zero")
+        rows = np.random.default_rng(POSTERIOR_SEED).choice(len(df), size=n, p=w / w.sum())
+    else:
+        rows = np.arange(n) % len(df)
+    return [{c: _plain(df[c].iloc[i]) for c in cols} for i in rows]
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
 
 
 @dataclass(frozen=True)

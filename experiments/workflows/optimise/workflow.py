@@ -77,7 +77,7 @@ def run_optimise(spec_path: str | Path, out: str | Path, trials: int | None = No
     if out.exists() and not out.is_dir():
         raise S.StudyError(f"--out {out} exists and is not a directory")
     n_trials = trials or spec.search.trials
-    draws = S.load_posterior(posterior, spec.base) if posterior else None
+    draws = S.load_posterior(posterior, spec.base, len(spec.search_seeds())) if posterior else None
     points = S.Points(spec.search_seeds(), draws)
     t: dict[str, float] = {}
     with executor_for(scheduler) as ex:
