@@ -247,3 +247,14 @@ def test_posterior_draws_by_weight_apply_scenario_columns(tmp_path):
     with pytest.raises(S.StudyError, match="no column is a scenario field"):
         pd.DataFrame({"x": [1]}).to_csv(tmp_path / "bad.csv", index=False)
         S.load_posterior(tmp_path / "bad.csv", spec.base, 2)
+
+
+def test_warm_start_reads_the_base_schedule_back_as_lever_values(tmp_path):
+    spec = load_spec(write_spec(tmp_path))
+    v = spec.base_values()
+    assert v["go_live.b"] == 10 and v["spacing_weeks"] == 0
+    assert v["culture_vigilance.weeks_after_handover"] == 30  # kept on to the horizon (clipped to the range)
+    sc = spec.scenario(v, "again")
+    assert [c.start_week for c in sc.change_programme] == [c.start_week for c in spec.base.change_programme]
+    study = S.open_study(spec, tmp_path / "o")
+    assert study.get_trials(states=(optuna.trial.TrialState.WAITING,))[0].system_attrs["fixed_params"] == v

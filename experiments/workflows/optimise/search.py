@@ -192,6 +192,8 @@ def open_study(spec: Spec, out: Path, storage: str | None = None, resume: bool =
     study = optuna.create_study(study_name=spec.name, storage=rdb, directions=directions,
                                 sampler=make_sampler(spec, 0))
     study.set_user_attr("spec_digest", spec.digest())
+    if spec.search.warm_start:  # the hand-made base schedule is trial 0: the search starts from what works
+        study.enqueue_trial(spec.base_values(), user_attrs={"warm_start": True})
     study.set_user_attr("objectives", spec.objectives)
     study.set_user_attr("statistic", spec.m.statistic)
     return study
@@ -254,7 +256,8 @@ def search(spec: Spec, study: optuna.Study, trials: int, points: Points, workers
             break
         waiting = _count(study, states.WAITING)
         study.sampler = make_sampler(spec, done)
-        # queued trials (an interrupted batch) run on their own, so the next batch starts where it would have
+        # queued trials (an interrupted batch, the warm start) run on their own, so the batches that follow
+        # start where they would have
         batch = [study.ask(dists) for _ in range(min(waiting or spec.search.batch, spec.search.batch, left))]
         try:
             for t in batch:

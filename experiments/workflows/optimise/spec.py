@@ -151,6 +151,7 @@ class SearchSettings(_Strict):
     first_search_seed: int = Field(100_000, ge=0, description="search seeds are first..first+n-1")
     report_seeds: int = Field(20, ge=2, description="fresh seeds 0..n-1 of the out-of-sample compare")
     recommend: int = Field(3, ge=1, le=8, description="schedules to recommend from the Pareto front")
+    warm_start: bool = Field(True, description="first trial = the base scenario's own lever values")
 
 
 class RobustnessSettings(_Strict):
@@ -264,6 +265,10 @@ class Spec:
         """The base scenario with the lever values applied (an ordinary, validated scenario)."""
         return apply_levers(self.base, self.m.levers, values, name)
 
+    def base_values(self) -> dict[str, Any]:
+        """The base scenario read back as lever values (clipped into the ranges): the warm-start trial."""
+        return base_values(self.base, self.m.levers)
+
     def deadline_violation(self, sc: Scenario) -> float:
         """Weeks by which the latest change misses its key date (0 when every change is live in time)."""
         worst = 0.0
@@ -359,6 +364,40 @@ def apply_levers(base: Scenario, levers: list[Any], values: dict[str, Any], name
         return Scenario.model_validate(data)
     except ValidationError as e:
         raise SpecError(format_errors(f"scenario '{name}' made from the levers", e)) from None
+
+
+def base_values(base: Scenario, levers: list[Any]) -> dict[str, Any]:
+    """Lever values that reproduce the base scenario's schedule as closely as the levers can."""
+    changes = {c.name: c for c in base.change_programme}
+    handover = max((c.end_week for c in base.change_programme), default=base.handover)
+    ivs = base.interventions
+    out: dict[str, Any] = {}
+    for lv in levers:
+        k = lv.key
+        if k.startswith("go_live."):
+            v: float = changes[lv.change].start_week
+        elif k == "spacing_weeks":
+            v = lv.low
+        elif k.endswith(".weeks_after_handover") and not k.startswith("culture_vigilance"):
+            ends = [iv.end_week if iv.end_week is not None else base.horizon_weeks for iv in ivs if iv.kind == lv.kind]
+            v = max(ends) - handover if ends else lv.low
+        elif k == "training.weeks_per_change":
+            lens = [(iv.end_week or base.horizon_weeks) - iv.start_week for iv in ivs if iv.kind == "training"]
+            v = round(sum(lens) / len(lens)) if lens else lv.low
+        elif k == "culture_vigilance.weeks_after_handover":
+            ends = [iv.end_week if iv.end_week is not None else base.horizon_weeks for iv in ivs
+                    if iv.kind == "culture_vigilance"]
+            v = max(ends) - handover if ends else lv.low
+        elif k == "culture_vigilance.intensity":
+            v = next((iv.intensity for iv in ivs if iv.kind == "culture_vigilance"), 1.0)
+        else:  # budget.support_share
+            data = [iv.model_dump(mode="python") for iv in ivs]
+            peak = _peak_support_cost(data, base.horizon_weeks)
+            k_int = max((iv.intensity for iv in ivs if iv.kind in SUPPORT_KINDS), default=1.0)
+            v = peak * k_int * WEEKS_PER_QUARTER / base.budget.quarterly_budget if base.budget.quarterly_budget else 0
+        v = min(max(v, lv.low), lv.high)
+        out[k] = round(v) if lv.integer else float(v)
+    return out
 
 
 def _peak_support_cost(ivs: list[dict[str, Any]], horizon: int) -> float:

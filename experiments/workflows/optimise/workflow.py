@@ -113,7 +113,9 @@ def run_optimise(spec_path: str | Path, out: str | Path, trials: int | None = No
             t0 = time.perf_counter()
             names = spec.m.robustness.strategies if spec.m.robustness else []
             extra = [s for s in shipped_sc if s.name in names]
-            best = outcome.winners[0] if outcome.winners else rec[0].name
+            beaten = outcome.verdicts.groupby("recommended", sort=False)["beats"].sum() if not verdicts.empty \
+                else pd.Series(dtype=float)
+            best = outcome.winners[0] if outcome.winners else (beaten.idxmax() if len(beaten) else rec[0].name)
             strategies = [next(r for r in rec if r.name == best), *extra]
             rs = spec.m.robustness
             outcome.robustness = run_robustness(spec.resolve(spec.m.conditions), strategies, out / "robustness",
