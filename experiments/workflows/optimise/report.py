@@ -172,6 +172,26 @@ def verdict_sentences(o: Outcome) -> list[str]:
     return lines
 
 
+def constraint_sentences(o: Outcome) -> list[str]:
+    """What the constraints cost: where candidates that break them do better than any that keep them."""
+    t = o.trials
+    if t.empty or t["feasible"].all() or not t["feasible"].any():
+        return []
+    feas, infeas = t[t["feasible"]], t[~t["feasible"]]
+    parts = []
+    for x in o.spec.objectives:
+        m = METRIC[x]
+        col = f"objective.{x}"
+        best_in = feas[col].max() if m.better == "higher" else feas[col].min()
+        best_out = infeas[col].max() if m.better == "higher" else infeas[col].min()
+        if m.better_of(best_out, best_in):
+            parts.append(f"{m.label.lower()} {_fmt(x, best_out)} against {_fmt(x, best_in)}")
+    if not parts:
+        return []
+    return [f"{len(infeas)} of {len(t)} candidates broke a constraint (e.g. a change live after its key date). The "
+            f"best of them reached {'; '.join(parts)} within the constraints: that is what the constraints cost."]
+
+
 def html_report(o: Outcome, figs: dict[str, Path]) -> str:
     """report.html: what was searched, what was found, trade-offs, which levers mattered, where advice fails."""
     s = o.spec
@@ -191,7 +211,7 @@ def html_report(o: Outcome, figs: dict[str, Path]) -> str:
          f"</title><style>{CSS}</style></head><body>",
          f"<h1>Rollout optimisation: {html.escape(s.name)}</h1>",
          f"<p class='meta'>{html.escape(s.m.description)}</p>", "<h2>In short</h2><ul class='reading'>"]
-    p += [f"<li>{inline_html(x)}</li>" for x in verdict_sentences(o)]
+    p += [f"<li>{inline_html(x)}</li>" for x in verdict_sentences(o) + constraint_sentences(o)]
     if o.robustness is not None:
         p += [f"<li>{inline_html(x)}</li>" for x in o.robustness.headline()]
     p.append("</ul>")
