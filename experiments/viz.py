@@ -28,7 +28,10 @@ from PIL import Image
 
 from culturedrift.model.model import CultureDriftModel
 from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM
+from culturedrift.model.outputs import OutputParams
 from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
+
+HIGH_HABIT = OutputParams().high_compliance_habit  # the catalogue's threshold (a scenario may change it)
 
 CMAP = matplotlib.colormaps["coolwarm"]
 NORM = Normalize(0.0, 1.0)
@@ -48,15 +51,16 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], tuple[float, float]],
     ("Morale (staff mean)", (("morale_mean", "mean", "-"),), (0.0, 1.0)),
     ("Turnover, last 12 months", (("turnover_rate_12m", "permanent leavers / posts", "-"),), (0.0, 0.3)),
     ("Vacancy rate", (("vacancy_rate", "posts without a permanent holder", "-"),), (0.0, 0.3)),
-    ("Compliance habit", (("compliance_mean", "mean", "-"), ("compliance_high_share", "share high (> 0.6)", "--")),
+    ("Compliance habit", (("compliance_habit_mean", "mean", "-"),
+                          ("compliance_habit_high_share", f"share high (> {HIGH_HABIT:g})", "--")),
      (0.0, 1.0)),
     ("Fragmentation of ties", (("fragmentation", "all", "-"), ("fragmentation_team", "within teams", "--"),
                                ("fragmentation_interagency", "inter-agency", ":")), (0.0, 0.3)),
 )
 SERIES_COLUMNS = tuple(c for _, lines, _ in PANELS for c, _, _ in lines)
 READOUT = (("morale_mean", "morale", "{:.3f}"), ("turnover_rate_12m", "turnover 12m", "{:.1%}"),
-           ("vacancy_rate", "vacancy", "{:.1%}"), ("compliance_mean", "compliance", "{:.3f}"),
-           ("compliance_high_share", "high compliance", "{:.1%}"), ("fragmentation", "fragmentation", "{:.3f}"))
+           ("vacancy_rate", "vacancy", "{:.1%}"), ("compliance_habit_mean", "compliance", "{:.3f}"),
+           ("compliance_habit_high_share", "high compliance", "{:.1%}"), ("fragmentation", "fragmentation", "{:.3f}"))
 
 
 # --- what the views read from a model -------------------------------------------------------------
@@ -148,7 +152,7 @@ def network_positions(model: CultureDriftModel, team: np.ndarray | None = None) 
 
 def agency_label_positions(model: CultureDriftModel) -> list[tuple[str, float, float]]:
     """Where to write each partner agency's name (outside its arc)."""
-    names = model.layout.agency_names
+    names = model.layout.partner_agency_names
     if not names:
         return []
     team_r = max(1.0, model.layout.n_teams / (2 * np.pi) * 1.15) if model.layout.n_teams > 1 else 0.0
@@ -235,8 +239,8 @@ class NetworkView:
         for role, coll in self.nodes.items():
             idx = np.flatnonzero(filled & (s.role == role))
             coll.set_offsets(self.pos[idx] if idx.size else np.empty((0, 2)))
-            coll.set_array(s.compliance[idx])
-            agency = s.agency[idx]
+            coll.set_array(s.compliance_habit[idx])
+            agency = s.agency_worker[idx]
             coll.set_edgecolors(np.where(agency[:, None], matplotlib.colors.to_rgba_array(AGENCY_EDGE),
                                          matplotlib.colors.to_rgba_array("white")))
             coll.set_linewidths(np.where(agency, 1.8, 0.4))
@@ -249,7 +253,7 @@ class NetworkView:
             patch.set_path(_segments_path(self.pos[row[sel]], self.pos[col[sel]]))
         staff_posts = s.staff_post
         vacant = int(np.count_nonzero(staff_posts & ~filled))
-        agency = int(np.count_nonzero(s.staff & filled & s.agency))
+        agency = int(np.count_nonzero(s.staff & filled & s.agency_worker))
         self.title.set_text(f"Week {max(m.week, 0)}: who works with whom · {vacant} vacant posts (gaps) · "
                             f"{agency} agency staff")
 

@@ -39,7 +39,7 @@ class Person(mesa.Agent):
         self.slot = int(slot)
 
     morale = _slot_property("morale", "Morale, 0-1.")
-    compliance_habit = _slot_property("compliance", "1 = procedure-driven compliance, 0 = professional judgement.")
+    compliance_habit = _slot_property("compliance_habit", "1 = procedure-driven compliance, 0 = judgement.")
     turnover_intention = _slot_property("intention", "Turnover intention, 0-1.")
     tenure_weeks = _slot_property("tenure", "Weeks in post.")
     caseload = _slot_property("caseload", "Open cases held.")
@@ -59,8 +59,8 @@ class Person(mesa.Agent):
 
     @property
     def employment(self) -> str:
-        """permanent or agency."""
-        return "agency" if self.model.state.agency[self.slot] else "permanent"
+        """permanent or agency_worker."""
+        return "agency_worker" if self.model.state.agency_worker[self.slot] else "permanent"
 
     @property
     def proficiency(self) -> np.ndarray:
@@ -80,6 +80,6 @@ class PartnerWorker(Person):
     """Police, health or education staff the social workers work with."""
 
     @property
-    def agency_name(self) -> str:
+    def partner_agency(self) -> str:
         """The partner agency they belong to."""
-        return self.model.layout.agency_names[int(self.model.state.partner_group[self.slot])]
+        return self.model.layout.partner_agency_names[int(self.model.state.partner_group[self.slot])]

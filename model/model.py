@@ -27,8 +27,8 @@ from culturedrift.model.mechanisms.relationships import Relationships
 from culturedrift.model.mechanisms.slippage import Slippage
 from culturedrift.model.mechanisms.turnover import Turnover
 from culturedrift.model.mechanisms.workload import Workload
-from culturedrift.model.metrics import Recorder
 from culturedrift.model.organisation import Layout, build_network
+from culturedrift.model.outputs import Recorder
 from culturedrift.model.scenario import Scenario
 from culturedrift.model.state import FRONTLINE, MANAGER, ROLE_NAMES, Staff
 
@@ -104,7 +104,7 @@ class CultureDriftModel(mesa.Model):
         """Tie-weighted sums of colleagues' morale and habit, and tie strength (one sparse product)."""
         s = self.state
         x = np.empty((s.n, 3))
-        x[:, 0], x[:, 1], x[:, 2] = s.morale, s.compliance, 1.0
+        x[:, 0], x[:, 1], x[:, 2] = s.morale, s.compliance_habit, 1.0
         self.neighbour_sums = self.network.mat @ x
 
     def run(self) -> None:
@@ -112,7 +112,7 @@ class CultureDriftModel(mesa.Model):
         while self.week < self.horizon:
             self.step()
         for mech in self.schedule:
-            mech.finalize()
+            mech.finalise()
 
     # --- structure changes and people (loops only over this week's movers) ---
     def restructure(self, fraction: float, rng: np.random.Generator) -> None:
@@ -150,7 +150,7 @@ class CultureDriftModel(mesa.Model):
         if self.week < 0:
             return
         s = self.state
-        self._events.append((self.week + 1, event, s.role[slots].copy(), s.agency[slots].copy(),
+        self._events.append((self.week + 1, event, s.role[slots].copy(), s.agency_worker[slots].copy(),
                              s.tenure[slots].copy(), slots.copy()))
 
     def events_frame(self) -> pd.DataFrame:
@@ -164,7 +164,7 @@ class CultureDriftModel(mesa.Model):
             "week": np.repeat([e[0] for e in self._events], n).astype("int64"),
             "event": np.repeat([e[1] for e in self._events], n),
             "role": np.asarray(ROLE_NAMES)[np.concatenate([e[2] for e in self._events])],
-            "employment": np.where(np.concatenate([e[3] for e in self._events]), "agency", "permanent"),
+            "employment": np.where(np.concatenate([e[3] for e in self._events]), "agency_worker", "permanent"),
             "tenure_weeks": np.concatenate([e[4] for e in self._events]),
             "slot": np.concatenate([e[5] for e in self._events]).astype("int64"),
         })

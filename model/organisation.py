@@ -38,8 +38,8 @@ class OrganisationParams(Strict):
     @classmethod
     def _agencies(cls, v: dict[str, int]) -> dict[str, int]:
         for k, n in v.items():
-            if n < 0:
-                raise ValueError(f"partner agency '{k}' must have a non-negative size, got {n}")
+            if not 0 <= n <= 100_000:
+                raise ValueError(f"partner agency '{k}' must have between 0 and 100,000 people, got {n}")
         return v
 
 
@@ -52,7 +52,7 @@ class Layout:
         n_partner = sum(p.partner_agencies.values())
         n = n_staff + n_partner
         self.n_teams = p.n_teams
-        self.agency_names = list(p.partner_agencies)
+        self.partner_agency_names = list(p.partner_agencies)
         local = np.tile(np.arange(per_team), p.n_teams)
         self.role = np.full(n, PARTNER, np.int8)
         self.role[:n_staff] = np.where(local == 0, MANAGER, FRONTLINE)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from culturedrift.model.metrics import summarise
 from culturedrift.model.model import CultureDriftModel
+from culturedrift.model.outputs import summarise
 from culturedrift.model.scenario import Scenario, ScenarioError, parse_scenario
 
 

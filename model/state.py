@@ -20,9 +20,9 @@ class Staff:
     is_post: np.ndarray  # bool: an established post (False for overflow slots opened by a caseload cap)
     n_learning: int  # number of changes with a learning curve (rows of proficiency)
     filled: np.ndarray = field(init=False)
-    agency: np.ndarray = field(init=False)  # holder is an agency (locum) worker
+    agency_worker: np.ndarray = field(init=False)  # holder is an agency worker (a locum paid through an agency)
     morale: np.ndarray = field(init=False)
-    compliance: np.ndarray = field(init=False)  # compliance habit: 1 = procedure and control, 0 = judgement
+    compliance_habit: np.ndarray = field(init=False)  #: 1 = procedure and control, 0 = judgement
     intention: np.ndarray = field(init=False)  # turnover intention
     tenure: np.ndarray = field(init=False)  # weeks in post
     caseload: np.ndarray = field(init=False)
@@ -45,8 +45,8 @@ class Staff:
     def __post_init__(self) -> None:
         n = self.role.size
         self.filled = np.zeros(n, bool)
-        self.agency = np.zeros(n, bool)
-        for name in ("morale", "compliance", "intention", "tenure", "caseload", "workload", "capacity",
+        self.agency_worker = np.zeros(n, bool)
+        for name in ("morale", "compliance_habit", "intention", "tenure", "caseload", "workload", "capacity",
                      "direct_time", "change_load", "sustained_pressure", "leaver_exposure", "support",
                      "reinforcement", "learning_boost", "time_cost", "change_buffer"):
             setattr(self, name, np.zeros(n))

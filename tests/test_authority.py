@@ -24,7 +24,7 @@ def test_published_rows_read_as_published():
     t = ne.targets
     assert t["turnover_rate_12m"]["value"] == pytest.approx(0.142)
     assert t["vacancy_rate"]["value"] == pytest.approx(0.109)
-    assert t["agency_share"]["value"] == pytest.approx(0.099)
+    assert t["agency_worker_share"]["value"] == pytest.approx(0.099)
     assert t["caseload_mean"]["value"] == pytest.approx(17.0)
     # the published rates agree with their counts (README consistency checks), to the rounding
     for _, r in df.iterrows():
@@ -104,7 +104,7 @@ def test_own_hr_figures_in_the_same_columns(tmp_path):
     assert sel.level == "la"
     assert sel.targets["turnover_rate_12m"]["value"] == pytest.approx(0.18)
     assert sel.targets["vacancy_rate"]["value"] == pytest.approx(15 / 115)
-    assert sel.targets["agency_share"]["value"] == pytest.approx(10 / 110)
+    assert sel.targets["agency_worker_share"]["value"] == pytest.approx(10 / 110)
     assert sel.targets["caseload_mean"]["value"] == pytest.approx(17.0)
 
 
@@ -118,8 +118,8 @@ def test_size_and_budget_follow_the_figures():
     n, scale = au.organisation_size(small, 10, 30)
     assert n == round(150 / (1 - 0.096) / 11) and scale == pytest.approx(n * 11 / small.establishment_fte)
     # more agency worker use needs a bigger budget for the same size
-    assert au.budget_for(220, nw.targets["agency_share"]["value"], base) > au.budget_for(
-        220, ne.targets["agency_share"]["value"], base)
+    assert au.budget_for(220, nw.targets["agency_worker_share"]["value"], base) > au.budget_for(
+        220, ne.targets["agency_worker_share"]["value"], base)
     assert au.budget_for(220, 0.15, base) == pytest.approx(base.budget.quarterly_budget, rel=0.01)
 
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from culturedrift.experiments.cli import main
-from culturedrift.model.metrics import SUMMARY_COLUMNS
+from culturedrift.model.outputs import summary_keys
 
-TS_REQUIRED = ["scenario", "seed", "week", "morale_mean", "morale_p10", "morale_p90", "compliance_mean",
-               "compliance_high_share", "turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean",
-               "time_with_children", "fragmentation", "service_standard", "cost_cumulative", "overspend",
-               "change_load"]
+TS_REQUIRED = ["scenario", "seed", "week", "morale_mean", "morale_p10", "morale_p90", "compliance_habit_mean",
+               "compliance_habit_high_share", "turnover_rate_12m", "vacancy_rate", "agency_worker_share",
+               "caseload_mean", "time_with_children", "fragmentation", "service_standard", "cost_cumulative",
+               "overspend", "change_load"]
 
 
 def test_run_writes_the_documented_layout(tmp_path, capsys):
@@ -35,12 +35,12 @@ def test_run_writes_the_documented_layout(tmp_path, capsys):
     assert ts.equals(pd.read_csv(out / "timeseries.csv")[ts.columns].astype(ts.dtypes.to_dict())) or \
         len(pd.read_csv(out / "timeseries.csv")) == len(ts)
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns) == ["scenario", "seed", *SUMMARY_COLUMNS]
+    assert list(summary.columns) == ["scenario", "seed", *summary_keys()]
     assert len(summary) == 4
     assert len(json.loads((out / "summary.json").read_text())) == 4
     ev = pd.read_parquet(out / "events.parquet")
     assert list(ev.columns) == ["scenario", "seed", "week", "event", "role", "employment", "tenure_weeks", "slot"]
-    assert set(ev["event"]) <= {"join", "leave"} and set(ev["employment"]) <= {"permanent", "agency"}
+    assert set(ev["event"]) <= {"join", "leave"} and set(ev["employment"]) <= {"permanent", "agency_worker"}
     assert ev["week"].between(1, 120).all()
 
 

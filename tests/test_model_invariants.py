@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from culturedrift.model import CultureDriftModel, load_scenario, simulate
 from culturedrift.model.base import stream
-from culturedrift.model.metrics import COLUMNS, SUMMARY_COLUMNS
+from culturedrift.model.outputs import series_keys, summary_keys
 from tests.conftest import tiny
 
-RATES = ["morale_mean", "compliance_mean", "compliance_high_share", "turnover_intention", "vacancy_rate",
-         "agency_share", "time_with_children", "service_standard", "fragmentation", "fragmentation_team",
+RATES = ["morale_mean", "compliance_habit_mean", "compliance_habit_high_share", "turnover_intention", "vacancy_rate",
+         "agency_worker_share", "time_with_children", "service_standard", "fragmentation", "fragmentation_team",
          "fragmentation_interagency", "prescription"]
 
 
@@ -36,16 +36,16 @@ def test_invariants_hold_for_random_parameters(pressure, decay, change_effect, d
     s = m.state
     for _ in range(30):
         m.step()
-        for arr in (s.morale, s.compliance, s.intention, m.network.w):
+        for arr in (s.morale, s.compliance_habit, s.intention, m.network.w):
             assert np.all((arr >= 0) & (arr <= 1))
-        assert not np.isnan(s.morale).any() and not np.isnan(s.compliance).any()
+        assert not np.isnan(s.morale).any() and not np.isnan(s.compliance_habit).any()
         assert int(s.filled.sum()) <= s.n
         assert int((s.filled & s.is_post).sum()) <= int(s.is_post.sum()), "headcount <= posts"
         assert len(m.agents) == int(s.filled.sum())
-        assert not (s.agency & ~s.filled).any()
+        assert not (s.agency_worker & ~s.filled).any()
         assert np.all(m.workload.team_cases >= 0)
     ts = m.timeseries()
-    assert list(ts.columns) == ["week", *COLUMNS]
+    assert list(ts.columns) == ["week", *series_keys()]
     assert not ts.drop(columns=["manager_control"]).isna().any().any()
     assert ts[RATES].apply(lambda c: c.between(0, 1).all()).all()
     assert (ts["cost_cumulative"].diff().dropna() >= 0).all()
@@ -82,8 +82,8 @@ def test_an_intervention_does_not_shift_other_mechanisms_draws():
 def test_summary_has_the_documented_columns_and_definitions():
     sc = load_scenario("scenarios/phased_vigilance_withdrawn.yaml").with_updates({"horizon_weeks": 160})
     r = simulate(sc, 0)
-    assert tuple(r.summary) == SUMMARY_COLUMNS
-    c = r.timeseries["compliance_mean"].to_numpy()
+    assert list(r.summary) == summary_keys()
+    c = r.timeseries["compliance_habit_mean"].to_numpy()
     h = sc.handover
     assert np.isclose(r.summary["culture_attainment"], c[0] - c[h])
     assert np.isclose(r.summary["slippage"], c[-1] - c[h])
@@ -96,7 +96,7 @@ def test_baseline_sits_near_english_workforce_figures():
     ts = pd.concat([simulate(sc, s).timeseries for s in range(4)])
     assert 0.12 <= ts["turnover_rate_12m"].mean() <= 0.19
     assert 0.12 <= ts["vacancy_rate"].mean() <= 0.21
-    assert 0.11 <= ts["agency_share"].mean() <= 0.19
+    assert 0.11 <= ts["agency_worker_share"].mean() <= 0.19
     assert 15.5 <= ts["caseload_mean"].mean() <= 18.5
     by_year = ts.groupby(ts["week"] // 52)["morale_mean"].mean()
     assert by_year.max() - by_year.min() < 0.08, "stable over five years"

@@ -47,7 +47,7 @@ def test_overlapping_changes_hurt_more_than_spread_ones():
 def test_reinforcement_lowers_the_compliance_habit():
     none = tiny()
     vig = tiny(interventions=[{"kind": "culture_vigilance", "start_week": 0}])
-    a, b = paired_mean("compliance_mean", none, vig, slice(-5, None))
+    a, b = paired_mean("compliance_habit_mean", none, vig, slice(-5, None))
     assert b < a - 0.05
 
 
@@ -55,7 +55,7 @@ def test_without_reinforcement_the_habit_drifts_back():
     sc = tiny(horizon_weeks=120, interventions=[{"kind": "culture_vigilance", "start_week": 0, "end_week": 40,
                                                  "intensity": 2.0}])
     for seed in SEEDS:
-        c = simulate(sc, seed).timeseries["compliance_mean"].to_numpy()
+        c = simulate(sc, seed).timeseries["compliance_habit_mean"].to_numpy()
         assert c[40] < c[0] - 0.1, "reinforcement lowered the habit"
         assert c[-1] > c[40] + 0.03, "the habit drifts back once reinforcement stops"
 
@@ -98,7 +98,7 @@ def test_budget_cap_binds_and_records_shortfall():
 def test_less_budget_means_less_agency_cover():
     rich = tiny(budget={"quarterly_budget": 2000.0})
     poor = tiny(budget={"quarterly_budget": 0.0})
-    a, b = paired_mean("agency_share", rich, poor, slice(10, None))
+    a, b = paired_mean("agency_worker_share", rich, poor, slice(10, None))
     assert b < a
 
 
@@ -124,13 +124,13 @@ def test_incident_raises_prescription_and_manager_control():
     b = simulate(shock, 1).timeseries
     assert b["prescription"].iloc[7] > a["prescription"].iloc[7] + 0.2
     assert b["manager_control"].iloc[15] > a["manager_control"].iloc[15]
-    assert b["compliance_mean"].iloc[-1] > a["compliance_mean"].iloc[-1]
+    assert b["compliance_habit_mean"].iloc[-1] > a["compliance_habit_mean"].iloc[-1]
 
 
 def test_sustained_workload_pressure_erodes_standards():
     normal = tiny(slippage={"incident_rate_per_year": 0.0})
     overloaded = tiny(slippage={"incident_rate_per_year": 0.0}, workload={"demand_cases_per_post": 30.0})
-    a, b = paired_mean("compliance_mean", normal, overloaded, slice(-5, None))
+    a, b = paired_mean("compliance_habit_mean", normal, overloaded, slice(-5, None))
     assert b > a
 
 

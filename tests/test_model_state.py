@@ -19,9 +19,9 @@ def test_agents_are_handles_on_filled_slots():
     for a in m.agents:
         assert m.agent_at[a.slot] is a
         assert a.morale == s.morale[a.slot]
-        assert a.compliance_habit == s.compliance[a.slot]
+        assert a.compliance_habit == s.compliance_habit[a.slot]
         assert a.turnover_intention == s.intention[a.slot]
-        assert a.employment == ("agency" if s.agency[a.slot] else "permanent")
+        assert a.employment == ("agency_worker" if s.agency_worker[a.slot] else "permanent")
         expected = {FRONTLINE: FrontlineWorker, MANAGER: Manager, PARTNER: PartnerWorker}[int(s.role[a.slot])]
         assert type(a) is expected
 
@@ -56,7 +56,7 @@ def test_datacollector_agent_reporters_work():
 def test_a_leaver_keeps_the_post_and_the_new_hire_is_a_new_agent():
     m = CultureDriftModel(tiny(), seed=6)
     s, net = m.state, m.network
-    slot = int(np.flatnonzero(s.frontline & s.filled & ~s.agency)[0])
+    slot = int(np.flatnonzero(s.frontline & s.filled & ~s.agency_worker)[0])
     old = m.agent_at[slot]
     entries = net.entries_of(np.array([slot]))
     assert net.w[entries].sum() > 0
@@ -64,7 +64,7 @@ def test_a_leaver_keeps_the_post_and_the_new_hire_is_a_new_agent():
     assert not s.filled[slot] and m.agent_at[slot] is None
     assert old not in m.agents
     assert np.all(net.w[entries] == 0), "a leaver's ties vanish"
-    m.turnover.hire(np.array([slot]), agency=False)
+    m.turnover.hire(np.array([slot]), agency_worker=False)
     new = m.agent_at[slot]
     assert new is not None and new is not old and new.unique_id != old.unique_id
     assert s.filled[slot] and s.tenure[slot] == 0

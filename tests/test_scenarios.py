@@ -33,7 +33,7 @@ def test_extends_merges_and_lists_replace():
     assert [i.kind for i in withdrawn.interventions][-1] == "culture_vigilance"
     tight = load_scenario("scenarios/tight_budget.yaml")
     assert tight.budget.quarterly_budget == 250
-    assert tight.budget.agency_premium_per_week == phased.budget.agency_premium_per_week
+    assert tight.budget.agency_worker_premium_per_week == phased.budget.agency_worker_premium_per_week
 
 
 def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:

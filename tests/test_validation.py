@@ -37,7 +37,7 @@ def test_nudge_leaves_the_paired_run_identical_before_it():
     sc = base_scenario("t", horizon_weeks=30, **{"organisation__n_teams": 6})
     a = run_with_nudge(sc, 3)
     b = run_with_nudge(sc, 3, "prescription", 20, 0.3)
-    cols = ["morale_mean", "compliance_mean", "prescription", "caseload_mean"]
+    cols = ["morale_mean", "compliance_habit_mean", "prescription", "caseload_mean"]
     assert np.allclose(a.loc[:20, cols], b.loc[:20, cols])
     assert b.loc[21, "prescription"] > a.loc[21, "prescription"] + 0.2
 
@@ -100,7 +100,7 @@ def test_sf6_tight_budget_worse_transition_risk():
 
 # --- Munro loops: signs ---
 
-STRONG = {"prescription", "compliance_mean", "time_with_children", "capacity_mean", "morale_mean",
+STRONG = {"prescription", "compliance_habit_mean", "time_with_children", "capacity_mean", "morale_mean",
           "turnover_intention", "workload_mean", "omission_visibility"}
 
 

@@ -28,7 +28,14 @@ def server_command(host: str, port: int) -> list[str]:
             "--production", "--no-open", "--log-level", "warning"]
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.host not in LOOPBACK and not args.host.startswith("127."):
+        print(f"culturedrift app: warning: --host {args.host} opens the app to other machines on the network "
+              "(anyone who reaches this port can use it); use the default 127.0.0.1 unless that is what you "
+              "want", file=sys.stderr)
     host = "[" + args.host + "]" if ":" in args.host else args.host
     print(f"culturedrift app: serving at http://{host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     env = {**os.environ, "SOLARA_APP": APP_MODULE}

@@ -7,10 +7,20 @@ import sys
 import time
 from pathlib import Path
 
-from culturedrift.experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import seeds_count, warn, weeks_count, workers_count
 from culturedrift.experiments.commands.run import load_all
+from culturedrift.experiments.execution.estimate import check_size, estimate
+from culturedrift.experiments.execution.executor import resolve_workers
+from culturedrift.experiments.execution.files import OutputLock, check_out
 from culturedrift.experiments.execution.runner import RunFailed, default_workers
-from culturedrift.experiments.workflows.compare import METRICS, CompareError, Comparison, compare, write_comparison
+from culturedrift.experiments.workflows.compare import (
+    METRICS,
+    OUTPUT_FILES,
+    CompareError,
+    Comparison,
+    compare,
+    write_comparison,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,10 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every scenario on seeds 0..N-1 (paired: common random numbers), then write the run "
                     "outputs, decision_table.csv/.md, figures and report.html/report.md into --out.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml", help="one scenario file per strategy")
-    p.add_argument("--seeds", type=positive_int, default=30, help="number of seeds (0..N-1), default 30")
-    p.add_argument("--weeks", type=positive_int, default=None, help="horizon override in weeks")
-    p.add_argument("--workers", type=positive_int, default=None,
+    p.add_argument("--seeds", type=seeds_count, default=30, help="number of seeds (0..N-1), default 30")
+    p.add_argument("--weeks", type=weeks_count, default=None, help="horizon override in weeks")
+    p.add_argument("--workers", type=workers_count, default=None,
                    help=f"local processes (default: all cores, here {default_workers()})")
+    p.add_argument("--oversubscribe", action="store_true", help="allow more --workers than cores")
+    p.add_argument("--allow-large", action="store_true", help="run even when the size estimate is past the limits")
     p.add_argument("--out", default="results/compare", help="output directory (default results/compare)")
     p.add_argument("--reference", default=None, metavar="NAME",
                    help="strategy the differences are taken against (default: the first scenario given)")
@@ -39,11 +51,17 @@ def run(args: argparse.Namespace) -> int:
     names = [s.name for s in scenarios]
     if args.reference is not None and args.reference not in names:
         raise UsageError(f"unknown reference '{args.reference}'; the strategies are {', '.join(names)}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
+    out = check_out(args.out, OUTPUT_FILES)
     n_runs = len(scenarios) * args.seeds
-    workers = default_workers(n_runs) if args.workers is None else min(args.workers, n_runs)
+    workers = resolve_workers(args.workers, n_runs, args.oversubscribe, warn=warn)
+    check_size(estimate(scenarios, n_runs, args.weeks), workers, allow_large=args.allow_large)
+    with OutputLock(out, "compare"):  # one writer per folder
+        return _run(args, scenarios, names, out, n_runs, workers)
+
+
+def _run(args: argparse.Namespace, scenarios: list, names: list[str], out: Path, n_runs: int, workers: int) -> int:
+    from culturedrift.experiments.cli import UsageError
+
     progress = not args.no_progress
     print(f"Comparing {len(names)} strategies x {args.seeds} seeds = {n_runs} runs on {workers} "
           f"process{'es' if workers > 1 else ''}", file=sys.stderr)

@@ -37,7 +37,7 @@ RISK_PANELS = (
     ("fragmentation", "Fragmentation of working relationships", 100.0, "% of week-0 tie strength missing"),
 )
 CULTURE_PANELS = (
-    ("compliance_mean", "Compliance habit (mean; lower = more professional judgement)", 1.0, "0-1 scale"),
+    ("compliance_habit_mean", "Compliance habit (mean; lower = more professional judgement)", 1.0, "0-1 scale"),
     ("caseload_mean", "Cases per case holder", 1.0, "cases"),
     ("time_with_children", "Share of time with children and families", 100.0, "%"),
     ("cost_cumulative", "Cumulative discretionary cost", 1.0, "GBP thousand"),

@@ -14,7 +14,7 @@ PANELS = (
     ("morale_mean", "Morale (mean, 0-1)"),
     ("turnover_rate_12m", "Turnover, last 12 months"),
     ("vacancy_rate", "Vacancy rate"),
-    ("compliance_mean", "Compliance habit (mean)"),
+    ("compliance_habit_mean", "Compliance habit (mean)"),
     ("fragmentation", "Fragmentation of ties"),
     ("caseload_mean", "Cases per case holder"),
     ("time_with_children", "Share of time with children"),

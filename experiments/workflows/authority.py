@@ -36,13 +36,13 @@ MEASURES = ("inpost_fte", "starters_fte", "leavers_fte", "turnover_rate_fte", "a
 TARGET_LABELS = {
     "turnover_rate_12m": "Turnover (leavers / FTE in post)",
     "vacancy_rate": "Vacancy rate (vacancies / (vacancies + in post))",
-    "agency_share": "Agency worker rate (agency / (agency + in post))",
+    "agency_worker_share": "Agency worker rate (agency / (agency + in post))",
     "caseload_mean": "Cases per case holder",
 }
 # the spread the data allow around a target when the file holds one year only: about the SD of the
 # national annual figure over 2013-2023 (turnover 13.5-17.1%, vacancy 14-20%, agency 12-17.8%,
 # caseload 16-18; range / 3.5), i.e. how much a year's figure moves without anything changing
-DEFAULT_SPREAD = {"turnover_rate_12m": 0.01, "vacancy_rate": 0.02, "agency_share": 0.02, "caseload_mean": 0.75}
+DEFAULT_SPREAD = {"turnover_rate_12m": 0.01, "vacancy_rate": 0.02, "agency_worker_share": 0.02, "caseload_mean": 0.75}
 
 
 class WorkforceDataError(ScenarioError):
@@ -222,7 +222,7 @@ def derive_targets(sel: Selection) -> dict[str, dict[str, float]]:
     series = {
         "turnover_rate_12m": _rate(r, "turnover_rate_fte", "leavers_fte", ("inpost_fte",)),
         "vacancy_rate": _rate(r, "vacancy_rate_fte", "vacancy_fte", ("vacancy_fte", "inpost_fte")),
-        "agency_share": _rate(r, "agency_rate_fte", "agency_fte", ("agency_fte", "inpost_fte")),
+        "agency_worker_share": _rate(r, "agency_rate_fte", "agency_fte", ("agency_fte", "inpost_fte")),
         "caseload_mean": _rate(r, "caseload_fte", "cases", ("case_holders_fte",), percent=False),
     }
     out: dict[str, dict[str, float]] = {}
@@ -268,16 +268,16 @@ def organisation_size(sel: Selection, team_size: int = 10, max_teams: int = 30) 
     return n, n * (team_size + 1) / posts
 
 
-def budget_for(n_posts: int, agency_share: float, defaults: Scenario) -> float:
+def budget_for(n_posts: int, agency_worker_share: float, defaults: Scenario) -> float:
     """A quarterly budget that pays the agency premium at the observed agency worker rate, plus the default
     scenario's room for a programme per post (so the budget, not the data, never caps the cover it shows)."""
     b = defaults.budget
     default_posts = defaults.organisation.n_teams * (defaults.organisation.team_size + 1)
     default_agency = 0.15  # the default budget's stated basis: ~15% agency cover (BudgetParams)
-    agency_cost = 13 * b.agency_premium_per_week * default_agency * default_posts
+    agency_cost = 13 * b.agency_worker_premium_per_week * default_agency * default_posts
     room_per_post = (b.quarterly_budget - agency_cost) / default_posts
-    agency_workers = agency_share * n_posts
-    return float(round(13 * b.agency_premium_per_week * agency_workers + max(room_per_post, 0.0) * n_posts, 1))
+    agency_workers = agency_worker_share * n_posts
+    return float(round(13 * b.agency_worker_premium_per_week * agency_workers + max(room_per_post, 0.0) * n_posts, 1))
 
 
 def scenario_name(sel: Selection) -> str:
@@ -293,7 +293,7 @@ def base_updates(sel: Selection, defaults: Scenario, max_teams: int = 30) -> dic
     team_size = defaults.organisation.team_size
     n_teams, _ = organisation_size(sel, team_size, max_teams)
     up: dict[str, Any] = {"organisation.n_teams": n_teams}
-    up["budget.quarterly_budget"] = budget_for(n_teams * (team_size + 1), t["agency_share"]["value"], defaults)
+    up["budget.quarterly_budget"] = budget_for(n_teams * (team_size + 1), t["agency_worker_share"]["value"], defaults)
     if "caseload_mean" in t:
         # cases per post scale with cases per case holder at the same vacancy rate (corrected in the fit)
         up["workload.demand_cases_per_post"] = float(defaults.workload.demand_cases_per_post
@@ -372,7 +372,7 @@ def fit_levers(sel: Selection, base: Scenario, *, seeds: int = 4, horizon: int =
         if progress:
             progress(f"  step {it + 1}: pressure {math.exp(logp):.3f} -> vacancy {stats['vacancy_rate']:.3f} "
                      f"(target {vac:.3f}), turnover {stats['turnover_rate_12m']:.3f}, agency "
-                     f"{stats['agency_share']:.3f}, caseload {stats['caseload_mean']:.2f}")
+                     f"{stats['agency_worker_share']:.3f}, caseload {stats['caseload_mean']:.2f}")
         if "caseload_mean" in t:
             d = sc.workload.demand_cases_per_post * t["caseload_mean"]["value"] / max(stats["caseload_mean"], 1e-9)
             sc = sc.with_updates({"workload.demand_cases_per_post": float(np.clip(d, 1.0, 100.0))})

@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +34,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from culturedrift.experiments.execution.errors import InputError
+from culturedrift.experiments.execution.files import check_out, staging, unique_names
 from culturedrift.experiments.execution.runner import default_workers, plan, run_all
 from culturedrift.experiments.execution.store import frames, write_outputs
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario, parse_scenario
+from culturedrift.model.outputs import decision_metrics
 
 CiMethod = Literal["t", "bootstrap"]
 INTERVAL = (0.05, 0.95)  # spread over seeds shown in the decision table: a 90% interval
@@ -47,7 +48,7 @@ BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 20110510  # fixed: the same outputs give the same intervals
 
 
-class CompareError(ValueError):
+class CompareError(InputError):
     """A comparison that cannot be made as asked (duplicate names, no seeds, unknown reference...)."""
 
 
@@ -111,49 +112,12 @@ class Metric:
         return bool(self.sign * (a - b) > 0)
 
 
-METRICS: tuple[Metric, ...] = (
-    Metric("morale_trough", "Morale trough", "0-1 scale", "higher", "Transition risk",
-           "Lowest weekly mean staff morale over the horizon (0-1; the start is included, so a strategy that "
-           "never pushes morale below its starting level has its trough at week 0).",
-           "a shallower morale trough", "a deeper morale trough", decimals=3),
-    Metric("peak_turnover_12m", "Peak 12-month turnover", "%", "lower", "Transition risk",
-           "Highest rolling 12-month rate of permanent staff leaving.",
-           "a higher peak 12-month turnover", "a lower peak 12-month turnover", scale=100, decimals=1,
-           diff_unit="points"),
-    Metric("mean_turnover_12m", "Mean 12-month turnover", "%", "lower", "Transition risk",
-           "Rolling 12-month turnover averaged over the horizon.",
-           "a higher mean 12-month turnover", "a lower mean 12-month turnover", scale=100, decimals=1,
-           diff_unit="points"),
-    Metric("peak_vacancy", "Peak vacancy", "%", "lower", "Transition risk",
-           "Highest share of staff posts without a permanent holder.",
-           "a higher peak vacancy rate", "a lower peak vacancy rate", scale=100, decimals=1, diff_unit="points"),
-    Metric("peak_fragmentation", "Peak fragmentation", "%", "lower", "Transition risk",
-           "Highest share of the week-0 working-relationship strength (within teams and with partner "
-           "agencies) that is missing.",
-           "more fragmented working relationships at the peak", "less fragmented working relationships at the peak",
-           scale=100, decimals=1, diff_unit="points"),
-    Metric("culture_attainment", "Culture attainment", "habit points", "higher", "Culture",
-           "Fall in the mean compliance habit (0-1) from week 0 to handover: how much of the shift from "
-           "compliance to professional judgement the programme achieved.",
-           "more culture change by handover", "less culture change by handover", decimals=3),
-    Metric("slippage", "Slippage", "habit points", "lower", "Culture",
-           "Rise in the mean compliance habit from handover to the horizon: old habits coming back.",
-           "more slippage after handover", "less slippage after handover", decimals=3),
-    Metric("culture_kept", "Culture kept", "habit points", "higher", "Culture",
-           "Fall in the mean compliance habit from week 0 to the horizon (culture attainment minus slippage): "
-           "the shift that lasts.",
-           "more lasting culture change", "less lasting culture change", decimals=3),
-    Metric("total_cost", "Total cost", "GBP k", "lower", "Cost",
-           "Discretionary spend over the horizon: the agency premium and the leadership interventions.",
-           "a higher total cost", "a lower total cost", decimals=0),
-    Metric("overspend_total", "Overspend", "GBP k", "lower", "Cost",
-           "Spend above the quarterly budgets (agency contracts already running), summed over the horizon.",
-           "more overspend", "less overspend", decimals=0),
-)
+# the decision table's metrics: every summary metric of the model's output catalogue with a direction
+METRICS: tuple[Metric, ...] = tuple(
+    Metric(key=o.key, label=o.label, unit=o.unit, better=o.better, group=o.group, definition=o.definition,
+           more=o.more, less=o.less, scale=o.scale, decimals=o.decimals, diff_unit=o.diff_unit)
+    for o in decision_metrics())
 METRIC = {m.key: m for m in METRICS}
-DERIVED: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-    "culture_kept": lambda s: s["culture_attainment"] - s["slippage"],
-}
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -204,7 +168,7 @@ class Comparison:
     """The result of `compare`: runs, tables and the means to write the report.
 
     Attributes are pandas objects: `timeseries` (one row per scenario, seed and week), `summary` (one row
-    per scenario and seed, with the derived metrics of `DERIVED`), `events` (joiners and leavers),
+    per scenario and seed, every summary metric of the output catalogue), `events` (joiners and leavers),
     `decision_table` (one row per strategy: for each metric `<m>_median`, `<m>_p05`, `<m>_p95`, `<m>_diff`,
     `<m>_diff_lo`, `<m>_diff_hi`, `<m>_best`) and `differences` (long form of the paired differences
     against the reference, with a verdict: better, worse, unclear or reference).
@@ -280,11 +244,10 @@ def as_scenarios(items: Iterable[Scenario | str | Path | dict[str, Any]]) -> lis
             raise CompareError(f"expected a Scenario, a scenario file path or a dict, got {type(item).__name__}")
     if not scenarios:
         raise CompareError("no scenarios to compare")
-    names = [s.name for s in scenarios]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise CompareError(f"two scenarios share the name {', '.join(dup)}; names must be distinct "
-                           "(the name tells the strategies apart in every output)")
+    try:
+        unique_names([s.name for s in scenarios])
+    except InputError as e:
+        raise CompareError(str(e)) from None
     return scenarios
 
 
@@ -357,8 +320,6 @@ def build_comparison(scenarios: list[Scenario], seeds: list[int], results: list[
     order = pd.CategoricalDtype(names, ordered=True)
     summary = summary.sort_values(["scenario", "seed"], key=lambda c: c.astype(order) if c.name == "scenario"
                                   else c, kind="stable").reset_index(drop=True)
-    for key, derive in DERIVED.items():
-        summary[key] = derive(summary)
     cmp = Comparison(scenarios=scenarios, seeds=list(seeds), reference=reference, ci_method=ci_method,
                      results=list(results), timeseries=ts, summary=summary, events=events,
                      decision_table=pd.DataFrame(), differences=pd.DataFrame(), weeks=weeks)
@@ -439,12 +400,13 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
     directory is removed and `out` keeps what it had. Returns the paths written, by file name.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise CompareError(f"output {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    say = on_step or (lambda _msg: None)
     try:
+        check_out(out, OUTPUT_FILES)
+    except InputError as e:
+        raise CompareError(str(e)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    say = on_step or (lambda _msg: None)
+    with staging(out) as stage:
         say("data files")
         write_outputs(cmp.results, stage)
         say("decision table")
@@ -471,8 +433,6 @@ def write_comparison(cmp: Comparison, out: str | Path, figures: bool = True, rep
             (stage / name).replace(out / name)
             written[name] = out / name
         return written
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 def manifest(cmp: Comparison) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from culturedrift.model import Scenario, simulate
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PATTERNS = DATA / "patterns.yaml"
-CROSS_SECTION_STATS = ("turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean")
+CROSS_SECTION_STATS = ("turnover_rate_12m", "vacancy_rate", "agency_worker_share", "caseload_mean")
 PRESSURE = "turnover.labour_market_pressure"
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from culturedrift.experiments.execution.files import atomic_write
 from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 
 
@@ -214,10 +215,7 @@ def analyse(sweep_dir: str | Path, out: str | Path | None = None, metrics: list[
 
 
 def _write(path: Path, write: Any) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, write, fsync=False)
 
 
 # -- reporting -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from culturedrift.model.base import Strict, param
 if TYPE_CHECKING:
     from culturedrift.model.model import CultureDriftModel
 
-Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency"]
+Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency_workers"]
 REGISTRY: dict[str, type[Intervention]] = {}
 NEW_HIRE_WEEKS = 26
 
@@ -27,13 +27,13 @@ class Intervention(Strict):
 
     kind: str
     label: str | None = param(None, "text", "Name shown in reports")
-    start_week: int = param(0, "week", "First week it runs", ge=0)
+    start_week: int = param(0, "week", "First week it runs", ge=0, le=5200)
     end_week: int | None = param(None, "week", "First week it no longer runs (none = to the horizon)", ge=1)
     every_weeks: int | None = param(None, "weeks", "Recurring: repeat every this many weeks", ge=1)
-    active_weeks: int = param(1, "weeks", "Recurring: weeks it runs in each cycle", ge=1)
+    active_weeks: int = param(1, "weeks", "Recurring: weeks it runs in each cycle", ge=1, le=5200)
     target: Target = param("staff", "group", "Who receives it")
     intensity: float = param(1.0, "multiplier", "Strength of delivery (1 = the typical programme)", ge=0, le=5)
-    cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0)
+    cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0, le=1000)
 
     registry: ClassVar[dict[str, type[Intervention]]] = REGISTRY
 
@@ -70,7 +70,7 @@ class Intervention(Strict):
         if t == "new_hires":
             return s.staff & (s.tenure < NEW_HIRE_WEEKS) & s.filled
         group = {"all": s.filled, "staff": s.staff, "frontline": s.frontline, "managers": s.manager,
-                 "partners": s.partner, "agency": s.agency}[t]
+                 "partners": s.partner, "agency_workers": s.agency_worker}[t]
         return group & s.filled
 
     def weekly_cost(self) -> float:

@@ -13,7 +13,7 @@ from culturedrift.model.interventions.base import Intervention
 class Engagement(Intervention):
     kind: Literal["engagement"] = "engagement"
     cost_per_week: float = param(3.0, "GBP thousand per week", "Briefings, staff forums, a communications "
-                                 "officer (assumption)", ge=0)
+                                 "officer (assumption)", ge=0, le=1000)
     change_buffer: float = param(0.3, "share of change fatigue removed", "People who understand a change "
                                  "resist it less (Kotter 1996; assumption)", ge=0, le=0.9)
     support: float = param(0.002, "morale per week", "Assumption", ge=0, le=0.1)

@@ -12,7 +12,7 @@ from culturedrift.model.interventions.base import Intervention
 
 class Recognition(Intervention):
     kind: Literal["recognition"] = "recognition"
-    cost_per_week: float = param(2.0, "GBP thousand per week", "Awards, events (assumption)", ge=0)
+    cost_per_week: float = param(2.0, "GBP thousand per week", "Awards, events (assumption)", ge=0, le=1000)
     support: float = param(0.003, "morale per week", "Assumption", ge=0, le=0.1)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:

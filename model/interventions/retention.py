@@ -13,13 +13,13 @@ from culturedrift.model.interventions.base import Intervention
 class Retention(Intervention):
     kind: Literal["retention"] = "retention"
     cost_per_week: float = param(8.0, "GBP thousand per week", "A market supplement for ~200 staff "
-                                 "(~GBP 2k a year each; assumption)", ge=0)
+                                 "(~GBP 2k a year each; assumption)", ge=0, le=1000)
     hazard_reduction: float = param(0.25, "share of exit hazard", "Assumption (retention payments reduce "
                                     "quits modestly)", ge=0, le=0.95)
     support: float = param(0.003, "morale per week", "Assumption", ge=0, le=0.1)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
         s = model.state
-        permanent = whom & ~s.agency
+        permanent = whom & ~s.agency_worker
         s.hazard_mult[permanent] *= max(1.0 - self.hazard_reduction * strength, 0.05)
         s.support[permanent] += self.support * strength

@@ -13,7 +13,7 @@ from culturedrift.model.interventions.base import Intervention
 class ReflectiveSupervision(Intervention):
     kind: Literal["reflective_supervision"] = "reflective_supervision"
     cost_per_week: float = param(5.0, "GBP thousand per week", "Supervisor training and protected time "
-                                 "(assumption)", ge=0)
+                                 "(assumption)", ge=0, le=1000)
     reinforcement: float = param(0.6, "reinforcement units", "Regular reflection on practice reinforces "
                                  "judgement (Munro 2011; assumption for the size)", ge=0, le=5)
     support: float = param(0.003, "morale per week", "Feeling supported (assumption)", ge=0, le=0.1)

@@ -13,7 +13,7 @@ from culturedrift.model.interventions.base import Intervention
 class CultureVigilance(Intervention):
     kind: Literal["culture_vigilance"] = "culture_vigilance"
     cost_per_week: float = param(4.0, "GBP thousand per week", "Practice audits, a principal social worker's "
-                                 "time (assumption)", ge=0)
+                                 "time (assumption)", ge=0, le=1000)
     reinforcement: float = param(0.5, "reinforcement units", "Assumption", ge=0, le=5)
     control_damping: float = param(0.5, "share of tightening prevented", "Leaders who watch for drift stop "
                                    "managers tightening control after an incident (assumption)", ge=0, le=0.95)

@@ -55,7 +55,8 @@ class Culture(Mechanism):
 
     def init(self) -> None:
         s, p = self.model.state, self.pars
-        s.compliance[:] = np.where(s.partner, p.partner_habit, _beta(self.rng, p.initial_habit, p.initial_sd, s.n))
+        drawn = _beta(self.rng, p.initial_habit, p.initial_sd, s.n)
+        s.compliance_habit[:] = np.where(s.partner, p.partner_habit, drawn)
         self.staff = s.staff.astype(float)
         team = np.maximum(s.team, 0)
         self.mgr_of = self.model.layout.manager_slot[team]
@@ -74,7 +75,7 @@ class Culture(Mechanism):
 
     def step(self) -> None:
         p, s, m = self.pars, self.model.state, self.model
-        c = s.compliance
+        c = s.compliance_habit
         nb, rowsum = m.neighbour_sums[:, 1], m.neighbour_sums[:, 2]
         has = rowsum > 1e-9
         peer = np.where(has, nb / np.where(has, rowsum, 1.0), c)

@@ -20,12 +20,12 @@ WEEKS_PER_QUARTER = 13
 class BudgetParams(Strict):
     quarterly_budget: float = param(400.0, "GBP thousand per quarter", "Discretionary workforce budget covering "
                                     "the agency premium and leadership interventions (assumption: pays for "
-                                    "~15% agency cover with room for a modest programme)", ge=0)
-    agency_premium_per_week: float = param(0.75, "GBP thousand per agency worker per week", "Agency social "
+                                    "~15% agency cover with room for a modest programme)", ge=0, le=1e6)
+    agency_worker_premium_per_week: float = param(0.75, "GBP thousand per agency worker per week", "Agency social "
                                            "workers cost ~1.5-1.7x a permanent one (LGA/DfE agency "
-                                           "reports); ~GBP 39k a year more", ge=0)
+                                           "reports); ~GBP 39k a year more", ge=0, le=100)
     overflow_cost_per_week: float = param(1.9, "GBP thousand per worker per week", "Full cost of a "
-                                          "supernumerary agency social worker (assumption)", ge=0)
+                                          "supernumerary agency social worker (assumption)", ge=0, le=100)
 
 
 class Leadership(Mechanism):
@@ -40,7 +40,7 @@ class Leadership(Mechanism):
         self.allowance = 0.0
         self.headroom = 0.0
         self.spend = 0.0
-        self.agency_spend = 0.0
+        self.agency_worker_spend = 0.0
         self.intervention_spend = 0.0
         self.shortfall = 0.0
         self.overspend = 0.0
@@ -49,9 +49,9 @@ class Leadership(Mechanism):
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
         s, p = self.model.state, self.pars
-        in_posts = int(np.count_nonzero(s.agency & s.is_post))
-        overflow = int(np.count_nonzero(s.agency & ~s.is_post))
-        return in_posts * p.agency_premium_per_week + overflow * p.overflow_cost_per_week
+        in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
+        overflow = int(np.count_nonzero(s.agency_worker & ~s.is_post))
+        return in_posts * p.agency_worker_premium_per_week + overflow * p.overflow_cost_per_week
 
     def step(self) -> None:
         m, p, s = self.model, self.pars, self.model.state
@@ -74,19 +74,19 @@ class Leadership(Mechanism):
         m.overflow_open[:] = False
         for iv in active:
             iv.effect(m, iv.whom(m), iv.intensity * self.scale)
-        self.agency_spend = committed
+        self.agency_worker_spend = committed
         self.intervention_spend = funded
         self.headroom = max(self.allowance - committed - funded, 0.0)
         self.spend = committed + funded
         self.overspend = max(self.spend - self.allowance, 0.0)
         self.remaining -= self.spend
 
-    def agency_hires_allowed(self, candidates: np.ndarray, overflow: np.ndarray) -> int:
+    def agency_worker_hires_allowed(self, candidates: np.ndarray, overflow: np.ndarray) -> int:
         """How many of the candidate slots (in order) this week's headroom can pay for."""
         if candidates.size == 0:
             return 0
         p = self.pars
-        cost = np.where(overflow[candidates], p.overflow_cost_per_week, p.agency_premium_per_week)
+        cost = np.where(overflow[candidates], p.overflow_cost_per_week, p.agency_worker_premium_per_week)
         n = int(np.searchsorted(np.cumsum(cost), self.headroom, side="right"))
         self.headroom -= float(cost[:n].sum())
         return n

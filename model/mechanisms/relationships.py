@@ -22,7 +22,7 @@ class RelationshipParams(Strict):
                                          "(assumption)", ge=0, le=1)
     interagency_build_rate: float = param(0.015, "per week", "Inter-agency ties build slowly (Munro 2011 ch.5; "
                                           "assumption)", ge=0, le=1)
-    agency_build_factor: float = param(0.5, "multiplier", "Agency staff invest less in ties (shorter stays; "
+    agency_worker_build_factor: float = param(0.5, "multiplier", "Agency staff invest less in ties (shorter stays; "
                                        "assumption)", ge=0, le=1)
     moved_tie_retained: float = param(0.5, "share of strength", "A former teammate moved by a restructure "
                                       "becomes a cross-team contact, keeping this share of the tie (assumption)",
@@ -58,7 +58,7 @@ class Relationships(Mechanism):
         """Per-entry build rates: zero where an end is vacant, slower where an end is agency."""
         net, s, p = self.model.network, self.model.state, self.pars
         self.rate = self.kind_rate[net.kind] * (s.filled[net.row] & s.filled[net.col])
-        self.rate *= np.where(s.agency[net.row] | s.agency[net.col], p.agency_build_factor, 1.0)
+        self.rate *= np.where(s.agency_worker[net.row] | s.agency_worker[net.col], p.agency_worker_build_factor, 1.0)
         self._ia = np.flatnonzero(net.kind == INTER_AGENCY)
 
     def set_baseline(self) -> None:
@@ -79,7 +79,8 @@ class Relationships(Mechanism):
         both = s.filled[net.row[e]] & s.filled[net.col[e]]
         net.w[e] = self.pars.new_tie_strength * both
         r = self.kind_rate[net.kind[e]] * both
-        r *= np.where(s.agency[net.row[e]] | s.agency[net.col[e]], self.pars.agency_build_factor, 1.0)
+        either = s.agency_worker[net.row[e]] | s.agency_worker[net.col[e]]
+        r *= np.where(either, self.pars.agency_worker_build_factor, 1.0)
         self.rate[e] = r
 
     def step(self) -> None:

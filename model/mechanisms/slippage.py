@@ -23,7 +23,7 @@ from culturedrift.model.base import Mechanism, Strict, param
 
 
 class PressureEvent(Strict):
-    week: int = param(0, "week", "When it happens", ge=0)
+    week: int = param(0, "week", "When it happens", ge=0, le=5200)
     kind: Literal["inspection", "serious_incident"] = "inspection"
     magnitude: float = param(0.15, "prescription units", "Jump in local prescription", ge=0, le=1)
 
@@ -69,7 +69,7 @@ class Slippage(Mechanism):
         self.prescription = p.initial_prescription
         self.policy = p.initial_prescription
         self.tension = np.zeros(s.n)
-        self.manager_control = s.compliance.copy()
+        self.manager_control = s.compliance_habit.copy()
         self.staff = s.staff.astype(float)
         self.mgr = s.manager
         self.scheduled: dict[int, float] = {}
@@ -89,7 +89,7 @@ class Slippage(Mechanism):
         if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
             jump += p.inspection_magnitude
         staff = s.staff & s.filled
-        c_mean = float(s.compliance[staff].mean()) if staff.any() else 0.0
+        c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
         omissions = (1.0 - m.workload.service_standard) * (1.0 - p.omission_masking * c_mean)
         P = self.prescription + jump + p.omission_sensitivity * omissions
         P += p.prescription_relax_rate * (self.policy - P)
@@ -101,7 +101,7 @@ class Slippage(Mechanism):
         pressure = (excess_p + np.minimum(overload, 1.0)[self.team_of_manager]) * self.mgr
         t = self.tension
         t += p.tighten_rate * pressure * (1.0 - self.damping) * (1.0 - t) - p.tension_relax_rate * t
-        c = s.compliance
+        c = s.compliance_habit
         np.minimum(c + t, 1.0, out=self.manager_control)
         attractor = p.prescription_weight * P + (1.0 - p.prescription_weight) * m.culture.pars.sector_habit
         d = p.decay_rate * (attractor - c)

@@ -34,7 +34,7 @@ class TurnoverParams(Strict):
                                        "workforce figures (accepted 0.07-2.9; experiments/validation/"
                                        "calibration.py)", ge=0, le=20)
     early_tenure_weeks: float = param(104.0, "weeks", "Time constant of the early-tenure excess (assumption)",
-                                      gt=0)
+                                      gt=0, le=1040)
     intention_weight: float = param(3.0, "per unit intention", "Hazard ~ exp(w (intention - ref)) (assumption)",
                                     ge=0, le=20)
     intention_ref: float = param(0.3, "0-1", "Intention at which the hazard equals its base", ge=0, le=1)
@@ -50,7 +50,7 @@ class TurnoverParams(Strict):
                                      "(Felps et al. 2009; assumption)", ge=0, le=5)
     manager_hazard_factor: float = param(0.8, "multiplier", "Managers leave a little less often (assumption)",
                                          ge=0, le=5)
-    agency_exit_hazard: float = param(0.03, "per week", "Agency assignments last ~8 months (assumption; shorter "
+    agency_worker_exit_hazard: float = param(0.03, "per week", "Agency assignments last ~8 months (assumption; shorter "
                                       "stays, DfE facts)", ge=0, le=1)
     partner_exit_hazard: float = param(0.002, "per week", "~10% a year in police, health and schools "
                                        "(assumption)", ge=0, le=1)
@@ -62,17 +62,18 @@ class TurnoverParams(Strict):
     permanent_fill_hazard: float = param(0.0176, "per week", "Calibrated (rejection ABC, experiments/validation/"
                                          "calibration.py; accepted 0.012-0.026): vacancy rate 14-20% (DfE "
                                          "2013-2023)", ge=0, le=1)
-    agency_cover_hazard: float = param(0.488, "per week", "A locum is found in ~2 weeks; calibrated (rejection "
+    agency_worker_cover_hazard: float = param(0.488, "per week", "A locum is found in ~2 weeks; calibrated (rejection "
                                        "ABC, experiments/validation/calibration.py; accepted 0.14-0.78, the budget "
                                        "caps agency cover): agency worker rate 12-17.8% (DfE 2013-2023)", ge=0,
                                        le=1)
-    agency_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
+    agency_worker_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
     new_hire_morale: float = param(0.7, "0-1", "New starters' morale (assumption)", ge=0, le=1)
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)
     initial_tenure_weeks: float = param(300.0, "weeks", "Mean tenure at the start: exponential with the "
-                                        "baseline turnover (~6 years; careers average ~8 years, DfE facts)", gt=0)
+                                        "baseline turnover (~6 years; careers average ~8 years, DfE facts)",
+                                        gt=0, le=2080)
     initial_vacancy: float = param(0.16, "share of posts", "DfE vacancy rate 14-20%", ge=0, le=1)
-    initial_agency_cover: float = param(0.9, "share of vacancies", "Most vacancies are agency-covered (DfE "
+    initial_agency_worker_cover: float = param(0.9, "share of vacancies", "Most vacancies are agency-covered (DfE "
                                         "agency 12-17.8% vs vacancy 14-20%)", ge=0, le=1)
     leaver_exposure_decay: float = param(0.85, "per week", "Share of a colleague's departure still felt a week "
                                          "later (~6-week memory; assumption)", ge=0, le=1)
@@ -93,10 +94,10 @@ class Turnover(Mechanism):
         s.morale[:] = m.morale.pars.baseline
         s.intention[:] = p.intention_base
         vacant = s.staff_post & (r.random(s.n) < p.initial_vacancy)
-        covered = vacant & (r.random(s.n) < p.initial_agency_cover) & p.agency_cover
+        covered = vacant & (r.random(s.n) < p.initial_agency_worker_cover) & p.agency_worker_cover
         s.filled[:] = (s.is_post & ~vacant) | covered
-        s.agency[:] = covered
-        s.tenure[covered] = r.exponential(1.0 / p.agency_exit_hazard, int(covered.sum()))
+        s.agency_worker[:] = covered
+        s.tenure[covered] = r.exponential(1.0 / p.agency_worker_exit_hazard, int(covered.sum()))
         s.vacant_since[:] = np.where(vacant, -r.uniform(0, 2.0 / max(self.fill_hazard, 1e-3), s.n), 0.0)
         self.overflow = s.staff & ~s.is_post
         k = m.spec.organisation.overflow_slots_per_team
@@ -122,10 +123,10 @@ class Turnover(Mechanism):
         nb = net.col[e]
         np.add.at(s.leaver_exposure, nb, net.w[e] / np.maximum(m.neighbour_sums[nb, 2], 1e-9))
         m.relationships.cut(slots)
-        permanent = slots[~s.agency[slots] & s.staff[slots]]
+        permanent = slots[~s.agency_worker[slots] & s.staff[slots]]
         s.vacant_since[permanent] = m.week
         s.filled[slots] = False
-        s.agency[slots] = False
+        s.agency_worker[slots] = False
         s.caseload[slots] = 0.0
         s.workload[slots] = 0.0
         s.capacity[slots] = 0.0
@@ -133,21 +134,21 @@ class Turnover(Mechanism):
         self.leavers += int(slots.size)
         self.leavers_permanent += int(permanent.size)
 
-    def hire(self, slots: np.ndarray, agency: bool) -> None:
+    def hire(self, slots: np.ndarray, agency_worker: bool) -> None:
         """New people take `slots`: a new Mesa agent each, sector habits, weak ties."""
         if slots.size == 0:
             return
         m, p, s = self.model, self.pars, self.model.state
         s.filled[slots] = True
-        s.agency[slots] = agency
+        s.agency_worker[slots] = agency_worker
         s.tenure[slots] = 0.0
         s.morale[slots] = p.new_hire_morale
         s.intention[slots] = p.new_hire_intention
         s.sustained_pressure[slots] = 0.0
         s.leaver_exposure[slots] = 0.0
         staff = slots[~s.partner[slots]]
-        s.compliance[staff] = m.culture.hire_habits(staff.size)
-        s.compliance[slots[s.partner[slots]]] = m.culture.pars.partner_habit
+        s.compliance_habit[staff] = m.culture.hire_habits(staff.size)
+        s.compliance_habit[slots[s.partner[slots]]] = m.culture.pars.partner_habit
         m.slippage.tension[slots] = 0.0
         m.change_programme.new_hire_proficiency(slots)
         m.relationships.join(slots)
@@ -173,24 +174,25 @@ class Turnover(Mechanism):
         h = h * (1.0 + p.early_tenure_excess * np.exp(-s.tenure / p.early_tenure_weeks))
         h *= np.exp(p.intention_weight * (s.intention - p.intention_ref))
         h *= s.hazard_mult
-        h = np.where(s.agency, p.agency_exit_hazard * s.hazard_mult, h)
+        h = np.where(s.agency_worker, p.agency_worker_exit_hazard * s.hazard_mult, h)
         h = np.where(s.partner, p.partner_exit_hazard, h)
         # ... and, leaving with them, agency workers in overflow slots the caseload cap has closed
-        u_fill, u_agency = self.rng_recruit.random(s.n), self.rng_recruit.random(s.n)
+        u_fill, u_agency_worker = self.rng_recruit.random(s.n), self.rng_recruit.random(s.n)
         open_overflow = m.overflow_open[np.maximum(s.team, 0)] & self.overflow & (self.overflow_rank < m.overflow_share)
         self.leave(np.flatnonzero(s.filled & ((u < h) | (self.overflow & ~open_overflow))))
 
         # permanent recruitment to posts without a permanent holder (the locum's contract ends);
         # partner agencies refill their own posts
-        waiting = s.is_post & s.staff & (~s.filled | s.agency) & (m.week - s.vacant_since >= p.recruitment_min_weeks)
+        waiting = (s.is_post & s.staff & (~s.filled | s.agency_worker)
+                   & (m.week - s.vacant_since >= p.recruitment_min_weeks))
         arrive = np.flatnonzero(waiting & (u_fill < self.fill_hazard))
-        self.leave(arrive[s.agency[arrive]])
+        self.leave(arrive[s.agency_worker[arrive]])
         refill = np.flatnonzero(s.partner & ~s.filled & (u_fill < p.partner_refill_hazard))
-        self.hire(np.concatenate((arrive, refill)), agency=False)
+        self.hire(np.concatenate((arrive, refill)), agency_worker=False)
 
         # agency cover of empty posts (and open overflow slots), as budget allows
-        if p.agency_cover or open_overflow.any():
-            empty = ~s.filled & ((s.staff_post & p.agency_cover) | open_overflow)
-            cand = np.flatnonzero(empty & (u_agency < p.agency_cover_hazard))
-            cand = cand[: m.leadership.agency_hires_allowed(cand, open_overflow)]
-            self.hire(cand, agency=True)
+        if p.agency_worker_cover or open_overflow.any():
+            empty = ~s.filled & ((s.staff_post & p.agency_worker_cover) | open_overflow)
+            cand = np.flatnonzero(empty & (u_agency_worker < p.agency_worker_cover_hazard))
+            cand = cand[: m.leadership.agency_worker_hires_allowed(cand, open_overflow)]
+            self.hire(cand, agency_worker=True)

@@ -47,11 +47,11 @@ class WorkloadParams(Strict):
                                     "absence", ge=0, le=0.5)
     novice_penalty: float = param(0.4, "share of capacity", "New starters hold protected caseloads (ASYE "
                                   "guidance: ~10% lighter in year 1, plus induction); assumption", ge=0, le=1)
-    agency_novice_penalty: float = param(0.2, "share of capacity", "Agency staff are experienced but new to the "
+    agency_worker_novice_penalty: float = param(0.2, "share of capacity", "Agency staff are experienced but new to the "
                                          "authority (assumption)", ge=0, le=1)
-    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0)
+    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0, le=520)
     pressure_smoothing_weeks: float = param(13.0, "weeks", "Time constant over which excess workload is "
-                                            "felt as sustained pressure (a quarter; assumption)", ge=1)
+                                            "felt as sustained pressure (a quarter; assumption)", ge=1, le=520)
     gatekeeping: float = param(1.0, "per unit team overload", "Thresholds rise when a team is stretched: accepted "
                                "referrals fall as 1/(1 + g * overload) (Munro 2011 ch.7; assumption for the size)",
                                ge=0, le=20)
@@ -79,12 +79,13 @@ class Workload(Mechanism):
     def update_capacity(self) -> None:
         """Time use and capacity for every slot from habit, change load and learning curves."""
         s, p, cp = self.model.state, self.pars, self.model.change_programme
-        recording = p.recording_base + p.recording_per_compliance * s.compliance + cp.extra_recording
+        recording = p.recording_base + p.recording_per_compliance * s.compliance_habit + cp.extra_recording
         used = p.other_time + recording + p.change_time_per_load * s.change_load + s.time_cost
         np.subtract(1.0, used, out=s.direct_time)
         s.direct_time *= 1.0 - p.sickness_absence
         np.maximum(s.direct_time, p.min_direct_time, out=s.direct_time)
-        novice = np.where(s.agency, p.agency_novice_penalty, p.novice_penalty) * np.exp(-s.tenure / p.induction_weeks)
+        novice = np.where(s.agency_worker, p.agency_worker_novice_penalty, p.novice_penalty)
+        novice = novice * np.exp(-s.tenure / p.induction_weeks)
         cap = (s.direct_time / p.reference_direct_time) ** p.direct_time_elasticity
         cap *= p.capacity_cases * cp.productivity
         cap *= 1.0 - novice

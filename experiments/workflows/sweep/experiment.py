@@ -33,13 +33,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import stats
 
 from culturedrift.model import Scenario, ScenarioError, load_scenario
-from culturedrift.model.metrics import SUMMARY_COLUMNS
+from culturedrift.model.outputs import summary_keys
 from culturedrift.model.scenario import read_yaml_mapping
 
 FORMAT = "culturedrift-sweep/1"
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 # Key for the design's own random stream; run seeds use spawn_key=(point, replicate) with point < 2**32 - 1.
 _DESIGN_KEY = (2**32 - 1, 0)
+
+
+MAX_POINTS = 1_000_000  # design points held in memory (points.parquet) before the first run
+MAX_RUNS = 10_000_000  # runs per sweep directory
 
 
 class ExperimentError(ScenarioError):
@@ -168,15 +172,15 @@ class Experiment(_Strict):
     seed: int = Field(ge=0, lt=2**63)
     common_random_numbers: bool = Field(False, description="reuse the same seeds at every point (replicate r "
                                         "runs with point 0's seed r) to sharpen differences between points")
-    metrics: list[str] = Field(default_factory=lambda: list(SUMMARY_COLUMNS), min_length=1)
+    metrics: list[str] = Field(default_factory=summary_keys, min_length=1)
     parameters: dict[str, ParamSpec] = Field(min_length=1)
 
     @field_validator("metrics")
     @classmethod
     def _known_metrics(cls, v: list[str]) -> list[str]:
-        bad = [m for m in v if m not in SUMMARY_COLUMNS]
+        bad = [m for m in v if m not in summary_keys()]
         if bad:
-            raise ValueError(f"unknown metric(s) {bad}; choose from {list(SUMMARY_COLUMNS)}")
+            raise ValueError(f"unknown metric(s) {bad}; choose from {summary_keys()}")
         if len(set(v)) != len(v):
             raise ValueError(f"repeated metric(s) in {v}")
         return v
@@ -332,6 +336,11 @@ def prepare(exp: Experiment, base: str | Path | Scenario, source: str = "<experi
                 base_sc.with_updates({path: value})
             except ScenarioError as e:
                 raise ExperimentError(f"{source}: parameters.{path}: {value!r} is not usable: {_one_line(e)}") from None
+    n_points, n_runs = exp.n_points(), exp.n_points() * exp.replicates
+    if n_points > MAX_POINTS or n_runs > MAX_RUNS:  # refused before the design is generated or --out touched
+        raise ExperimentError(f"{source}: {n_points:,} design points x {exp.replicates:,} replicates = {n_runs:,} "
+                              f"runs is past the limit of {MAX_POINTS:,} points and {MAX_RUNS:,} runs per sweep; "
+                              "split it into smaller sweeps")
     points, unit = _design(exp, integer, source)
     digest = experiment_hash(exp, base_sc)
     return Prepared(experiment=exp, source=source, base=base_sc, points=points, unit=unit, integer=integer,

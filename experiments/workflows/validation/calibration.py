@@ -27,7 +27,7 @@ from culturedrift.experiments.workflows.validation.common import base_scenario, 
 from culturedrift.model import simulate
 
 SETTINGS = Path(__file__).resolve().parents[2] / "calibration.yaml"
-STATS = ("turnover_rate_12m", "vacancy_rate", "agency_share", "caseload_mean")
+STATS = ("turnover_rate_12m", "vacancy_rate", "agency_worker_share", "caseload_mean")
 
 
 def load_settings(path: str | Path | None = None) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def annual_snapshots(seed: int, updates: dict[str, Any] | None = None, years: in
         yr = ts[(ts["week"] > 52 * (y - 1)) & (ts["week"] <= 52 * y)]
         rows.append({"seed": seed, "year": y, "turnover_rate_12m": float(yr["turnover_rate_12m"].iloc[-1]),
                      "vacancy_rate": float(yr["vacancy_rate"].mean()),
-                     "agency_share": float(yr["agency_share"].mean()),
+                     "agency_worker_share": float(yr["agency_worker_share"].mean()),
                      "caseload_mean": float(yr["caseload_mean"].mean())})
     return rows
 
@@ -228,7 +228,8 @@ def figure(abc_df: pd.DataFrame, fit: pd.DataFrame, pred: pd.DataFrame, scan: pd
     used = len(priors)
     if scan is not None:
         ax = flat[used]
-        for k, c in zip(("turnover_rate_12m", "vacancy_rate", "agency_share"), ("tab:red", "tab:purple", "tab:orange"),
+        for k, c in zip(("turnover_rate_12m", "vacancy_rate", "agency_worker_share"),
+                        ("tab:red", "tab:purple", "tab:orange"),
                         strict=True):
             ax.plot(scan["pressure"], scan[k], "o-", color=c, label=k, ms=3)
         ax.axvline(1.0, color="0.5", lw=0.8)

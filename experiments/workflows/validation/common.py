@@ -1,4 +1,4 @@
-"""Shared machinery: paired effects with 95% intervals, a process pool, and runs with a nudge.
+"""Shared machinery: paired effects with 95% intervals and runs with a nudge (`pmap` is the executor's).
 
 Every comparison in the validation is paired: the two arms of an experiment run on the same seed,
 so each mechanism draws from the same random stream in both (common random numbers) and the
@@ -9,10 +9,7 @@ entirely on the expected side of zero.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,7 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from culturedrift.experiments.execution.executor import pmap
 from culturedrift.model import CultureDriftModel, Scenario
+
+__all__ = ["NUDGES", "Effect", "base_scenario", "paired_effect", "pmap", "run_with_nudge"]
 
 SIGN_WORD = {1: "increase", -1: "decrease"}
 
@@ -77,17 +77,6 @@ def paired_effect(check: str, name: str, metric: str, diffs: Sequence[float], ex
                   [float(x) for x in d])
 
 
-def pmap(fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], workers: int = 1) -> list[Any]:
-    """Apply a top-level function to argument tuples, over a process pool when workers > 1 (order kept)."""
-    tasks = list(tasks)
-    workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
-    if workers == 1:
-        return [fn(*t) for t in tasks]
-    # forkserver: safe from threaded parents (pytest-xdist, BLAS); workers import the model once
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as ex:
-        return list(ex.map(fn, *zip(*tasks, strict=True), chunksize=max(1, len(tasks) // (8 * workers))))
-
-
 # --- nudges: named, so runs that use them stay picklable ---
 
 def _nudge_prescription(model: CultureDriftModel, size: float) -> None:
@@ -125,9 +114,9 @@ def _extras(model: CultureDriftModel) -> list[float]:
     fl = s.frontline & s.filled
     staff = s.staff & s.filled
     p = model.slippage.pars
-    c_mean = float(s.compliance[staff].mean()) if staff.any() else 0.0
+    c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
     return [float(model.change_programme.productivity[fl].mean()) if fl.any() else np.nan,
-            float(s.tenure[staff & ~s.agency].mean()) if staff.any() else np.nan,
+            float(s.tenure[staff & ~s.agency_worker].mean()) if staff.any() else np.nan,
             float(s.sustained_pressure[fl].mean()) if fl.any() else np.nan,
             float(s.capacity[fl].mean()) if fl.any() else np.nan,
             1.0 - model.workload.service_standard,
@@ -152,7 +141,7 @@ def run_with_nudge(scenario: Scenario, seed: int, nudge: str | None = None, week
         model.step()
         extras.append(_extras(model))
     for mech in model.schedule:
-        mech.finalize()
+        mech.finalise()
     ts = model.timeseries().copy()
     ex = np.asarray(extras[: len(ts)])
     for i, name in enumerate(EXTRA_SERIES):

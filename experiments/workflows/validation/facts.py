@@ -123,7 +123,7 @@ def sf2_arms(horizon: int = 260, n_teams: int | None = None, turnover_factor: fl
 def slippage_of(handover: int, end: int | None = None) -> Callable[[pd.DataFrame], float]:
     """Rise of the mean compliance habit from handover to `end` (default: the horizon)."""
     def f(ts: pd.DataFrame) -> float:
-        c = ts.set_index("week")["compliance_mean"]
+        c = ts.set_index("week")["compliance_habit_mean"]
         return float(c.loc[end if end is not None else c.index[-1]] - c.loc[handover])
     return f
 
@@ -248,7 +248,7 @@ def sf5_arms(horizon: int = 260, n_teams: int | None = None) -> dict[str, Arm]:
     return {"base": Arm(base), "pressure": Arm(pressed)}
 
 
-SF5_CHAIN = (("prescription", "prescription", +1), ("compliance_mean", "compliance habit", +1),
+SF5_CHAIN = (("prescription", "prescription", +1), ("compliance_habit_mean", "compliance habit", +1),
              ("time_with_children", "time with children", -1), ("morale_mean", "morale", -1),
              ("turnover_rate_12m", "12-month turnover", +1), ("caseload_mean", "cases per case holder", +1))
 
@@ -274,7 +274,7 @@ def sf6(seeds: int, workers: int = 1, horizon: int = 260, n_teams: int | None = 
     r = run_arms(sf6_arms(horizon, n_teams), seeds, workers)
     name = "quarterly budget GBP 250k vs 400k (phased, vigilance kept)"
     return [paired_effect("SF6", name, "agency worker rate (mean)", _diff(r["tight"], r["full"],
-                                                                         window_mean("agency_share", 1, horizon)), -1),
+                                        window_mean("agency_worker_share", 1, horizon)), -1),
             paired_effect("SF6", name, "peak cases per case holder",
                           _diff(r["tight"], r["full"], window_max("caseload_mean")), +1, unit="cases"),
             paired_effect("SF6", name, "lowest service standard",

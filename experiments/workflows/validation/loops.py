@@ -75,7 +75,7 @@ class Loop:
 
 
 _P = Link("prescription", "local prescription", +1, NUDGE_WEEK + 1, NUDGE_WEEK + 26)
-_C = Link("compliance_mean", "compliance habit", +1)
+_C = Link("compliance_habit_mean", "compliance habit", +1)
 _T = Link("time_with_children", "time with children", -1)
 
 LOOPS: dict[str, Loop] = {

@@ -46,6 +46,7 @@ BLOCKS: list[tuple[str, str, type[BaseModel], str]] = [
     ("Changes", "change_programme[]", Change, "1a change programme"),
     ("Learning curve of a change", "change_programme[].learning", LearningCurve, "1a change programme"),
     ("Intervention delivery (all kinds)", "interventions[]", Intervention, "3 leadership"),
+    ("Outputs", "outputs", Scenario.model_fields["outputs"].annotation, "observation"),
 ]
 
 

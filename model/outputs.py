@@ -1,0 +1,423 @@
+"""The output catalogue: every weekly series and summary metric, declared once, and the code that records them.
+
+Each output is one declaration: key, label, unit, which direction is better (or none, for a description
+such as a week number), where it applies (whom it is measured over), how it is computed (in words and as
+a function). The Recorder, `summarise`, run/compare/sweep outputs, the decision table, figures and the
+app read this catalogue; a new metric is one `declare(...)` call, here or in any module imported before
+the model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from culturedrift.model.base import Strict, param
+
+if TYPE_CHECKING:
+    from culturedrift.model.model import CultureDriftModel
+
+Better = Literal["higher", "lower"]
+TURNOVER_WINDOW_WEEKS = 52  # definition of the 12-month turnover rate, not a behavioural constant
+
+
+class OutputParams(Strict):
+    """Thresholds used only to observe the model, never by its dynamics."""
+
+    high_compliance_habit: float = param(0.6, "0-1", "Compliance habit above which a person is counted as "
+                                         "working in the compliance culture (assumption: the upper part of the "
+                                         "pre-Review range, initial mean 0.7)", ge=0, le=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output:
+    """What every output declares: how it is named, measured over whom, judged and shown."""
+
+    key: str
+    label: str
+    unit: str
+    better: Better | None  # None: descriptive (e.g. a week number), not judged better or worse
+    applies: str  # whom or what it is measured over
+    definition: str  # how it is computed, in words
+    group: str = ""
+    more: str = ""  # phrase for "this strategy's value is higher than the other's"
+    less: str = ""  # phrase for "lower"
+    scale: float = 1.0  # display multiplier (shares shown as percentages)
+    decimals: int = 2
+    diff_unit: str = ""
+    dtype: Literal["float64", "int64"] = "float64"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Series(Output):
+    """A weekly series: one value per recorded week, computed from the model's arrays and signals."""
+
+    compute: Callable[[Observation], float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary(Output):
+    """A per-run summary metric, computed from the weekly series (and earlier summaries)."""
+
+    compute: Callable[[SummaryView], float]
+
+
+SERIES: dict[str, Series] = {}
+SUMMARIES: dict[str, Summary] = {}
+
+
+def declare(output: Series | Summary) -> Series | Summary:
+    """Add an output to the catalogue (keys are unique across series and summaries)."""
+    if output.key in SERIES or output.key in SUMMARIES or output.key == "week":
+        raise ValueError(f"output '{output.key}' is already declared")
+    (SERIES if isinstance(output, Series) else SUMMARIES)[output.key] = output
+    return output
+
+
+def withdraw(key: str) -> None:
+    """Remove a declared output (for temporary additions, e.g. in a test)."""
+    SERIES.pop(key, None)
+    SUMMARIES.pop(key, None)
+
+
+@contextmanager
+def declared(*outputs: Series | Summary) -> Iterator[None]:
+    """Outputs present in the catalogue only inside the block."""
+    for o in outputs:
+        declare(o)
+    try:
+        yield
+    finally:
+        for o in outputs:
+            withdraw(o.key)
+
+
+def series_keys() -> list[str]:
+    """Weekly series keys in catalogue order."""
+    return list(SERIES)
+
+
+def summary_keys() -> list[str]:
+    """Summary metric keys in catalogue order."""
+    return list(SUMMARIES)
+
+
+def decision_metrics() -> list[Summary]:
+    """Summary metrics that are judged (a direction is declared): the decision table's columns."""
+    return [o for o in SUMMARIES.values() if o.better is not None]
+
+
+# ------------------------------------------------------------------------------------------------ recording
+
+
+def _quantiles(x: np.ndarray, *qs: float) -> tuple[float, ...]:
+    """Linear-interpolation quantiles (numpy's default method) without np.quantile's overhead."""
+    if x.size == 0:
+        return tuple(np.nan for _ in qs)
+    v = np.sort(x)
+    out = []
+    for q in qs:
+        pos = q * (v.size - 1)
+        lo = int(pos)
+        hi = min(lo + 1, v.size - 1)
+        out.append(float(v[lo] + (v[hi] - v[lo]) * (pos - lo)))
+    return tuple(out)
+
+
+class Observation:
+    """What the series of one recorded week are computed from; shared quantities are computed once."""
+
+    def __init__(self, model: CultureDriftModel, recorder: Recorder, row: int) -> None:
+        self.model = model
+        self.state = model.state
+        self.recorder = recorder
+        self.row = row
+        self.pars = model.spec.outputs
+
+    @cached_property
+    def staff(self) -> np.ndarray:
+        """Staff in post (frontline and managers, permanent or agency workers)."""
+        s = self.state
+        return s.staff & s.filled
+
+    @cached_property
+    def n_staff(self) -> int:
+        return max(int(np.count_nonzero(self.staff)), 1)
+
+    @cached_property
+    def morale(self) -> np.ndarray:
+        return self.state.morale[self.staff]
+
+    @cached_property
+    def morale_p10_p90(self) -> tuple[float, ...]:
+        return _quantiles(self.morale, 0.1, 0.9)
+
+    @cached_property
+    def habit(self) -> np.ndarray:
+        return self.state.compliance_habit[self.staff]
+
+    @cached_property
+    def holders(self) -> np.ndarray:
+        """Case holders in post."""
+        s = self.state
+        return s.frontline & s.filled
+
+    @cached_property
+    def n_posts(self) -> int:
+        return max(int(np.count_nonzero(self.state.staff_post)), 1)
+
+    @cached_property
+    def permanent(self) -> int:
+        s = self.state
+        return int(np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker))
+
+    @cached_property
+    def agency_workers(self) -> int:
+        s = self.state
+        return int(np.count_nonzero(s.staff & s.agency_worker))
+
+    def holders_mean(self, values: np.ndarray) -> float:
+        """Mean over case holders in post (NaN without any)."""
+        h = self.holders
+        return values[h].mean() if h.any() else np.nan
+
+    def spend(self, value: float) -> float:
+        """This week's spend (row 0 is the state before any week of the horizon: nothing spent yet)."""
+        return value if self.row > 0 else 0.0
+
+
+class Recorder:
+    """Preallocated weekly record (no per-agent work): one row per week 0..horizon, one column per series."""
+
+    def __init__(self, model: CultureDriftModel, weeks: int) -> None:
+        self.model = model
+        self.series = list(SERIES.values())
+        self.data = np.full((weeks + 1, len(self.series)), np.nan)
+        self.col = {o.key: i for i, o in enumerate(self.series)}
+        self.leavers_ring = np.zeros(TURNOVER_WINDOW_WEEKS)
+        self.filled_ring = np.zeros(TURNOVER_WINDOW_WEEKS)
+        self.cost = 0.0
+        self.overspend = 0.0
+        self.shortfall = 0.0
+
+    def tick(self) -> None:
+        """Update the 12-month windows (called every week, burn-in included)."""
+        m, s = self.model, self.model.state
+        k = m.week % TURNOVER_WINDOW_WEEKS
+        self.leavers_ring[k] = m.turnover.leavers_permanent
+        self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
+
+    def record(self, row: int) -> None:
+        """Write week `row`."""
+        lead = self.model.leadership
+        if row > 0:
+            self.cost += lead.spend
+            self.overspend += lead.overspend
+            self.shortfall += lead.shortfall
+        obs = Observation(self.model, self, row)
+        out = self.data[row]
+        for i, o in enumerate(self.series):
+            out[i] = o.compute(obs)
+
+    def frame(self, upto: int | None = None) -> pd.DataFrame:
+        """The weekly record of weeks 0..upto (default: all) as a DataFrame."""
+        rows = self.data if upto is None else self.data[: upto + 1]
+        df = pd.DataFrame(rows, columns=[o.key for o in self.series])
+        df.insert(0, "week", np.arange(len(df)))
+        for o in self.series:
+            if o.dtype == "int64":
+                df[o.key] = df[o.key].astype("int64")
+        return df
+
+
+class SummaryView:
+    """What the summary metrics of one run are computed from; earlier metrics are in `values`."""
+
+    def __init__(self, ts: pd.DataFrame, handover: int) -> None:
+        self.ts = ts
+        self.handover = int(min(handover, ts["week"].iloc[-1]))
+        self.values: dict[str, float] = {}
+
+    @cached_property
+    def trough(self) -> int:
+        """Row of the lowest weekly mean morale (the first, on ties)."""
+        return int(self.ts["morale_mean"].idxmin())
+
+    @cached_property
+    def habit(self) -> np.ndarray:
+        return self.ts["compliance_habit_mean"].to_numpy()
+
+
+def summarise(ts: pd.DataFrame, handover: int) -> dict[str, float]:
+    """Per-run summary: every summary metric of the catalogue, in catalogue order."""
+    view = SummaryView(ts, handover)
+    for o in SUMMARIES.values():
+        v = o.compute(view)
+        view.values[o.key] = int(v) if o.dtype == "int64" else float(v)
+    return view.values
+
+
+# ----------------------------------------------------------------------------------------- weekly series
+
+STAFF = "staff in post (frontline and managers, permanent and agency workers; partners excluded)"
+HOLDERS = "case holders in post (frontline social workers)"
+POSTS = "established staff posts"
+ORG = "the organisation"
+
+for _o in (
+    Series(key="morale_mean", label="Mean morale", unit="0-1", better="higher", applies=STAFF,
+           definition="Mean morale.", compute=lambda o: o.morale.mean()),
+    Series(key="morale_p10", label="Morale, 10th percentile", unit="0-1", better="higher", applies=STAFF,
+           definition="10th percentile of morale (linear interpolation).", compute=lambda o: o.morale_p10_p90[0]),
+    Series(key="morale_p90", label="Morale, 90th percentile", unit="0-1", better="higher", applies=STAFF,
+           definition="90th percentile of morale (linear interpolation).", compute=lambda o: o.morale_p10_p90[1]),
+    Series(key="compliance_habit_mean", label="Mean compliance habit", unit="0-1", better="lower", applies=STAFF,
+           definition="Mean compliance habit (1 = procedure and control, 0 = professional judgement).",
+           compute=lambda o: o.habit.mean()),
+    Series(key="compliance_habit_high_share", label="Share in the compliance culture", unit="share",
+           better="lower", applies=STAFF,
+           definition="Share whose compliance habit is above `outputs.high_compliance_habit` (default 0.6).",
+           compute=lambda o: np.count_nonzero(o.habit > o.pars.high_compliance_habit) / o.n_staff),
+    Series(key="manager_control", label="Managers' control style", unit="0-1", better="lower",
+           applies="team managers in post",
+           definition="Mean control style: a manager's compliance habit plus the tension added under pressure.",
+           compute=lambda o: (o.model.slippage.manager_control[o.state.manager & o.state.filled].mean()
+                              if (o.state.manager & o.state.filled).any() else np.nan)),
+    Series(key="turnover_intention", label="Turnover intention", unit="0-1", better="lower", applies=STAFF,
+           definition="Mean turnover intention.", compute=lambda o: o.state.intention[o.staff].mean()),
+    Series(key="turnover_rate_12m", label="12-month turnover", unit="share per year", better="lower",
+           applies="permanent holders of staff posts",
+           definition="Permanent leavers over the last 52 weeks divided by the mean number of permanent holders.",
+           compute=lambda o: o.recorder.leavers_ring.sum() / max(o.recorder.filled_ring.mean(), 1.0)),
+    Series(key="vacancy_rate", label="Vacancy rate", unit="share", better="lower", applies=POSTS,
+           definition="Share of staff posts without a permanent holder (agency cover counted as vacant, as DfE).",
+           compute=lambda o: (o.n_posts - o.permanent) / o.n_posts),
+    Series(key="agency_worker_share", label="Agency worker rate", unit="share", better="lower", applies=STAFF,
+           definition="Agency workers as a share of agency workers plus permanent post holders (DfE agency rate).",
+           compute=lambda o: o.agency_workers / max(o.agency_workers + o.permanent, 1)),
+    Series(key="headcount", label="Headcount", unit="people", better=None, applies=STAFF,
+           definition="Number of staff in post (at least 1).", compute=lambda o: o.n_staff, dtype="int64"),
+    Series(key="leavers", label="Leavers", unit="people per week", better="lower", applies="everyone in post",
+           definition="People who left this week (partners included).",
+           compute=lambda o: o.model.turnover.leavers, dtype="int64"),
+    Series(key="joiners", label="Joiners", unit="people per week", better=None, applies="everyone in post",
+           definition="People who joined this week (partners included).",
+           compute=lambda o: o.model.turnover.joiners, dtype="int64"),
+    Series(key="caseload_mean", label="Caseload", unit="cases per case holder", better="lower", applies=HOLDERS,
+           definition="Open cases of all teams divided by the number of case holders in post.",
+           compute=lambda o: o.model.workload.team_cases.sum() / max(int(np.count_nonzero(o.holders)), 1)),
+    Series(key="workload_mean", label="Workload", unit="caseload / capacity", better="lower", applies=HOLDERS,
+           definition="Mean caseload relative to capacity.", compute=lambda o: o.holders_mean(o.state.workload)),
+    Series(key="time_with_children", label="Time with children", unit="share of working time", better="higher",
+           applies=HOLDERS, definition="Mean share of working time spent with children and families.",
+           compute=lambda o: o.holders_mean(o.state.direct_time)),
+    Series(key="service_standard", label="Service standard", unit="share of open cases", better="higher",
+           applies=ORG, definition="Share of open cases worked within capacity.",
+           compute=lambda o: o.model.workload.service_standard),
+    Series(key="backlog", label="Backlog", unit="cases", better="lower", applies=ORG,
+           definition="Open cases above the teams' capacity.", compute=lambda o: o.model.workload.backlog),
+    Series(key="fragmentation", label="Fragmentation", unit="share", better="lower",
+           applies="intra-team and inter-agency ties",
+           definition="Share of the week-0 tie strength (within teams and with partner agencies) that is missing.",
+           compute=lambda o: o.model.relationships.fragmentation[2]),
+    Series(key="fragmentation_team", label="Team fragmentation", unit="share", better="lower",
+           applies="intra-team ties", definition="Share of the week-0 intra-team tie strength that is missing.",
+           compute=lambda o: o.model.relationships.fragmentation[0]),
+    Series(key="fragmentation_interagency", label="Inter-agency fragmentation", unit="share", better="lower",
+           applies="ties between social workers and partner agencies",
+           definition="Share of the week-0 inter-agency tie strength that is missing.",
+           compute=lambda o: o.model.relationships.fragmentation[1]),
+    Series(key="change_load", label="Change load", unit="share of working time", better="lower", applies=STAFF,
+           definition="Mean share of working time taken by changes being implemented.",
+           compute=lambda o: o.state.change_load[o.staff].mean()),
+    Series(key="pace", label="Changes in progress", unit="changes", better=None, applies=ORG,
+           definition="Number of changes in their implementation period.",
+           compute=lambda o: o.model.change_programme.pace, dtype="int64"),
+    Series(key="prescription", label="Prescription", unit="0-1", better="lower", applies=ORG,
+           definition="Local prescription: procedure demanded by policy, inspections, incidents and omissions.",
+           compute=lambda o: o.model.slippage.prescription),
+    Series(key="cost_week", label="Weekly spend", unit="GBP thousand per week", better="lower", applies=ORG,
+           definition="Discretionary spend this week: agency workers' premium plus funded interventions.",
+           compute=lambda o: o.spend(o.model.leadership.spend)),
+    Series(key="agency_worker_cost_week", label="Agency worker spend", unit="GBP thousand per week",
+           better="lower", applies=ORG, definition="Agency workers' premium (and overflow workers' full cost).",
+           compute=lambda o: o.spend(o.model.leadership.agency_worker_spend)),
+    Series(key="intervention_cost_week", label="Intervention spend", unit="GBP thousand per week", better=None,
+           applies=ORG, definition="Funded cost of the active interventions.",
+           compute=lambda o: o.spend(o.model.leadership.intervention_spend)),
+    Series(key="cost_cumulative", label="Cumulative spend", unit="GBP thousand", better="lower", applies=ORG,
+           definition="Discretionary spend since week 0.", compute=lambda o: o.recorder.cost),
+    Series(key="overspend", label="Cumulative overspend", unit="GBP thousand", better="lower", applies=ORG,
+           definition="Spend above the weekly allowance of the quarterly budget, since week 0.",
+           compute=lambda o: o.recorder.overspend),
+    Series(key="shortfall", label="Cumulative shortfall", unit="GBP thousand", better="lower", applies=ORG,
+           definition="Intervention cost the budget could not fund, since week 0.",
+           compute=lambda o: o.recorder.shortfall),
+):
+    declare(_o)
+
+# --------------------------------------------------------------------------------------------- summaries
+
+RUN = "weeks 0 to the horizon"
+
+for _o in (
+    Summary(key="morale_trough", label="Morale trough", unit="0-1 scale", better="higher", group="Transition risk",
+            applies=RUN, definition="Lowest weekly mean staff morale over the horizon (0-1; the start is included, "
+            "so a strategy that never pushes morale below its starting level has its trough at week 0).",
+            more="a shallower morale trough", less="a deeper morale trough", decimals=3,
+            compute=lambda v: v.ts["morale_mean"].iloc[v.trough]),
+    Summary(key="morale_trough_week", label="Week of the morale trough", unit="week", better=None,
+            group="Transition risk", applies=RUN, definition="Week of the morale trough (the first, on ties).",
+            more="a later morale trough", less="an earlier morale trough", decimals=0, dtype="int64",
+            compute=lambda v: v.ts["week"].iloc[v.trough]),
+    Summary(key="peak_turnover_12m", label="Peak 12-month turnover", unit="%", better="lower",
+            group="Transition risk", applies=RUN,
+            definition="Highest rolling 12-month rate of permanent staff leaving.",
+            more="a higher peak 12-month turnover", less="a lower peak 12-month turnover", scale=100, decimals=1,
+            diff_unit="points", compute=lambda v: v.ts["turnover_rate_12m"].max()),
+    Summary(key="mean_turnover_12m", label="Mean 12-month turnover", unit="%", better="lower",
+            group="Transition risk", applies=RUN, definition="Rolling 12-month turnover averaged over the horizon.",
+            more="a higher mean 12-month turnover", less="a lower mean 12-month turnover", scale=100, decimals=1,
+            diff_unit="points", compute=lambda v: v.ts["turnover_rate_12m"].mean()),
+    Summary(key="peak_vacancy", label="Peak vacancy", unit="%", better="lower", group="Transition risk",
+            applies=RUN, definition="Highest share of staff posts without a permanent holder.",
+            more="a higher peak vacancy rate", less="a lower peak vacancy rate", scale=100, decimals=1,
+            diff_unit="points", compute=lambda v: v.ts["vacancy_rate"].max()),
+    Summary(key="peak_fragmentation", label="Peak fragmentation", unit="%", better="lower", group="Transition risk",
+            applies=RUN, definition="Highest share of the week-0 working-relationship strength (within teams and "
+            "with partner agencies) that is missing.",
+            more="more fragmented working relationships at the peak",
+            less="less fragmented working relationships at the peak", scale=100, decimals=1, diff_unit="points",
+            compute=lambda v: v.ts["fragmentation"].max()),
+    Summary(key="culture_attainment", label="Culture attainment", unit="habit points", better="higher",
+            group="Culture", applies="week 0 to handover",
+            definition="Fall in the mean compliance habit (0-1) from week 0 to handover: how much of the shift "
+            "from compliance to professional judgement the programme achieved.",
+            more="more culture change by handover", less="less culture change by handover", decimals=3,
+            compute=lambda v: v.habit[0] - v.habit[v.handover]),
+    Summary(key="slippage", label="Slippage", unit="habit points", better="lower", group="Culture",
+            applies="handover to the horizon",
+            definition="Rise in the mean compliance habit from handover to the horizon: old habits coming back.",
+            more="more slippage after handover", less="less slippage after handover", decimals=3,
+            compute=lambda v: v.habit[-1] - v.habit[v.handover]),
+    Summary(key="culture_kept", label="Culture kept", unit="habit points", better="higher", group="Culture",
+            applies=RUN, definition="Fall in the mean compliance habit from week 0 to the horizon (culture "
+            "attainment minus slippage): the shift that lasts.",
+            more="more lasting culture change", less="less lasting culture change", decimals=3,
+            compute=lambda v: v.values["culture_attainment"] - v.values["slippage"]),
+    Summary(key="total_cost", label="Total cost", unit="GBP k", better="lower", group="Cost", applies=RUN,
+            definition="Discretionary spend over the horizon: the agency worker premium and the leadership "
+            "interventions.", more="a higher total cost", less="a lower total cost", decimals=0,
+            compute=lambda v: v.ts["cost_cumulative"].iloc[-1]),
+    Summary(key="overspend_total", label="Overspend", unit="GBP k", better="lower", group="Cost", applies=RUN,
+            definition="Spend above the quarterly budgets (agency worker contracts already running), summed over "
+            "the horizon.", more="more overspend", less="less overspend", decimals=0,
+            compute=lambda v: v.ts["overspend"].iloc[-1]),
+):
+    declare(_o)
