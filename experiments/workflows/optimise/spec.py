@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from culturedrift.experiments.workflows.compare import DERIVED, METRIC
+from culturedrift.experiments.workflows.compare import METRIC
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.mechanisms.leadership import WEEKS_PER_QUARTER
@@ -411,12 +411,8 @@ def _peak_support_cost(ivs: list[dict[str, Any]], horizon: int) -> float:
 
 
 def metric_value(summary: dict[str, float], key: str) -> float:
-    """A summary metric, derived ones (e.g. culture kept) included."""
-    if key in summary:
-        return float(summary[key])
-    if key in DERIVED:
-        return float(DERIVED[key](pd.DataFrame([summary])).iloc[0])
-    raise KeyError(key)
+    """A summary metric of the output catalogue from one run's summary."""
+    return float(summary[key])
 
 
 def load_spec(path: str | Path) -> Spec:
