@@ -125,3 +125,26 @@ def test_a_scheduler_lost_mid_sweep_ends_with_a_message_and_the_resume_command(t
     assert "Dask" in err and "--resume" in err and "Traceback" not in err, err
     assert time.monotonic() - t0 < 150
     assert 0 < len(SweepStore(out).runs()) < 400  # what finished is kept for --resume
+
+
+def test_an_address_that_is_not_a_dask_scheduler_is_refused_within_the_bound(tmp_path, capsys, monkeypatch):
+    import socket
+
+    from culturedrift.experiments.execution import executor
+
+    data = {"name": "x", "base": str(ROOT / "scenarios" / "baseline.yaml"), "design": "lhs", "samples": 2,
+            "seed": 1, "overrides": {"horizon_weeks": 10},
+            "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setattr(executor, "DASK_CONNECT_TIMEOUT", 2.0)
+    with socket.socket() as mute:  # accepts connections (backlog) and never says a word
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        address = f"tcp://127.0.0.1:{mute.getsockname()[1]}"
+        t0 = time.monotonic()
+        code = main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", address, "--no-progress"])
+        took = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler" in err and "Traceback" not in err, err
+    assert took < 20 and not (tmp_path / "o").exists()

@@ -183,3 +183,16 @@ def test_the_checker_catches_each_kind_of_violation(case):
         "cycle": {f"{ex}.analysis.a": {f"{ex}.analysis.b"}, f"{ex}.analysis.b": {f"{ex}.analysis.a"}},
     }[case]
     assert violations(g) or cycles(g)
+
+
+def test_process_pools_temp_files_and_locks_live_only_in_the_execution_layer():
+    """One executor and one safe-write helper: nothing else starts a pool, makes temp files or takes locks."""
+    pattern = ("ProcessPoolExecutor", "import multiprocessing", "from multiprocessing", "mkstemp", "mkdtemp",
+               "import fcntl")
+    found = []
+    for name, path in modules().items():
+        if name.startswith("culturedrift.experiments.execution"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(ROOT)}: {p}" for p in pattern if p in text]
+    assert not found, "use culturedrift.experiments.execution (executor, files) instead:\n" + "\n".join(found)

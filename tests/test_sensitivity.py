@@ -16,7 +16,7 @@ from culturedrift.experiments.workflows.sweep import SweepStore, sweep
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3}
 PARAMS = {"turnover.labour_market_pressure": {"low": 0.6, "high": 1.6},
-          "morale.change_effect": {"low": 0.02, "high": 0.1},
+          "morale.change_effect": {"low": 0.001, "high": 0.004},
           "turnover.base_exit_hazard": {"low": 0.001, "high": 0.004}}
 METRICS = ["mean_turnover_12m", "peak_vacancy", "morale_trough"]
 
@@ -79,7 +79,7 @@ def test_morris_and_a_failed_trajectory(tmp_path, monkeypatch):
 def test_grid_over_two_parameters_gives_a_heat_map(tmp_path):
     out = swept(tmp_path, design="grid", parameters={
         "turnover.labour_market_pressure": {"low": 0.6, "high": 1.6, "steps": 3},
-        "morale.change_effect": {"values": [0.02, 0.1]}}, replicates=2)
+        "morale.change_effect": {"values": [0.001, 0.004]}}, replicates=2)
     res = analyse(out, tmp_path / "sa", metrics=["peak_vacancy"])
     assert res.method == "prcc" and set(res.paths) >= {"heatmap.png", "partial_dependence.png", "sensitivity.csv"}
     assert (tmp_path / "sa" / "heatmap.png").stat().st_size > 0

@@ -39,7 +39,7 @@ def experiment(tmp_path: Path, name: str = "exp", **fields) -> Path:
     data = {"name": "tiny", "base": BASELINE, "overrides": TINY, "design": "lhs", "samples": 6, "replicates": 2,
             "seed": 7, "metrics": METRICS,
             "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4},
-                           "morale.change_effect": {"low": 0.02, "high": 0.1}}}
+                           "morale.change_effect": {"low": 0.001, "high": 0.004}}}
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}  # None: leave the field out
     path = tmp_path / f"{name}.yaml"
@@ -279,7 +279,7 @@ def test_simulate_summary_drops_into_salib():
     from SALib import ProblemSpec
 
     names = ["turnover.labour_market_pressure", "morale.change_effect"]
-    sp = ProblemSpec({"names": names, "bounds": [[0.7, 1.4], [0.02, 0.1]], "outputs": ["peak_turnover_12m"]})
+    sp = ProblemSpec({"names": names, "bounds": [[0.7, 1.4], [0.001, 0.004]], "outputs": ["peak_turnover_12m"]})
 
     def wrapped(X: np.ndarray) -> np.ndarray:
         return np.array([simulate_summary({**TINY, **dict(zip(names, row, strict=True))}, seed=i)

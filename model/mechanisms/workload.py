@@ -25,9 +25,14 @@ class WorkloadParams(Strict):
     case_duration_weeks: float = param(20.0, "weeks", "Mean time a case stays open when worked to standard "
                                        "(assumption; child-in-need episodes last months, DfE CIN census)",
                                        gt=1, le=520)
-    capacity_cases: float = param(22.0, "cases per worker", "Cases a worker can hold to standard at the reference "
-                                  "direct time (BASW/LGA caseload guidance, ~18-20, plus headroom for "
-                                  "the protected caseloads of new starters; assumption)", gt=0, le=100)
+    capacity_cases: float = param(20.0, "cases per worker", "Cases an experienced worker can hold to standard "
+                                  "at the reference direct time, counting the unpaid overtime people actually "
+                                  "give. Placed from evidence: at the national 16-18 cases children's social "
+                                  "workers work ~6 h a week unpaid (DfE longitudinal study of child and family "
+                                  "social workers, waves 2019-2022) and up to ~11 h (Ravalier & Boichat 2018, "
+                                  "BASW/SWU survey), i.e. ~116% of contracted hours out of a sustainable "
+                                  "maximum of ~130%: case holders at ~0.89 of capacity (docs/validation.md, "
+                                  "operating point)", gt=0, le=100)
     reference_direct_time: float = param(0.30, "share of working time", "Munro 2011 and Holmes et al. 2009: about "
                                          "a quarter to a third of time is spent with children and families",
                                          gt=0, le=1)
@@ -72,7 +77,6 @@ class Workload(Mechanism):
         self.team_capacity = np.zeros(t)
         self.backlog = 0.0
         self.service_standard = 1.0
-        self._alpha = 1.0 / p.pressure_smoothing_weeks
         self.update_capacity()
         self.allocate()
 
@@ -101,7 +105,7 @@ class Workload(Mechanism):
         np.multiply(ratio[team], holders, out=s.workload)
         np.multiply(s.workload, s.capacity, out=s.caseload)
         excess = np.maximum(s.workload - 1.0, 0.0)
-        s.sustained_pressure += self._alpha * (excess - s.sustained_pressure)
+        s.sustained_pressure += (excess - s.sustained_pressure) / self.pars.pressure_smoothing_weeks
 
     def step(self) -> None:
         p = self.pars

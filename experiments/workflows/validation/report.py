@@ -3,8 +3,10 @@
 Sizes (documented in docs/validation.md):
 
     default   ABC 400 prior draws, predictive check 20 seeds, regions 6 seeds per pressure,
-              stylized facts 20 paired seeds, loops 30 paired seeds (with knockouts)
-    --quick   ABC 60 draws, predictive 6 seeds, regions 3 seeds, facts and loops 6 seeds
+              stylized facts 20 paired seeds, loops 30 paired seeds (with knockouts), patterns 12 seeds,
+              loop-gain map 3 x 3 operating points x 4 paired seeds, support range 8 paired seeds
+    --quick   ABC 60 draws, predictive 6 seeds, regions 3 seeds, facts and loops 6 seeds, patterns 4,
+              loop gains at two operating points x 2 seeds, support range 3 seeds
 
 Outputs in DIR: validation_report.md, validation_report.html, calibration.png, effects.png,
 effects.csv (one row per checked effect), abc_draws.csv, posterior.csv, validation.json.
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from culturedrift.experiments.workflows.validation import calibration as cal
+from culturedrift.experiments.workflows.validation import loopgain, patterns
 from culturedrift.experiments.workflows.validation.common import Effect
 from culturedrift.experiments.workflows.validation.facts import FACTS, run_facts
 from culturedrift.experiments.workflows.validation.loops import LOOPS, LoopResult, run_loops
@@ -35,10 +38,19 @@ class Size:
     region_seeds: int
     fact_seeds: int
     loop_seeds: int
+    pattern_seeds: int = 2  # patterns from evidence (P1-P5), seeds per arm
+    gain_seeds: int = 0  # loop-gain map, paired seeds per operating point (0: not run)
+    support_seeds: int = 0  # support-range check, paired seeds per arm (0: not run)
+    gain_grid: bool = False  # the full 3 x 3 operating-point map (else two points: national and stretched)
 
 
-DEFAULT = Size(draws=400, pred_seeds=20, region_seeds=6, fact_seeds=20, loop_seeds=30)
-QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6)
+DEFAULT = Size(draws=400, pred_seeds=20, region_seeds=6, fact_seeds=20, loop_seeds=30, pattern_seeds=12,
+               gain_seeds=4, support_seeds=8, gain_grid=True)
+QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6, pattern_seeds=4, gain_seeds=2,
+             support_seeds=3)
+#: the two operating points of the small loop-gain map: the national one and a stretched one
+SMALL_MAP = [{"workload.demand_cases_per_post": 16.8, "workload.capacity_cases": 20.0},
+             {"workload.demand_cases_per_post": 19.5, "workload.capacity_cases": 18.0}]
 
 
 def md_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -164,9 +176,13 @@ def _md_to_html(md: str, title: str) -> str:
 
 
 def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: dict[str, LoopResult],
-                 size: Size, seconds: float, quick: bool) -> tuple[str, dict[str, bool]]:
+                 size: Size, seconds: float, quick: bool, evidence: dict[str, Any] | None = None
+                 ) -> tuple[str, dict[str, bool]]:
     """The report in Markdown and the pass/fail verdict per check."""
+    evidence = evidence or {}
     verdict: dict[str, bool] = {}
+    for k, bands in evidence.get("patterns", {}).items():
+        verdict[k] = all(b.passed for b in bands)
     fit, regions = calib["fit"], calib["regions"]
     verdict["CAL"] = bool(fit["mean_in_range"].all())
     if regions is not None:
@@ -178,20 +194,30 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
     claims = {"CAL": "Baseline reproduces the English workforce figures (mean of the calibrated defaults inside "
                      "each DfE range)",
               "CAL-regions": "High- and low-pressure target sets reached by labour-market pressure alone",
+              **{k: v[0] for k, v in patterns.PATTERNS.items()},
               **{k: v[0] for k, v in FACTS.items()},
               **{k: f"Munro loop {k} ({'reinforcing' if v.polarity > 0 else 'balancing'}): {v.name}"
                  for k, v in LOOPS.items()}}
+
+    def kind(k: str) -> str:
+        if k.startswith("CAL"):
+            return "calibration fit"
+        if k in patterns.PATTERNS:
+            return "pattern from evidence (can fail)"
+        return "mechanism check (confirms coded signs)"
     L = ["# culturedrift validation report", ""]
     L.append(f"Size: {'quick' if quick else 'default'} - ABC {size.draws} prior draws, predictive check "
              f"{size.pred_seeds} seeds, regions {size.region_seeds} seeds per pressure, stylized facts "
-             f"{size.fact_seeds} paired seeds, loops {size.loop_seeds} paired seeds. Run time {seconds:.0f} s.")
+             f"{size.fact_seeds} paired seeds, loops {size.loop_seeds} paired seeds, patterns {size.pattern_seeds} "
+             f"seeds, loop gains {size.gain_seeds} paired seeds per operating point, support range "
+             f"{size.support_seeds} paired seeds. Run time {seconds:.0f} s.")
     L.append("")
     L.append("A check passes when every effect it lists has a 95% confidence interval (Student t over paired "
              "seeds) entirely on the expected side of zero. Method and interpretation: docs/validation.md; "
              "the model itself: docs/ODD.md.")
     L += ["", "## Summary", ""]
-    L.append(md_table(pd.DataFrame([{"check": k, "claim": claims.get(k, k), "result": "PASS" if v else "FAIL"}
-                                    for k, v in verdict.items()])))
+    L.append(md_table(pd.DataFrame([{"check": k, "kind": kind(k), "claim": claims.get(k, k),
+                                     "result": "PASS" if v else "FAIL"} for k, v in verdict.items()])))
     n_pass = sum(verdict.values())
     L += ["", f"**{n_pass} of {len(verdict)} checks pass.**", ""]
 
@@ -218,10 +244,18 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
         L += ["", "Indicative regional bands: " + "; ".join(tgt) + "."]
     L += ["", "![Calibration](calibration.png)", ""]
 
-    L += ["## Stylized facts", ""]
+    if evidence.get("patterns"):
+        L += patterns.patterns_markdown(evidence["patterns"])
+    if evidence.get("gains") is not None:
+        L += loopgain.map_markdown(evidence["gains"], size.gain_seeds)
+    if evidence.get("support") is not None:
+        L += patterns.support_markdown(evidence["support"])
+
+    L += ["## Stylized facts (mechanism checks: each confirms the sign of coded links)", ""]
     for k, es in facts.items():
         L += [f"### {k}: {FACTS[k][0]} - {'PASS' if verdict[k] else 'FAIL'}", "", md_table(_effect_table(es)), ""]
-    L += ["## Munro loop polarity checks", "",
+    L += ["## Munro loop polarity checks (mechanism checks; the loop gains above are the test of whether "
+          "the loops act)", "",
           "Nudge: local prescription raised at one week of a baseline run; responses are paired differences "
           "from the unperturbed run on the same seed.", ""]
     for k, lr in loops.items():
@@ -262,19 +296,33 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     facts = run_facts(size.fact_seeds, workers)
     say(f"loops: {size.loop_seeds} paired seeds")
     loops = run_loops(size.loop_seeds, workers)
+    say(f"patterns from evidence: {size.pattern_seeds} seeds")
+    evidence: dict[str, Any] = {"patterns": patterns.run_patterns(size.pattern_seeds, workers)}
+    if size.gain_seeds:
+        say(f"loop gains: {size.gain_seeds} paired seeds per operating point")
+        evidence["gains"] = loopgain.loop_gains(size.gain_seeds, workers, None if size.gain_grid else SMALL_MAP)
+    if size.support_seeds:
+        say(f"support range: {size.support_seeds} paired seeds")
+        evidence["support"] = patterns.support_range(size.support_seeds, workers)
     seconds = time.perf_counter() - t0
     groups = {**facts, **{k: lr.effects for k, lr in loops.items()}}
     effects_figure(groups, out / "effects.png")
-    md, verdict = build_report(calib, facts, loops, size, seconds, quick)
+    md, verdict = build_report(calib, facts, loops, size, seconds, quick, evidence)
     (out / "validation_report.md").write_text(md)
     (out / "validation_report.html").write_text(_md_to_html(md, "culturedrift validation report"))
     effects_frame([e for es in groups.values() for e in es]).to_csv(out / "effects.csv", index=False)
+    pd.DataFrame([b.as_row() for bs in evidence["patterns"].values() for b in bs]).to_csv(out / "patterns.csv",
+                                                                                          index=False)
+    for key, name in (("gains", "loop_gains.csv"), ("support", "support_range.csv")):
+        if evidence.get(key) is not None:
+            evidence[key].to_csv(out / name, index=False)
     abc_df.to_csv(out / "abc_draws.csv", index=False)
     table.to_csv(out / "posterior.csv", index=False)
     (out / "validation.json").write_text(json.dumps({
         "verdict": verdict, "size": size.__dict__, "seconds": seconds, "calibrated": calib["calibrated"],
         "fit": fit.to_dict(orient="records"),
         "regions": calib["regions"].to_dict(orient="records"),
+        "patterns": [b.as_row() for bs in evidence["patterns"].values() for b in bs],
         "effects": [e.as_row() for es in groups.values() for e in es]}, indent=1, default=float))
     say("done")
     return verdict
