@@ -221,7 +221,8 @@ def test_a_truncated_part_file_is_named_with_the_fix(tmp_path, capsys):
 @pytest.mark.parametrize("design", ["grid", "lhs", "sobol"])
 def test_huge_designs_are_refused_before_anything_is_allocated(design, tmp_path, capsys):
     params = {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4},
-              "morale.change_effect": {"low": 0.001, "high": 0.004}, "slippage.decay_rate": {"low": 0.004, "high": 0.02}}
+              "morale.change_effect": {"low": 0.001, "high": 0.004},
+              "slippage.decay_rate": {"low": 0.004, "high": 0.02}}
     data = {**EXPERIMENT, "design": design, "parameters": params}
     if design == "grid":
         data.pop("samples")
