@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
+from culturedrift.experiments.execution.files import staging
 from culturedrift.experiments.execution.runner import RunSpec, run_all
 from culturedrift.experiments.reporting.figures import DPI, RC, style
 from culturedrift.experiments.reporting.render import CSS, inline_html
@@ -355,8 +354,7 @@ def failure_figure(r: Robustness, path: Path) -> Path:
 def write_robustness(r: Robustness, out: Path) -> None:
     """conditions.csv, boxes.csv, rank_first.csv, the figure and report.html (staged, then moved in)."""
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    try:
+    with staging(out) as stage:
         r.table.to_csv(stage / "conditions.csv", index=False)
         rows = []
         for n in r.names:
@@ -378,5 +376,3 @@ def write_robustness(r: Robustness, out: Path) -> None:
         names = sorted(p.name for p in stage.iterdir())
         for name in [n for n in names if n != "report.html"] + ["report.html"]:
             (stage / name).replace(out / name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)

@@ -6,7 +6,6 @@ import contextlib
 import json
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from culturedrift.experiments.execution.files import staging
 from culturedrift.experiments.workflows.compare import METRIC, Comparison, compare, verdict, write_comparison
 from culturedrift.experiments.workflows.optimise import search as S
 from culturedrift.experiments.workflows.optimise.spec import Spec, fmt_lever, lever_label, load_spec
@@ -234,8 +234,7 @@ def write_outputs(o: Outcome, out: Path) -> dict[str, Path]:
     from culturedrift.experiments.workflows.optimise.report import html_report, importance_figure, pareto_figure
 
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    try:
+    with staging(out) as stage:
         o.trials.to_csv(stage / "trials.csv", index=False)
         o.pareto.to_csv(stage / "pareto.csv", index=False)
         o.shipped.to_csv(stage / "shipped_in_sample.csv", index=False)
@@ -258,8 +257,6 @@ def write_outputs(o: Outcome, out: Path) -> dict[str, Path]:
                 shutil.rmtree(dest)
             (stage / name).replace(dest)
         return {n: out / n for n in names}
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 def summary(o: Outcome) -> dict[str, Any]:
