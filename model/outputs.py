@@ -70,6 +70,9 @@ class Summary(Output):
 
 SERIES: dict[str, Series] = {}
 SUMMARIES: dict[str, Summary] = {}
+# observable indicators: what a leadership team sees of the weekly series, with cadence, reporting lag and
+# measurement error (declared in model/observables.py, computed from the record on their own random streams)
+OBSERVED: dict[str, Output] = {}
 
 
 def declare(output: Series | Summary) -> Series | Summary:

@@ -62,7 +62,8 @@ class Leadership(Mechanism):
         self.allowance = max(self.remaining, 0.0) / weeks_left
         committed = self.committed()
         active = [iv for iv in self.interventions if iv.active(week)]
-        demand = sum(iv.weekly_cost() for iv in active)
+        levels = [iv.delivered_intensity(m) for iv in active]
+        demand = sum(iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True))
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
@@ -72,8 +73,8 @@ class Leadership(Mechanism):
         m.relationships.interagency_boost = 0.0
         m.overflow_was_open = m.overflow_open.copy()
         m.overflow_open[:] = False
-        for iv in active:
-            iv.effect(m, iv.whom(m), iv.intensity * self.scale)
+        for iv, lv in zip(active, levels, strict=True):
+            iv.effect(m, iv.whom(m), lv * self.scale)
         self.agency_worker_spend = committed
         self.intervention_spend = funded
         self.headroom = max(self.allowance - committed - funded, 0.0)
