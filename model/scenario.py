@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Union
 
@@ -32,6 +33,8 @@ class Scenario(Strict):
     """Everything one run needs besides its seed."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    title: str = Field("", max_length=60, description="Display title in tables, figures and the app (default: "
+                       "the name with spaces); not inherited through `extends:`")
     description: str = ""
     horizon_weeks: int = param(260, "weeks", "Five years: the Review's implementation and after", ge=1, le=5200)
     burn_in_weeks: int = param(52, "weeks", "Unrecorded settling period before week 0, so the 12-month "
@@ -229,6 +232,7 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(f"{path}: extends: must name a scenario file (.yaml or .yml), got {parent!r}")
     base = _read(path.parent / parent, (*chain, path))
     base.pop("name", None)
+    base.pop("title", None)
     base.pop("description", None)
     return _merge(base, data)
 
@@ -237,19 +241,52 @@ def format_errors(source: str, err: ValidationError) -> str:
     """One line per problem: source: field.path: reason."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
-        lines.append(f"{source}: {loc}: {msg}")
+        lines.append(f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}")
     if len(lines) > MAX_ERRORS_SHOWN:
         lines = [*lines[:MAX_ERRORS_SHOWN], f"{source}: ... and {len(lines) - MAX_ERRORS_SHOWN} more problems"]
     return "\n".join(lines)
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, merge (`extends:`) and validate a scenario file; raise ScenarioError naming file and field."""
+SHIPPED_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIO_PATH_ENV = "CULTUREDRIFT_SCENARIOS"
+
+
+def scenario_search_path() -> list[Path]:
+    """Folders searched for a scenario given by name or relative path: the current directory, the folders in
+    $CULTUREDRIFT_SCENARIOS (separated like PATH), then the scenarios shipped with culturedrift."""
+    extra = [Path(p) for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
+    return [Path.cwd(), *extra, SHIPPED_SCENARIOS]
+
+
+def find_scenario_file(path: str | Path) -> Path:
+    """The scenario file a user means: the path as given, else a file of that name (".yaml" optional) in the
+    search path, so `phased` or `scenarios/phased.yaml` work from any directory. The error lists where it looked."""
     path = Path(path)
+    if path.is_file():
+        return path
+    looked = [path.resolve()] if path.is_absolute() else []
+    if not path.is_absolute():
+        names = [path] if path.suffix in (".yaml", ".yml") else [path.with_name(path.name + ".yaml"), path]
+        for folder in scenario_search_path():
+            for name in names:
+                for cand in dict.fromkeys((folder / name, folder / name.name)):
+                    if cand.is_file():
+                        return cand
+                    looked.append(cand)
+    where = ", ".join(str(p) for p in dict.fromkeys(looked))
+    raise ScenarioError(f"{path}: scenario file not found (looked in: {where}); shipped scenarios are in "
+                        f"{SHIPPED_SCENARIOS}, more folders can be added with {SCENARIO_PATH_ENV}")
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge (`extends:`) and validate a scenario file; raise ScenarioError naming file and field.
+
+    `path` is a file path or a shipped scenario's name (see `find_scenario_file`)."""
+    path = find_scenario_file(path)
     data = _read(path)
     if overrides:
         data = Scenario.model_validate(data).model_dump(mode="python") if _valid(data) else data

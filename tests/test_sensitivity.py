@@ -50,7 +50,7 @@ def test_sobol_indices_table_and_figures(tmp_path, capsys):
     assert table[["S1", "ST"]].notna().all().all()
     assert (table["S1_conf"] >= 0).all() and (table["ST_conf"] >= 0).all()
     md = (out / "sensitivity" / "sensitivity.md").read_text()
-    assert "## mean_turnover_12m" in md and "| parameter | S1 |" in md
+    assert "## Mean 12-month turnover (%)" in md and "| parameter | S1 |" in md
     for f in ("sensitivity.png", "partial_dependence.png", "point_means.csv"):
         assert (out / "sensitivity" / f).stat().st_size > 0
     assert "ST_conf" in capsys.readouterr().out
@@ -107,3 +107,19 @@ def test_incomplete_sobol_sweep_is_refused(tmp_path):
 def test_markdown_table():
     df = pd.DataFrame({"parameter": ["a|b", "c"], "S1": [0.123456, float("nan")]})
     assert markdown_table(df).splitlines() == ["| parameter | S1 |", "|---|---:|", "| a\\|b | 0.123 |", "| c |  |"]
+
+
+def test_unreliable_sobol_indices_are_flagged_with_a_sample_size():
+    """The shipped N=16 example gave S1 = 1.19 +/- 1.13 and S1 = -0.38 without comment: both are flagged."""
+    from culturedrift.experiments.analysis.sensitivity import index_warnings
+
+    table = pd.DataFrame({"metric": ["slippage"] * 3, "parameter": ["a", "b", "c"],
+                          "S1": [1.19, -0.38, 0.50], "S1_conf": [1.13, 0.10, 0.04],
+                          "ST": [0.9, 0.1, 0.6], "ST_conf": [0.05, 0.02, 0.05]})
+    w = index_warnings(table, "sobol", samples=16).set_index(["parameter", "index"])
+    assert "wider than the index" in w.loc[("a", "S1"), "problem"]
+    assert "outside [0, 1]" in w.loc[("b", "S1"), "problem"]
+    assert ("c", "S1") not in w.index and ("c", "ST") not in w.index  # a clear index is not flagged
+    n = w.loc[("a", "S1"), "suggested_samples"]
+    assert n > 16 and (n & (n - 1)) == 0  # a power of two, as Sobol' sequences prefer
+    assert 1.13 * (16 / n) ** 0.5 <= 0.05 + 1e-9  # enough to narrow the interval to +-0.05

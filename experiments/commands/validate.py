@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from culturedrift.experiments.commands._args import warn, workers_count
 from culturedrift.experiments.execution.executor import resolve_workers, show_progress
@@ -30,8 +31,14 @@ def run(args: argparse.Namespace) -> int:
     workers = resolve_workers(args.workers, None, args.oversubscribe, warn=warn)
     with OutputLock(out, "validate"), show_progress(None if args.no_progress else "validate"):
         verdict = validate(out, quick=args.quick, workers=workers)
+    power = json.loads((out / "validation.json").read_text()).get("power", {})
     width = max(len(k) for k in verdict)
     for k, ok in verdict.items():
-        print(f"  {k:<{width}}  {'PASS' if ok else 'FAIL'}")
-    print(f"{sum(verdict.values())}/{len(verdict)} checks pass. Wrote {out}/validation_report.md and .html")
+        print(f"  {k:<{width}}  {'PASS' if ok else 'FAIL'}" + (f"  ({power[k]})" if not ok and k in power else ""))
+    n_fail = len(verdict) - sum(verdict.values())
+    n_power = sum(v.startswith("power-limited") for v in power.values())
+    print(f"{sum(verdict.values())}/{len(verdict)} checks pass" + (
+        f"; {n_power} of the {n_fail} failures are power-limited (estimates point the expected way, too few seeds "
+        f"for the interval to exclude zero{': expected with --quick' if args.quick else ''})" if n_power else "")
+        + f". Wrote {out}/validation_report.md and .html")
     return 1 if args.strict and not all(verdict.values()) else 0

@@ -73,9 +73,13 @@ class Intervention(Strict):
                  "partners": s.partner, "agency_workers": s.agency_worker}[t]
         return group & s.filled
 
-    def weekly_cost(self) -> float:
-        """Cost this week if fully funded (GBP thousand)."""
-        return self.cost_per_week * self.intensity
+    def delivered_intensity(self, model: CultureDriftModel) -> float:
+        """Intensity delivered this week before budget scaling (fixed; an adaptive kind reads what leaders see)."""
+        return self.intensity
+
+    def weekly_cost(self, intensity: float | None = None) -> float:
+        """Cost this week if fully funded (GBP thousand), at `intensity` (default: the declared one)."""
+        return self.cost_per_week * (self.intensity if intensity is None else intensity)
 
     def effect(self, model: CultureDriftModel, whom: np.ndarray, strength: float) -> None:
         """What it does this week; `strength` is intensity scaled down by the budget."""

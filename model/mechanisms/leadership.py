@@ -45,6 +45,7 @@ class Leadership(Mechanism):
         self.shortfall = 0.0
         self.overspend = 0.0
         self.scale = 1.0
+        self.agency_refused = 0
 
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
@@ -62,7 +63,8 @@ class Leadership(Mechanism):
         self.allowance = max(self.remaining, 0.0) / weeks_left
         committed = self.committed()
         active = [iv for iv in self.interventions if iv.active(week)]
-        demand = sum(iv.weekly_cost() for iv in active)
+        levels = [iv.delivered_intensity(m) for iv in active]
+        demand = sum(iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True))
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
@@ -72,14 +74,15 @@ class Leadership(Mechanism):
         m.relationships.interagency_boost = 0.0
         m.overflow_was_open = m.overflow_open.copy()
         m.overflow_open[:] = False
-        for iv in active:
-            iv.effect(m, iv.whom(m), iv.intensity * self.scale)
+        for iv, lv in zip(active, levels, strict=True):
+            iv.effect(m, iv.whom(m), lv * self.scale)
         self.agency_worker_spend = committed
         self.intervention_spend = funded
         self.headroom = max(self.allowance - committed - funded, 0.0)
         self.spend = committed + funded
         self.overspend = max(self.spend - self.allowance, 0.0)
         self.remaining -= self.spend
+        self.agency_refused = 0
 
     def agency_worker_hires_allowed(self, candidates: np.ndarray, overflow: np.ndarray) -> int:
         """How many of the candidate slots (in order) this week's headroom can pay for."""
@@ -89,4 +92,5 @@ class Leadership(Mechanism):
         cost = np.where(overflow[candidates], p.overflow_cost_per_week, p.agency_worker_premium_per_week)
         n = int(np.searchsorted(np.cumsum(cost), self.headroom, side="right"))
         self.headroom -= float(cost[:n].sum())
+        self.agency_refused += candidates.size - n  # cover the budget could not buy this week
         return n

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from culturedrift.experiments.analysis.paired import seeds_for_halfwidth, t_interval
 from culturedrift.experiments.execution.executor import pmap
 from culturedrift.model import CultureDriftModel, Scenario
 
@@ -47,6 +47,18 @@ class Effect:
         return bool(self.lo > 0) if self.expected > 0 else bool(self.hi < 0)
 
     @property
+    def seeds_needed(self) -> int | None:
+        """Paired seeds for the interval to exclude zero at the spread seen (None: the estimate has the wrong sign)."""
+        if not self.sign_ok:
+            return None
+        return seeds_for_halfwidth(self.values, abs(self.mean) * 0.95) if len(self.values) > 1 else None
+
+    @property
+    def power_limited(self) -> bool:
+        """A failure explained by too few seeds: the estimate is on the expected side, the interval includes zero."""
+        return not self.passed and self.sign_ok
+
+    @property
     def sign_ok(self) -> bool:
         """The point estimate has the expected sign (a weaker check, used by the fast tests)."""
         return bool(np.sign(self.mean) == self.expected)
@@ -70,11 +82,8 @@ def paired_effect(check: str, name: str, metric: str, diffs: Sequence[float], ex
     """Mean of paired differences with a t-based 95% confidence interval."""
     d = np.asarray(diffs, float)
     d = d[np.isfinite(d)]
-    n = d.size
-    mean = float(d.mean()) if n else float("nan")
-    half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("inf")
-    return Effect(check, name, metric, expected, mean, mean - half, mean + half, n, unit, note,
-                  [float(x) for x in d])
+    mean, lo, hi, n = t_interval(d)
+    return Effect(check, name, metric, expected, mean, lo, hi, n, unit, note, [float(x) for x in d])
 
 
 # --- nudges: named, so runs that use them stay picklable ---

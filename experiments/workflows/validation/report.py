@@ -14,7 +14,6 @@ effects.csv (one row per checked effect), abc_draws.csv, posterior.csv, validati
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from dataclasses import dataclass
@@ -25,6 +24,9 @@ import numpy as np
 import pandas as pd
 
 from culturedrift.experiments.execution.executor import local_map
+from culturedrift.experiments.reporting.html import markdown_page
+from culturedrift.experiments.reporting.style import ROLE, figure_style, save
+from culturedrift.experiments.reporting.tables import markdown_table
 from culturedrift.experiments.workflows.validation import calibration as cal
 from culturedrift.experiments.workflows.validation import labour_market as lm
 from culturedrift.experiments.workflows.validation import loopgain, patterns
@@ -57,17 +59,8 @@ SMALL_MAP = [{"workload.demand_cases_per_post": 16.8, "workload.capacity_cases":
 
 
 def md_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
-    """A DataFrame as a GitHub Markdown table."""
-    def fmt(v: Any) -> str:
-        if isinstance(v, bool | np.bool_):
-            return "yes" if v else "no"
-        if isinstance(v, float | np.floating):
-            return format(float(v), floatfmt)
-        return str(v).replace("|", "\\|")
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    sep = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body])
+    """A DataFrame as a GitHub Markdown table (the shared table writer)."""
+    return markdown_table(df, digits=int(floatfmt.strip(".g") or 4))
 
 
 def effects_frame(effects: list[Effect]) -> pd.DataFrame:
@@ -91,91 +84,48 @@ def _short(e: Effect) -> str:
 
 def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
     """Forest plot: each effect standardised by its CI half-width (so every check reads against 0)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     items = [(k, e) for k, es in groups.items() for e in es]
-    fig, ax = plt.subplots(figsize=(9, 0.28 * len(items) + 1.2))
-    for i, (_k, e) in enumerate(items):
-        half = (e.hi - e.lo) / 2 if np.isfinite(e.hi - e.lo) and e.hi > e.lo else 1.0
-        z, zl, zh = (e.expected * x / half for x in (e.mean, e.lo, e.hi))
-        lo, hi = min(zl, zh), max(zl, zh)
-        c = "tab:green" if e.passed else "tab:red"
-        ax.plot([lo, hi], [i, i], color=c, lw=2)
-        ax.plot([z], [i], "o", color=c)
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(range(len(items)))
-    ax.set_yticklabels([f"{k}: {_short(e)[:60]}" for k, e in items], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("effect in the expected direction / 95% CI half-width (pass: interval right of 0)", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(items) + 1.8))
+        for i, (_k, e) in enumerate(items):
+            half = (e.hi - e.lo) / 2 if np.isfinite(e.hi - e.lo) and e.hi > e.lo else 1.0
+            z, zl, zh = (e.expected * x / half for x in (e.mean, e.lo, e.hi))
+            lo, hi = min(zl, zh), max(zl, zh)
+            c = ROLE["target"] if e.passed else ROLE["second"]
+            ax.plot([lo, hi], [i, i], color=c, lw=2)
+            ax.plot([z], [i], "o" if e.passed else "X", color=c)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(range(len(items)))
+        ax.set_yticklabels([f"{k}: {_short(e)[:60]}" for k, e in items], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("effect in the expected direction (units of its 95% CI half-width; pass: interval right of 0)",
+                      fontsize=8)
+        fig.suptitle("Validation effects: green circle passes, orange cross fails", x=0.02, ha="left", fontsize=11,
+                     fontweight="bold")
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_size_inches()[1]))
+        return save(fig, path, dpi=110)
 
 
-def _md_to_html(md: str, title: str) -> str:
-    """A small Markdown-to-HTML converter for the report's own subset (headings, tables, lists, images, code)."""
-    out, in_table, in_list, in_code = [], False, False, False
-
-    def inline(t: str) -> str:
-        t = html.escape(t)
-        parts = t.split("`")
-        t = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-        for tag in ("**",):
-            bits = t.split(tag)
-            t = "".join(f"<b>{b}</b>" if i % 2 else b for i, b in enumerate(bits))
-        t = t.replace("PASS", '<span class="pass">PASS</span>').replace("FAIL", '<span class="fail">FAIL</span>')
-        return t
-
-    for line in md.splitlines():
-        if line.startswith("```"):
-            out.append("</pre>" if in_code else "<pre>")
-            in_code = not in_code
+def power_notes(facts: dict[str, list[Effect]], loops: dict[str, LoopResult]) -> dict[str, str]:
+    """Per failing check: whether too few seeds explain it (every failing effect on the expected side, its interval
+    including zero) and how many paired seeds would resolve it, or that an estimate points the wrong way."""
+    groups = {**facts, **{k: [*lr.links, lr.whole] for k, lr in loops.items()}}
+    out = {}
+    for k, es in groups.items():
+        failing = [e for e in es if not e.passed]
+        if not failing:
             continue
-        if in_code:
-            out.append(html.escape(line))
-            continue
-        if in_table and not line.startswith("|"):
-            out.append("</table>")
-            in_table = False
-        if in_list and not line.startswith("- "):
-            out.append("</ul>")
-            in_list = False
-        if line.startswith("|"):
-            cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
-            if set(line.replace("|", "").strip()) <= {"-"}:
-                continue
-            tag = "td" if in_table else "th"
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<{tag}>{inline(c)}</{tag}>" for c in cells) + "</tr>")
-        elif line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
-        elif line.startswith("!["):
-            alt, src = line[2:].split("](", 1)
-            out.append(f'<p><img src="{html.escape(src.rstrip(")"))}" alt="{html.escape(alt)}"></p>')
-        elif line.startswith("- "):
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{inline(line[2:])}</li>")
-        elif line.strip():
-            out.append(f"<p>{inline(line)}</p>")
-    if in_table:
-        out.append("</table>")
-    if in_list:
-        out.append("</ul>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
-             "table{border-collapse:collapse;margin:1em 0;font-size:0.85em}td,th{border:1px solid #ccc;"
-             "padding:3px 6px;text-align:left}th{background:#eee}img{max-width:100%}"
-             ".pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
+        if all(e.power_limited for e in failing):
+            need = [e.seeds_needed for e in failing if e.seeds_needed]
+            n = max(e.n for e in failing)
+            out[k] = (f"power-limited: estimate(s) on the expected side, interval includes zero at {n} seeds"
+                      + (f"; about {max(need)} paired seeds would resolve it" if need else ""))
+        else:
+            wrong = [e for e in failing if not e.power_limited]
+            out[k] = f"not power-limited: {len(wrong)} estimate(s) on the wrong side of zero"
+    return out
 
 
 def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: dict[str, LoopResult],
@@ -206,11 +156,15 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
                  for k, v in LOOPS.items()},
               **{c.key: c.claim for c in labour}}
 
+    labour_keys = {c.key for c in labour}
+
     def kind(k: str) -> str:
         if k.startswith("CAL"):
             return "calibration fit"
         if k in patterns.PATTERNS:
             return "pattern from evidence (can fail)"
+        if k in labour_keys:
+            return "labour-market pattern or extreme condition (can fail)"
         return "mechanism check (confirms coded signs)"
     L = ["# culturedrift validation report", ""]
     L.append(f"Size: {'quick' if quick else 'default'} - ABC {size.draws} prior draws, predictive check "
@@ -223,10 +177,19 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
              "seeds) entirely on the expected side of zero. Method and interpretation: docs/validation.md; "
              "the model itself: docs/ODD.md.")
     L += ["", "## Summary", ""]
+    power = power_notes(facts, loops)
     L.append(md_table(pd.DataFrame([{"check": k, "kind": kind(k), "claim": claims.get(k, k),
-                                     "result": "PASS" if v else "FAIL"} for k, v in verdict.items()])))
+                                     "result": "PASS" if v else "FAIL", "why it fails": power.get(k, "")}
+                                    for k, v in verdict.items()])))
     n_pass = sum(verdict.values())
-    L += ["", f"**{n_pass} of {len(verdict)} checks pass.**", ""]
+    n_power = sum(v.startswith("power-limited") for v in power.values())
+    L += ["", f"**{n_pass} of {len(verdict)} checks pass.**"]
+    if n_power:
+        L.append(f"{n_power} of the {len(verdict) - n_pass} failures are power-limited: the estimates point the "
+                 f"expected way but {'the quick size' if quick else 'this size'} has too few seeds for the 95% "
+                 "interval to exclude zero" + (" (expected with `--quick`: run the default size before drawing "
+                                               "conclusions)" if quick else "") + ".")
+    L.append("")
 
     # calibration
     s = calib["settings"]
@@ -321,7 +284,7 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     effects_figure(groups, out / "effects.png")
     md, verdict = build_report(calib, facts, loops, size, seconds, quick, evidence, labour)
     (out / "validation_report.md").write_text(md)
-    (out / "validation_report.html").write_text(_md_to_html(md, "culturedrift validation report"))
+    (out / "validation_report.html").write_text(markdown_page(md, "culturedrift validation report"))
     effects_frame([e for es in groups.values() for e in es]).to_csv(out / "effects.csv", index=False)
     pd.DataFrame([b.as_row() for bs in evidence["patterns"].values() for b in bs]).to_csv(out / "patterns.csv",
                                                                                           index=False)
@@ -331,7 +294,8 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     abc_df.to_csv(out / "abc_draws.csv", index=False)
     table.to_csv(out / "posterior.csv", index=False)
     (out / "validation.json").write_text(json.dumps({
-        "verdict": verdict, "size": size.__dict__, "seconds": seconds, "calibrated": calib["calibrated"],
+        "verdict": verdict, "power": power_notes(facts, loops),
+        "size": size.__dict__, "seconds": seconds, "calibrated": calib["calibrated"],
         "fit": fit.to_dict(orient="records"),
         "regions": calib["regions"].to_dict(orient="records"),
         "patterns": [b.as_row() for bs in evidence["patterns"].values() for b in bs],
