@@ -14,8 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from culturedrift.experiments.reporting.figures import DPI, RC, style
-from culturedrift.experiments.reporting.render import CSS, inline_html
+from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.html import inline as inline_html
+from culturedrift.experiments.reporting.style import DPI, RC, style
 from culturedrift.experiments.reporting.text import describe_scenario
 from culturedrift.experiments.workflows.compare import METRIC
 from culturedrift.experiments.workflows.optimise.spec import fmt_lever, lever_label

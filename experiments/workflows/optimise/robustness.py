@@ -33,8 +33,9 @@ from scipy.stats import qmc
 
 from culturedrift.experiments.execution.files import staging
 from culturedrift.experiments.execution.runner import RunSpec, run_all
-from culturedrift.experiments.reporting.figures import DPI, RC, style
-from culturedrift.experiments.reporting.render import CSS, inline_html
+from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.html import inline as inline_html
+from culturedrift.experiments.reporting.style import DPI, RC, style
 from culturedrift.experiments.workflows.compare import METRIC
 from culturedrift.experiments.workflows.optimise.spec import SpecError, metric_value
 from culturedrift.model import Scenario, ScenarioError, load_scenario

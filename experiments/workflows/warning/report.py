@@ -17,8 +17,8 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from culturedrift.experiments.execution.files import staging
-from culturedrift.experiments.reporting.figures import COLOURS, DPI, RC
-from culturedrift.experiments.reporting.render import CSS
+from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.style import COLOURS, DPI, RC
 from culturedrift.experiments.workflows.warning.experiment import (
     CALENDAR,
     NOISE,
