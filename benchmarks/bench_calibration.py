@@ -33,7 +33,7 @@ def main() -> None:
     for i in range(args.evaluations):
         params = {p.name: p.value(float(p.from_unit(rng.uniform(*p.bounds)))) for p in priors}
         tasks.append((params, i, ctx))
-    runs = args.evaluations * len(scen)
+    runs = args.evaluations * len(scen) * ctx["seeds"]
     rates = {}
     for workers in (1, 2):
         with local_map(workers) as map_fn:
@@ -42,7 +42,8 @@ def main() -> None:
             map_fn(pat.evaluate, tasks)
             rates[workers] = runs / (time.perf_counter() - t0)
         print(f"{workers} worker(s): {rates[workers]:.2f} model runs/s ({runs} runs of "
-              f"{settings['run']['horizon_weeks']} weeks, {len(scen)} geographies per evaluation)")
+              f"{settings['run']['horizon_weeks']} weeks, {len(scen)} geographies x {ctx['seeds']} seeds per "
+              "evaluation)")
     print(f"scaling 1 -> 2 workers: x{rates[2] / rates[1]:.2f} (serial rate is the yardstick; 2.0 = perfect)")
 
 

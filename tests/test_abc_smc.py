@@ -50,3 +50,29 @@ def test_bad_priors_are_named():
         abc_smc.priors_from({"k": {"low": 2, "high": 1}})
     with pytest.raises(ValueError, match="prior k: a log-uniform prior needs low > 0"):
         abc_smc.priors_from({"k": {"low": 0, "high": 1, "log": True}})
+
+
+def test_every_generation_is_handed_over_as_it_finishes():
+    priors = abc_smc.priors_from({"a": {"low": 0.0, "high": 4.0}})
+    seen: list[int] = []
+    res = abc_smc.abc_smc(toy2, lambda s: abs(s["x"] - 2.0), priors, population=8, batch=12, generations=3, seed=2,
+                          on_generation=lambda r: seen.append(len(r.generations)))
+    assert seen == list(range(1, len(res.generations) + 1))
+
+
+def test_a_pattern_evaluation_averages_several_seeds_per_geography():
+    from culturedrift.experiments.workflows import patterns as pat
+
+    settings = pat.load_patterns()
+    scen = {n: sc.with_updates({"organisation.n_teams": 2, "horizon_weeks": 60, "burn_in_weeks": 4})
+            for n, sc in pat.geography_scenarios(settings).items()}
+    ctx = {**pat.context_for(settings, scen), "seeds": 2, "from_week": 10}
+    params = {"turnover.base_exit_hazard": 0.003, "pressure:North East": 0.8, "pressure:North West": 1.2}
+    got = pat.evaluate(params, 7, ctx)
+    rng = np.random.default_rng(7)
+    for name, sc in scen.items():
+        up = {"turnover.base_exit_hazard": 0.003, pat.PRESSURE: params.get(f"pressure:{name}", 1.0)}
+        runs = [pat.run_statistics(sc.with_updates(up), int(rng.integers(0, 2**31 - 1)), 10) for _ in range(2)]
+        assert got[f"{name}:vacancy_rate"] == pytest.approx(np.mean([r["vacancy_rate"] for r in runs]))
+        assert got[f"{name}:turnover_peak_12m"] == max(r["turnover_peak_12m"] for r in runs)
+    assert len(got) == 3 * 7

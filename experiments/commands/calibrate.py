@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", choices=("full", "quick"), default="full", help="population sizes (data/patterns.yaml)")
     p.add_argument("--population", type=positive_int, default=None, help="override the population size")
     p.add_argument("--generations", type=positive_int, default=None, help="override the number of generations")
+    p.add_argument("--seeds", type=positive_int, default=None,
+                   help="seeds per geography in every evaluation (default: run.seeds in data/patterns.yaml)")
     p.add_argument("--out", default="results/calibration", help="output directory (default results/calibration)")
     p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local processes")
     p.set_defaults(func=run)
@@ -41,15 +43,23 @@ def run(args: argparse.Namespace) -> int:
         sz["population"], sz["batch"] = args.population, max(args.population, round(args.population * 4 / 3))
     if args.generations:
         sz["generations"] = args.generations
+    if args.seeds:
+        sz["seeds"] = args.seeds
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+
+    def keep(res: object) -> None:
+        """Write the population so far: a calibration stopped early keeps its last finished generation."""
+        pat.write_posterior(res, out / "posterior.csv")
+
     with local_map(args.workers) as map_fn:
-        res, dist = pat.calibrate(settings, args.size, map_fn=map_fn, progress=print)
+        res, dist = pat.calibrate(settings, args.size, map_fn=map_fn, progress=print, on_generation=keep)
     elapsed = time.perf_counter() - t0
-    runs = res.simulations * len(settings["cross_section"]["fitted"])
+    per_eval = len(settings["cross_section"]["fitted"]) * int(sz.get("seeds", settings["run"].get("seeds", 1)))
+    runs = res.simulations * per_eval
     ident = res.identification()
     fit = pat.fit_table(res, dist, settings)
-    out.mkdir(parents=True, exist_ok=True)
     pat.write_posterior(res, out / "posterior.csv")
     ident.to_csv(out / "identification.csv", index=False)
     fit.to_csv(out / "fit.csv", index=False)
@@ -60,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
                                                       "size": sz}, indent=1))
     dump = Scenario(name="defaults").model_dump()
     print(f"\n{runs} model runs ({res.simulations} evaluations x {len(settings['cross_section']['fitted'])} "
-          f"geographies) in {elapsed:.0f} s on {args.workers} worker(s): {runs / elapsed:.2f} runs/s")
+          f"geographies x {per_eval // len(settings['cross_section']['fitted'])} seeds) in {elapsed:.0f} s on "
+          f"{args.workers} worker(s): {runs / elapsed:.2f} runs/s")
     print("\nWhich parameters the patterns identify (95% posterior interval / prior range < 0.5):")
     print(ident.round(4).to_string(index=False))
     print("\nparameter                                calibrated (median)   default in code")

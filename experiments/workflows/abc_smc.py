@@ -141,9 +141,11 @@ def _evaluate(evaluate: Callable[..., dict[str, float]], map_fn: MapFn, priors: 
 def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[str, float]], float],
             priors: list[Prior], *, population: int, generations: int, batch: int | None = None,
             quantile: float = 0.5, seed: int = 0, map_fn: MapFn | None = None, context: Any = None,
-            max_batches: int = 6, progress: Callable[[str], None] | None = None) -> SMCResult:
+            max_batches: int = 6, progress: Callable[[str], None] | None = None,
+            on_generation: Callable[[SMCResult], None] | None = None) -> SMCResult:
     """Run ABC-SMC. `evaluate(params, seed, context)` -> statistics (picklable, top level);
-    `distance(stats)` -> float (NaN or inf for a failed run)."""
+    `distance(stats)` -> float (NaN or inf for a failed run); `on_generation(result)` after every generation
+    (e.g. to write the population so far, so a long calibration stopped early keeps its last generation)."""
     map_fn = map_fn or (lambda fn, tasks: [fn(*t) for t in tasks])
     batch = batch or 2 * population
     rng = np.random.default_rng(seed)
@@ -162,6 +164,8 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
     res.generations.append(gen)
     if progress:
         progress(f"generation 0: {batch} runs, tolerance {gen.epsilon:.3g}")
+    if on_generation:
+        on_generation(res)
 
     for t in range(1, generations):
         prev = res.generations[-1]
@@ -205,6 +209,8 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
             ess = 1.0 / np.sum(wn**2)
             progress(f"generation {t}: tolerance {eps:.3g}, {z_new.shape[0]} accepted of {sims} runs, "
                      f"effective sample size {ess:.0f}")
+        if on_generation:
+            on_generation(res)
     return res
 
 
