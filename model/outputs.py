@@ -136,6 +136,7 @@ class Observation:
     def __init__(self, model: CultureDriftModel, recorder: Recorder, row: int) -> None:
         self.model = model
         self.state = model.state
+        self.signals = model.signals
         self.recorder = recorder
         self.row = row
         self.pars = model.spec.outputs
@@ -210,16 +211,16 @@ class Recorder:
         """Update the 12-month windows (called every week, burn-in included)."""
         m, s = self.model, self.model.state
         k = m.week % TURNOVER_WINDOW_WEEKS
-        self.leavers_ring[k] = m.turnover.leavers_permanent
+        self.leavers_ring[k] = m.signals.leavers_permanent
         self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
 
     def record(self, row: int) -> None:
         """Write week `row`."""
-        lead = self.model.leadership
+        sig = self.model.signals
         if row > 0:
-            self.cost += lead.spend
-            self.overspend += lead.overspend
-            self.shortfall += lead.shortfall
+            self.cost += sig.spend
+            self.overspend += sig.overspend
+            self.shortfall += sig.shortfall
         obs = Observation(self.model, self, row)
         out = self.data[row]
         for i, o in enumerate(self.series):
@@ -287,7 +288,7 @@ for _o in (
     Series(key="manager_control", label="Managers' control style", unit="0-1", better="lower",
            applies="team managers in post",
            definition="Mean control style: a manager's compliance habit plus the tension added under pressure.",
-           compute=lambda o: (o.model.slippage.manager_control[o.state.manager & o.state.filled].mean()
+           compute=lambda o: (o.state.manager_control[o.state.manager & o.state.filled].mean()
                               if (o.state.manager & o.state.filled).any() else np.nan)),
     Series(key="turnover_intention", label="Turnover intention", unit="0-1", better="lower", applies=STAFF,
            definition="Mean turnover intention.", compute=lambda o: o.state.intention[o.staff].mean()),
@@ -305,13 +306,13 @@ for _o in (
            definition="Number of staff in post (at least 1).", compute=lambda o: o.n_staff, dtype="int64"),
     Series(key="leavers", label="Leavers", unit="people per week", better="lower", applies="everyone in post",
            definition="People who left this week (partners included).",
-           compute=lambda o: o.model.turnover.leavers, dtype="int64"),
+           compute=lambda o: o.signals.leavers, dtype="int64"),
     Series(key="joiners", label="Joiners", unit="people per week", better=None, applies="everyone in post",
            definition="People who joined this week (partners included).",
-           compute=lambda o: o.model.turnover.joiners, dtype="int64"),
+           compute=lambda o: o.signals.joiners, dtype="int64"),
     Series(key="caseload_mean", label="Caseload", unit="cases per case holder", better="lower", applies=HOLDERS,
            definition="Open cases of all teams divided by the number of case holders in post.",
-           compute=lambda o: o.model.workload.team_cases.sum() / max(int(np.count_nonzero(o.holders)), 1)),
+           compute=lambda o: o.signals.team_cases.sum() / max(int(np.count_nonzero(o.holders)), 1)),
     Series(key="workload_mean", label="Workload", unit="caseload / capacity", better="lower", applies=HOLDERS,
            definition="Mean caseload relative to capacity.", compute=lambda o: o.holders_mean(o.state.workload)),
     Series(key="time_with_children", label="Time with children", unit="share of working time", better="higher",
@@ -319,38 +320,38 @@ for _o in (
            compute=lambda o: o.holders_mean(o.state.direct_time)),
     Series(key="service_standard", label="Service standard", unit="share of open cases", better="higher",
            applies=ORG, definition="Share of open cases worked within capacity.",
-           compute=lambda o: o.model.workload.service_standard),
+           compute=lambda o: o.signals.service_standard),
     Series(key="backlog", label="Backlog", unit="cases", better="lower", applies=ORG,
-           definition="Open cases above the teams' capacity.", compute=lambda o: o.model.workload.backlog),
+           definition="Open cases above the teams' capacity.", compute=lambda o: o.signals.backlog),
     Series(key="fragmentation", label="Fragmentation", unit="share", better="lower",
            applies="intra-team and inter-agency ties",
            definition="Share of the week-0 tie strength (within teams and with partner agencies) that is missing.",
-           compute=lambda o: o.model.relationships.fragmentation[2]),
+           compute=lambda o: o.signals.fragmentation[2]),
     Series(key="fragmentation_team", label="Team fragmentation", unit="share", better="lower",
            applies="intra-team ties", definition="Share of the week-0 intra-team tie strength that is missing.",
-           compute=lambda o: o.model.relationships.fragmentation[0]),
+           compute=lambda o: o.signals.fragmentation[0]),
     Series(key="fragmentation_interagency", label="Inter-agency fragmentation", unit="share", better="lower",
            applies="ties between social workers and partner agencies",
            definition="Share of the week-0 inter-agency tie strength that is missing.",
-           compute=lambda o: o.model.relationships.fragmentation[1]),
+           compute=lambda o: o.signals.fragmentation[1]),
     Series(key="change_load", label="Change load", unit="share of working time", better="lower", applies=STAFF,
            definition="Mean share of working time taken by changes being implemented.",
            compute=lambda o: o.state.change_load[o.staff].mean()),
     Series(key="pace", label="Changes in progress", unit="changes", better=None, applies=ORG,
            definition="Number of changes in their implementation period.",
-           compute=lambda o: o.model.change_programme.pace, dtype="int64"),
+           compute=lambda o: o.signals.pace, dtype="int64"),
     Series(key="prescription", label="Prescription", unit="0-1", better="lower", applies=ORG,
            definition="Local prescription: procedure demanded by policy, inspections, incidents and omissions.",
-           compute=lambda o: o.model.slippage.prescription),
+           compute=lambda o: o.signals.prescription),
     Series(key="cost_week", label="Weekly spend", unit="GBP thousand per week", better="lower", applies=ORG,
            definition="Discretionary spend this week: agency workers' premium plus funded interventions.",
-           compute=lambda o: o.spend(o.model.leadership.spend)),
+           compute=lambda o: o.spend(o.signals.spend)),
     Series(key="agency_worker_cost_week", label="Agency worker spend", unit="GBP thousand per week",
            better="lower", applies=ORG, definition="Agency workers' premium (and overflow workers' full cost).",
-           compute=lambda o: o.spend(o.model.leadership.agency_worker_spend)),
+           compute=lambda o: o.spend(o.signals.agency_worker_spend)),
     Series(key="intervention_cost_week", label="Intervention spend", unit="GBP thousand per week", better=None,
            applies=ORG, definition="Funded cost of the active interventions.",
-           compute=lambda o: o.spend(o.model.leadership.intervention_spend)),
+           compute=lambda o: o.spend(o.signals.intervention_spend)),
     Series(key="cost_cumulative", label="Cumulative spend", unit="GBP thousand", better="lower", applies=ORG,
            definition="Discretionary spend since week 0.", compute=lambda o: o.recorder.cost),
     Series(key="overspend", label="Cumulative overspend", unit="GBP thousand", better="lower", applies=ORG,

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Union, get_origin
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, create_model, model_validator
 
 from culturedrift.model.base import Strict, param
 from culturedrift.model.interventions import REGISTRY
-from culturedrift.model.mechanisms.change_programme import Change
-from culturedrift.model.mechanisms.culture import CultureParams
-from culturedrift.model.mechanisms.leadership import BudgetParams
-from culturedrift.model.mechanisms.morale import MoraleParams
-from culturedrift.model.mechanisms.relationships import RelationshipParams
-from culturedrift.model.mechanisms.slippage import SlippageParams
-from culturedrift.model.mechanisms.turnover import TurnoverParams
-from culturedrift.model.mechanisms.workload import WorkloadParams
+from culturedrift.model.mechanisms import MECHANISMS
 from culturedrift.model.organisation import OrganisationParams
 from culturedrift.model.outputs import OutputParams
 
@@ -28,8 +21,8 @@ class ScenarioError(ValueError):
     """A scenario that cannot be used, with the file, field path and reason."""
 
 
-class Scenario(Strict):
-    """Everything one run needs besides its seed."""
+class ScenarioBase(Strict):
+    """Run control and the organisation; `Scenario` adds one block per mechanism, interventions and outputs."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
@@ -39,22 +32,9 @@ class Scenario(Strict):
     handover_week: int | None = param(None, "week", "End of the change programme (default: when the last "
                                       "change's implementation ends; 0 without changes)", ge=0)
     organisation: OrganisationParams = OrganisationParams()
-    workload: WorkloadParams = WorkloadParams()
-    morale: MoraleParams = MoraleParams()
-    turnover: TurnoverParams = TurnoverParams()
-    relationships: RelationshipParams = RelationshipParams()
-    culture: CultureParams = CultureParams()
-    slippage: SlippageParams = SlippageParams()
-    budget: BudgetParams = BudgetParams()
-    change_programme: list[Change] = Field(default_factory=list)
-    interventions: list[AnyIntervention] = Field(default_factory=list)
-    outputs: OutputParams = OutputParams()
-    fitted_to: dict[str, Any] = Field(default_factory=dict, description="Where the levers come from when the "
-                                      "scenario was fitted to data (`culturedrift authority`): source file, "
-                                      "geography, years, targets and the model's fit. Informational only.")
 
     @model_validator(mode="after")
-    def _within_horizon(self) -> Scenario:
+    def _within_horizon(self) -> Any:
         h = self.horizon_weeks
         for i, c in enumerate(self.change_programme):
             if c.end_week > h:
@@ -97,6 +77,23 @@ class Scenario(Strict):
         except ValidationError as e:
             raise ScenarioError(format_errors(f"scenario '{self.name}'", e)) from None
 
+
+def _block(pars: Any) -> tuple[Any, Any]:
+    """A scenario field for a mechanism's parameters: a block with its defaults, or an empty list."""
+    return (pars, Field(default_factory=list)) if get_origin(pars) is list else (pars, pars())
+
+
+# the scenario schema: run control, the organisation, one block per mechanism (in the model's order),
+# the interventions and the output thresholds
+Scenario = create_model(  # type: ignore[call-overload]
+    "Scenario", __base__=ScenarioBase, __module__=__name__, __doc__="Everything one run needs besides its seed.",
+    **{key: _block(pars) for key, pars, _ in MECHANISMS},
+    interventions=(list[AnyIntervention], Field(default_factory=list)),
+    outputs=(OutputParams, OutputParams()),
+    fitted_to=(dict[str, Any], Field(default_factory=dict, description="Where the levers come from when the "
+                                     "scenario was fitted to data (`culturedrift authority`): source file, "
+                                     "geography, years, targets and the model's fit. Informational only.")),
+)
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted field path in nested dicts/lists; unknown paths are errors."""

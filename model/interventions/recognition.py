@@ -16,4 +16,4 @@ class Recognition(Intervention):
     support: float = param(0.003, "morale per week", "Assumption", ge=0, le=0.1)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.state.support[whom] += self.support * strength
+        model.add_effect("support", whom, self.support * strength)

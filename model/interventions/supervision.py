@@ -20,7 +20,6 @@ class ReflectiveSupervision(Intervention):
     time_cost: float = param(0.02, "share of working time", "About 1.5 hours a fortnight (assumption)", ge=0, le=0.5)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        s = model.state
-        s.reinforcement[whom] += self.reinforcement * strength
-        s.support[whom] += self.support * strength
-        s.time_cost[whom] += self.time_cost * strength
+        model.add_effect("reinforcement", whom, self.reinforcement * strength)
+        model.add_effect("support", whom, self.support * strength)
+        model.add_effect("time_cost", whom, self.time_cost * strength)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 
 
 class CultureParams(Strict):
@@ -52,14 +52,33 @@ class Culture(Mechanism):
     """Vectorised weekly socialisation and reinforcement of the compliance habit."""
 
     name = "culture"
+    title = "Culture"
+    category = "1b culture"
+    owns = (PersonState("compliance_habit", "1 = procedure-driven compliance and control, 0 = professional "
+                        "judgement; hires draw theirs from the labour market"),)
+    channels = (Channel("reinforcement", "reinforcement units", "Leadership reinforcement toward the target "
+                        "culture"),)
+    publishes = (Signal("sector_habit", "0-1", "Mean compliance habit of the rest of the sector (the labour "
+                        "market's culture)"),)
 
-    def init(self) -> None:
-        s, p = self.model.state, self.pars
+    def init_state(self) -> None:
+        s, p = self.state, self.pars
         drawn = _beta(self.rng, p.initial_habit, p.initial_sd, s.n)
         s.compliance_habit[:] = np.where(s.partner, p.partner_habit, drawn)
         self.staff = s.staff.astype(float)
-        team = np.maximum(s.team, 0)
-        self.mgr_of = self.model.layout.manager_slot[team]
+        self.publish(sector_habit=p.sector_habit)
+        self.on_restructure()
+
+    def on_restructure(self) -> None:
+        """Whose manager socialises whom follows the teams."""
+        self.mgr_of = self.model.layout.manager_slot[np.maximum(self.state.team, 0)]
+
+    def on_join(self, slots: np.ndarray) -> None:
+        """Hires bring habits from the labour market; partner workers their agency's."""
+        s = self.state
+        staff = slots[~s.partner[slots]]
+        s.compliance_habit[staff] = self.hire_habits(staff.size)
+        s.compliance_habit[slots[s.partner[slots]]] = self.pars.partner_habit
 
     def hire_habits(self, n: int) -> np.ndarray:
         """Habits of n hires from the labour market."""
@@ -69,18 +88,18 @@ class Culture(Mechanism):
 
     def control_style(self) -> np.ndarray:
         """Each person's manager's control style; a vacant manager post leaves prescription in charge."""
-        s, m = self.model.state, self.model
+        s = self.state
         mgr = self.mgr_of
-        return np.where(s.filled[mgr], m.slippage.manager_control[mgr], m.slippage.prescription)
+        return np.where(s.filled[mgr], s.manager_control[mgr], self.signals.prescription)
 
     def step(self) -> None:
-        p, s, m = self.pars, self.model.state, self.model
+        p, s, sig = self.pars, self.state, self.signals
         c = s.compliance_habit
-        nb, rowsum = m.neighbour_sums[:, 1], m.neighbour_sums[:, 2]
+        nb, rowsum = sig.neighbour_sums[:, 1], sig.neighbour_sums[:, 2]
         has = rowsum > 1e-9
         peer = np.where(has, nb / np.where(has, rowsum, 1.0), c)
         d = p.coworker_rate * (peer - c)
         d += p.manager_rate * (self.control_style() - c) * s.frontline
-        d += p.reinforcement_rate * s.reinforcement * (p.target_habit - c)
+        d += p.reinforcement_rate * self.effects.reinforcement * (p.target_habit - c)
         d *= self.staff
         c += d

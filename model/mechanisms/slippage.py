@@ -19,10 +19,12 @@ from typing import Literal
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 
 
 class PressureEvent(Strict):
+    """Pressure events: scheduled inspections and serious incidents."""
+
     week: int = param(0, "week", "When it happens", ge=0)
     kind: Literal["inspection", "serious_incident"] = "inspection"
     magnitude: float = param(0.15, "prescription units", "Jump in local prescription", ge=0, le=1)
@@ -56,6 +58,9 @@ class SlippageParams(Strict):
     inspection_interval_weeks: int | None = param(None, "weeks", "Routine inspections (Ofsted ILACS: about "
                                                   "every 3 years = 156); none by default", ge=1)
     inspection_magnitude: float = param(0.1, "prescription units", "Assumption", ge=0, le=1)
+    overload_pressure_cap: float = param(1.0, "pressure units", "Most pressure a team's overload puts on its "
+                                         "manager (assumption: overload beyond double capacity adds no more)",
+                                         ge=0, le=10)
     events: list[PressureEvent] = param([], "list", "Scheduled inspections and incidents")
 
 
@@ -63,26 +68,39 @@ class Slippage(Mechanism):
     """Prescription, manager control tension and the forces that pull habits back to compliance."""
 
     name = "slippage"
+    title = "Culture slippage"
+    category = "2b slippage"
+    owns = (
+        PersonState("control_tension", "Control a manager adds under pressure (0-1)", on_hire=0.0),
+        PersonState("manager_control", "Control style: compliance habit plus tension, capped at 1"),
+    )
+    channels = (Channel("control_damping", "share of tightening prevented", "Culture vigilance: leaders who "
+                        "watch for drift stop managers tightening control", per="organisation", cap=0.95,
+                        source="assumption: vigilance never removes all tightening"),)
+    publishes = (Signal("prescription", "0-1", "Local prescription: procedure demanded by policy, inspections, "
+                        "incidents and visible omissions"),)
 
     def init(self) -> None:
-        s, p = self.model.state, self.pars
-        self.prescription = p.initial_prescription
+        s, p = self.state, self.pars
+        self.publish(prescription=p.initial_prescription)
         self.policy = p.initial_prescription
-        self.tension = np.zeros(s.n)
-        self.manager_control = s.compliance_habit.copy()
+        s.manager_control[:] = s.compliance_habit
         self.staff = s.staff.astype(float)
         self.mgr = s.manager
         self.scheduled: dict[int, float] = {}
         for e in p.events:
             self.scheduled[e.week] = self.scheduled.get(e.week, 0.0) + e.magnitude
         self.incident_p = 1.0 - np.exp(-p.incident_rate_per_year / 52.0)
-        self.damping = 0.0
         self.team_of_manager = np.maximum(s.team, 0)
 
+    def pulse(self, size: float) -> None:
+        """A sudden rise in local prescription (an inspection or incident shock outside the schedule)."""
+        self.publish(prescription=min(self.signals.prescription + size, 1.0))
+
     def step(self) -> None:
-        p, s, m = self.pars, self.model.state, self.model
-        week = m.week
-        self.policy = min(max(p.initial_prescription + m.change_programme.prescription_shift, 0.0), 1.0)
+        p, s, sig = self.pars, self.state, self.signals
+        week = self.model.week
+        self.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
         jump = self.scheduled.get(week, 0.0)
         if self.rng.random() < self.incident_p:
             jump += p.incident_magnitude
@@ -90,22 +108,22 @@ class Slippage(Mechanism):
             jump += p.inspection_magnitude
         staff = s.staff & s.filled
         c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
-        omissions = (1.0 - m.workload.service_standard) * (1.0 - p.omission_masking * c_mean)
-        P = self.prescription + jump + p.omission_sensitivity * omissions
+        omissions = (1.0 - sig.service_standard) * (1.0 - p.omission_masking * c_mean)
+        P = sig.prescription + jump + p.omission_sensitivity * omissions
         P += p.prescription_relax_rate * (self.policy - P)
-        self.prescription = P = min(max(P, 0.0), 1.0)
+        P = min(max(P, 0.0), 1.0)
+        self.publish(prescription=P)
         excess_p = max(P - self.policy, 0.0)
         # managers feel prescription and their team's overload first
-        wl = m.workload
-        overload = np.maximum(wl.team_cases / np.maximum(wl.team_capacity, 1e-9) - 1.0, 0.0)
-        pressure = (excess_p + np.minimum(overload, 1.0)[self.team_of_manager]) * self.mgr
-        t = self.tension
-        t += p.tighten_rate * pressure * (1.0 - self.damping) * (1.0 - t) - p.tension_relax_rate * t
+        overload = np.maximum(sig.team_cases / np.maximum(sig.team_capacity, 1e-9) - 1.0, 0.0)
+        pressure = (excess_p + np.minimum(overload, p.overload_pressure_cap)[self.team_of_manager]) * self.mgr
+        t = s.control_tension
+        t += p.tighten_rate * pressure * (1.0 - self.effects.control_damping) * (1.0 - t) - p.tension_relax_rate * t
         c = s.compliance_habit
-        np.minimum(c + t, 1.0, out=self.manager_control)
-        attractor = p.prescription_weight * P + (1.0 - p.prescription_weight) * m.culture.pars.sector_habit
+        np.minimum(c + t, 1.0, out=s.manager_control)
+        attractor = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
         d = p.decay_rate * (attractor - c)
-        d += (p.staff_pressure_rate * excess_p * (1.0 - self.damping)) * (1.0 - c)
+        d += (p.staff_pressure_rate * excess_p * (1.0 - self.effects.control_damping)) * (1.0 - c)
         d += p.goal_erosion_rate * s.sustained_pressure * (1.0 - c)
         d *= self.staff
         c += d

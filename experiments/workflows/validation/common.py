@@ -92,7 +92,7 @@ def pmap(fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], workers: int 
 
 def _nudge_prescription(model: CultureDriftModel, size: float) -> None:
     """Raise local prescription (an inspection or incident shock)."""
-    model.slippage.prescription = min(model.slippage.prescription + size, 1.0)
+    model.slippage.pulse(size)
 
 
 def _nudge_leavers(model: CultureDriftModel, size: float) -> None:
@@ -101,7 +101,7 @@ def _nudge_leavers(model: CultureDriftModel, size: float) -> None:
     holders = np.flatnonzero(s.frontline & s.filled)
     rng = np.random.default_rng([model.seed, 7919])
     k = round(size * holders.size)
-    model.turnover.leave(np.sort(rng.choice(holders, k, replace=False)) if k else holders[:0])
+    model.leave(np.sort(rng.choice(holders, k, replace=False)) if k else holders[:0])
 
 
 def _nudge_morale(model: CultureDriftModel, size: float) -> None:
@@ -126,11 +126,11 @@ def _extras(model: CultureDriftModel) -> list[float]:
     staff = s.staff & s.filled
     p = model.slippage.pars
     c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
-    return [float(model.change_programme.productivity[fl].mean()) if fl.any() else np.nan,
+    return [float(model.signals.productivity[fl].mean()) if fl.any() else np.nan,
             float(s.tenure[staff & ~s.agency_worker].mean()) if staff.any() else np.nan,
             float(s.sustained_pressure[fl].mean()) if fl.any() else np.nan,
             float(s.capacity[fl].mean()) if fl.any() else np.nan,
-            1.0 - model.workload.service_standard,
+            1.0 - model.signals.service_standard,
             1.0 - p.omission_masking * c_mean]
 
 
@@ -148,7 +148,6 @@ def run_with_nudge(scenario: Scenario, seed: int, nudge: str | None = None, week
     while model.week < model.horizon:
         if nudge is not None and model.week == week:
             NUDGES[nudge](model, size)
-            model.update_neighbour_sums()
         model.step()
         extras.append(_extras(model))
     for mech in model.schedule:
