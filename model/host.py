@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
+from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
 from culturedrift.model.state import Staff
 
@@ -22,12 +23,13 @@ class Host:
     """Layout, state, signals and streams shared by an ordered list of mechanisms."""
 
     def __init__(self, layout: Layout, network: Network, parts: list[tuple[type[Mechanism], Any]],
-                 seed: int = 0, week: int = 0, interventions: Any = ()) -> None:
+                 seed: int = 0, week: int = 0, interventions: Any = (), events: Any = ()) -> None:
         self.layout = layout
         self.network = network
         self.seed = int(seed)
         self.week = week
         self.interventions = list(interventions)  # what leadership delivers (see model/interventions)
+        self.events: list[Event] = []  # scheduled events (model/events.py), fired at the start of their week
         self.state = Staff(layout.role, layout.team, layout.partner_group, layout.is_post)
         self.signals = Signals()
         self.streams = {name: stream(self.seed, name) for cls, _ in parts for name in (cls.name, *cls.extra_streams)}
@@ -62,6 +64,9 @@ class Host:
         self._size = {"person": n, "team": layout.n_teams}
         self.reset_effects()
         self.mechanisms = [cls(pars, self) for cls, pars in parts]
+        self._by_name = {m.name: m for m in self.mechanisms}
+        for event in events:
+            self.add_event(event)
 
     def initialise(self) -> None:
         """Every mechanism sets the state it owns, then derives what depends on the others (list order)."""
@@ -69,6 +74,35 @@ class Host:
             mech.init_state()
         for mech in self.mechanisms:
             mech.init()
+
+    def mechanism(self, name: str) -> Mechanism:
+        """The mechanism called `name` (events address the mechanism that owns what they change)."""
+        return self._by_name[name]
+
+    # --- scheduled events ---
+    def add_event(self, event: Event | dict[str, Any], now: bool = False) -> Event:
+        """Schedule an event (an `Event` or a mapping with its `kind`); `now` puts it at the current week.
+
+        It fires at the start of its week, before the mechanisms step; a week already stepped is an error.
+        """
+        if isinstance(event, dict):
+            kind = event.get("kind")
+            if kind not in EVENTS:
+                raise ValueError(f"unknown event kind {kind!r}; choose from {sorted(EVENTS)}")
+            event = EVENTS[kind].model_validate(event)
+        if now:
+            event = event.model_copy(update={"week": max(self.week, 0)})
+        if event.week < self.week:
+            raise ValueError(f"event {event.kind} at week {event.week} is in the past (the model is at week "
+                             f"{self.week})")
+        self.events.append(event)
+        return event
+
+    def fire_events(self) -> None:
+        """Apply the events of the current week, in the order they were scheduled."""
+        for event in self.events:
+            if event.week == self.week:
+                event.apply(self)
 
     # --- effects: interventions write them, the mechanisms that declared them read them ---
     def reset_effects(self) -> None:

@@ -23,7 +23,6 @@ import pandas as pd
 from culturedrift.model.agents import FrontlineWorker, Manager, PartnerWorker, Person
 from culturedrift.model.base import Mechanism, stream
 from culturedrift.model.host import Host
-from culturedrift.model.mechanisms import MECHANISMS
 from culturedrift.model.organisation import Layout, build_network
 from culturedrift.model.outputs import Recorder
 from culturedrift.model.scenario import Scenario
@@ -35,7 +34,8 @@ _AGENT_CLASS = {FRONTLINE: FrontlineWorker, MANAGER: Manager}
 class CultureDriftModel(Host, mesa.Model):
     """One children's services organisation over `horizon_weeks` weeks."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, weeks: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, weeks: int | None = None,
+                 diagnostics: tuple[str, ...] = ()) -> None:
         mesa.Model.__init__(self, rng=int(seed))
         self.spec = scenario
         # `weeks` runs a shorter (or longer) window of the same scenario, e.g. for a quick look
@@ -44,8 +44,10 @@ class CultureDriftModel(Host, mesa.Model):
             raise ValueError(f"weeks must be at least 1, got {weeks}")
         layout = Layout(scenario.organisation)
         network = build_network(layout, scenario.organisation, stream(int(seed), "organisation"))
-        Host.__init__(self, layout, network, [(cls, getattr(scenario, key)) for key, _, cls in MECHANISMS],
-                      seed=int(seed), week=-scenario.burn_in_weeks, interventions=scenario.interventions)
+        parts = [(cls, getattr(scenario, key)) for key, _, cls in type(scenario).MECHANISMS]
+        Host.__init__(self, layout, network, parts,
+                      seed=int(seed), week=-scenario.burn_in_weeks, interventions=scenario.interventions,
+                      events=scenario.events)
         for mech in self.mechanisms:
             setattr(self, mech.name, mech)  # model.turnover etc., for people exploring a model
         self._events: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -53,7 +55,7 @@ class CultureDriftModel(Host, mesa.Model):
 
         self.initialise()
         self.add_agents(np.flatnonzero(self.state.filled))
-        self.recorder = Recorder(self, self.horizon)
+        self.recorder = Recorder(self, self.horizon, tuple(diagnostics))
         while self.week < 0:
             self.step()
         for mech in self.mechanisms:
@@ -67,8 +69,9 @@ class CultureDriftModel(Host, mesa.Model):
 
     # --- the weekly step ---
     def step(self) -> None:
-        """Advance one week: effects back to neutral, every mechanism in list order, then record."""
+        """Advance one week: effects back to neutral, this week's events, every mechanism in order, record."""
         self.reset_effects()
+        self.fire_events()
         for mech in self.mechanisms:
             mech.step()
         self.week += 1

@@ -52,6 +52,7 @@ class Output:
     decimals: int = 2
     diff_unit: str = ""
     dtype: Literal["float64", "int64"] = "float64"
+    default: bool = True  # recorded in every run; False: only when asked for (a diagnostic, e.g. for validation)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +100,13 @@ def declared(*outputs: Series | Summary) -> Iterator[None]:
 
 
 def series_keys() -> list[str]:
-    """Weekly series keys in catalogue order."""
-    return list(SERIES)
+    """Weekly series every run records, in catalogue order."""
+    return [k for k, o in SERIES.items() if o.default]
+
+
+def diagnostic_keys() -> list[str]:
+    """Weekly series recorded only when asked for."""
+    return [k for k, o in SERIES.items() if not o.default]
 
 
 def summary_keys() -> list[str]:
@@ -196,9 +202,13 @@ class Observation:
 class Recorder:
     """Preallocated weekly record (no per-agent work): one row per week 0..horizon, one column per series."""
 
-    def __init__(self, model: CultureDriftModel, weeks: int) -> None:
+    def __init__(self, model: CultureDriftModel, weeks: int, diagnostics: tuple[str, ...] = ()) -> None:
         self.model = model
-        self.series = list(SERIES.values())
+        unknown = [k for k in diagnostics if k not in SERIES]
+        if unknown:
+            raise ValueError(f"unknown series {unknown}; diagnostics are {diagnostic_keys()}")
+        self.series = [o for o in SERIES.values() if o.default] + [SERIES[k] for k in diagnostics
+                                                                   if not SERIES[k].default]
         self.data = np.full((weeks + 1, len(self.series)), np.nan)
         self.col = {o.key: i for i, o in enumerate(self.series)}
         self.leavers_ring = np.zeros(TURNOVER_WINDOW_WEEKS)
@@ -360,6 +370,32 @@ for _o in (
     Series(key="shortfall", label="Cumulative shortfall", unit="GBP thousand", better="lower", applies=ORG,
            definition="Intervention cost the budget could not fund, since week 0.",
            compute=lambda o: o.recorder.shortfall),
+):
+    declare(_o)
+
+# ------------------------------------------------ diagnostics (recorded on request, e.g. by validation)
+
+for _o in (
+    Series(key="productivity", label="Productivity with new systems", unit="share of capacity", better="higher",
+           applies=HOLDERS, definition="Mean capacity left by systems not yet mastered.", default=False,
+           compute=lambda o: o.holders_mean(o.signals.productivity)),
+    Series(key="tenure_mean", label="Mean tenure", unit="weeks", better=None,
+           applies="permanent staff in post", definition="Mean weeks in post of permanent staff.", default=False,
+           compute=lambda o: (o.state.tenure[o.staff & ~o.state.agency_worker].mean()
+                              if o.staff.any() else np.nan)),
+    Series(key="sustained_pressure", label="Sustained pressure", unit="excess workload", better="lower",
+           applies=HOLDERS, definition="Mean smoothed excess workload (goal erosion's driver).", default=False,
+           compute=lambda o: o.holders_mean(o.state.sustained_pressure)),
+    Series(key="capacity_mean", label="Capacity", unit="cases per case holder", better="higher", applies=HOLDERS,
+           definition="Mean cases a case holder can hold to standard.", default=False,
+           compute=lambda o: o.holders_mean(o.state.capacity)),
+    Series(key="omissions_unworked", label="Unworked share of cases", unit="share", better="lower", applies=ORG,
+           definition="1 - service standard.", default=False, compute=lambda o: 1.0 - o.signals.service_standard),
+    Series(key="omission_visibility", label="Visible share of omissions", unit="share", better=None, applies=STAFF,
+           definition="1 - omission masking x mean compliance habit (recording everything hides omissions).",
+           default=False,
+           compute=lambda o: 1.0 - o.model.spec.slippage.omission_masking * (float(o.habit.mean())
+                                                                          if o.staff.any() else 0.0)),
 ):
     declare(_o)
 

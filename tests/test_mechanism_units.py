@@ -19,7 +19,7 @@ from culturedrift.model.mechanisms.culture import Culture, CultureParams
 from culturedrift.model.mechanisms.leadership import BudgetParams, Leadership
 from culturedrift.model.mechanisms.morale import Morale, MoraleParams
 from culturedrift.model.mechanisms.relationships import RelationshipParams, Relationships
-from culturedrift.model.mechanisms.slippage import PressureEvent, Slippage, SlippageParams
+from culturedrift.model.mechanisms.slippage import Slippage, SlippageParams
 from culturedrift.model.mechanisms.turnover import Turnover, TurnoverParams
 from culturedrift.model.mechanisms.workload import Workload, WorkloadParams
 from culturedrift.model.organisation import Layout, OrganisationParams, build_network
@@ -85,6 +85,7 @@ def test_leadership_delivers_interventions_through_effect_channels_scaled_by_the
                            interventions=[Recognition(support=0.01, cost_per_week=2.0, target="frontline")],
                            also=[(Morale, MoraleParams())])
     s = host.state
+    host.signals.induction_weeks = 26.0  # who counts as a new hire (published by workload)
     host.initialise()
     host.reset_effects()
     lead.step()
@@ -101,6 +102,7 @@ def test_change_programme_load_learning_curve_and_new_hires() -> None:
                     disruption=0.05, learning=curve)
     host, cp = host_with(ChangeProgramme, [change])
     s, sig = host.state, host.signals
+    sig.induction_weeks = 26.0
     host.initialise()
     cp.step()
     assert sig.pace == 0 and not sig.learning_live and np.all(sig.productivity == 1.0)
@@ -199,8 +201,8 @@ def _slippage_inputs(host: Host, overload: float = 0.0) -> None:
     sig.team_cases, sig.team_capacity = np.full(t, 10.0 * (1 + overload)), np.full(t, 10.0)
 
 
-def test_slippage_scheduled_event_raises_prescription_and_overload_tightens_managers() -> None:
-    pars = SlippageParams(incident_rate_per_year=0.0, events=[PressureEvent(week=1, magnitude=0.2)])
+def test_slippage_prescription_jump_raises_prescription_and_overload_tightens_managers() -> None:
+    pars = SlippageParams(incident_rate_per_year=0.0)
     host, slip = host_with(Slippage, pars, compliance_habit=0.3)
     _slippage_inputs(host, overload=0.5)
     s, sig = host.state, host.signals
@@ -208,7 +210,8 @@ def test_slippage_scheduled_event_raises_prescription_and_overload_tightens_mana
     slip.step()
     p0 = sig.prescription
     assert np.all(s.control_tension[s.manager] > 0) and np.all(s.control_tension[~s.manager] == 0)
-    host.week = 1
+    host.reset_effects()
+    host.add_effect("prescription_jump", None, 0.2)  # what an inspection event does
     slip.step()
     assert sig.prescription > p0 + 0.1
     # vigilance damps the tightening

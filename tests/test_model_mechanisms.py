@@ -118,8 +118,8 @@ def test_restructure_rewires_team_ties():
 
 def test_incident_raises_prescription_and_manager_control():
     calm = tiny(slippage={"incident_rate_per_year": 0.0})
-    shock = tiny(slippage={"incident_rate_per_year": 0.0,
-                           "events": [{"week": 5, "kind": "serious_incident", "magnitude": 0.3}]})
+    shock = tiny(slippage={"incident_rate_per_year": 0.0},
+                 events=[{"week": 5, "kind": "serious_incident", "magnitude": 0.3}])
     a = simulate(calm, 1).timeseries
     b = simulate(shock, 1).timeseries
     assert b["prescription"].iloc[7] > a["prescription"].iloc[7] + 0.2

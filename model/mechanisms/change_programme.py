@@ -15,9 +15,9 @@ import numpy as np
 from pydantic import model_validator
 
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
+from culturedrift.model.groups import Group, group_slots
 
 Kind = Literal["structure", "role", "committee", "process", "it_system"]
-Group = Literal["all", "staff", "frontline", "managers", "partners"]
 
 
 class LearningCurve(Strict):
@@ -42,7 +42,7 @@ class Change(Strict):
     kind: Kind
     start_week: int = param(0, "week", "Go-live week of the change", ge=0)
     duration_weeks: int = param(12, "weeks", "Implementation period during which it loads people", ge=1)
-    affects: Group = param("staff", "group", "Whom the change affects")
+    affects: Group = param("staff", "group", "Whose posts the change affects (model/groups.py)")
     disruption: float = param(0.05, "share of working time per week", "Time and attention the change takes "
                               "while being implemented (assumption)", ge=0, le=1)
     learning: LearningCurve | None = None
@@ -90,8 +90,6 @@ class ChangeProgramme(Mechanism):
     def init(self) -> None:
         s = self.state
         self.changes: list[Change] = list(self.pars)
-        self.groups = {"all": np.ones(s.n, bool), "staff": s.staff, "frontline": s.frontline,
-                       "managers": s.manager, "partners": s.partner}
         self.learning = [c for c in self.changes if c.learning is not None]
         self.col = {id(c): k for k, c in enumerate(self.learning)}
         k = len(self.learning)
@@ -103,6 +101,10 @@ class ChangeProgramme(Mechanism):
         self.affect_cols = np.zeros((max(k, 1), s.n), bool)
         self.publish(productivity=np.ones(s.n), extra_recording=np.zeros(s.n), learning_live=False, pace=0,
                      prescription_shift=0.0)
+
+    def posts(self, group: str) -> np.ndarray:
+        """The posts of a group (model/groups.py)."""
+        return group_slots(self.state, group, self.signals.induction_weeks)
 
     def on_join(self, slots: np.ndarray) -> None:
         """People hired after go-live learn the system at induction."""
@@ -118,7 +120,7 @@ class ChangeProgramme(Mechanism):
         for c in self.changes:
             if c.start_week <= week < c.end_week:
                 pace += 1
-                s.change_load[self.groups[c.affects]] += c.disruption
+                s.change_load[self.posts(c.affects)] += c.disruption
             if c.prescription_change:
                 shift += c.prescription_change * min(max((week - c.start_week + 1) / c.duration_weeks, 0.0), 1.0)
             if week == c.start_week:
@@ -149,5 +151,6 @@ class ChangeProgramme(Mechanism):
             k = self.col[id(c)]
             self.live[k] = True
             self.publish(learning_live=True)
-            self.affect_cols[k] = self.groups[c.affects]
-            s.proficiency[k] = np.where(self.groups[c.affects], c.learning.initial_proficiency, 1.0)
+            posts = self.posts(c.affects)
+            self.affect_cols[k] = posts
+            s.proficiency[k] = np.where(posts, c.learning.initial_proficiency, 1.0)

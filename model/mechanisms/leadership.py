@@ -47,6 +47,7 @@ class Leadership(Mechanism):
 
     def init(self) -> None:
         p, s = self.pars, self.state
+        self.budget = p.quarterly_budget
         self.remaining = p.quarterly_budget
         self.allowance = 0.0
         self.scale = 1.0
@@ -54,6 +55,10 @@ class Leadership(Mechanism):
                      hiring_headroom=0.0,
                      agency_worker_weekly_cost=np.where(s.is_post, p.agency_worker_premium_per_week,
                                                         p.overflow_cost_per_week))
+
+    def set_budget(self, quarterly_budget: float) -> None:
+        """A new quarterly budget from the next quarter on (a scheduled budget change)."""
+        self.budget = quarterly_budget
 
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
@@ -63,10 +68,10 @@ class Leadership(Mechanism):
         return in_posts * p.agency_worker_premium_per_week + overflow * p.overflow_cost_per_week
 
     def step(self) -> None:
-        m, p = self.model, self.pars
+        m = self.model
         week = m.week
         if week % WEEKS_PER_QUARTER == 0:
-            self.remaining = p.quarterly_budget
+            self.remaining = self.budget
         weeks_left = WEEKS_PER_QUARTER - week % WEEKS_PER_QUARTER
         self.allowance = max(self.remaining, 0.0) / weeks_left
         committed = self.committed()

@@ -60,6 +60,11 @@ class Morale(Mechanism):
         self.case_holder = s.frontline.astype(float)
         self.staff = s.staff.astype(float)
 
+    def nudge(self, size: float) -> None:
+        """Everyone's morale moves by `size` at once (a scheduled morale nudge)."""
+        s = self.state
+        s.morale[s.staff & s.filled] = np.clip(s.morale[s.staff & s.filled] + size, 0.0, 1.0)
+
     def step(self) -> None:
         p, s, sig = self.pars, self.state, self.signals
         nb, rowsum = sig.neighbour_sums[:, 0], sig.neighbour_sums[:, 2]

@@ -15,19 +15,9 @@ raise prescription, and compliance (recording everything) hides omissions.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
-
-
-class PressureEvent(Strict):
-    """Pressure events: scheduled inspections and serious incidents."""
-
-    week: int = param(0, "week", "When it happens", ge=0)
-    kind: Literal["inspection", "serious_incident"] = "inspection"
-    magnitude: float = param(0.15, "prescription units", "Jump in local prescription", ge=0, le=1)
 
 
 class SlippageParams(Strict):
@@ -61,7 +51,6 @@ class SlippageParams(Strict):
     overload_pressure_cap: float = param(1.0, "pressure units", "Most pressure a team's overload puts on its "
                                          "manager (assumption: overload beyond double capacity adds no more)",
                                          ge=0, le=10)
-    events: list[PressureEvent] = param([], "list", "Scheduled inspections and incidents")
 
 
 class Slippage(Mechanism):
@@ -74,9 +63,13 @@ class Slippage(Mechanism):
         PersonState("control_tension", "Control a manager adds under pressure (0-1)", on_hire=0.0),
         PersonState("manager_control", "Control style: compliance habit plus tension, capped at 1"),
     )
-    channels = (Channel("control_damping", "share of tightening prevented", "Culture vigilance: leaders who "
-                        "watch for drift stop managers tightening control", per="organisation", cap=0.95,
-                        source="assumption: vigilance never removes all tightening"),)
+    channels = (
+        Channel("control_damping", "share of tightening prevented", "Culture vigilance: leaders who watch for "
+                "drift stop managers tightening control", per="organisation", cap=0.95,
+                source="assumption: vigilance never removes all tightening"),
+        Channel("prescription_jump", "prescription units", "Scheduled inspections and serious incidents this "
+                "week (model/events.py)", per="organisation"),
+    )
     publishes = (Signal("prescription", "0-1", "Local prescription: procedure demanded by policy, inspections, "
                         "incidents and visible omissions"),)
 
@@ -87,9 +80,6 @@ class Slippage(Mechanism):
         s.manager_control[:] = s.compliance_habit
         self.staff = s.staff.astype(float)
         self.mgr = s.manager
-        self.scheduled: dict[int, float] = {}
-        for e in p.events:
-            self.scheduled[e.week] = self.scheduled.get(e.week, 0.0) + e.magnitude
         self.incident_p = 1.0 - np.exp(-p.incident_rate_per_year / 52.0)
         self.team_of_manager = np.maximum(s.team, 0)
 
@@ -101,7 +91,7 @@ class Slippage(Mechanism):
         p, s, sig = self.pars, self.state, self.signals
         week = self.model.week
         self.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
-        jump = self.scheduled.get(week, 0.0)
+        jump = self.effects.prescription_jump
         if self.rng.random() < self.incident_p:
             jump += p.incident_magnitude
         if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:

@@ -79,6 +79,7 @@ class Workload(Mechanism):
         Signal("service_standard", "share of open cases", "Share of open cases worked within capacity"),
         Signal("backlog", "cases", "Open cases above the teams' capacity"),
         Signal("reference_direct_time", "share of working time", "Direct time at which capacity is as rated"),
+        Signal("induction_weeks", "weeks", "Induction period: staff this new count as new hires"),
     )
 
     def init(self) -> None:
@@ -87,7 +88,8 @@ class Workload(Mechanism):
         posts = np.bincount(s.team[s.frontline & s.is_post], minlength=t).astype(float)
         self.referral_rate = posts * p.demand_cases_per_post / p.case_duration_weeks  # cases per team per week
         self.publish(team_cases=posts * p.demand_cases_per_post, team_capacity=np.zeros(t), backlog=0.0,
-                     service_standard=1.0, reference_direct_time=p.reference_direct_time)
+                     service_standard=1.0, reference_direct_time=p.reference_direct_time,
+                     induction_weeks=p.induction_weeks)
         self._alpha = 1.0 / p.pressure_smoothing_weeks
         self.update_capacity()
         self.allocate()

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from culturedrift.model.base import Strict
+from culturedrift.model.events import EVENTS
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.interventions.base import Intervention
 from culturedrift.model.mechanisms import MECHANISMS
@@ -137,6 +138,9 @@ def render() -> str:
         own = rows(cls, f"interventions[kind={kind}]", skip_own=common - {"cost_per_week", "target"})
         doc = ((cls.__module__ and sys.modules[cls.__module__].__doc__) or "").strip().splitlines()[0]
         parts += [f"#### Intervention `{kind}`: {_cell(doc)}", "", HEADER, *own, ""]
+    for kind, cls in EVENTS.items():
+        doc = (cls.__doc__ or kind).strip().splitlines()[0]
+        parts += [f"#### Event `{kind}`: {_cell(doc)}", "", HEADER, *rows(cls, f"events[kind={kind}]"), ""]
     parts.append(END)
     return "\n".join(parts)
 
