@@ -8,6 +8,7 @@ PYTHON312 := $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	$$c -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo $$c; break; }; done)
 
 .PHONY: run test lint bench clean setup
+SUITE_LOCK := $(shell command -v flock >/dev/null 2>&1 && echo flock /tmp/culturedrift-test-suite.lock)
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (install it, e.g. pyenv install 3.12)"; exit 1; }
@@ -25,8 +26,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check culturedrift model experiments tests benchmarks
-	@# one suite at a time per machine: concurrent suites on 2 cores starve each other's timed subprocess tests
-	flock /tmp/culturedrift-test-suite.lock $(PY) -m pytest -n 2 -q
+	@# one suite at a time per machine where flock exists (Linux): concurrent suites starve each other's timed tests
+	$(SUITE_LOCK) $(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

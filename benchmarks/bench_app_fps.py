@@ -1,6 +1,10 @@
-"""Frames per second of the trainer's app in a real browser, running the 300-person model.
+"""Weeks per second of the trainer's app in a real browser: one run and twin runs, for the default 300-person
+organisation (20 teams) and a 2,000-person one (180 teams). Targets: twins at 300 people >= 5 weeks/s,
+2,000 people >= 2 weeks/s.
 
-Starts the app on a free 127.0.0.1 port and opens it in headless Chromium (Playwright). A small
+For each case starts `culturedrift app --scenario` (a copy of the default scenario with the organisation
+size) on a free 127.0.0.1 port and opens it in headless Chromium (Playwright); twin mode is switched on
+in the page. A small
 script in the page samples the readout line ("Week N of 260 ...") and the two images every 10 ms and
 keeps the time of every change, so the numbers are what the page shows, not what the server computed:
 
@@ -13,7 +17,7 @@ keeps the time of every change, so the numbers are what the page shows, not what
 Also times the server-side work alone (step + both views rendered to image bytes), and prints the load
 average before and after (the machine may be busy with other jobs).
 
-    .venv/bin/python benchmarks/bench_app_fps.py [--seconds 10] [--steps 10]
+    .venv/bin/python benchmarks/bench_app_fps.py [--seconds 10] [--steps 10] [--cases 20,20t,180,180t]
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ import re
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from culturedrift.experiments.app import AppModel, _frames
-from culturedrift.experiments.commands.app import server_command
+from culturedrift.experiments.app import DEFAULT_PRESET, app_model_for
+from culturedrift.experiments.app_controls import preset_paths
+from culturedrift.experiments.app_panels import frames as _frames
+from culturedrift.experiments.workshop import Twin
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,15 +72,18 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def server_side(weeks: int = 60) -> float:
-    """Frames per second of step + render of both views, no browser."""
-    m = AppModel()
+def server_side(teams: int, twin: bool, weeks: int = 30) -> float:
+    """Weeks per second of step + render of every view, no browser."""
+    m = app_model_for(DEFAULT_PRESET, Twin() if twin else None)(n_teams=teams)
     f = _frames(m)
-    f.frame("network", m.week), f.frame("series", m.week)
+    views = ["series", *(f"network{i}" for i in range(len(m.runs)))]
+    for v in views:
+        f.frame(v, m.week)
     t0 = time.perf_counter()
     for _ in range(weeks):
         m.step()
-        f.frame("network", m.week), f.frame("series", m.week)
+        for v in views:
+            f.frame(v, m.week)
     return weeks / (time.perf_counter() - t0)
 
 
@@ -93,13 +104,17 @@ def play_rates(log: list, t_start: float, t_stop: float) -> dict[str, float]:
             "first_frame_s": ((first - t_start) / 1000) if first is not None else float("nan")}
 
 
-def in_browser(seconds: float, steps: int) -> dict[str, object]:
+def in_browser(seconds: float, steps: int, teams: int, twin: bool) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(server_command("127.0.0.1", port), cwd=ROOT, stdout=subprocess.DEVNULL,
+    folder = Path(tempfile.mkdtemp(prefix="bench_app_"))
+    (folder / "bench.yaml").write_text(f"extends: {preset_paths()[DEFAULT_PRESET]}\nname: bench_{teams}_teams\n"
+                                       f"organisation:\n  n_teams: {teams}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "culturedrift.experiments.cli", "app", "--port", str(port),
+                             "--scenario", str(folder)], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -116,6 +131,9 @@ def in_browser(seconds: float, steps: int) -> dict[str, object]:
                 page.set_default_timeout(60_000)
                 page.goto(url)
                 page.wait_for_selector(".cd-readout")
+                if twin:
+                    page.click(".cd-twin")
+                    page.wait_for_selector(".cd-twin-readout")
                 controls = page.inner_text(".cd-controls")
                 page.evaluate(SAMPLER)
                 step_ms = []
@@ -146,16 +164,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to play (default 10)")
     ap.add_argument("--steps", type=int, default=10, help="Step clicks to time (default 10)")
+    ap.add_argument("--cases", default="20,20t,180,180t",
+                    help="teams per case, 't' = twin mode (default 20,20t,180,180t: 300 and 2,000 people)")
     args = ap.parse_args()
-    print(f"load average (1, 5, 15 min) before: {loadavg()}")
-    print(f"server-side step + render of both views: {server_side():.1f} frames/s")
-    r = in_browser(args.seconds, args.steps)
-    print(r["controls"])
-    print(f"in the browser, Step (click -> page shows the new week): {r['step_fps']:.1f} frames/s")
-    print(f"in the browser, Play (render interval 1): {r['weeks_per_s']:.1f} frames/s "
-          f"({r['weeks']} weeks shown in {r['seconds']:.1f} s; first new week after {r['first_frame_s']:.2f} s; "
-          f"images: network {r['network_frames_per_s']:.1f}/s, series {r['series_frames_per_s']:.1f}/s)")
+    rows = []
+    for case in args.cases.split(","):
+        teams, twin = int(case.rstrip("t")), case.endswith("t")
+        what = f"{teams} teams, {'twin runs' if twin else 'one run'}"
+        print(f"--- {what}; load average (1, 5, 15 min) before: {loadavg()}", flush=True)
+        server = server_side(teams, twin)
+        print(f"server-side step + render of every view: {server:.1f} weeks/s", flush=True)
+        r = in_browser(args.seconds, args.steps, teams, twin)
+        print(r["controls"])
+        print(f"in the browser, Step (click -> page shows the new week): {r['step_fps']:.1f} weeks/s")
+        print(f"in the browser, Play (render interval 1): {r['weeks_per_s']:.1f} weeks/s "
+              f"({r['weeks']} weeks shown in {r['seconds']:.1f} s; first new week after {r['first_frame_s']:.2f} s; "
+              f"images: network {r['network_frames_per_s']:.1f}/s, series {r['series_frames_per_s']:.1f}/s)")
+        rows.append((what, server, r["step_fps"], r["weeks_per_s"]))
     print(f"load average (1, 5, 15 min) after: {loadavg()}")
+    print(f"\n{'case':<28}{'server weeks/s':>16}{'Step weeks/s':>14}{'Play weeks/s':>14}")
+    for what, server, step, play in rows:
+        print(f"{what:<28}{server:>16.1f}{step:>14.1f}{play:>14.1f}")
 
 
 if __name__ == "__main__":

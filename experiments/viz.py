@@ -10,6 +10,7 @@ computed once per organisation and recomputed only when a restructure moves post
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -48,19 +49,32 @@ AGENCY_EDGE = "black"
 
 # (title, [(timeseries column, label, style)], y-limits (None = from data, floor at the given max))
 PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], tuple[float, float]], ...] = (
-    ("Morale (staff mean)", (("morale_mean", "mean", "-"),), (0.0, 1.0)),
-    ("Turnover, last 12 months", (("turnover_rate_12m", "permanent leavers / posts", "-"),), (0.0, 0.3)),
-    ("Vacancy rate", (("vacancy_rate", "posts without a permanent holder", "-"),), (0.0, 0.3)),
-    ("Compliance habit", (("compliance_habit_mean", "mean", "-"),
-                          ("compliance_habit_high_share", f"share high (> {HIGH_HABIT:g})", "--")),
+    ("Morale (staff mean, 0-1)", (("morale_mean", "mean", "-"),), (0.0, 1.0)),
+    ("Turnover, last 12 months (share of posts)",
+     (("turnover_rate_12m", "permanent leavers / posts", "-"),), (0.0, 0.3)),
+    ("Vacancy rate (share of posts)", (("vacancy_rate", "posts without a permanent holder", "-"),), (0.0, 0.3)),
+    ("Compliance habit (0 judgement - 1 procedure)",
+     (("compliance_habit_mean", "mean", "-"), ("compliance_habit_high_share", f"share high (> {HIGH_HABIT:g})", "--")),
      (0.0, 1.0)),
-    ("Fragmentation of ties", (("fragmentation", "all", "-"), ("fragmentation_team", "within teams", "--"),
-                               ("fragmentation_interagency", "inter-agency", ":")), (0.0, 0.3)),
+    ("Fragmentation of ties (share lost since week 0)",
+     (("fragmentation", "all", "-"), ("fragmentation_team", "within teams", "--"),
+      ("fragmentation_interagency", "inter-agency", ":")), (0.0, 0.3)),
 )
-SERIES_COLUMNS = tuple(c for _, lines, _ in PANELS for c, _, _ in lines)
+# the trainer's app adds the spread to agency workers and the prescription that inspections and incidents raise
+APP_PANELS = (
+    PANELS[0],
+    ("Turnover (last 12 months) and agency workers (shares)",
+     (("turnover_rate_12m", "turnover: permanent leavers / posts", "-"),
+      ("agency_worker_share", "agency worker rate", "--")), (0.0, 0.3)),
+    PANELS[2], PANELS[3],
+    ("Prescription (local procedure, 0-1)", (("prescription", "prescription", "-"),), (0.0, 1.0)),
+    PANELS[4],
+)
+SERIES_COLUMNS = tuple(dict.fromkeys(c for _, lines, _ in PANELS + APP_PANELS for c, _, _ in lines))
 READOUT = (("morale_mean", "morale", "{:.3f}"), ("turnover_rate_12m", "turnover 12m", "{:.1%}"),
            ("vacancy_rate", "vacancy", "{:.1%}"), ("compliance_habit_mean", "compliance", "{:.3f}"),
-           ("compliance_habit_high_share", "high compliance", "{:.1%}"), ("fragmentation", "fragmentation", "{:.3f}"))
+           ("compliance_habit_high_share", "high compliance", "{:.1%}"), ("fragmentation", "fragmentation", "{:.3f}"),
+           ("prescription", "prescription", "{:.3f}"))
 
 
 # --- what the views read from a model -------------------------------------------------------------
@@ -254,8 +268,11 @@ class NetworkView:
         staff_posts = s.staff_post
         vacant = int(np.count_nonzero(staff_posts & ~filled))
         agency = int(np.count_nonzero(s.staff & filled & s.agency_worker))
-        self.title.set_text(f"Week {max(m.week, 0)}: who works with whom · {vacant} vacant posts (gaps) · "
-                            f"{agency} agency staff")
+        # "empty", not "vacant": the vacancy rate (DfE) also counts posts covered by agency workers
+        posts = "post" if vacant == 1 else "posts"
+        workers = "agency worker" if agency == 1 else "agency workers"
+        self.title.set_text(f"Week {max(m.week, 0)}: who works with whom · {vacant} empty {posts} (gaps) · "
+                            f"{agency} {workers}")
 
 
 # --- the series panels ----------------------------------------------------------------------------
@@ -264,15 +281,23 @@ class SeriesView:
     """Key series over time, one panel each, with the change programme shaded and the week
     leadership vigilance stops marked; x runs over the whole horizon so the future stays visible."""
 
-    def __init__(self, axes: list[Axes], model: CultureDriftModel, x_max: int | None = None) -> None:
+    def __init__(self, axes: list[Axes], model: CultureDriftModel, x_max: int | None = None,
+                 panels: tuple = PANELS, twin: CultureDriftModel | None = None, twin_label: str = "twin",
+                 markers: Callable[[], list[tuple[int, str]]] | None = None) -> None:
         self.model = model
+        self.twin = twin
         self.axes = axes
+        self.panels = panels
+        self.markers = markers or (lambda: [])
+        self._drawn_markers: list[tuple[int, str]] = []
+        self._marker_artists: list = []
         self.lines: list[tuple[str, Line2D]] = []
+        self.twin_lines: list[tuple[str, Line2D]] = []
         self.cursors = []
         marks = Marks.of(model)
         x_max = model.horizon if x_max is None else x_max
         self.floors = []
-        for ax, (title, series, (lo, hi)) in zip(axes, PANELS, strict=True):
+        for ax, (title, series, (lo, hi)) in zip(axes, panels, strict=True):
             if marks.programme is not None:
                 a, b = marks.programme
                 ax.axvspan(a, min(b, x_max), color="tab:orange", alpha=0.12, linewidth=0,
@@ -283,6 +308,10 @@ class SeriesView:
             for i, (c, label, style) in enumerate(series):
                 (ln,) = ax.plot([], [], style, color=f"C{i}", linewidth=1.6, label=label, animated=True)
                 self.lines.append((c, ln))
+                if twin is not None:  # the twin: the same colour, thick and pale, under the run's line
+                    (tl,) = ax.plot([], [], "-", color=matplotlib.colors.to_rgba(f"C{i}", 0.35), linewidth=4.0,
+                                    label=f"twin: {twin_label}" if ax is axes[0] else None, animated=True)
+                    self.twin_lines.append((c, tl))
             self.cursors.append(ax.axvline(0, color="0.6", linewidth=0.8, animated=True))
             ax.set_xlim(0, max(x_max, 1))
             ax.set_ylim(lo, hi)
@@ -290,28 +319,55 @@ class SeriesView:
             ax.set_title(title, fontsize=9, loc="left")
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
-            if len(series) > 1 or ax is axes[0]:
-                ax.legend(fontsize=6.5, loc="upper right", frameon=False, ncol=2 if len(series) > 2 else 1)
+            if ax is axes[0]:  # the marks and the twin once, at the top; series names where a panel has several
+                ax.legend(fontsize=6.5, loc="lower right", frameon=False, ncol=2)
+            elif len(series) > 1:
+                ax.legend(handles=[ln for c, ln in self.lines[-len(series):]], fontsize=6.5, loc="upper right",
+                          frameon=False, ncol=len(series))
         axes[-1].set_xlabel("week", fontsize=8)
         self.update()
 
     def animated(self) -> list:
-        """Artists that change every week."""
-        return [ln for _, ln in self.lines] + self.cursors
+        """Artists that change every week (the twin's thick pale lines under the run's)."""
+        return [ln for _, ln in self.twin_lines] + [ln for _, ln in self.lines] + self.cursors
 
     def background_key(self) -> tuple:
-        """The y-limits: when a series outgrows its panel the axes (static background) change."""
-        return tuple(ax.get_ylim() for ax in self.axes)
+        """The y-limits and the action markers: when either changes the static background is redrawn."""
+        return (*(ax.get_ylim() for ax in self.axes), tuple(self._drawn_markers))
+
+    def _draw_markers(self) -> None:
+        """A dotted line per action on every panel, labelled on the top one (part of the static background)."""
+        marks = list(self.markers())
+        if marks == self._drawn_markers:
+            return
+        for a in self._marker_artists:
+            a.remove()
+        self._marker_artists = []
+        for k, (week, label) in enumerate(marks):
+            for ax in self.axes:
+                self._marker_artists.append(ax.axvline(week, color="tab:purple", linestyle=":", linewidth=1.3))
+            self._marker_artists.append(self.axes[0].annotate(
+                f"▼ {label}", (week, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -3 - 8 * (k % 3)),
+                textcoords="offset points", fontsize=6.5, color="tab:purple", va="top", ha="left"))
+        self._drawn_markers = marks
 
     def update(self) -> None:
         """Extend the lines to the model's current week."""
+        self._draw_markers()
         data = series_so_far(self.model)
         x = data["week"]
         for c, ln in self.lines:
             ln.set_data(x, data[c])
-        for ax, cur, hi, (_, series, _) in zip(self.axes, self.cursors, self.floors, PANELS, strict=True):
+        tops = {c: float(np.nanmax(data[c])) if np.isfinite(data[c]).any() else 0.0 for c, _ in self.lines}
+        if self.twin is not None:
+            tdata = series_so_far(self.twin)
+            for c, ln in self.twin_lines:
+                ln.set_data(tdata["week"], tdata[c])
+                if np.isfinite(tdata[c]).any():
+                    tops[c] = max(tops[c], float(np.nanmax(tdata[c])))
+        for ax, cur, hi, (_, series, _) in zip(self.axes, self.cursors, self.floors, self.panels, strict=True):
             cur.set_xdata([x[-1], x[-1]])
-            top = max(float(np.nanmax(data[c])) if np.isfinite(data[c]).any() else 0.0 for c, _, _ in series)
+            top = max(tops[c] for c, _, _ in series)
             ax.set_ylim(ax.get_ylim()[0], max(hi, top * 1.1, ax.get_ylim()[1]))
 
 
@@ -325,11 +381,11 @@ def network_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 6
 
 
 def series_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 7.2),
-                  x_max: int | None = None) -> tuple[Figure, SeriesView]:
-    """A figure holding the series panels stacked (the app's series panel)."""
+                  x_max: int | None = None, panels: tuple = PANELS, **kw) -> tuple[Figure, SeriesView]:
+    """A figure holding the series panels stacked (the app's series panel; `kw`: twin, twin_label, markers)."""
     fig = Figure(figsize=size, layout="constrained")
-    axes = list(fig.subplots(len(PANELS), 1, sharex=True))
-    return fig, SeriesView(axes, model, x_max)
+    axes = list(fig.subplots(len(panels), 1, sharex=True))
+    return fig, SeriesView(axes, model, x_max, panels, **kw)
 
 
 def combined_figure(model: CultureDriftModel, x_max: int | None = None,

@@ -17,16 +17,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from culturedrift.model.host import Host
 
 
+_NUMBERS = (int, float, int | None, float | None)
+
+
 class Strict(BaseModel):
     """A parameter block that rejects unknown keys and wrong types (no silent defaults)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        """`true` or `'52'` where a number belongs is a mistake, not 1 or 52 (pydantic would convert them)."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                value = data.get(name)
+                if isinstance(value, bool | str) and field.annotation in _NUMBERS:
+                    raise ValueError(f"{name}: expected a number, got {value!r}")
+        return data
 
 
 def param(default: Any, unit: str, source: str, **kw: Any) -> Any:

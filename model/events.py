@@ -24,7 +24,7 @@ class Event(Strict):
     """Something that happens to the organisation in one week."""
 
     kind: str
-    week: int = param(0, "week", "When it happens (at the start of the week)", ge=0)
+    week: int = param(0, "week", "When it happens (at the start of the week)", ge=0, le=5200)
 
     registry: ClassVar[dict[str, type[Event]]] = EVENTS
 

@@ -38,8 +38,8 @@ class OrganisationParams(Strict):
     @classmethod
     def _agencies(cls, v: dict[str, int]) -> dict[str, int]:
         for k, n in v.items():
-            if n < 0:
-                raise ValueError(f"partner agency '{k}' must have a non-negative size, got {n}")
+            if not 0 <= n <= 100_000:
+                raise ValueError(f"partner agency '{k}' must have between 0 and 100,000 people, got {n}")
         return v
 
 

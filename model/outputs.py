@@ -71,6 +71,9 @@ class Summary(Output):
 
 SERIES: dict[str, Series] = {}
 SUMMARIES: dict[str, Summary] = {}
+# observable indicators: what a leadership team sees of the weekly series, with cadence, reporting lag and
+# measurement error (declared in model/observables.py, computed from the record on their own random streams)
+OBSERVED: dict[str, Output] = {}
 
 
 def declare(output: Series | Summary) -> Series | Summary:
@@ -370,6 +373,11 @@ for _o in (
     Series(key="shortfall", label="Cumulative shortfall", unit="GBP thousand", better="lower", applies=ORG,
            definition="Intervention cost the budget could not fund, since week 0.",
            compute=lambda o: o.recorder.shortfall),
+    Series(key="agency_worker_hires_refused", label="Agency worker hires refused", unit="people per week",
+           better=None, applies=ORG, dtype="int64",
+           definition="Agency-worker cover for an empty post that would have been hired this week but that the "
+           "budget left after contracts and interventions could not pay for (the cover cut, not costed).",
+           compute=lambda o: o.signals.agency_worker_hires_refused if o.row > 0 else 0),
 ):
     declare(_o)
 
@@ -402,6 +410,7 @@ for _o in (
 # --------------------------------------------------------------------------------------------- summaries
 
 RUN = "weeks 0 to the horizon"
+ATTAINED_MIN = 0.01  # habit points: below this no culture shift was attained, so none can be lost (a definition)
 
 for _o in (
     Summary(key="morale_trough", label="Morale trough", unit="0-1 scale", better="higher", group="Transition risk",
@@ -443,11 +452,33 @@ for _o in (
             definition="Rise in the mean compliance habit from handover to the horizon: old habits coming back.",
             more="more slippage after handover", less="less slippage after handover", decimals=3,
             compute=lambda v: v.habit[-1] - v.habit[v.handover]),
+    Summary(key="slippage_share", label="Slippage", unit="% of attained shift lost", better="lower", group="Culture",
+            applies=f"runs that attained at least {ATTAINED_MIN} habit points by a handover inside the run",
+            definition="Share of the culture shift attained by handover that was lost again by the horizon (rise "
+            "in the mean compliance habit after handover / culture attainment). Not defined (NaN) where less than "
+            f"{ATTAINED_MIN} habit points were attained (nothing to lose) or the run ends before handover.",
+            more="more slippage after handover", less="less slippage after handover", scale=100, decimals=0,
+            diff_unit="points", compute=lambda v: v.values["slippage"] / v.values["culture_attainment"]
+            if v.values["culture_attainment"] >= ATTAINED_MIN and v.handover < v.ts["week"].iloc[-1] else np.nan),
     Summary(key="culture_kept", label="Culture kept", unit="habit points", better="higher", group="Culture",
             applies=RUN, definition="Fall in the mean compliance habit from week 0 to the horizon (culture "
             "attainment minus slippage): the shift that lasts.",
             more="more lasting culture change", less="less lasting culture change", decimals=3,
             compute=lambda v: v.values["culture_attainment"] - v.values["slippage"]),
+    Summary(key="unfunded_cost", label="Unfunded", unit="GBP k", better=None, group="Cost", applies=RUN,
+            definition="Planned intervention cost the quarterly budget could not pay for (interventions scaled "
+            "down), summed over the horizon.", more="more of the plan unfunded", less="less of the plan unfunded",
+            decimals=0, compute=lambda v: v.ts["shortfall"].iloc[-1]),
+    Summary(key="agency_worker_hires_refused_total", label="Agency worker hires refused", unit="people", better=None,
+            group="Cost", applies=RUN, dtype="int64",
+            definition="Agency-worker hires the budget could not pay for, summed over the horizon.",
+            more="more agency-worker cover refused", less="less agency-worker cover refused", decimals=0,
+            compute=lambda v: v.ts["agency_worker_hires_refused"].sum()),
+    Summary(key="planned_cost", label="Planned cost", unit="GBP k", better="lower", group="Cost", applies=RUN,
+            definition="Discretionary cost over the horizon if every scheduled intervention had been fully funded: "
+            "the agency-worker premium paid plus the interventions' full cost (total cost + unfunded).",
+            more="a higher planned cost", less="a lower planned cost", decimals=0,
+            compute=lambda v: v.ts["cost_cumulative"].iloc[-1] + v.ts["shortfall"].iloc[-1]),
     Summary(key="total_cost", label="Total cost", unit="GBP k", better="lower", group="Cost", applies=RUN,
             definition="Discretionary spend over the horizon: the agency worker premium and the leadership "
             "interventions.", more="a higher total cost", less="a lower total cost", decimals=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Union, get_origin
 
@@ -25,6 +26,8 @@ class ScenarioBase(Strict):
     outputs."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    title: str = Field("", max_length=60, description="Display title in tables, figures and the app (default: "
+                       "the name with spaces); not inherited through `extends:`")
     description: str = ""
     horizon_weeks: int = param(260, "weeks", "Five years: the Review's implementation and after", ge=1, le=5200)
     burn_in_weeks: int = param(52, "weeks", "Unrecorded settling period before week 0, so the 12-month "
@@ -152,15 +155,80 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
+MAX_INPUT_BYTES = 1_000_000  # a scenario or experiment file is a page of YAML; refuse megabytes of it
+MAX_EXTENDS_DEPTH = 16  # files in one `extends:` chain
+MAX_NESTING = 50  # levels of nested mappings / lists in one file
+MAX_ERRORS_SHOWN = 20  # problems listed per file; the rest are counted
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                line = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if line != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given on line {line})", key_node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+def _depth(node: yaml.Node) -> int:
+    """Nesting depth of a composed YAML node, without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_NESTING:
+            break
+        if isinstance(n, yaml.MappingNode):
+            stack.extend((c, d + 1) for kv in n.value for c in kv)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((c, d + 1) for c in n.value)
+    return deepest
+
+
 def read_yaml_mapping(path: Path, what: str = "a scenario",
                       error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
-    """Safe-load a YAML file that must hold a mapping; errors name the file and the reason."""
-    if not path.is_file():
-        raise error(f"{path}: file not found")
+    """Safe-load a YAML file that must hold a mapping; errors name the file and the reason.
+
+    Refused with a one-line reason: a missing or unreadable file, more than `MAX_INPUT_BYTES`, text that is
+    not UTF-8, invalid YAML, a key given twice, more than `MAX_NESTING` levels, anything but a mapping."""
     try:
-        data = yaml.safe_load(path.read_text())
+        if not path.is_file():
+            raise error(f"{path}: file not found" if not path.exists() else f"{path}: not a file")
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise error(f"{path}: {size:,} bytes is larger than the limit of {MAX_INPUT_BYTES:,} bytes for {what}")
+        raw = path.read_bytes()
+    except PermissionError:
+        raise error(f"{path}: cannot read the file (permission denied)") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read the file ({e.strerror or e})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not a text file (byte {e.start} is not UTF-8); expected {what} in YAML") from None
+    if "\x00" in text:
+        raise error(f"{path}: not a text file (it holds NUL bytes); expected {what} in YAML")
+    try:
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _depth(node) > MAX_NESTING:
+                raise error(f"{path}: nested more than {MAX_NESTING} levels deep; {what} is a shallow mapping")
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
         raise error(f"{path}: not valid YAML: {e}") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to read; {what} is a shallow mapping") from None
     if not isinstance(data, dict):
         raise error(f"{path}: {what} must be a mapping of fields, got {type(data).__name__}")
     return data
@@ -170,14 +238,18 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in chain:
         raise ScenarioError(f"{path}: extends: circular inheritance ({' -> '.join(p.name for p in chain)})")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"{chain[0]}: extends: a chain of more than {MAX_EXTENDS_DEPTH} files; "
+                            "flatten the scenarios")
     data = read_yaml_mapping(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: must be a file name, got {parent!r}")
+    if not isinstance(parent, str) or Path(parent).suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError(f"{path}: extends: must name a scenario file (.yaml or .yml), got {parent!r}")
     base = _read(path.parent / parent, (*chain, path))
     base.pop("name", None)
+    base.pop("title", None)
     base.pop("description", None)
     return _merge(base, data)
 
@@ -186,17 +258,52 @@ def format_errors(source: str, err: ValidationError) -> str:
     """One line per problem: source: field.path: reason."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
-        lines.append(f"{source}: {loc}: {msg}")
+        lines.append(f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}")
+    if len(lines) > MAX_ERRORS_SHOWN:
+        lines = [*lines[:MAX_ERRORS_SHOWN], f"{source}: ... and {len(lines) - MAX_ERRORS_SHOWN} more problems"]
     return "\n".join(lines)
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, merge (`extends:`) and validate a scenario file; raise ScenarioError naming file and field."""
+SHIPPED_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIO_PATH_ENV = "CULTUREDRIFT_SCENARIOS"
+
+
+def scenario_search_path() -> list[Path]:
+    """Folders searched for a scenario given by name or relative path: the current directory, the folders in
+    $CULTUREDRIFT_SCENARIOS (separated like PATH), then the scenarios shipped with culturedrift."""
+    extra = [Path(p) for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
+    return [Path.cwd(), *extra, SHIPPED_SCENARIOS]
+
+
+def find_scenario_file(path: str | Path) -> Path:
+    """The scenario file a user means: the path as given, else a file of that name (".yaml" optional) in the
+    search path, so `phased` or `scenarios/phased.yaml` work from any directory. The error lists where it looked."""
     path = Path(path)
+    if path.is_file():
+        return path
+    looked = [path.resolve()] if path.is_absolute() else []
+    if not path.is_absolute():
+        names = [path] if path.suffix in (".yaml", ".yml") else [path.with_name(path.name + ".yaml"), path]
+        for folder in scenario_search_path():
+            for name in names:
+                for cand in dict.fromkeys((folder / name, folder / name.name)):
+                    if cand.is_file():
+                        return cand
+                    looked.append(cand)
+    where = ", ".join(str(p) for p in dict.fromkeys(looked))
+    raise ScenarioError(f"{path}: scenario file not found (looked in: {where}); shipped scenarios are in "
+                        f"{SHIPPED_SCENARIOS}, more folders can be added with {SCENARIO_PATH_ENV}")
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge (`extends:`) and validate a scenario file; raise ScenarioError naming file and field.
+
+    `path` is a file path or a shipped scenario's name (see `find_scenario_file`)."""
+    path = find_scenario_file(path)
     data = _read(path)
     if overrides:
         data = Scenario.model_validate(data).model_dump(mode="python") if _valid(data) else data

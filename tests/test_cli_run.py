@@ -24,7 +24,9 @@ def test_run_writes_the_documented_layout(tmp_path, capsys):
                  "--out", str(out), "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "morale_trough" in printed and str(out) in printed
+    assert "Morale trough (0-1 scale)" in printed and str(out) in printed
+    assert "Peak 12-month turnover (%)" in printed  # shares in percent, as `compare` prints them
+    assert "Slippage (% of attained shift lost)" in printed  # headers whole, never cut
     for name in ("timeseries.parquet", "timeseries.csv", "summary.csv", "summary.json", "events.parquet",
                  "timeseries.png"):
         assert (out / name).stat().st_size > 0, name

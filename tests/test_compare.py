@@ -26,7 +26,7 @@ from culturedrift.experiments.workflows.compare import (
     paired_ci,
     verdict,
 )
-from culturedrift.model import Scenario, ScenarioError
+from culturedrift.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"horizon_weeks": 30, "burn_in_weeks": 4, "organisation.n_teams": 3,
@@ -77,15 +77,21 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero_differences(rush):
     c = compare([rush, twin], seeds=3, workers=1)
     d = c.differences[c.differences["scenario"] == "rush_again"]
     assert len(d) == len(METRICS)
-    assert (d["diff"] == 0).all() and (d["diff_lo"] == 0).all() and (d["diff_hi"] == 0).all()
+    # a metric that does not apply to either arm (e.g. slippage share where nothing was attained) has no
+    # difference at all; every other difference is exactly zero
+    applies = d["diff"].notna()
+    assert d.loc[~applies, ["diff_lo", "diff_hi"]].isna().all().all()
+    assert applies.sum() >= len(METRICS) - 1
+    assert (d.loc[applies, ["diff", "diff_lo", "diff_hi"]] == 0).all().all()
     row = c.decision_table.set_index("scenario").loc["rush_again"]
     for m in METRICS:
-        assert row[f"{m.key}_diff"] == 0.0
+        assert row[f"{m.key}_diff"] == 0.0 or np.isnan(row[f"{m.key}_diff"])
     a = c.summary[c.summary.scenario == "rush"].drop(columns="scenario").reset_index(drop=True)
     b = c.summary[c.summary.scenario == "rush_again"].drop(columns="scenario").reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     for m in METRICS:
-        assert c.paired("rush", "rush_again", m.key) == (0.0, 0.0, 0.0)
+        diff = c.paired("rush", "rush_again", m.key)
+        assert diff == (0.0, 0.0, 0.0) or all(np.isnan(diff))
 
 
 def test_runs_in_worker_processes_match_runs_in_this_process(calm, rush):
@@ -137,7 +143,7 @@ def test_constant_differences_give_a_zero_width_interval_and_one_seed_no_interva
 
 
 def test_unknown_interval_method_is_rejected():
-    with pytest.raises(CompareError, match="bootstrap"):
+    with pytest.raises(ValueError, match="bootstrap"):
         paired_ci([1.0, 2.0, 4.0], "jackknife")  # type: ignore[arg-type]
 
 
@@ -145,17 +151,20 @@ def test_verdict_follows_the_direction_of_each_metric():
     assert verdict(METRIC["morale_trough"], 0.01, 0.03) == "better"  # higher is better
     assert verdict(METRIC["peak_turnover_12m"], 0.01, 0.03) == "worse"  # lower is better
     assert verdict(METRIC["peak_turnover_12m"], -0.03, -0.01) == "better"
-    assert verdict(METRIC["total_cost"], -10, 5) == "unclear"
-    assert verdict(METRIC["total_cost"], math.nan, math.nan) == "unclear"
-    assert verdict(METRIC["total_cost"], 0, 0, is_reference=True) == "reference"
+    assert verdict(METRIC["planned_cost"], -10, 5) == "unclear"
+    assert verdict(METRIC["planned_cost"], math.nan, math.nan) == "unclear"
+    assert verdict(METRIC["planned_cost"], 0, 0, is_reference=True) == "reference"
+    assert verdict(METRIC["total_cost"], -10, -5) == "lower"  # not ranked: a direction, never better/worse
 
 
 def test_every_metric_has_a_direction_label_and_unit():
-    assert {m.better for m in METRICS} == {"higher", "lower"}
+    assert {m.better for m in METRICS} == {"higher", "lower", "neither"}
     assert METRIC["morale_trough"].better == "higher" and METRIC["culture_attainment"].better == "higher"
-    for key in ("peak_turnover_12m", "mean_turnover_12m", "peak_vacancy", "peak_fragmentation", "slippage",
-                "total_cost", "overspend_total"):
+    for key in ("peak_turnover_12m", "mean_turnover_12m", "peak_vacancy", "peak_fragmentation", "slippage_share",
+                "planned_cost", "overspend_total"):
         assert METRIC[key].better == "lower"
+    # delivered and unfunded cost are shown, never ranked: less spend can simply mean less money
+    assert not METRIC["total_cost"].ranked and not METRIC["unfunded_cost"].ranked
     assert all(m.label and m.unit and m.definition for m in METRICS)
 
 
@@ -178,9 +187,12 @@ def test_decision_table_has_one_row_per_strategy_with_medians_intervals_and_diff
             assert f"{m.key}_{stat}" in t.columns
         for _, row in t.iterrows():
             v = cmp.summary.loc[cmp.summary.scenario == row["scenario"], m.key].to_numpy()
-            assert row[f"{m.key}_median"] == pytest.approx(np.median(v))
+            if not row[f"{m.key}_applies"]:
+                assert np.isnan(row[f"{m.key}_median"]) and not row[f"{m.key}_best"]
+                continue
+            assert row[f"{m.key}_median"] == pytest.approx(np.median(v[np.isfinite(v)]))
             assert row[f"{m.key}_p05"] <= row[f"{m.key}_median"] <= row[f"{m.key}_p95"]
-        assert t[f"{m.key}_best"].any()
+        assert t[f"{m.key}_best"].any() == (m.ranked and t[f"{m.key}_applies"].any())
     rush = t.set_index("scenario").loc["rush"]
     s = cmp.summary.set_index(["scenario", "seed"])
     d = (s.loc["rush", "total_cost"] - s.loc["calm", "total_cost"]).to_numpy()
@@ -209,9 +221,9 @@ def test_any_pair_can_be_compared_and_the_difference_is_antisymmetric(cmp):
 def test_reading_names_strategies_and_gives_intervals(cmp):
     lines = cmp.reading()
     text = "\n".join(lines)
-    assert "**rush** against **calm**" in text
+    assert "**Rush** against **Calm**" in text
     assert "95% CI" in text
-    assert all(m.label in text for m in METRICS)
+    assert all(m.label in text for m in METRICS if m.ranked)
 
 
 def test_explicit_seeds_and_python_objects_of_all_kinds(tmp_path, calm):
@@ -246,10 +258,49 @@ def test_duplicate_names_and_empty_lists_are_rejected(calm):
         compare([], seeds=1)
 
 
-def test_a_horizon_that_does_not_fit_fails_before_any_run(monkeypatch, rush):
-    monkeypatch.setattr(compare_mod, "run_all", lambda *a, **k: pytest.fail("ran despite bad input"))
-    with pytest.raises(ScenarioError, match="rush"):
-        compare([rush], seeds=1, weeks=5)
+def test_weeks_is_a_window_as_in_run_so_a_first_year_can_be_compared(calm, rush):
+    """`--weeks` shorter than the programme: later changes have not happened yet, nothing is rejected."""
+    c = compare([calm, rush], seeds=2, workers=1, weeks=6)  # rush's changes run to week 14
+    assert c.timeseries["week"].max() == 6
+    full = compare([calm, rush], seeds=2, workers=1)
+    first = full.timeseries[full.timeseries["week"] <= 6].reset_index(drop=True)
+    pd.testing.assert_frame_equal(c.timeseries.reset_index(drop=True), first)  # a window of the same runs
+    t = c.decision_table.set_index("scenario")
+    assert not t.loc["rush", "slippage_share_applies"]  # handover not reached: slippage cannot be judged
+    assert "Window: only the first 6 weeks" in "\n".join(c.reading())
+
+
+def test_slippage_never_awarded_best_where_nothing_was_attained(calm, rush):
+    """Vacuous slippage: a strategy with no culture shift is n/a on slippage, never starred best."""
+    kept = rush.with_updates({"name": "kept", "horizon_weeks": 60, "culture.reinforcement_rate": 0.2})
+    c = compare([calm, kept], seeds=3, workers=1)
+    t = c.decision_table.set_index("scenario")
+    s = c.summary.set_index("scenario")
+    assert (s.loc["calm", "culture_attainment"].abs() < 0.01).all()  # business as usual attains nothing
+    assert t.loc["kept", "slippage_share_applies"] and t.loc["kept", "slippage_share_best"]
+    assert not t.loc["calm", "slippage_share_applies"] and not t.loc["calm", "slippage_share_best"]
+    assert np.isnan(t.loc["calm", "slippage_share_median"])
+    assert c.differences.set_index(["scenario", "metric"]).loc[("kept", "slippage_share"), "verdict"] == "n/a"
+    from culturedrift.experiments.reporting.text import decision_markdown
+
+    md = decision_markdown(c)
+    assert "n/a" in md and "does not apply" in md
+
+
+def test_unfunded_cost_is_shown_and_less_money_is_never_best_on_delivered_cost(calm, rush):
+    """A budget too small for the plan: delivered < planned, the cut is reported, delivered cost is not ranked."""
+    rich = rush.with_updates({"name": "rich", "budget.quarterly_budget": 5000.0})
+    poor = rush.with_updates({"name": "poor", "budget.quarterly_budget": 20.0})
+    c = compare([rich, poor], seeds=2, workers=1)
+    f = c.funding.set_index("scenario")
+    assert f.loc["rich", "unfunded_cost"] == 0 and f.loc["poor", "unfunded_cost"] > 0
+    poor = f.loc["poor"]
+    assert poor["planned_cost"] == pytest.approx(poor["delivered_cost"] + poor["unfunded_cost"], rel=1e-9)
+    assert f.loc["poor", "seeds_with_cuts"] == 2 and f.loc["poor", "cut_first_week"] >= 1
+    t = c.decision_table.set_index("scenario")
+    assert not t["total_cost_best"].any() and not t["unfunded_cost_best"].any()
+    text = "\n".join(c.reading())
+    assert "Unfunded: **Poor** could not pay for" in text and "because the budget ran short" in text
 
 
 def test_a_failing_run_names_its_scenario_and_seed(monkeypatch, calm):
@@ -280,7 +331,8 @@ def test_run_all_keeps_the_order_of_the_specs(calm, rush):
 # -------------------------------------------------------------------------------------------- outputs
 
 EXPECTED = {"timeseries.parquet", "timeseries.csv", "summary.csv", "summary.json", "events.parquet",
-            "decision_table.csv", "decision_table.md", "differences.csv", "comparison.json", "report.html",
+            "decision_table.csv", "decision_table.md", "differences.csv", "funding.csv", "comparison.json",
+            "report.html",
             "report.md", "fig_transition_risks.png", "fig_culture_work_cost.png", "fig_tradeoff.png",
             "fig_differences.png"}
 
@@ -311,25 +363,25 @@ def test_reports_are_self_contained_and_say_what_was_compared(written):
     assert page.count("data:image/png;base64,") == 4
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert "<link" not in page and "src='fig_" not in page
-    for text in ("What was compared", "Decision table", "Reading of the result", "rush", "calm",
+    for text in ("What was compared", "Decision table", "Reading of the result", "Rush", "Calm",
                  "2 fixed changes go live", "paired t-interval", "95% confidence interval"):
         assert text in page
     md = (out / "report.md").read_text()
     assert "![" in md and "(fig_transition_risks.png)" in md
     table_md = (out / "decision_table.md").read_text()
-    assert "| rush |" in table_md and "\u2605" in table_md and "95% confidence interval" in table_md
+    assert "| Rush |" in table_md and "\u2605" in table_md and "95% confidence interval" in table_md
 
 
 def test_a_failure_while_writing_leaves_the_previous_outputs_and_no_partial_files(cmp, tmp_path, monkeypatch):
     out = tmp_path / "out"
     cmp.write(out, figures=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import culturedrift.experiments.reporting as reporting
+    import culturedrift.experiments.reporting.write as writing
 
     def broken(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(reporting, "write_reports", broken)
+    monkeypatch.setattr(writing, "write_reports", broken)
     with pytest.raises(OSError, match="disk full"):
         cmp.write(out, figures=False)
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -387,7 +439,7 @@ def test_cli_compare_writes_everything_and_prints_where_the_report_is(tmp_path, 
     assert code == 0
     printed = capsys.readouterr().out
     assert f"Report: {(out / 'report.html').resolve()}" in printed
-    assert "changing" in printed
+    assert "Changing" in printed
     assert {p.name for p in out.iterdir()} >= EXPECTED
     assert "bootstrap" in (out / "decision_table.md").read_text()
 
@@ -429,3 +481,18 @@ def test_outputs_of_an_earlier_comparison_that_are_not_rewritten_are_removed(cmp
     compare([calm], seeds=2, workers=1).write(out, figures=False)
     assert not (out / "fig_differences.png").exists()
     assert (out / "notes.txt").read_text() == "mine"  # files that are not comparison outputs are left alone
+
+
+def test_explain_switches_each_lever_off_on_the_same_seeds(calm, rush):
+    """Unexplained results: each intervention's contribution is the paired effect of switching it off."""
+    c = compare([calm, rush], seeds=2, workers=1, explain=True)
+    lv = c.levers
+    assert set(lv["lever"]) == {"engagement", "culture_vigilance"} and set(lv["scenario"]) == {"rush"}
+    without = compare([calm, compare_mod.without_lever(rush, "culture_vigilance")], seeds=2, workers=1)
+    full = c.summary.set_index(["scenario", "seed"]).loc["rush", "culture_kept"]
+    alt = without.summary.set_index(["scenario", "seed"]).loc["rush.without.culture_vigilance", "culture_kept"]
+    row = lv.set_index(["lever", "metric"]).loc[("culture_vigilance", "culture_kept")]
+    assert row["contribution"] == pytest.approx((full - alt).mean())
+    from culturedrift.experiments.reporting.text import decision_markdown
+
+    assert "Contribution of each lever" in decision_markdown(c)

@@ -78,19 +78,73 @@ def test_dask_cluster_matches_local_pool_bit_for_bit(tmp_path, cluster, capsys):
     pd.testing.assert_frame_equal(dask_res, local_res, check_exact=True)
 
 
-def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):
     data = {"name": "x", "base": str(ROOT / "scenarios" / "baseline.yaml"), "design": "lhs", "samples": 2,
             "seed": 1, "overrides": {"horizon_weeks": 10},
             "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(data))
-    from culturedrift.experiments.workflows.sweep import engine
+    from culturedrift.experiments.execution import executor
 
-    old = engine._Dask.__init__.__defaults__
-    engine._Dask.__init__.__defaults__ = (2.0,)  # do not wait 20 s for nobody
-    try:
-        assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9",
-                     "--no-progress"]) == 2
-    finally:
-        engine._Dask.__init__.__defaults__ = old
+    monkeypatch.setattr(executor, "DASK_CONNECT_TIMEOUT", 2.0)  # do not wait 20 s for nobody
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-progress"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # the scheduler is checked before --out is made
+
+
+@pytest.mark.slow
+def test_a_scheduler_lost_mid_sweep_ends_with_a_message_and_the_resume_command(tmp_path, cluster, capsys):
+    import threading
+
+    from distributed import Client
+
+    data = {"name": "lost", "base": str(ROOT / "scenarios" / "baseline.yaml"),
+            "overrides": {"horizon_weeks": 20, "burn_in_weeks": 4, "organisation.n_teams": 3},
+            "design": "lhs", "samples": 400, "replicates": 1, "seed": 3,
+            "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+
+    def shut_down_when_runs_are_saved() -> None:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("runs/part-*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with Client(cluster, timeout=30) as c:
+            c.shutdown()  # the scheduler and its workers go away mid-sweep
+
+    killer = threading.Thread(target=shut_down_when_runs_are_saved, daemon=True)
+    killer.start()
+    t0 = time.monotonic()
+    code = main(["sweep", str(path), "--out", str(out), "--scheduler", cluster, "--chunk-size", "2",
+                 "--flush-seconds", "0", "--no-progress"])
+    killer.join(timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Dask" in err and "--resume" in err and "Traceback" not in err, err
+    assert time.monotonic() - t0 < 150
+    assert 0 < len(SweepStore(out).runs()) < 400  # what finished is kept for --resume
+
+
+def test_an_address_that_is_not_a_dask_scheduler_is_refused_within_the_bound(tmp_path, capsys, monkeypatch):
+    import socket
+
+    from culturedrift.experiments.execution import executor
+
+    data = {"name": "x", "base": str(ROOT / "scenarios" / "baseline.yaml"), "design": "lhs", "samples": 2,
+            "seed": 1, "overrides": {"horizon_weeks": 10},
+            "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4}}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setattr(executor, "DASK_CONNECT_TIMEOUT", 2.0)
+    with socket.socket() as mute:  # accepts connections (backlog) and never says a word
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        address = f"tcp://127.0.0.1:{mute.getsockname()[1]}"
+        t0 = time.monotonic()
+        code = main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", address, "--no-progress"])
+        took = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler" in err and "Traceback" not in err, err
+    assert took < 20 and not (tmp_path / "o").exists()

@@ -22,11 +22,7 @@ TOP_ONLY = ("culturedrift.experiments.cli", "culturedrift.experiments.commands",
 
 # Known violations being removed by their owners; the test also fails when one of these no longer occurs,
 # so the list can only shrink. (importer, imported): why it is still here.
-_CMP = "culturedrift.experiments.workflows.compare"
-KNOWN: dict[tuple[str, str], str] = {
-    (f"culturedrift.experiments.reporting.{m}", _CMP): "honest (issue 9): the metric catalogue and paired "
-    "statistics leave compare.py for the analysis layer / the output catalogue" for m in ("figures", "render", "text")
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def modules() -> dict[str, Path]:
@@ -183,3 +179,16 @@ def test_the_checker_catches_each_kind_of_violation(case):
         "cycle": {f"{ex}.analysis.a": {f"{ex}.analysis.b"}, f"{ex}.analysis.b": {f"{ex}.analysis.a"}},
     }[case]
     assert violations(g) or cycles(g)
+
+
+def test_process_pools_temp_files_and_locks_live_only_in_the_execution_layer():
+    """One executor and one safe-write helper: nothing else starts a pool, makes temp files or takes locks."""
+    pattern = ("ProcessPoolExecutor", "import multiprocessing", "from multiprocessing", "mkstemp", "mkdtemp",
+               "import fcntl")
+    found = []
+    for name, path in modules().items():
+        if name.startswith("culturedrift.experiments.execution"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(ROOT)}: {p}" for p in pattern if p in text]
+    assert not found, "use culturedrift.experiments.execution (executor, files) instead:\n" + "\n".join(found)

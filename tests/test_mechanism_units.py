@@ -168,22 +168,30 @@ def test_morale_recovers_toward_baseline_and_change_load_lowers_it() -> None:
     assert np.all(s.morale == pars.baseline)
     s.morale[:] = 0.3
     mor.step()
-    assert np.allclose(s.morale, 0.3 + pars.recovery_rate * (pars.baseline - 0.3))
+    # exponential approach: recovery pulls toward the baseline, contagion (no ties) toward one's own morale
+    r, c = pars.recovery_rate, pars.contagion_rate
+    assert np.allclose(s.morale, 0.3 - np.expm1(-(r + c)) * r * (pars.baseline - 0.3) / (r + c))
     s.morale[:] = pars.baseline
     s.change_load[:] = 0.2
     mor.step()
     assert np.all(s.morale < pars.baseline)
+    before = s.morale.copy()
     host.effects.support[:] = 1.0
     mor.step()
-    assert np.all(s.morale == 1.0)  # clipped
+    assert np.all(s.morale > before) and np.all(s.morale <= 1.0)  # bounded: no support pushes it past 1
+    joiner = np.flatnonzero(s.frontline & s.filled)[:1]
+    host.leave(joiner)
+    host.join(joiner, agency_worker=False)
+    assert s.morale[joiner[0]] == pars.new_hire_morale
 
 
 def test_culture_reinforcement_pulls_staff_toward_the_target_and_hires_bring_sector_habits() -> None:
-    pars = CultureParams(coworker_rate=0.0, manager_rate=0.0, reinforcement_rate=0.1, initial_sd=0.0)
+    pars = CultureParams(coworker_rate=0.0, manager_rate=0.0, reinforcement_rate=0.1, initial_sd=0.0,
+                         conformity_rate=0.0)
     host, cult = host_with(Culture, pars)
     s, sig = host.state, host.signals
+    sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7  # slippage's (vacant manager posts)
     host.initialise()
-    sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7
     host.reset_effects()
     host.effects.reinforcement[:] = 1.0
     before = s.compliance_habit.copy()
@@ -195,10 +203,36 @@ def test_culture_reinforcement_pulls_staff_toward_the_target_and_hires_bring_sec
     assert s.compliance_habit[slots[1]] == pars.partner_habit
 
 
-def _slippage_inputs(host: Host, overload: float = 0.0) -> None:
-    sig, t = host.signals, host.layout.n_teams
+def test_culture_team_norm_tips_and_a_tipped_team_conforms_to_the_new_culture() -> None:
+    pars = CultureParams(coworker_rate=0.0, manager_rate=0.0, reinforcement_rate=0.0, initial_sd=0.0)
+    host, cult = host_with(Culture, pars, tenure=100.0)
+    s, sig = host.state, host.signals
+    sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7
+    host.initialise()
+    # everyone starts at the initial habit, far above the threshold: no team has tipped
+    assert np.allclose(sig.team_norm[s.staff], pars.initial_habit) and np.all(sig.norm_sustain < 0.01)
+    assert sig.sector_habit == pars.sector_habit and sig.norm_protection == pars.norm_protection
+    team0 = s.staff & (s.team == 0)
+    s.compliance_habit[team0] = 0.2  # team 0 now practises the new culture; its held norm follows with a lag
+    cult.step()
+    lag = -np.expm1(-1.0 / pars.norm_weeks)
+    assert np.allclose(cult.norm[0], pars.initial_habit + lag * (0.2 - pars.initial_habit))
+    cult.norm[0] = 0.2  # as if held for long enough
+    cult.step()
+    assert np.all(sig.norm_sustain[team0] > 0.99) and np.all(sig.norm_sustain[~team0 & s.staff] < 0.01)
+    # a tipped team's norm holders pull toward the target; an untipped team barely moves
+    before = s.compliance_habit.copy()
+    cult.step()
+    team1 = s.staff & (s.team == 1)
+    moved0, moved1 = before[team0] - s.compliance_habit[team0], before[team1] - s.compliance_habit[team1]
+    assert np.all(moved0 > 0) and np.all(moved1 >= 0) and moved1.max() < 0.1 * moved0.min()
+
+
+def _slippage_inputs(host: Host, overload: float = 0.0, tipped: float = 0.0) -> None:
+    sig, t, n = host.signals, host.layout.n_teams, host.state.n
     sig.prescription_shift, sig.service_standard, sig.sector_habit = 0.0, 1.0, 0.7
     sig.team_cases, sig.team_capacity = np.full(t, 10.0 * (1 + overload)), np.full(t, 10.0)
+    sig.norm_sustain, sig.team_norm, sig.norm_protection = np.full(n, tipped), np.full(n, 0.2), 0.8  # culture's
 
 
 def test_slippage_prescription_jump_raises_prescription_and_overload_tightens_managers() -> None:
@@ -221,6 +255,15 @@ def test_slippage_prescription_jump_raises_prescription_and_overload_tightens_ma
     damped.effects.control_damping = 0.9
     damped.mechanisms[0].step()
     assert np.all(damped.state.control_tension[s.manager] < s.control_tension[s.manager])
+    # ... and so does a team whose norm has tipped, whose habits decay toward its own norm, not back
+    tipped, _ = host_with(Slippage, pars, compliance_habit=0.3)
+    _slippage_inputs(tipped, overload=0.5, tipped=1.0)
+    tipped.initialise()
+    tipped.mechanisms[0].step()
+    t = tipped.state
+    assert np.all(t.control_tension[s.manager] < s.control_tension[s.manager])
+    assert np.all(t.compliance_habit[t.staff] < 0.3) and np.all(t.compliance_habit[t.staff] >= 0.2)
+    assert np.all((s.manager_control >= s.compliance_habit) & (s.manager_control <= 1.0))
 
 
 def test_turnover_decides_who_leaves_and_the_host_carries_it_out() -> None:

@@ -46,14 +46,14 @@ def test_overlapping_changes_hurt_more_than_spread_ones():
 
 def test_reinforcement_lowers_the_compliance_habit():
     none = tiny()
-    vig = tiny(interventions=[{"kind": "culture_vigilance", "start_week": 0}])
-    a, b = paired_mean("compliance_habit_mean", none, vig, slice(-5, None))
+    sup = tiny(interventions=[{"kind": "reflective_supervision", "start_week": 0}])
+    a, b = paired_mean("compliance_habit_mean", none, sup, slice(-5, None))
     assert b < a - 0.05
 
 
 def test_without_reinforcement_the_habit_drifts_back():
-    sc = tiny(horizon_weeks=120, interventions=[{"kind": "culture_vigilance", "start_week": 0, "end_week": 40,
-                                                 "intensity": 2.0}])
+    sc = tiny(horizon_weeks=120, interventions=[{"kind": "reflective_supervision", "start_week": 0,
+                                                 "end_week": 40, "intensity": 1.5}])
     for seed in SEEDS:
         c = simulate(sc, seed).timeseries["compliance_habit_mean"].to_numpy()
         assert c[40] < c[0] - 0.1, "reinforcement lowered the habit"

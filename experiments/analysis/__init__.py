@@ -1,1 +1,2 @@
-"""Layer 2, analysis: paired statistics, decision-table maths, summaries over seeds, sensitivity indices."""
+"""Layer 2, analysis: paired statistics, metric definitions (where each applies), decision-table maths, summaries
+over seeds, sensitivity indices. No files, no figures."""

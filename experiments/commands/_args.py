@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from collections.abc import Callable
 
 
@@ -24,6 +26,34 @@ def whole_number(minimum: int, maximum: int | None = None, what: str = "a whole 
     return parse
 
 
+def seconds(minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type accepting a finite number of seconds in [minimum, maximum]."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        if not math.isfinite(v) or not minimum <= v <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum:g} and {maximum:g} seconds, got {text}")
+        return v
+
+    parse.__name__ = "seconds"
+    return parse
+
+
 positive_int = whole_number(1)
+MAX_WEEKS = 5200  # 100 years: a horizon beyond this is a typo, not a scenario
+MAX_SEEDS = 100_000
+MAX_WORKERS = 256
+weeks_count = whole_number(1, MAX_WEEKS, "a number of weeks")
+seeds_count = whole_number(1, MAX_SEEDS, "a number of seeds")
+workers_count = whole_number(1, MAX_WORKERS, "a number of worker processes")
+draws_count = whole_number(1, 1_000_000, "a number of draws")
 nonnegative_int = whole_number(0)
 port_number = whole_number(0, 65535, "a port number")
+
+
+def warn(message: str) -> None:
+    """A one-line note on stderr (the run goes on)."""
+    print(f"culturedrift: note: {message}", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from culturedrift.experiments.commands._args import nonnegative_int, positive_int
+from culturedrift.experiments.commands._args import nonnegative_int, positive_int, weeks_count
 from culturedrift.model import load_scenario
 
 
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO.yaml")
     p.add_argument("--out", required=True, metavar="FILE.(gif|mp4)", help="output file; the suffix picks the format")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
-    p.add_argument("--weeks", type=positive_int, default=None, help="weeks to show (default: the scenario's horizon)")
+    p.add_argument("--weeks", type=weeks_count, default=None, help="weeks to show (default: the scenario's horizon)")
     p.add_argument("--every", type=positive_int, default=1, help="show every Nth week (default 1: every week)")
     p.add_argument("--fps", type=positive_int, default=8, help="frames per second (default 8)")
     p.set_defaults(func=run)

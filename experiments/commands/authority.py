@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from culturedrift.experiments.execution.executor import local_map
     from culturedrift.experiments.workflows import authority as au
-    from culturedrift.experiments.workflows.executor import local_map
     from culturedrift.model import Scenario, load_scenario
 
     df = au.read_workforce(args.file)

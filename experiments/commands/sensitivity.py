@@ -47,6 +47,12 @@ def run(args: argparse.Namespace) -> int:
         print(res.table.set_index(["metric", "parameter"])[key].round(3).to_string())
     for note in res.notes:
         print(f"note: {note}")
+    lines = res.warning_lines()
+    if lines:
+        print(f"\nWARNING: {len(lines)} index(es) should not be trusted as shown (sample too small):")
+        for line in lines:
+            print("  - " + line.replace("**", ""))
+        print("  More samples, or more replicates per point (averaged), narrow the intervals; see sensitivity.md.")
     folder = next(iter(res.paths.values())).parent
     print(f"\nWrote {folder}/: {', '.join(res.paths)}")
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from culturedrift.experiments.execution.files import atomic_write
 from culturedrift.model import RunResult
 
 
@@ -25,7 +26,7 @@ def frames(results: Sequence[RunResult]) -> tuple[pd.DataFrame, pd.DataFrame, pd
 
 
 def write_outputs(results: Sequence[RunResult], out: str | Path) -> dict[str, Path]:
-    """Write the run outputs into `out`; each file is written whole (temp file, then rename)."""
+    """Write the run outputs into `out`; each file is written whole (unique temp file, then rename)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ts, summary, events = frames(results)
@@ -36,11 +37,5 @@ def write_outputs(results: Sequence[RunResult], out: str | Path) -> dict[str, Pa
         "summary.json": lambda p: p.write_text(json.dumps(summary.to_dict(orient="records"), indent=1)),
         "events.parquet": lambda p: events.to_parquet(p, index=False),
     }
-    written = {}
-    for name, write in paths.items():
-        tmp = out / f".{name}.tmp"
-        write(tmp)
-        tmp.replace(out / name)
-        written[name] = out / name
-    return written
+    return {name: atomic_write(out / name, write, fsync=False) for name, write in paths.items()}
 

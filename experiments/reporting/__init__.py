@@ -1,6 +1,5 @@
-"""The comparison report: figures (PNG), decision table (Markdown) and report.md / report.html."""
+"""Layer 3, reporting: one figure style, figures, one table writer and one HTML renderer.
 
-from culturedrift.experiments.reporting.figures import write_figures
-from culturedrift.experiments.reporting.render import write_reports
-
-__all__ = ["write_figures", "write_reports"]
+Reporting reads what the analysis layer computed; it never runs simulations. Import submodules directly
+(`reporting.figures`, `reporting.tables`, `reporting.html`, `reporting.write`...).
+"""

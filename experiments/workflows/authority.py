@@ -293,6 +293,12 @@ def base_updates(sel: Selection, defaults: Scenario, max_teams: int = 30) -> dic
     team_size = defaults.organisation.team_size
     n_teams, _ = organisation_size(sel, team_size, max_teams)
     up: dict[str, Any] = {"organisation.n_teams": n_teams}
+    # start from the authority's own state (vacancy and agency cover), so a run does not spend its first
+    # years drifting from the national starting point to the authority's level
+    v, a = t["vacancy_rate"]["value"], t["agency_worker_share"]["value"]
+    up["turnover.initial_vacancy"] = float(round(v, 4))
+    cover = a * (1 - v) / max(v * (1 - a), 1e-9)  # agency workers per vacant post that reproduce the agency rate
+    up["turnover.initial_agency_worker_cover"] = float(round(min(max(cover, 0.0), 1.0), 4))
     up["budget.quarterly_budget"] = budget_for(n_teams * (team_size + 1), t["agency_worker_share"]["value"], defaults)
     if "caseload_mean" in t:
         # cases per post scale with cases per case holder at the same vacancy rate (corrected in the fit)

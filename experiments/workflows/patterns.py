@@ -147,7 +147,7 @@ def calibrate(settings: dict[str, Any], size: str = "full", map_fn: abc_smc.MapF
     res = abc_smc.abc_smc(evaluate, dist, abc_smc.priors_from(settings["priors"]), population=sz["population"],
                           generations=sz["generations"], batch=sz["batch"], quantile=sz["quantile"],
                           seed=settings["smc"]["seed"], map_fn=map_fn, context=context_for(settings, scen),
-                          progress=progress)
+                          progress=progress, max_batches=sz.get("max_batches", 3))
     return res, dist
 
 

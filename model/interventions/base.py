@@ -26,13 +26,13 @@ class Intervention(Strict):
 
     kind: str
     label: str | None = param(None, "text", "Name shown in reports")
-    start_week: int = param(0, "week", "First week it runs", ge=0)
+    start_week: int = param(0, "week", "First week it runs", ge=0, le=5200)
     end_week: int | None = param(None, "week", "First week it no longer runs (none = to the horizon)", ge=1)
     every_weeks: int | None = param(None, "weeks", "Recurring: repeat every this many weeks", ge=1)
-    active_weeks: int = param(1, "weeks", "Recurring: weeks it runs in each cycle", ge=1)
+    active_weeks: int = param(1, "weeks", "Recurring: weeks it runs in each cycle", ge=1, le=5200)
     target: Group = param("staff", "group", "Who receives it: those of the group in post (model/groups.py)")
     intensity: float = param(1.0, "multiplier", "Strength of delivery (1 = the typical programme)", ge=0, le=5)
-    cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0)
+    cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0, le=1000)
 
     registry: ClassVar[dict[str, type[Intervention]]] = REGISTRY
 
@@ -67,9 +67,13 @@ class Intervention(Strict):
         s = model.state
         return group_slots(s, self.target, model.signals.induction_weeks) & s.filled
 
-    def weekly_cost(self) -> float:
-        """Cost this week if fully funded (GBP thousand)."""
-        return self.cost_per_week * self.intensity
+    def delivered_intensity(self, model: CultureDriftModel) -> float:
+        """Intensity delivered this week before budget scaling (fixed; an adaptive kind reads what leaders see)."""
+        return self.intensity
+
+    def weekly_cost(self, intensity: float | None = None) -> float:
+        """Cost this week if fully funded (GBP thousand), at `intensity` (default: the declared one)."""
+        return self.cost_per_week * (self.intensity if intensity is None else intensity)
 
     def effect(self, model: CultureDriftModel, whom: np.ndarray, strength: float) -> None:
         """What it does this week; `strength` is intensity scaled down by the budget."""

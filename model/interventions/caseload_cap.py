@@ -14,8 +14,8 @@ class CaseloadCap(Intervention):
     kind: Literal["caseload_cap"] = "caseload_cap"
     target: Literal["frontline"] = "frontline"
     cost_per_week: float = param(0.0, "GBP thousand per week", "Management only; the agency workers are "
-                                 "charged by the budget", ge=0)
-    cap_cases: float = param(18.0, "cases per case holder", "Top of the national range (DfE 16-18)", gt=0)
+                                 "charged by the budget", ge=0, le=1000)
+    cap_cases: float = param(18.0, "cases per case holder", "Top of the national range (DfE 16-18)", gt=0, le=200)
     release_fraction: float = param(0.85, "share of the cap", "Overflow closes when caseloads fall below this "
                                     "share of the cap (hysteresis; assumption)", gt=0, le=1)
 

@@ -13,7 +13,8 @@ from culturedrift.model.interventions.base import Intervention
 class PartnerLiaison(Intervention):
     kind: Literal["partner_liaison"] = "partner_liaison"
     target: Literal["all", "frontline", "partners"] = "all"
-    cost_per_week: float = param(3.0, "GBP thousand per week", "Liaison officers, joint training (assumption)", ge=0)
+    cost_per_week: float = param(3.0, "GBP thousand per week", "Liaison officers, joint training (assumption)",
+                                   ge=0, le=1000)
     tie_boost: float = param(1.5, "multiplier on inter-agency tie building", "Assumption", ge=0, le=20)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:

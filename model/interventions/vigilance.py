@@ -1,4 +1,4 @@
-"""Culture vigilance: monitoring and reinforcement of the new culture, damping control under pressure."""
+"""Culture vigilance: monitoring that protects the new culture until it sustains itself, damping slippage."""
 
 from __future__ import annotations
 
@@ -13,10 +13,15 @@ from culturedrift.model.interventions.base import Intervention
 class CultureVigilance(Intervention):
     kind: Literal["culture_vigilance"] = "culture_vigilance"
     cost_per_week: float = param(4.0, "GBP thousand per week", "Practice audits, a principal social worker's "
-                                 "time (assumption)", ge=0)
-    reinforcement: float = param(0.5, "reinforcement units", "Assumption", ge=0, le=5)
-    control_damping: float = param(0.5, "share of tightening prevented", "Leaders who watch for drift stop "
-                                   "managers tightening control after an incident (assumption)", ge=0, le=0.95)
+                                 "time (assumption)", ge=0, le=1000)
+    reinforcement: float = param(0.0, "reinforcement units", "Vigilance protects the culture a programme has "
+                                 "built; it does not build one (with no programme it changes nothing; "
+                                 "docs/validation.md). Raise it to model monitoring that also coaches",
+                                 ge=0, le=5)
+    control_damping: float = param(0.5, "share of slippage prevented", "Leaders who watch for drift stop "
+                                   "managers tightening control after an incident and damp the direct pull of "
+                                   "prescription and the decay of unreinforced habits (assumption)",
+                                   ge=0, le=0.95)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
         model.add_effect("reinforcement", whom, self.reinforcement * strength)

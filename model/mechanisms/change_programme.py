@@ -40,8 +40,8 @@ class LearningCurve(Strict):
 class Change(Strict):
     name: str
     kind: Kind
-    start_week: int = param(0, "week", "Go-live week of the change", ge=0)
-    duration_weeks: int = param(12, "weeks", "Implementation period during which it loads people", ge=1)
+    start_week: int = param(0, "week", "Go-live week of the change", ge=0, le=5200)
+    duration_weeks: int = param(12, "weeks", "Implementation period during which it loads people", ge=1, le=5200)
     affects: Group = param("staff", "group", "Whose posts the change affects (model/groups.py)")
     disruption: float = param(0.05, "share of working time per week", "Time and attention the change takes "
                               "while being implemented (assumption)", ge=0, le=1)

@@ -20,12 +20,12 @@ WEEKS_PER_QUARTER = 13
 class BudgetParams(Strict):
     quarterly_budget: float = param(400.0, "GBP thousand per quarter", "Discretionary workforce budget covering "
                                     "the agency premium and leadership interventions (assumption: pays for "
-                                    "~15% agency cover with room for a modest programme)", ge=0)
+                                    "~15% agency cover with room for a modest programme)", ge=0, le=1e6)
     agency_worker_premium_per_week: float = param(0.75, "GBP thousand per agency worker per week", "Agency social "
                                            "workers cost ~1.5-1.7x a permanent one (LGA/DfE agency "
-                                           "reports); ~GBP 39k a year more", ge=0)
+                                           "reports); ~GBP 39k a year more", ge=0, le=100)
     overflow_cost_per_week: float = param(1.9, "GBP thousand per worker per week", "Full cost of a "
-                                          "supernumerary agency social worker (assumption)", ge=0)
+                                          "supernumerary agency social worker (assumption)", ge=0, le=100)
 
 
 class Leadership(Mechanism):
@@ -76,12 +76,13 @@ class Leadership(Mechanism):
         self.allowance = max(self.remaining, 0.0) / weeks_left
         committed = self.committed()
         active = [iv for iv in m.interventions if iv.active(week)]
-        demand = sum(iv.weekly_cost() for iv in active)
+        levels = [iv.delivered_intensity(m) for iv in active]
+        demand = sum(iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True))
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
-        for iv in active:
-            iv.effect(m, iv.whom(m), iv.intensity * self.scale)
+        for iv, lv in zip(active, levels, strict=True):
+            iv.effect(m, iv.whom(m), lv * self.scale)
         spend = committed + funded
         self.publish(shortfall=demand - funded, agency_worker_spend=committed, intervention_spend=funded,
                      hiring_headroom=max(self.allowance - committed - funded, 0.0), spend=spend,

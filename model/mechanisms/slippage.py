@@ -2,13 +2,17 @@
 
 Four forces, each weekly:
   - decay of unreinforced culture toward an attractor that blends local prescription and the
-    sector's compliance culture (Harrison & Carroll 1991);
+    sector's compliance culture (Harrison & Carroll 1991); in a team whose norm has tipped to the new
+    culture (culture.py) the attractor is the team's own norm, and the tipped team damps slippage
+    itself, as vigilance does;
   - external pressure: inspections and serious incidents (scheduled and random) raise local
     prescription P, which relaxes back to the policy level; P pushes managers' control first,
     and staff through them;
   - goal erosion: sustained workload pressure makes people fall back on procedure
     (Oliva & Sterman 2001);
   - managers under performance pressure tighten control; culture vigilance damps this.
+All updates are exponential approaches (model/numerics.py), so tension and habits stay in [0, 1] for
+every rate in its declared range, and managers' control is derived from the updated, bounded habit.
 Munro's balancing loop is here too: cases not worked to standard become visible omissions that
 raise prescription, and compliance (recording everything) hides omissions.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
+from culturedrift.model.numerics import approach
 
 
 class SlippageParams(Strict):
@@ -27,12 +32,17 @@ class SlippageParams(Strict):
                                            "~14-week half-life (assumption)", ge=0, le=1)
     prescription_weight: float = param(0.5, "0-1", "Weight of local prescription (vs the sector's culture) in "
                                        "the attractor unreinforced habits decay to (assumption)", ge=0, le=1)
-    decay_rate: float = param(0.01, "per week", "Decay of unreinforced culture: half-life ~70 weeks "
-                              "(Harrison & Carroll 1991; assumption for the size)", ge=0, le=1)
+    decay_rate: float = param(0.003, "per week", "Decay of unreinforced culture toward the old attractor: "
+                              "half-life ~4 years before a team's norm has tipped. Improvement 'evaporates' "
+                              "over years, not weeks, once support ends (Buchanan et al. 2005 'No going back'; "
+                              "Harrison & Carroll 1991); new hires bring old habits as a second channel. "
+                              "Assumption for the size, checked by docs/validation.md P2", ge=0, le=1)
     staff_pressure_rate: float = param(0.02, "per week per unit excess prescription", "Direct push of "
                                        "prescription on staff habits (assumption)", ge=0, le=1)
-    goal_erosion_rate: float = param(0.05, "per week per unit sustained excess workload", "Oliva & Sterman "
-                                     "2001 (assumption for the size)", ge=0, le=1)
+    goal_erosion_rate: float = param(0.02, "per week per unit sustained excess workload", "Oliva & Sterman "
+                                     "2001: standards erode over months to years of sustained pressure (at a "
+                                     "sustained excess of 0.1 the pull has a time constant of ~10 years; "
+                                     "assumption for the size, checked by docs/validation.md P1-P2)", ge=0, le=1)
     tighten_rate: float = param(0.1, "per week per unit pressure", "Managers tighten control under "
                                 "performance pressure (assumption)", ge=0, le=2)
     tension_relax_rate: float = param(0.05, "per week", "Control tension fades when pressure lifts "
@@ -61,7 +71,7 @@ class Slippage(Mechanism):
     category = "2b slippage"
     owns = (
         PersonState("control_tension", "Control a manager adds under pressure (0-1)", on_hire=0.0),
-        PersonState("manager_control", "Control style: compliance habit plus tension, capped at 1"),
+        PersonState("manager_control", "Control style: compliance habit plus tension on the gap to full control"),
     )
     channels = (
         Channel("control_damping", "share of tightening prevented", "Culture vigilance: leaders who watch for "
@@ -107,14 +117,21 @@ class Slippage(Mechanism):
         # managers feel prescription and their team's overload first
         overload = np.maximum(sig.team_cases / np.maximum(sig.team_capacity, 1e-9) - 1.0, 0.0)
         pressure = (excess_p + np.minimum(overload, p.overload_pressure_cap)[self.team_of_manager]) * self.mgr
-        t = s.control_tension
-        t += p.tighten_rate * pressure * (1.0 - self.effects.control_damping) * (1.0 - t) - p.tension_relax_rate * t
+        # guard: the share of slippage that gets through. Vigilance damps it; so does a team whose norm has
+        # tipped, whose members and manager then watch for drift themselves (the culture sustains itself)
+        w = sig.norm_sustain
+        guard = (1.0 - self.effects.control_damping) * (1.0 - sig.norm_protection * w)
+        # tension: exponential approach to the balance of tightening and relaxing (stays in [0, 1])
+        drive = p.tighten_rate * pressure * guard
+        approach(s.control_tension, [drive, p.tension_relax_rate], [1.0, 0.0])
         c = s.compliance_habit
-        np.minimum(c + t, 1.0, out=s.manager_control)
-        attractor = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
-        d = p.decay_rate * (attractor - c)
-        d += (p.staff_pressure_rate * excess_p * (1.0 - self.effects.control_damping)) * (1.0 - c)
-        d += p.goal_erosion_rate * s.sustained_pressure * (1.0 - c)
-        d *= self.staff
-        c += d
-        np.clip(c, 0.0, 1.0, out=c)
+        old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
+        # a team whose norm has tipped decays toward its own norm, not back to the old culture
+        attractor = w * sig.team_norm + (1.0 - w) * old
+        approach(c, [p.decay_rate * guard * self.staff,
+                     p.staff_pressure_rate * excess_p * guard * self.staff,
+                     p.goal_erosion_rate * s.sustained_pressure * self.staff],
+                 [attractor, 1.0, 1.0])
+        # derived from the bounded habit: control = habit plus tension on the gap to full control
+        np.multiply(s.control_tension, 1.0 - c, out=s.manager_control)
+        s.manager_control += c

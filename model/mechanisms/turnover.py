@@ -20,12 +20,18 @@ from culturedrift.model.state import MANAGER
 
 
 class TurnoverParams(Strict):
-    labour_market_pressure: float = param(1.0, "ratio to the English average", "Scenario input: ~1.4 "
-                                          "London-like, ~0.7 Yorkshire & Humber-like (DfE regional spread)",
-                                          gt=0, le=5)
-    market_exit_elasticity: float = param(1.0, "dimensionless", "Exit hazard ~ pressure^e (assumption)", ge=0, le=5)
-    market_recruit_elasticity: float = param(1.0, "dimensionless", "Permanent recruitment ~ pressure^-e "
-                                             "(assumption)", ge=0, le=5)
+    labour_market_pressure: float = param(1.0, "ratio to the English average", "Scenario input, fitted to an "
+                                          "authority's vacancy rate by `culturedrift authority`; documented range "
+                                          "0.7-1.4 (DfE 2023 fitted: North East 0.8, England 1.1, North West 1.2, "
+                                          "with a margin on each side)", gt=0, le=5)
+    market_exit_elasticity: float = param(0.25, "dimensionless", "Exit hazard ~ pressure^e. Regions differ "
+                                          "two-fold in vacancy but by a point or two in turnover (DfE 2023), so "
+                                          "leaving responds far less to the market than filling posts does; inside "
+                                          "the ABC-SMC 95% posterior 0.10-1.26 (data/patterns.yaml; "
+                                          "docs/validation.md, Labour market)", ge=0, le=5)
+    market_recruit_elasticity: float = param(2.5, "dimensionless", "Permanent recruitment ~ pressure^-e; ABC-SMC "
+                                             "posterior median 2.5 (95% 0.41-3.86) fitted to the DfE 2023 regional "
+                                             "cross-section (data/patterns.yaml)", ge=0, le=5)
     base_exit_hazard: float = param(0.00229, "per week", "Calibrated (rejection ABC, experiments/validation/"
                                     "calibration.py; accepted 0.0017-0.0032): annual turnover 13.5-17.1% (DfE "
                                     "2013-2023)", ge=0, le=1)
@@ -34,9 +40,14 @@ class TurnoverParams(Strict):
                                        "workforce figures (accepted 0.07-2.9; experiments/validation/"
                                        "calibration.py)", ge=0, le=20)
     early_tenure_weeks: float = param(104.0, "weeks", "Time constant of the early-tenure excess (assumption)",
-                                      gt=0)
+                                      gt=0, le=1040)
     intention_weight: float = param(3.0, "per unit intention", "Hazard ~ exp(w (intention - ref)) (assumption)",
                                     ge=0, le=20)
+    intention_hazard_cap: float = param(2.0, "multiplier", "Most people who intend to leave do not do so within a "
+                                        "year: intention predicts leaving only moderately (r ~0.4; Griffeth, Hom & "
+                                        "Gaertner 2000 meta-analysis), so intention at most doubles the hazard "
+                                        "(assumption for the size). Stops the turnover spiral: a disaffected "
+                                        "workforce leaves faster, not without limit", ge=1, le=20)
     intention_ref: float = param(0.3, "0-1", "Intention at which the hazard equals its base", ge=0, le=1)
     intention_rate: float = param(0.1, "per week", "Speed at which intention follows its drivers (assumption)",
                                   ge=0, le=1)
@@ -69,7 +80,8 @@ class TurnoverParams(Strict):
     agency_worker_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)
     initial_tenure_weeks: float = param(300.0, "weeks", "Mean tenure at the start: exponential with the "
-                                        "baseline turnover (~6 years; careers average ~8 years, DfE facts)", gt=0)
+                                        "baseline turnover (~6 years; careers average ~8 years, DfE facts)",
+                                        gt=0, le=2080)
     initial_vacancy: float = param(0.16, "share of posts", "DfE vacancy rate 14-20%", ge=0, le=1)
     initial_agency_worker_cover: float = param(0.9, "share of vacancies", "Most vacancies are agency-covered (DfE "
                                         "agency 12-17.8% vs vacancy 14-20%)", ge=0, le=1)
@@ -102,6 +114,8 @@ class Turnover(Mechanism):
         Signal("leavers", "people per week", "People who left this week"),
         Signal("leavers_permanent", "people per week", "Permanent staff who left this week"),
         Signal("joiners", "people per week", "People who joined this week"),
+        Signal("agency_worker_hires_refused", "slots per week", "Agency cover the budget could not buy this week "
+               "(counted per weekly attempt per empty slot)"),
     )
 
     def init_state(self) -> None:
@@ -127,7 +141,7 @@ class Turnover(Mechanism):
             idx = np.flatnonzero(self.overflow)
             self.overflow_rank[idx] = (np.arange(idx.size) % k + 0.5) / k
         self.role_factor = np.where(s.role == MANAGER, p.manager_hazard_factor, 1.0)
-        self.publish(leavers=0, leavers_permanent=0, joiners=0)
+        self.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
 
     # --- people moving (loops only over this week's movers) ---
     def on_leave(self, slots: np.ndarray) -> None:
@@ -149,7 +163,7 @@ class Turnover(Mechanism):
     # --- weekly step ---
     def step(self) -> None:
         m, p, s = self.model, self.pars, self.state
-        self.publish(leavers=0, leavers_permanent=0, joiners=0)
+        self.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
         s.leaver_exposure *= p.leaver_exposure_decay
         target = p.intention_base + p.intention_morale * (p.intention_morale_ref - s.morale)
         target += p.intention_workload * np.maximum(s.workload - 1.0, 0.0)
@@ -162,7 +176,7 @@ class Turnover(Mechanism):
         u = self.rng.random(s.n)
         h = p.base_exit_hazard * self.market_exit * self.role_factor
         h = h * (1.0 + p.early_tenure_excess * np.exp(-s.tenure / p.early_tenure_weeks))
-        h *= np.exp(p.intention_weight * (s.intention - p.intention_ref))
+        h *= np.minimum(np.exp(p.intention_weight * (s.intention - p.intention_ref)), p.intention_hazard_cap)
         mult = self.effects.exit_hazard_multiplier
         h *= mult
         h = np.where(s.agency_worker, p.agency_worker_exit_hazard * mult, h)
@@ -194,4 +208,6 @@ class Turnover(Mechanism):
         if candidates.size == 0:
             return 0
         cost = self.signals.agency_worker_weekly_cost[candidates]
-        return int(np.searchsorted(np.cumsum(cost), self.signals.hiring_headroom, side="right"))
+        n = int(np.searchsorted(np.cumsum(cost), self.signals.hiring_headroom, side="right"))
+        self.publish(agency_worker_hires_refused=int(candidates.size - n))
+        return n

@@ -21,13 +21,18 @@ from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Str
 class WorkloadParams(Strict):
     demand_cases_per_post: float = param(16.8, "open cases per frontline post", "Calibrated (rejection ABC, "
                                          "experiments/validation/calibration.py; accepted 15.7-18.1): 16-18 cases "
-                                         "per case holder (DfE 2013-2023)", gt=0, le=100)
+                                         "per case holder (DfE 2013-2023)", gt=0, le=1000)
     case_duration_weeks: float = param(20.0, "weeks", "Mean time a case stays open when worked to standard "
                                        "(assumption; child-in-need episodes last months, DfE CIN census)",
                                        gt=1, le=520)
-    capacity_cases: float = param(22.0, "cases per worker", "Cases a worker can hold to standard at the reference "
-                                  "direct time (BASW/LGA caseload guidance, ~18-20, plus headroom for "
-                                  "the protected caseloads of new starters; assumption)", gt=0, le=100)
+    capacity_cases: float = param(20.0, "cases per worker", "Cases an experienced worker can hold to standard "
+                                  "at the reference direct time, counting the unpaid overtime people actually "
+                                  "give. Placed from evidence: at the national 16-18 cases children's social "
+                                  "workers work ~6 h a week unpaid (DfE longitudinal study of child and family "
+                                  "social workers, waves 2019-2022) and up to ~11 h (Ravalier & Boichat 2018, "
+                                  "BASW/SWU survey), i.e. ~116% of contracted hours out of a sustainable "
+                                  "maximum of ~130%: case holders at ~0.89 of capacity (docs/validation.md, "
+                                  "operating point)", gt=0, le=100)
     reference_direct_time: float = param(0.30, "share of working time", "Munro 2011 and Holmes et al. 2009: about "
                                          "a quarter to a third of time is spent with children and families",
                                          gt=0, le=1)
@@ -49,9 +54,9 @@ class WorkloadParams(Strict):
                                   "guidance: ~10% lighter in year 1, plus induction); assumption", ge=0, le=1)
     agency_worker_novice_penalty: float = param(0.2, "share of capacity", "Agency staff are experienced but new to the "
                                          "authority (assumption)", ge=0, le=1)
-    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0)
+    induction_weeks: float = param(26.0, "weeks", "Time constant of the novice penalty (assumption)", gt=0, le=520)
     pressure_smoothing_weeks: float = param(13.0, "weeks", "Time constant over which excess workload is "
-                                            "felt as sustained pressure (a quarter; assumption)", ge=1)
+                                            "felt as sustained pressure (a quarter; assumption)", ge=1, le=520)
     gatekeeping: float = param(1.0, "per unit team overload", "Thresholds rise when a team is stretched: accepted "
                                "referrals fall as 1/(1 + g * overload) (Munro 2011 ch.7; assumption for the size)",
                                ge=0, le=20)
@@ -90,7 +95,6 @@ class Workload(Mechanism):
         self.publish(team_cases=posts * p.demand_cases_per_post, team_capacity=np.zeros(t), backlog=0.0,
                      service_standard=1.0, reference_direct_time=p.reference_direct_time,
                      induction_weeks=p.induction_weeks)
-        self._alpha = 1.0 / p.pressure_smoothing_weeks
         self.update_capacity()
         self.allocate()
 
@@ -120,7 +124,7 @@ class Workload(Mechanism):
         np.multiply(ratio[team], holders, out=s.workload)
         np.multiply(s.workload, s.capacity, out=s.caseload)
         excess = np.maximum(s.workload - 1.0, 0.0)
-        s.sustained_pressure += self._alpha * (excess - s.sustained_pressure)
+        s.sustained_pressure += (excess - s.sustained_pressure) / self.pars.pressure_smoothing_weeks
 
     def step(self) -> None:
         p, sig = self.pars, self.signals

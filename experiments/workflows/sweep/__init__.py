@@ -6,11 +6,10 @@
 """
 
 from culturedrift.experiments.workflows.sweep.engine import (
-    TEST_FAIL_ENV,
-    Chunk,
     SweepReport,
+    SweepRun,
     auto_chunk_size,
-    run_chunk,
+    run_one,
     sweep,
 )
 from culturedrift.experiments.workflows.sweep.experiment import (
@@ -27,6 +26,7 @@ from culturedrift.experiments.workflows.sweep.experiment import (
 )
 from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
 
-__all__ = ["DESIGNS", "TEST_FAIL_ENV", "Chunk", "Experiment", "ExperimentError", "ParamSpec", "Prepared",
-           "SweepDirError", "SweepReport", "SweepStore", "auto_chunk_size", "experiment_hash", "load_experiment",
-           "parse_experiment", "prepare", "run_chunk", "run_seed", "sweep"]
+__all__ = ["DESIGNS", "Experiment", "ExperimentError", "ParamSpec", "Prepared",
+           "SweepDirError", "SweepReport", "SweepRun", "SweepStore", "auto_chunk_size", "experiment_hash",
+           "load_experiment",
+           "parse_experiment", "prepare", "run_one", "run_seed", "sweep"]

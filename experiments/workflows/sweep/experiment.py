@@ -42,6 +42,10 @@ DESIGNS = ("grid", "lhs", "sobol", "morris")
 _DESIGN_KEY = (2**32 - 1, 0)
 
 
+MAX_POINTS = 1_000_000  # design points held in memory (points.parquet) before the first run
+MAX_RUNS = 10_000_000  # runs per sweep directory
+
+
 class ExperimentError(ScenarioError):
     """An experiment file that cannot be used (file, field and reason in the message)."""
 
@@ -332,6 +336,11 @@ def prepare(exp: Experiment, base: str | Path | Scenario, source: str = "<experi
                 base_sc.with_updates({path: value})
             except ScenarioError as e:
                 raise ExperimentError(f"{source}: parameters.{path}: {value!r} is not usable: {_one_line(e)}") from None
+    n_points, n_runs = exp.n_points(), exp.n_points() * exp.replicates
+    if n_points > MAX_POINTS or n_runs > MAX_RUNS:  # refused before the design is generated or --out touched
+        raise ExperimentError(f"{source}: {n_points:,} design points x {exp.replicates:,} replicates = {n_runs:,} "
+                              f"runs is past the limit of {MAX_POINTS:,} points and {MAX_RUNS:,} runs per sweep; "
+                              "split it into smaller sweeps")
     points, unit = _design(exp, integer, source)
     digest = experiment_hash(exp, base_sc)
     return Prepared(experiment=exp, source=source, base=base_sc, points=points, unit=unit, integer=integer,

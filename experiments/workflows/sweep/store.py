@@ -17,9 +17,7 @@ record (a success over a failure) is the one that counts.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -31,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from culturedrift.experiments.execution.errors import InputError
+from culturedrift.experiments.execution.files import OutputBusy, OutputLock, atomic_write
 from culturedrift.experiments.workflows.sweep.experiment import FORMAT, Prepared
 
 OWNED = ("manifest.json", "experiment.yaml", "points.parquet", "design.parquet", "runs", "results.parquet",
@@ -38,21 +38,13 @@ OWNED = ("manifest.json", "experiment.yaml", "points.parquet", "design.parquet",
 RUN_COLUMNS = ("run", "point", "replicate", "seed", "status", "error")
 
 
-class SweepDirError(ValueError):
+class SweepDirError(InputError):
     """The output directory cannot be used as asked (message says why and what to do)."""
 
 
 def run_schema(metrics: list[str]) -> pa.Schema:
     return pa.schema([("run", pa.int64()), ("point", pa.int64()), ("replicate", pa.int64()), ("seed", pa.int64()),
                       ("status", pa.string()), ("error", pa.string()), *[(m, pa.float64()) for m in metrics]])
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    tmp.replace(path)
 
 
 def _versions() -> dict[str, str]:
@@ -93,20 +85,17 @@ class SweepStore:
         return m
 
     def lock(self) -> None:
-        """Exclusive lock for the lifetime of this process (released by the OS even after kill -9)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        f = open(self.root / ".lock", "a+")  # noqa: SIM115 - held open until unlock()
+        """Exclusive lock while this process writes (released by the OS even after kill -9)."""
         try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
+            self._lock = OutputLock(self.root, "sweep").acquire()
+        except OutputBusy:
             raise SweepDirError(f"{self.root}: another sweep is writing to this directory") from None
-        self._lock = f
+        except InputError as e:
+            raise SweepDirError(str(e)) from None
 
     def unlock(self) -> None:
         if self._lock is not None:
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     def clear(self) -> None:
@@ -128,12 +117,12 @@ class SweepStore:
         exp = prep.experiment
         self.root.mkdir(parents=True, exist_ok=True)
         self.runs_dir.mkdir(exist_ok=True)
-        _atomic_write(self.root / "points.parquet", lambda p: prep.points.to_parquet(p, index=False))
+        atomic_write(self.root / "points.parquet", lambda p: prep.points.to_parquet(p, index=False))
         if prep.unit is not None:
             design = pd.DataFrame(prep.unit, columns=exp.names)
-            _atomic_write(self.root / "design.parquet", lambda p: design.to_parquet(p, index=False))
+            atomic_write(self.root / "design.parquet", lambda p: design.to_parquet(p, index=False))
         if experiment_text is not None:
-            _atomic_write(self.root / "experiment.yaml", lambda p: p.write_text(experiment_text))
+            atomic_write(self.root / "experiment.yaml", lambda p: p.write_text(experiment_text))
         manifest = {
             "format": FORMAT,
             "experiment_hash": prep.hash,
@@ -153,7 +142,7 @@ class SweepStore:
             "versions": _versions(),
         }
         # the manifest goes last: a directory with a manifest has its points
-        _atomic_write(self.manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
+        atomic_write(self.manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
 
     # -- results -----------------------------------------------------------------------------------
     def next_session(self) -> int:
@@ -166,14 +155,14 @@ class SweepStore:
         schema = run_schema(metrics)
         table = pa.Table.from_pylist(rows, schema=schema)
         path = self.runs_dir / f"part-s{session:03d}-{seq:06d}.parquet"
-        _atomic_write(path, lambda p: pq.write_table(table, p))
+        atomic_write(path, lambda p: pq.write_table(table, p))
         return path
 
     def runs(self) -> pd.DataFrame:
         """Every recorded run (ok or failed), one row per run id, sorted by run."""
         m = self.manifest()
         schema = run_schema(m["metrics"])
-        tables = [pq.read_table(p, schema=schema) for p in sorted(self.runs_dir.glob("part-*.parquet"))]
+        tables = [self._read_part(p, schema) for p in sorted(self.runs_dir.glob("part-*.parquet"))]
         if not tables:
             return schema.empty_table().to_pandas()
         df = pa.concat_tables(tables).to_pandas()
@@ -182,6 +171,14 @@ class SweepStore:
         df["_order"] = np.arange(len(df))
         df = df.sort_values(["run", "_ok", "_order"], ascending=[True, False, False])
         return df.drop_duplicates("run", keep="first").drop(columns=["_ok", "_order"]).reset_index(drop=True)
+
+    def _read_part(self, path: Path, schema: pa.Schema) -> pa.Table:
+        """One part file; a damaged one (truncated by a full disk, edited by hand) is named with the fix."""
+        try:
+            return pq.read_table(path, schema=schema)
+        except (pa.ArrowException, OSError) as e:
+            raise SweepDirError(f"{path}: damaged results file ({type(e).__name__}: {str(e)[:200]}). Delete it and "
+                                "run the sweep again with --resume: its runs are computed again") from None
 
     def points(self) -> pd.DataFrame:
         return pd.read_parquet(self.root / "points.parquet")
@@ -201,14 +198,14 @@ class SweepStore:
     def finalise(self) -> pd.DataFrame:
         """Write results.parquet/.csv and failures.csv (removed when there are none); return the failures."""
         res = self.results()
-        _atomic_write(self.root / "results.parquet", lambda p: res.to_parquet(p, index=False))
-        _atomic_write(self.root / "results.csv", lambda p: res.to_csv(p, index=False))
+        atomic_write(self.root / "results.parquet", lambda p: res.to_parquet(p, index=False))
+        atomic_write(self.root / "results.csv", lambda p: res.to_csv(p, index=False))
         failed = res[res["status"] != "ok"]
         fpath = self.root / "failures.csv"
         m = self.manifest()
         if len(failed):
             cols = ["run", "point", "replicate", "seed", *m["parameters"], "error"]
-            _atomic_write(fpath, lambda p: failed[cols].to_csv(p, index=False))
+            atomic_write(fpath, lambda p: failed[cols].to_csv(p, index=False))
         else:
             with contextlib.suppress(FileNotFoundError):
                 fpath.unlink()

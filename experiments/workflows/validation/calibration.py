@@ -19,10 +19,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import yaml
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from culturedrift.experiments.reporting.sensitivity import parameter_label
+from culturedrift.experiments.reporting.style import ROLE, figure_style, save
 from culturedrift.experiments.workflows.validation.common import base_scenario, pmap
 from culturedrift.model import simulate
 
@@ -191,27 +196,31 @@ def figure(abc_df: pd.DataFrame, fit: pd.DataFrame, pred: pd.DataFrame, scan: pd
            settings: dict[str, Any], path: str | Path) -> Path:
     """Top row: model vs data per statistic (target range shaded; annual 95% interval; mean with CI);
     bottom row: accepted vs prior parameter draws, and the statistics against labour-market pressure."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     priors = list(settings["priors"])
     n_bottom = len(priors) + (1 if scan is not None else 0)
     ncols = max(len(STATS), -(-n_bottom // 2))
-    fig, axes = plt.subplots(3, ncols, figsize=(3.4 * ncols, 9.6), squeeze=False)
+    with figure_style():
+        fig, axes = plt.subplots(3, ncols, figsize=(3.6 * ncols, 10.4), squeeze=False)
+        return _draw(fig, axes, abc_df, fit, pred, scan, settings, Path(path), priors)
+
+
+def _draw(fig: Figure, axes: np.ndarray, abc_df: pd.DataFrame, fit: pd.DataFrame, pred: pd.DataFrame,
+          scan: pd.DataFrame | None, settings: dict[str, Any], path: Path, priors: list[str]) -> Path:
+    """The panels of `figure` (kept apart so the shared style wraps all of them)."""
     for ax, (_, r) in zip(axes[0], fit.iterrows(), strict=False):
-        ax.axhspan(r["target_low"], r["target_high"], color="tab:green", alpha=0.25, label="DfE 2013-2023")
+        ax.axhspan(r["target_low"], r["target_high"], color=ROLE["target"], alpha=0.25, label="DfE 2013-2023")
         v = pred[r["statistic"]]
         ax.violinplot(v, positions=[0], showextrema=False)
         ax.errorbar([0.35], [r["annual_median"]], yerr=[[r["annual_median"] - r["annual_q025"]],
-                    [r["annual_q975"] - r["annual_median"]]], fmt="o", color="tab:blue", capsize=4,
+                    [r["annual_q975"] - r["annual_median"]]], fmt="o", color=ROLE["main"], capsize=4,
                     label="model: annual values (median, 95%)")
         ax.errorbar([0.6], [r["model_mean"]], yerr=[[r["model_mean"] - r["mean_lo"]], [r["mean_hi"] - r["model_mean"]]],
                     fmt="s", color="k", capsize=4, label="model: mean (95% CI)")
         ax.set_xlim(-0.6, 1.0)
         ax.set_xticks([])
         ax.set_title(textwrap.fill(r["label"], 34), fontsize=9)
+        ax.set_ylabel("cases per case holder" if r["statistic"] == "caseload_mean" else "rate (share, 0-1)",
+                      fontsize=8)
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].legend(fontsize=7, loc="lower left")
     for ax in axes[0][len(STATS):]:
@@ -222,29 +231,32 @@ def figure(abc_df: pd.DataFrame, fit: pd.DataFrame, pred: pd.DataFrame, scan: pd
         p = settings["priors"][k]
         bins = np.linspace(p["low"], p["high"], 16)
         ax.hist(abc_df[k], bins=bins, color="0.8", density=True, label="prior draws")
-        ax.hist(acc[k], bins=bins, color="tab:blue", alpha=0.7, density=True, label="accepted")
-        ax.set_title(k.split(".")[-1], fontsize=9)
+        ax.hist(acc[k], bins=bins, color=ROLE["main"], alpha=0.7, density=True, label="accepted")
+        ax.set_title(textwrap.fill(parameter_label(k), 36), fontsize=8.5)
+        ax.set_xlabel("parameter value (units in the title)", fontsize=7.5)
+        ax.set_ylabel("density (per unit of the parameter)", fontsize=7.5)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.tick_params(labelsize=7)
     flat[0].legend(fontsize=7)
     used = len(priors)
     if scan is not None:
         ax = flat[used]
         for k, c in zip(("turnover_rate_12m", "vacancy_rate", "agency_worker_share"),
-                        ("tab:red", "tab:purple", "tab:orange"),
+                        (ROLE["second"], ROLE["warn"], ROLE["highlight"]),
                         strict=True):
             ax.plot(scan["pressure"], scan[k], "o-", color=c, label=k, ms=3)
         ax.axvline(1.0, color="0.5", lw=0.8)
-        ax.set_xlabel("labour-market pressure")
+        ax.set_xlabel("labour-market pressure (ratio to England)", fontsize=7.5)
+        ax.set_ylabel("rate (share, 0-1)", fontsize=7.5)
         ax.set_title("Regional: pressure alone", fontsize=9)
         ax.legend(fontsize=7)
         used += 1
     for ax in flat[used:]:
         ax.set_visible(False)
-    fig.suptitle("Calibration: rejection ABC against DfE children's social work workforce statistics", fontsize=11)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    fig.suptitle("Calibration: rejection ABC against DfE children's social work workforce statistics", fontsize=11,
+                 fontweight="bold")
+    fig.tight_layout(h_pad=1.6)
+    return save(fig, path, dpi=110)
 
 
 def run_calibration(draws: int, pred_seeds: int, workers: int = 1, regions: bool = True,

@@ -1,4 +1,4 @@
-"""Shared machinery: paired effects with 95% intervals, a process pool, and runs with a nudge.
+"""Shared machinery: paired effects with 95% intervals and runs with a nudge (`pmap` is the executor's).
 
 Every comparison in the validation is paired: the two arms of an experiment run on the same seed,
 so each mechanism draws from the same random stream in both (common random numbers) and the
@@ -9,19 +9,19 @@ entirely on the expected side of zero.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from culturedrift.experiments.analysis.paired import seeds_for_halfwidth, t_interval
+from culturedrift.experiments.execution.executor import pmap
 from culturedrift.model import Scenario, simulate
 from culturedrift.model.events import Event, LeaverWave, MoraleNudge, PrescriptionPulse
+
+__all__ = ["NUDGES", "Effect", "base_scenario", "paired_effect", "pmap", "run_with_nudge"]
 
 SIGN_WORD = {1: "increase", -1: "decrease"}
 
@@ -48,6 +48,18 @@ class Effect:
         return bool(self.lo > 0) if self.expected > 0 else bool(self.hi < 0)
 
     @property
+    def seeds_needed(self) -> int | None:
+        """Paired seeds for the interval to exclude zero at the spread seen (None: the estimate has the wrong sign)."""
+        if not self.sign_ok:
+            return None
+        return seeds_for_halfwidth(self.values, abs(self.mean) * 0.95) if len(self.values) > 1 else None
+
+    @property
+    def power_limited(self) -> bool:
+        """A failure explained by too few seeds: the estimate is on the expected side, the interval includes zero."""
+        return not self.passed and self.sign_ok
+
+    @property
     def sign_ok(self) -> bool:
         """The point estimate has the expected sign (a weaker check, used by the fast tests)."""
         return bool(np.sign(self.mean) == self.expected)
@@ -71,22 +83,8 @@ def paired_effect(check: str, name: str, metric: str, diffs: Sequence[float], ex
     """Mean of paired differences with a t-based 95% confidence interval."""
     d = np.asarray(diffs, float)
     d = d[np.isfinite(d)]
-    n = d.size
-    mean = float(d.mean()) if n else float("nan")
-    half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("inf")
-    return Effect(check, name, metric, expected, mean, mean - half, mean + half, n, unit, note,
-                  [float(x) for x in d])
-
-
-def pmap(fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], workers: int = 1) -> list[Any]:
-    """Apply a top-level function to argument tuples, over a process pool when workers > 1 (order kept)."""
-    tasks = list(tasks)
-    workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
-    if workers == 1:
-        return [fn(*t) for t in tasks]
-    # forkserver: safe from threaded parents (pytest-xdist, BLAS); workers import the model once
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as ex:
-        return list(ex.map(fn, *zip(*tasks, strict=True), chunksize=max(1, len(tasks) // (8 * workers))))
+    mean, lo, hi, n = t_interval(d)
+    return Effect(check, name, metric, expected, mean, lo, hi, n, unit, note, [float(x) for x in d])
 
 
 # --- nudges: scheduled events of the model (model/events.py), named so runs that use them stay picklable ---

@@ -3,8 +3,10 @@
 Sizes (documented in docs/validation.md):
 
     default   ABC 400 prior draws, predictive check 20 seeds, regions 6 seeds per pressure,
-              stylized facts 20 paired seeds, loops 30 paired seeds (with knockouts)
-    --quick   ABC 60 draws, predictive 6 seeds, regions 3 seeds, facts and loops 6 seeds
+              stylized facts 20 paired seeds, loops 30 paired seeds (with knockouts), patterns 12 seeds,
+              loop-gain map 3 x 3 operating points x 4 paired seeds, support range 8 paired seeds
+    --quick   ABC 60 draws, predictive 6 seeds, regions 3 seeds, facts and loops 6 seeds, patterns 4,
+              loop gains at two operating points x 2 seeds, support range 3 seeds
 
 Outputs in DIR: validation_report.md, validation_report.html, calibration.png, effects.png,
 effects.csv (one row per checked effect), abc_draws.csv, posterior.csv, validation.json.
@@ -12,7 +14,6 @@ effects.csv (one row per checked effect), abc_draws.csv, posterior.csv, validati
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from culturedrift.experiments.execution.executor import local_map
+from culturedrift.experiments.reporting.html import markdown_page
+from culturedrift.experiments.reporting.style import ROLE, figure_style, save
+from culturedrift.experiments.reporting.tables import markdown_table
 from culturedrift.experiments.workflows.validation import calibration as cal
+from culturedrift.experiments.workflows.validation import labour_market as lm
+from culturedrift.experiments.workflows.validation import loopgain, patterns
 from culturedrift.experiments.workflows.validation.common import Effect
 from culturedrift.experiments.workflows.validation.facts import FACTS, run_facts
 from culturedrift.experiments.workflows.validation.loops import LOOPS, LoopResult, run_loops
@@ -35,24 +42,25 @@ class Size:
     region_seeds: int
     fact_seeds: int
     loop_seeds: int
+    pattern_seeds: int = 2  # patterns from evidence (P1-P5), seeds per arm
+    gain_seeds: int = 0  # loop-gain map, paired seeds per operating point (0: not run)
+    support_seeds: int = 0  # support-range check, paired seeds per arm (0: not run)
+    gain_grid: bool = False  # the full 3 x 3 operating-point map (else two points: national and stretched)
+    labour_market_seeds: int = 4  # labour-market checks (REG, XS, RUN, EXT), seeds per scenario
 
 
-DEFAULT = Size(draws=400, pred_seeds=20, region_seeds=6, fact_seeds=20, loop_seeds=30)
-QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6)
+DEFAULT = Size(draws=400, pred_seeds=20, region_seeds=6, fact_seeds=20, loop_seeds=30, pattern_seeds=12,
+               gain_seeds=4, support_seeds=8, gain_grid=True)
+QUICK = Size(draws=60, pred_seeds=6, region_seeds=3, fact_seeds=6, loop_seeds=6, pattern_seeds=4, gain_seeds=2,
+             support_seeds=3)
+#: the two operating points of the small loop-gain map: the national one and a stretched one
+SMALL_MAP = [{"workload.demand_cases_per_post": 16.8, "workload.capacity_cases": 20.0},
+             {"workload.demand_cases_per_post": 19.5, "workload.capacity_cases": 18.0}]
 
 
 def md_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
-    """A DataFrame as a GitHub Markdown table."""
-    def fmt(v: Any) -> str:
-        if isinstance(v, bool | np.bool_):
-            return "yes" if v else "no"
-        if isinstance(v, float | np.floating):
-            return format(float(v), floatfmt)
-        return str(v).replace("|", "\\|")
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    sep = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body])
+    """A DataFrame as a GitHub Markdown table (the shared table writer)."""
+    return markdown_table(df, digits=int(floatfmt.strip(".g") or 4))
 
 
 def effects_frame(effects: list[Effect]) -> pd.DataFrame:
@@ -76,97 +84,59 @@ def _short(e: Effect) -> str:
 
 def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
     """Forest plot: each effect standardised by its CI half-width (so every check reads against 0)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     items = [(k, e) for k, es in groups.items() for e in es]
-    fig, ax = plt.subplots(figsize=(9, 0.28 * len(items) + 1.2))
-    for i, (_k, e) in enumerate(items):
-        half = (e.hi - e.lo) / 2 if np.isfinite(e.hi - e.lo) and e.hi > e.lo else 1.0
-        z, zl, zh = (e.expected * x / half for x in (e.mean, e.lo, e.hi))
-        lo, hi = min(zl, zh), max(zl, zh)
-        c = "tab:green" if e.passed else "tab:red"
-        ax.plot([lo, hi], [i, i], color=c, lw=2)
-        ax.plot([z], [i], "o", color=c)
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(range(len(items)))
-    ax.set_yticklabels([f"{k}: {_short(e)[:60]}" for k, e in items], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("effect in the expected direction / 95% CI half-width (pass: interval right of 0)", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(items) + 1.8))
+        for i, (_k, e) in enumerate(items):
+            half = (e.hi - e.lo) / 2 if np.isfinite(e.hi - e.lo) and e.hi > e.lo else 1.0
+            z, zl, zh = (e.expected * x / half for x in (e.mean, e.lo, e.hi))
+            lo, hi = min(zl, zh), max(zl, zh)
+            c = ROLE["target"] if e.passed else ROLE["second"]
+            ax.plot([lo, hi], [i, i], color=c, lw=2)
+            ax.plot([z], [i], "o" if e.passed else "X", color=c)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(range(len(items)))
+        ax.set_yticklabels([f"{k}: {_short(e)[:60]}" for k, e in items], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("effect in the expected direction (units of its 95% CI half-width; pass: interval right of 0)",
+                      fontsize=8)
+        fig.suptitle("Validation effects: green circle passes, orange cross fails", x=0.02, ha="left", fontsize=11,
+                     fontweight="bold")
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_size_inches()[1]))
+        return save(fig, path, dpi=110)
 
 
-def _md_to_html(md: str, title: str) -> str:
-    """A small Markdown-to-HTML converter for the report's own subset (headings, tables, lists, images, code)."""
-    out, in_table, in_list, in_code = [], False, False, False
-
-    def inline(t: str) -> str:
-        t = html.escape(t)
-        parts = t.split("`")
-        t = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-        for tag in ("**",):
-            bits = t.split(tag)
-            t = "".join(f"<b>{b}</b>" if i % 2 else b for i, b in enumerate(bits))
-        t = t.replace("PASS", '<span class="pass">PASS</span>').replace("FAIL", '<span class="fail">FAIL</span>')
-        return t
-
-    for line in md.splitlines():
-        if line.startswith("```"):
-            out.append("</pre>" if in_code else "<pre>")
-            in_code = not in_code
+def power_notes(facts: dict[str, list[Effect]], loops: dict[str, LoopResult]) -> dict[str, str]:
+    """Per failing check: whether too few seeds explain it (every failing effect on the expected side, its interval
+    including zero) and how many paired seeds would resolve it, or that an estimate points the wrong way."""
+    groups = {**facts, **{k: [*lr.links, lr.whole] for k, lr in loops.items()}}
+    out = {}
+    for k, es in groups.items():
+        failing = [e for e in es if not e.passed]
+        if not failing:
             continue
-        if in_code:
-            out.append(html.escape(line))
-            continue
-        if in_table and not line.startswith("|"):
-            out.append("</table>")
-            in_table = False
-        if in_list and not line.startswith("- "):
-            out.append("</ul>")
-            in_list = False
-        if line.startswith("|"):
-            cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
-            if set(line.replace("|", "").strip()) <= {"-"}:
-                continue
-            tag = "td" if in_table else "th"
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<{tag}>{inline(c)}</{tag}>" for c in cells) + "</tr>")
-        elif line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
-        elif line.startswith("!["):
-            alt, src = line[2:].split("](", 1)
-            out.append(f'<p><img src="{html.escape(src.rstrip(")"))}" alt="{html.escape(alt)}"></p>')
-        elif line.startswith("- "):
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{inline(line[2:])}</li>")
-        elif line.strip():
-            out.append(f"<p>{inline(line)}</p>")
-    if in_table:
-        out.append("</table>")
-    if in_list:
-        out.append("</ul>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
-             "table{border-collapse:collapse;margin:1em 0;font-size:0.85em}td,th{border:1px solid #ccc;"
-             "padding:3px 6px;text-align:left}th{background:#eee}img{max-width:100%}"
-             ".pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
+        if all(e.power_limited for e in failing):
+            need = [e.seeds_needed for e in failing if e.seeds_needed]
+            n = max(e.n for e in failing)
+            out[k] = (f"power-limited: estimate(s) on the expected side, interval includes zero at {n} seeds"
+                      + (f"; about {max(need)} paired seeds would resolve it" if need else ""))
+        else:
+            wrong = [e for e in failing if not e.power_limited]
+            out[k] = f"not power-limited: {len(wrong)} estimate(s) on the wrong side of zero"
+    return out
 
 
 def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: dict[str, LoopResult],
-                 size: Size, seconds: float, quick: bool) -> tuple[str, dict[str, bool]]:
+                 size: Size, seconds: float, quick: bool, evidence: dict[str, Any] | None = None,
+                 labour: list[lm.Check] | None = None) -> tuple[str, dict[str, bool]]:
     """The report in Markdown and the pass/fail verdict per check."""
+    evidence = evidence or {}
     verdict: dict[str, bool] = {}
+    labour = labour or []
+    for k, bands in evidence.get("patterns", {}).items():
+        verdict[k] = all(b.passed for b in bands)
     fit, regions = calib["fit"], calib["regions"]
     verdict["CAL"] = bool(fit["mean_in_range"].all())
     if regions is not None:
@@ -175,25 +145,51 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
         verdict[k] = all(e.passed for e in es)
     for k, lr in loops.items():
         verdict[k] = lr.passed
+    for c in labour:
+        verdict[c.key] = c.passed
     claims = {"CAL": "Baseline reproduces the English workforce figures (mean of the calibrated defaults inside "
                      "each DfE range)",
               "CAL-regions": "High- and low-pressure target sets reached by labour-market pressure alone",
+              **{k: v[0] for k, v in patterns.PATTERNS.items()},
               **{k: v[0] for k, v in FACTS.items()},
               **{k: f"Munro loop {k} ({'reinforcing' if v.polarity > 0 else 'balancing'}): {v.name}"
-                 for k, v in LOOPS.items()}}
+                 for k, v in LOOPS.items()},
+              **{c.key: c.claim for c in labour}}
+
+    labour_keys = {c.key for c in labour}
+
+    def kind(k: str) -> str:
+        if k.startswith("CAL"):
+            return "calibration fit"
+        if k in patterns.PATTERNS:
+            return "pattern from evidence (can fail)"
+        if k in labour_keys:
+            return "labour-market pattern or extreme condition (can fail)"
+        return "mechanism check (confirms coded signs)"
     L = ["# culturedrift validation report", ""]
     L.append(f"Size: {'quick' if quick else 'default'} - ABC {size.draws} prior draws, predictive check "
              f"{size.pred_seeds} seeds, regions {size.region_seeds} seeds per pressure, stylized facts "
-             f"{size.fact_seeds} paired seeds, loops {size.loop_seeds} paired seeds. Run time {seconds:.0f} s.")
+             f"{size.fact_seeds} paired seeds, loops {size.loop_seeds} paired seeds, patterns {size.pattern_seeds} "
+             f"seeds, loop gains {size.gain_seeds} paired seeds per operating point, support range "
+             f"{size.support_seeds} paired seeds. Run time {seconds:.0f} s.")
     L.append("")
     L.append("A check passes when every effect it lists has a 95% confidence interval (Student t over paired "
              "seeds) entirely on the expected side of zero. Method and interpretation: docs/validation.md; "
              "the model itself: docs/ODD.md.")
     L += ["", "## Summary", ""]
-    L.append(md_table(pd.DataFrame([{"check": k, "claim": claims.get(k, k), "result": "PASS" if v else "FAIL"}
+    power = power_notes(facts, loops)
+    L.append(md_table(pd.DataFrame([{"check": k, "kind": kind(k), "claim": claims.get(k, k),
+                                     "result": "PASS" if v else "FAIL", "why it fails": power.get(k, "")}
                                     for k, v in verdict.items()])))
     n_pass = sum(verdict.values())
-    L += ["", f"**{n_pass} of {len(verdict)} checks pass.**", ""]
+    n_power = sum(v.startswith("power-limited") for v in power.values())
+    L += ["", f"**{n_pass} of {len(verdict)} checks pass.**"]
+    if n_power:
+        L.append(f"{n_power} of the {len(verdict) - n_pass} failures are power-limited: the estimates point the "
+                 f"expected way but {'the quick size' if quick else 'this size'} has too few seeds for the 95% "
+                 "interval to exclude zero" + (" (expected with `--quick`: run the default size before drawing "
+                                               "conclusions)" if quick else "") + ".")
+    L.append("")
 
     # calibration
     s = calib["settings"]
@@ -218,10 +214,18 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
         L += ["", "Indicative regional bands: " + "; ".join(tgt) + "."]
     L += ["", "![Calibration](calibration.png)", ""]
 
-    L += ["## Stylized facts", ""]
+    if evidence.get("patterns"):
+        L += patterns.patterns_markdown(evidence["patterns"])
+    if evidence.get("gains") is not None:
+        L += loopgain.map_markdown(evidence["gains"], size.gain_seeds)
+    if evidence.get("support") is not None:
+        L += patterns.support_markdown(evidence["support"])
+
+    L += ["## Stylized facts (mechanism checks: each confirms the sign of coded links)", ""]
     for k, es in facts.items():
         L += [f"### {k}: {FACTS[k][0]} - {'PASS' if verdict[k] else 'FAIL'}", "", md_table(_effect_table(es)), ""]
-    L += ["## Munro loop polarity checks", "",
+    L += ["## Munro loop polarity checks (mechanism checks; the loop gains above are the test of whether "
+          "the loops act)", "",
           "Nudge: local prescription raised at one week of a baseline run; responses are paired differences "
           "from the unperturbed run on the same seed.", ""]
     for k, lr in loops.items():
@@ -230,6 +234,8 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
               f"{'PASS' if verdict[k] else 'FAIL'}", "", f"Closing link: {lp.closing}.", "",
               md_table(_effect_table(lr.effects)), ""]
     L += ["![Effects](effects.png)", ""]
+    if labour:
+        L += lm.markdown(labour, md_table)
     return "\n".join(L), verdict
 
 
@@ -262,19 +268,37 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     facts = run_facts(size.fact_seeds, workers)
     say(f"loops: {size.loop_seeds} paired seeds")
     loops = run_loops(size.loop_seeds, workers)
+    say(f"patterns from evidence: {size.pattern_seeds} seeds")
+    evidence: dict[str, Any] = {"patterns": patterns.run_patterns(size.pattern_seeds, workers)}
+    if size.gain_seeds:
+        say(f"loop gains: {size.gain_seeds} paired seeds per operating point")
+        evidence["gains"] = loopgain.loop_gains(size.gain_seeds, workers, None if size.gain_grid else SMALL_MAP)
+    if size.support_seeds:
+        say(f"support range: {size.support_seeds} paired seeds")
+        evidence["support"] = patterns.support_range(size.support_seeds, workers)
+    say(f"labour market: regional pattern, no runaway, extreme conditions ({size.labour_market_seeds} seeds)")
+    with local_map(workers) as map_fn:
+        labour = lm.run_checks(size.labour_market_seeds, map_fn)
     seconds = time.perf_counter() - t0
     groups = {**facts, **{k: lr.effects for k, lr in loops.items()}}
     effects_figure(groups, out / "effects.png")
-    md, verdict = build_report(calib, facts, loops, size, seconds, quick)
+    md, verdict = build_report(calib, facts, loops, size, seconds, quick, evidence, labour)
     (out / "validation_report.md").write_text(md)
-    (out / "validation_report.html").write_text(_md_to_html(md, "culturedrift validation report"))
+    (out / "validation_report.html").write_text(markdown_page(md, "culturedrift validation report"))
     effects_frame([e for es in groups.values() for e in es]).to_csv(out / "effects.csv", index=False)
+    pd.DataFrame([b.as_row() for bs in evidence["patterns"].values() for b in bs]).to_csv(out / "patterns.csv",
+                                                                                          index=False)
+    for key, name in (("gains", "loop_gains.csv"), ("support", "support_range.csv")):
+        if evidence.get(key) is not None:
+            evidence[key].to_csv(out / name, index=False)
     abc_df.to_csv(out / "abc_draws.csv", index=False)
     table.to_csv(out / "posterior.csv", index=False)
     (out / "validation.json").write_text(json.dumps({
-        "verdict": verdict, "size": size.__dict__, "seconds": seconds, "calibrated": calib["calibrated"],
+        "verdict": verdict, "power": power_notes(facts, loops),
+        "size": size.__dict__, "seconds": seconds, "calibrated": calib["calibrated"],
         "fit": fit.to_dict(orient="records"),
         "regions": calib["regions"].to_dict(orient="records"),
+        "patterns": [b.as_row() for bs in evidence["patterns"].values() for b in bs],
         "effects": [e.as_row() for es in groups.values() for e in es]}, indent=1, default=float))
     say("done")
     return verdict

@@ -1,0 +1,56 @@
+"""Rank stability: the share of draws (seeds) in which each strategy is the best on each metric.
+
+With parameters drawn from the calibration posterior, one draw per seed, a ranking that holds in 95%
+of draws can be acted on; one that holds in 55% is a coin toss, whatever the medians say. Rank
+reversals within the posterior are the finding a strategy team most needs to hear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def rank_stability(summary: pd.DataFrame, names: Sequence[str], metrics: Sequence[Any]) -> pd.DataFrame:
+    """Share of seeds (posterior draws) in which each strategy is best on each metric; ties share the win.
+
+    `metrics` are objects with `key`, `label` and `sign` (+1 higher is better, -1 lower is better).
+    """
+    rows = []
+    for m in metrics:
+        if m.key not in summary.columns:
+            continue
+        wide = summary.pivot(index="seed", columns="scenario", values=m.key)[list(names)]
+        v = m.sign * wide.to_numpy(float)
+        ok = np.isfinite(v).all(axis=1)
+        v = v[ok]
+        if v.shape[0] == 0:
+            continue
+        best = v == v.max(axis=1, keepdims=True)
+        share = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+        for name, sh in zip(names, share, strict=True):
+            rows.append({"metric": m.key, "label": m.label, "strategy": name, "win_share": float(sh),
+                         "draws": int(v.shape[0])})
+    return pd.DataFrame(rows)
+
+
+def stability_lines(table: pd.DataFrame, source: str = "") -> list[str]:
+    """Plain statements: per metric, the strategy that wins most often and how often; flags unstable rankings."""
+    out = []
+    if table.empty:
+        return out
+    n = int(table["draws"].max())
+    head = f"Parameters drawn from the calibration posterior{f' ({source})' if source else ''}, one draw per seed " \
+           f"({n} draws): share of draws in which each strategy is best."
+    out.append(head)
+    for _, g in table.groupby("metric", sort=False):
+        g = g.sort_values("win_share", ascending=False)
+        top = g.iloc[0]
+        parts = ", ".join(f"{r.strategy} {r.win_share:.0%}" for r in g.itertuples())
+        verdict = "stable" if top["win_share"] >= 0.9 else "fairly stable" if top["win_share"] >= 0.7 else \
+            "NOT stable: the ranking reverses within the posterior"
+        out.append(f"{top['label']}: {parts} ({verdict}).")
+    return out

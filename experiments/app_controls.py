@@ -1,0 +1,187 @@
+"""The trainer's levers: shipped and loaded scenarios by name, the sliders, and (scenario, sliders) -> scenario.
+
+Picking a scenario sets every slider to that scenario's values (`preset_controls`); `build_scenario`
+applies the slider values (with the sliders untouched it returns the scenario exactly).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from culturedrift.experiments.workshop import Action, read_actions, scenario_from_text
+from culturedrift.model import Scenario, load_scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS_ENV = "CULTUREDRIFT_APP_SCENARIOS"  # extra scenario files or folders (os.pathsep-separated)
+VIGILANCE = "culture_vigilance"
+MAX_TEAMS = 200  # ~2,200 staff posts: the largest organisation the sliders offer
+
+
+def preset_paths(directory: Path = SCENARIO_DIR) -> dict[str, Path]:
+    """Shipped scenario files by name (file stem), sorted."""
+    return {p.stem: p for p in sorted(directory.glob("*.yaml"))}
+
+
+def extra_paths(spec: str | None = None) -> list[Path]:
+    """Scenario files named by `culturedrift app --scenario` (files, or folders of *.yaml)."""
+    spec = os.environ.get(SCENARIOS_ENV, "") if spec is None else spec
+    out: list[Path] = []
+    for part in filter(None, spec.split(os.pathsep)):
+        p = Path(part)
+        out += sorted(p.glob("*.yaml")) if p.is_dir() else [p]
+    return out
+
+
+class Registry:
+    """Scenarios the page offers, by name: shipped presets, files given on the command line, uploads.
+    A file exported by the app brings its action log (its actions are already entries in the scenario)."""
+
+    def __init__(self) -> None:
+        self._paths = preset_paths()
+        self._loaded: dict[str, tuple[Scenario, tuple[Action, ...]]] = {}
+        self.first_extra = [self.add_text(p.read_text(), str(p), path=p) for p in extra_paths()][:1]
+
+    def default(self, preset: str) -> str:
+        """What the page opens on: the first scenario given on the command line, else `preset`."""
+        return self.first_extra[0] if self.first_extra else preset if preset in self.names() else self.names()[0]
+
+    def names(self) -> list[str]:
+        return [*self._paths, *(n for n in self._loaded if n not in self._paths)]
+
+    def get(self, name: str) -> tuple[Scenario, tuple[Action, ...]]:
+        if name in self._loaded:
+            return self._loaded[name]
+        if name not in self._paths:
+            raise ValueError(f"unknown scenario {name!r}; choose one of {', '.join(self.names())}")
+        self._loaded[name] = (load_scenario(self._paths[name]), ())
+        return self._loaded[name]
+
+    def add_text(self, text: str, source: str, path: Path | None = None) -> str:
+        """Add a scenario file's text (raises ScenarioError naming the source); returns its name on the page."""
+        if path is not None:  # a file on disk may extend another one next to it
+            sc, actions = load_scenario(path), read_actions(text)
+        else:
+            sc, actions = scenario_from_text(text, source)
+        name = sc.name if sc.name not in self._paths else f"{sc.name} (loaded)"
+        self._loaded[name] = (sc, actions)
+        return name
+
+
+_REGISTRY: Registry | None = None
+
+
+def registry() -> Registry:
+    """The process's scenario registry (made on first use)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = Registry()
+    return _REGISTRY
+
+
+def load_preset(name: str) -> Scenario:
+    """A scenario the page offers, by name."""
+    return registry().get(name)[0]
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The trainer's levers, in the units shown on the sliders."""
+
+    pace: float = 1.0  # how much faster than the preset's schedule the programme runs (2 = twice as fast)
+    vigilance: float = 0.0  # intensity of culture vigilance (0 = none, 1 = the typical programme)
+    vigilance_off_week: int = 260  # first week without vigilance; the horizon means it never stops
+    budget: float = 400.0  # GBP thousand per quarter
+    labour_market: float = 1.0  # labour-market pressure, ratio to the English average
+    incidents_per_year: float = 0.3  # serious incidents reaching the press
+    inspection_interval: int = 0  # weeks between routine inspections (0 = none)
+    n_teams: int = 20  # organisation size
+
+
+def preset_controls(sc: Scenario) -> Controls:
+    """The slider positions that reproduce a scenario: what loading a preset sets the controls to."""
+    vig = [iv for iv in sc.interventions if iv.kind == VIGILANCE]
+    h = sc.horizon_weeks
+    if vig:
+        intensity = vig[0].intensity
+        off = h if vig[0].end_week is None else min(vig[0].end_week, h)
+    else:
+        intensity = 0.0
+        off = sc.handover if 0 < sc.handover < h else h
+    return Controls(pace=1.0, vigilance=float(intensity), vigilance_off_week=int(off),
+                    budget=float(sc.budget.quarterly_budget), labour_market=float(sc.turnover.labour_market_pressure),
+                    incidents_per_year=float(sc.slippage.incident_rate_per_year),
+                    inspection_interval=int(sc.slippage.inspection_interval_weeks or 0),
+                    n_teams=int(sc.organisation.n_teams))
+
+
+def compress_programme(sc: Scenario, pace: float) -> dict[str, Any]:
+    """Updates that run the change programme `pace` times faster (pace < 1: slower).
+
+    Every go-live week, the handover week and the window of each programme-support intervention
+    (one that ends by the handover; culture vigilance excepted, it has its own sliders) are divided
+    by `pace`. Implementation periods keep their length; go-lives are kept inside the horizon.
+    """
+    if pace <= 0:
+        raise ValueError(f"pace must be positive, got {pace}")
+    h = sc.horizon_weeks
+    handover = sc.handover
+
+    def t(week: int) -> int:
+        return round(week / pace)
+
+    changes = []
+    for c in sc.change_programme:
+        d = c.model_dump(mode="python")
+        d["start_week"] = max(0, min(t(c.start_week), h - c.duration_weeks))
+        changes.append(d)
+    interventions = []
+    for iv in sc.interventions:
+        d = iv.model_dump(mode="python")
+        if iv.kind != VIGILANCE and sc.change_programme and iv.end_week is not None and iv.end_week <= handover:
+            start = min(t(iv.start_week), h - 1)
+            d["start_week"] = start
+            d["end_week"] = max(min(t(iv.end_week), h), start + 1)
+        interventions.append(d)
+    out: dict[str, Any] = {"change_programme": changes, "interventions": interventions}
+    if sc.handover_week is not None:
+        out["handover_week"] = min(t(sc.handover_week), h)
+    return out
+
+
+def build_scenario(sc: Scenario, c: Controls) -> Scenario:
+    """The preset `sc` with the slider values `c` applied (pure; `preset_controls(sc)` gives `sc` back)."""
+    h = sc.horizon_weeks
+    updates = compress_programme(sc, c.pace) if c.pace != 1.0 else {
+        "interventions": [iv.model_dump(mode="python") for iv in sc.interventions]}
+    ivs = updates["interventions"]
+    vig_at = [i for i, iv in enumerate(ivs) if iv["kind"] == VIGILANCE]
+    template = dict(ivs[vig_at[0]]) if vig_at else {"kind": VIGILANCE, "start_week": 0}
+    off = int(c.vigilance_off_week)
+    keep = [iv for iv in ivs if iv["kind"] != VIGILANCE]
+    if c.vigilance > 0 and off > template["start_week"]:
+        template.update(intensity=float(c.vigilance), end_week=None if off >= h else off)
+        at = vig_at[0] if vig_at else len(keep)
+        keep.insert(at, template)
+    updates["interventions"] = keep
+    updates.update({
+        "budget.quarterly_budget": float(c.budget),
+        "turnover.labour_market_pressure": float(c.labour_market),
+        "slippage.incident_rate_per_year": float(c.incidents_per_year),
+        "slippage.inspection_interval_weeks": int(c.inspection_interval) or None,
+        "organisation.n_teams": int(c.n_teams),
+    })
+    return sc.with_updates(updates)
+
+
+def parse_seed(text: Any) -> tuple[int, str | None]:
+    """The seed field's value as an integer, with a note when it had to fall back to 0."""
+    try:
+        seed = int(str(text).strip())
+    except ValueError:
+        return 0, f"Seed {str(text)!r} is not a whole number; using seed 0."
+    if seed < 0:
+        return 0, f"Seed {seed} is negative; using seed 0."
+    return seed, None

@@ -1,0 +1,269 @@
+"""The page's panels: network(s), series with action markers and hover text, actions, and take-away files.
+
+Each panel renders the model's current week to an image with blitting renderers (viz.FrameRenderer)
+and tells the model's PageGate once that week is on the page, so play never runs ahead of the page.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from html import escape
+from typing import Any
+
+import solara
+from mesa.visualization.utils import force_update, update_counter
+
+from culturedrift.experiments import viz
+from culturedrift.experiments.app_controls import MAX_TEAMS, load_preset, preset_controls
+from culturedrift.experiments.app_files import (
+    debrief_html,
+    figure_bytes,
+    markers,
+    run_names,
+    settings_yaml,
+    timeseries_csv,
+)
+from culturedrift.experiments.app_model import PageGate, WorkshopModel
+from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, ActionError
+from culturedrift.model.outputs import SERIES
+
+DPI = 80
+TWIN_DPI = 64
+NETWORK_FORMAT = "jpeg"  # the network view changes everywhere every week: JPEG encodes and ships it fastest
+PANELS = ("network", "series")
+SMALL = {"font-size": "0.85em"}
+# hover text of each series panel (viz.APP_PANELS order), in plain language
+PANEL_HELP = ("Morale", ("Turnover rate", "Agency worker rate"), "Vacancy rate", "Compliance habit",
+              "Prescription", "Fragmentation")
+
+
+def model_params(preset: str) -> dict[str, Any]:
+    """SolaraViz's model_params for a scenario: its name (fixed), the seed field and the sliders, each
+    slider starting at the scenario's value."""
+    sc = load_preset(preset)
+    c = asdict(preset_controls(sc))
+    h = sc.horizon_weeks
+
+    def slider(kind: str, label: str, name: str, lo: float, hi: float, step: float) -> dict[str, Any]:
+        value = c[name]
+        return {"type": kind, "label": label, "value": value, "min": min(lo, value), "max": max(hi, value),
+                "step": step}
+
+    return {
+        "preset": preset,
+        "seed": {"type": "InputText", "label": "Seed", "value": "0"},
+        "pace": slider("SliderFloat", "Change pace (x the scenario's schedule)", "pace", 0.5, 4.0, 0.25),
+        "vigilance": slider("SliderFloat", "Leadership vigilance (0 = none)", "vigilance", 0.0, 2.0, 0.1),
+        "vigilance_off_week": slider("SliderInt", f"Vigilance stops at week ({h} = never)", "vigilance_off_week",
+                                     1, h, 1),
+        "budget": slider("SliderInt", "Budget (GBP k per quarter)", "budget", 0, 1000, 25),
+        "labour_market": slider("SliderFloat", "Labour-market pressure (1 = England)", "labour_market",
+                                0.5, 2.0, 0.05),
+        "incidents_per_year": slider("SliderFloat", "Serious incidents per year", "incidents_per_year",
+                                     0.0, 3.0, 0.1),
+        "inspection_interval": slider("SliderInt", "Inspection every N weeks (0 = none)", "inspection_interval",
+                                      0, 260, 13),
+        "n_teams": slider("SliderInt", "Organisation size (teams of 10)", "n_teams", 2, MAX_TEAMS, 1),
+    }
+
+
+def controls_text(model: WorkshopModel) -> str:
+    """The settings the current run uses (sliders show no numbers until dragged, so the page lists them)."""
+    c, h = model.controls, model.horizon
+    stops = "never stops" if c.vigilance_off_week >= h else f"stops at week {c.vigilance_off_week}"
+    vig = "none" if c.vigilance <= 0 else f"{c.vigilance:.1f}, {stops}"
+    staff = int((model.spec.organisation.team_size + 1) * c.n_teams)
+    return (f"Running with: pace {c.pace:.2f}x · vigilance {vig} · budget GBP {c.budget:.0f}k a quarter · "
+            f"labour market {c.labour_market:.2f} · incidents {c.incidents_per_year:.1f} a year · inspections "
+            f"{'none' if not c.inspection_interval else f'every {c.inspection_interval} weeks'} · "
+            f"{c.n_teams} teams ({staff} staff posts)")
+
+
+def describe(column: str) -> str:
+    """A series' label, unit and definition from the output catalogue."""
+    s = SERIES.get(column)
+    return f"{s.label} ({s.unit}): {s.definition}" if s is not None else ""
+
+
+# --- frames -----------------------------------------------------------------------------------------------
+
+class Frames:
+    """Figures and blitting renderers for the runs a model holds now (rebuilt when a replay replaces a run)."""
+
+    def __init__(self, model: WorkshopModel) -> None:
+        self.lock = threading.Lock()
+        self.runs = tuple(model.runs)
+        twin = len(self.runs) > 1
+        size, dpi = ((4.6, 4.8), TWIN_DPI) if twin else ((6.4, 6.6), DPI)  # twins: two smaller, cheaper pictures
+        self.nets = []
+        for run in self.runs:
+            fig, view = viz.network_figure(run, size=size)
+            self.nets.append(viz.FrameRenderer(fig, [view], dpi=dpi, fmt=NETWORK_FORMAT))
+        fig, self.series = viz.series_figure(model.main, size=(6.4, 7.6), panels=viz.APP_PANELS,
+                                             twin=self.runs[1] if twin else None,
+                                             twin_label=run_names(model)[-1].removeprefix("twin: "),
+                                             markers=lambda: markers(model))
+        self.series_img = viz.FrameRenderer(fig, [self.series], dpi=DPI)
+        self.cache: dict[tuple[str, int], bytes] = {}
+
+    def frame(self, which: str, week: int) -> bytes:
+        """Image bytes of view `which` ("network0", "network1": JPEG; "series": PNG) for `week`."""
+        with self.lock:
+            key = (which, week)
+            if key not in self.cache:
+                self.cache = {k: v for k, v in self.cache.items() if k[0] != which}
+                r = self.series_img if which == "series" else self.nets[int(which[-1])]
+                self.cache[key] = r.render()
+            return self.cache[key]
+
+    def boxes(self) -> list[tuple[float, float, float, float]]:
+        """Each series panel as (left, top, width, height) in percent of the image (for hover areas)."""
+        out = []
+        for ax in self.series.axes:
+            b = ax.get_position()
+            out.append((100 * b.x0, 100 * (1 - b.y1), 100 * b.width, 100 * b.height))
+        return out
+
+
+_LOCK = threading.Lock()
+
+
+def frames(model: WorkshopModel) -> Frames:
+    """The renderers of the model's current runs."""
+    with _LOCK:
+        f = getattr(model, "_app_frames", None)
+        if f is None or f.runs != tuple(model.runs):
+            f = model._app_frames = Frames(model)
+        return f
+
+
+def gate(model: WorkshopModel) -> PageGate:
+    """The page gate of this model (made when a page first shows it)."""
+    with _LOCK:
+        if model.page_gate is None:
+            model.page_gate = PageGate(PANELS)
+        return model.page_gate
+
+
+# --- panels -----------------------------------------------------------------------------------------------
+
+@solara.component
+def NetworkPanel(model: WorkshopModel):
+    """The organisation's network this week (both twins side by side)."""
+    update_counter.get()
+    week, f = model.week, frames(model)
+    images = [f.frame(f"network{i}", week) for i in range(len(f.runs))]
+    solara.use_effect(lambda: gate(model).show("network", week), [model, week])
+    with solara.Column(style={"padding": "4px"}):
+        solara.Text("Compliance habit spreading through working ties: red = procedure and control (the old "
+                    "culture), blue = professional judgement.", style=SMALL)
+        with solara.Row():
+            for i, (img, name) in enumerate(zip(images, run_names(model), strict=True)):
+                with solara.Column(style={"flex": "1"}):
+                    if len(images) > 1:
+                        solara.Text(name, style={"font-weight": "bold", **SMALL})
+                    solara.Image(img, width="100%", format=NETWORK_FORMAT, classes=[f"cd-network{i or ''}"])
+
+
+def hover_areas(model: WorkshopModel, f: Frames) -> str:
+    """Transparent areas over each series panel whose hover text explains it and gives this week's values."""
+    now = [viz.series_so_far(r, viz.SERIES_COLUMNS) for r in model.runs]
+    names = run_names(model)
+    divs = []
+    for box, (title, lines, _), help_keys in zip(f.boxes(), viz.APP_PANELS, PANEL_HELP, strict=True):
+        keys = help_keys if isinstance(help_keys, tuple) else (help_keys,)
+        text = [title, *(f"{k}: {GLOSSARY[k]}" for k in keys)]
+        text += [d for c, _, _ in lines if (d := describe(c))]
+        for c, label, _ in lines:
+            vals = ", ".join(f"{n} {s[c][-1]:.3f}" for n, s in zip(names, now, strict=True))
+            text.append(f"Week {model.week}, {label}: {vals}")
+        left, top, width, height = box
+        divs.append(f'<div class="cd-hover" title="{escape(chr(10).join(text))}" style="position:absolute;'
+                    f'left:{left:.1f}%;top:{top:.1f}%;width:{width:.1f}%;height:{height:.1f}%"></div>')
+    return "".join(divs)
+
+
+@solara.component
+def SeriesPanel(model: WorkshopModel):
+    """Readout, run settings and the key series so far (hover a panel for what it means)."""
+    update_counter.get()
+    week, f = model.week, frames(model)
+    png = f.frame("series", week)
+    solara.use_effect(lambda: gate(model).show("series", week), [model, week])
+    with solara.Column(style={"padding": "4px"}):
+        solara.Text(viz.readout_text(model.main), classes=["cd-readout"], style={"font-weight": "bold"})
+        if len(model.runs) > 1:
+            solara.Text("Twin: " + viz.readout_text(model.runs[1]).split("·", 1)[1], classes=["cd-twin-readout"],
+                        style=SMALL)
+        marks = viz.Marks.of(model.main)
+        bits = [f"change programme weeks {marks.programme[0]}-{marks.programme[1]} (shaded)"] if marks.programme \
+            else []
+        if marks.vigilance_off is not None:
+            bits.append(f"vigilance stops at week {marks.vigilance_off} (red dashes)")
+        if model.settings.log():
+            bits.append("actions: purple dots")
+        if len(model.runs) > 1:
+            bits.append(f"twin ({model.twin.text()}): thick pale lines")
+        solara.Text(f"{model.spec.name}, seed {model.settings.seed}" + (": " + "; ".join(bits) if bits else ""),
+                    style=SMALL)
+        solara.Text(controls_text(model), classes=["cd-controls"], style=SMALL)
+        log = model.settings.log()
+        if log:
+            solara.Text("Markers: " + "; ".join(f"▼ {ACTIONS[a.kind].marker} (week {a.week})" for a in log),
+                        classes=["cd-markers"], style=SMALL)
+        for note in ([model.note] if model.note else []) + model.twin_notes:
+            solara.Warning(note)
+        with solara.Div(style={"position": "relative"}):
+            solara.Image(png, width="100%", classes=["cd-series"])
+            solara.HTML(tag="div", unsafe_innerHTML=hover_areas(model, f),
+                        style="position:absolute;left:0;top:0;width:100%;height:100%")
+
+
+@solara.component
+def ActPanel(model: WorkshopModel):
+    """Actions at the current week, and the log of those taken."""
+    update_counter.get()
+    message = solara.use_reactive("")
+
+    def act(kind: str) -> None:
+        try:
+            a = model.act(kind)
+            message.set(f"Done: {a.text()}.")
+        except ActionError as e:
+            message.set(f"Not done: {e}")
+        force_update()
+
+    with solara.Column(style={"padding": "4px"}):
+        solara.Text(f"Act now (week {max(model.week, 0)}), in this run" +
+                    (" and its twin" if len(model.runs) > 1 else ""), style={"font-weight": "bold"})
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
+            for kind, a in ACTIONS.items():
+                with solara.Tooltip(a.explains):
+                    solara.Button(a.label, on_click=lambda kind=kind: act(kind), small=True, outlined=True,
+                                  disabled=model.week >= model.horizon, classes=[f"cd-act-{kind}"])
+        if message.value:
+            solara.Text(message.value, classes=["cd-act-message"], style=SMALL)
+        log = model.settings.log()
+        solara.Text("Action log: " + ("; ".join(a.text() for a in log) if log else "none yet"),
+                    classes=["cd-action-log"], style=SMALL)
+
+
+@solara.component
+def TakeAwayPanel(model: WorkshopModel):
+    """Files to take away, and the glossary."""
+    update_counter.get()
+    name = model.spec.name
+    with solara.Column(style={"padding": "4px"}):
+        solara.Text("Take away (the run so far)", style={"font-weight": "bold"})
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
+            solara.FileDownload(lambda: settings_yaml(model), f"{name}_settings.yaml", label="Settings (YAML)")
+            if len(model.runs) > 1:
+                solara.FileDownload(lambda: settings_yaml(model, 1), f"{name}_twin.yaml", label="Twin settings")
+            solara.FileDownload(lambda: timeseries_csv(model), f"{name}_data.csv", label="Data (CSV)")
+            solara.FileDownload(lambda: figure_bytes(model, "png"), f"{name}.png", label="Figure (PNG)")
+            solara.FileDownload(lambda: figure_bytes(model, "svg"), f"{name}.svg", label="Figure (SVG)")
+            solara.FileDownload(lambda: debrief_html(model), f"{name}_debrief.html", label="Debrief (HTML)")
+        with solara.Details("Glossary: the words on this page"):
+            solara.HTML(tag="dl", unsafe_innerHTML="".join(f"<dt><b>{escape(w)}</b></dt><dd>{escape(m)}</dd>"
+                                                           for w, m in GLOSSARY.items()), style="font-size:0.85em")

@@ -1,0 +1,442 @@
+"""The warn report: a page a director reads in five minutes (report.md, report.html) with its figures and tables."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from markdown_it import MarkdownIt
+
+from culturedrift.experiments.execution.files import staging
+from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.style import COLOURS, DPI, RC
+from culturedrift.experiments.workflows.warning.experiment import (
+    CALENDAR,
+    NOISE,
+    RISE,
+    WarnResult,
+    kind_of,
+    rise_window,
+)
+from culturedrift.model.observables import OBSERVABLE
+
+TITLE = "Early warning of culture slippage"
+SHOWN = ("obs_procedural_practice", "obs_recording_time", "obs_time_with_children", "obs_caseload",
+         "obs_morale_survey", "obs_vacancy")
+
+
+def label(col: str) -> str:
+    """Readable name of a scored column."""
+    if col in OBSERVABLE:
+        return OBSERVABLE[col].label
+    if col.startswith(RISE):
+        key = col.removeprefix(RISE)
+        avg = ", 3-report mean" if rise_window(key) > 1 else ""
+        return f"{OBSERVABLE[key].label}{avg}: change since handover"
+    if col.startswith("csd_"):
+        what, src = col.split(":", 1)
+        return f"{'Variance' if what == 'csd_var' else 'Lag-1 autocorrelation'} of {OBSERVABLE[src].label.lower()}"
+    return {"combo:logistic": "Logistic model (all observables)", "combo:tree": "Small tree (depth 2)",
+            NOISE: "Control: pure noise", CALENDAR: "Control: weeks since handover"}.get(col, col)
+
+
+def level_text(col: str, level: float) -> str:
+    """An oriented alarm level back in the indicator's own units."""
+    if not np.isfinite(level):
+        return "n/a"
+    if col in OBSERVABLE:
+        o = OBSERVABLE[col]
+        side = "above" if o.sign > 0 else "below"
+        unit = "%" if o.unit.startswith("%") else f" {o.unit}"
+        return f"{side} {o.sign * level * o.scale:.{o.decimals}f}{unit}"
+    if col.startswith(RISE):
+        o = OBSERVABLE[col.removeprefix(RISE)]
+        unit = " points" if o.unit.startswith("%") else f" {o.unit}"
+        return f"{'rises' if o.sign > 0 else 'falls'} more than {level * o.scale:.{o.decimals}f}{unit}"
+    if col.startswith("combo:"):
+        return f"risk above {level:.2f}"
+    if col == CALENDAR:
+        return f"first {-level:.0f} weeks after handover"
+    return f"above {level:.3g}"
+
+
+def _ci(v: float, lo: float, hi: float, fmt: str = "{:.2f}", pct: bool = False) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    f = (lambda x: f"{100 * x:.0f}%") if pct else fmt.format
+    return f"{f(v)} [{f(lo)}, {f(hi)}]" if np.isfinite(lo) else f(v)
+
+
+def ranking_table(res: WarnResult, kinds: tuple[str, ...] | None = None) -> list[str]:
+    """Markdown table of the scored indicators, best AUC first."""
+    t = res.scores if kinds is None else res.scores[res.scores["kind"].isin(kinds)]
+    head = ["Rank", "Indicator", "Kind", "AUC [95% CI]", "Notice, weeks (median) [95% CI]", "Hit rate [CI]",
+            "False-alarm rate [CI]", "Alarm level"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, r in enumerate(t.itertuples(), 1):
+        lines.append("| " + " | ".join([
+            str(i), label(r.indicator), r.kind, _ci(r.auc, r.auc_lo, r.auc_hi),
+            _ci(r.lead_weeks, r.lead_lo, r.lead_hi, "{:.0f}"), _ci(r.hit_rate, r.hit_rate_lo, r.hit_rate_hi, pct=True),
+            _ci(r.false_alarm_rate, r.false_alarm_rate_lo, r.false_alarm_rate_hi, pct=True),
+            level_text(r.indicator, r.alarm_level)]) + " |")
+    return lines
+
+
+def _row(res: WarnResult, col: str) -> pd.Series | None:
+    t = res.scores.set_index("indicator")
+    return t.loc[col] if col in t.index else None
+
+
+# ------------------------------------------------------------------------------------------------ figures
+
+
+def fig_ranking(res: WarnResult, path: Path) -> Path:
+    """AUC and notice per indicator, with 95% intervals over seeds."""
+    t = res.scores[np.isfinite(res.scores["auc"])].iloc[::-1]
+    colours = {"observable": COLOURS[2], "observable (rise)": COLOURS[6], "critical slowing down": COLOURS[1],
+               "combination": COLOURS[3],
+               "control": "#7F7F7F"}
+    with plt.rc_context(RC):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 0.38 * len(t) + 1.6), sharey=True,
+                                     gridspec_kw={"width_ratios": [1.2, 1]})
+        y = np.arange(len(t))
+        c = [colours[k] for k in t["kind"]]
+        a1.errorbar(t["auc"], y, xerr=[t["auc"] - t["auc_lo"], t["auc_hi"] - t["auc"]], fmt="none", ecolor=c)
+        a1.scatter(t["auc"], y, c=c, zorder=3)
+        a1.axvline(0.5, color="k", lw=0.8, ls=":")
+        a1.set_yticks(y, [label(i) for i in t["indicator"]])
+        a1.set_xlabel("AUC on test runs (0.5 = no information)")
+        a1.set_xlim(0.2, 1.0)
+        lead = t["lead_weeks"].fillna(np.nan)
+        a2.errorbar(lead, y, xerr=[(lead - t["lead_lo"]).clip(lower=0), (t["lead_hi"] - lead).clip(lower=0)],
+                    fmt="none", ecolor=c)
+        a2.scatter(lead, y, c=c, zorder=3)
+        a2.axvline(0, color="k", lw=0.8, ls=":")
+        a2.set_xlabel("Notice before slippage, weeks (median)")
+        for k, col in colours.items():
+            a1.scatter([], [], c=col, label=k)
+        a1.legend(loc="lower left", fontsize=8, frameon=False)
+        fig.suptitle("Which indicators warn, and how early", x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+        fig.savefig(path, dpi=DPI)
+        plt.close(fig)
+    return path
+
+
+def fig_roc(res: WarnResult, path: Path, n: int = 6) -> Path:
+    """ROC curves on the test runs: the best observables, the combinations and the controls."""
+    t = res.scores
+    top = list(t[t["kind"].str.startswith("observable")]["indicator"][:n - 2])
+    cols = top + [c for c in ("combo:logistic", NOISE, CALENDAR) if c in res.curves]
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(6.4, 5.6))
+        for i, col in enumerate(cols):
+            if col not in res.curves:
+                continue
+            fpr, tpr = res.curves[col]
+            r = _row(res, col)
+            ls = ":" if kind_of(col) == "control" else "-"
+            ax.plot(fpr, tpr, ls, color=COLOURS[(i + 1) % len(COLOURS)] if ls == "-" else "#7F7F7F",
+                    label=f"{label(col)} (AUC {r['auc']:.2f})", lw=1.6)
+        ax.plot([0, 1], [0, 1], color="k", lw=0.6)
+        ax.set_xlabel("False-alarm rate (share of quiet decision points flagged)")
+        ax.set_ylabel("Hit rate (share of pre-slippage points flagged)")
+        ax.set_title("ROC on test runs (decision points every month)")
+        ax.legend(fontsize=7.5, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(path, dpi=DPI)
+        plt.close(fig)
+    return path
+
+
+def fig_example(res: WarnResult, path: Path) -> Path:
+    """One slipping test run: the latent habit beside what leaders see, with the recommended alarm."""
+    run = res.example_run
+    g = res.panel[res.panel["run"] == run]
+    info = res.runs.set_index("run").loc[run]
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(len(SHOWN) + 1, 1, figsize=(9, 1.55 * (len(SHOWN) + 1) + 0.6), sharex=True)
+        wk = g["week"].to_numpy()
+        onset = float(g["onset"].iloc[0])
+        ax = axes[0]
+        ax.plot(wk, g["latent_compliance_habit"], color="k", lw=1.6)
+        ax.set_ylabel("habit\n(latent)")
+        ax.set_title(f"Latent compliance habit (not visible to leaders): {info['strategy']}, seed {info['seed']}",
+                     fontsize=10, loc="left")
+        alarm = None
+        if res.rule is not None:
+            o = OBSERVABLE[res.rule.indicator]
+            full = np.full(int(wk.max()) + 1, np.nan)
+            full[wk] = o.sign * g[o.key].to_numpy()
+            h = int(g["handover"].iloc[0])
+            rule = replace(res.rule, baseline_from=h) if res.rule.baseline_from is not None else res.rule
+            alarm = rule.fires(full, np.arange(0, full.size, o.cadence_weeks) + o.lag_weeks)[wk]
+        for ax, key in zip(axes[1:], SHOWN, strict=True):
+            o = OBSERVABLE[key]
+            ax.step(wk, o.sign * g[key] * o.scale, where="post", color=COLOURS[2], lw=1.3)
+            ax.set_ylabel(o.unit if len(o.unit) < 10 else o.unit.replace(" ", "\n", 1), fontsize=8)
+            ax.set_title(f"{o.label}: {o.describe()}", fontsize=8.5, loc="left")
+        for ax in axes:
+            if np.isfinite(onset):
+                ax.axvline(onset, color=COLOURS[1], lw=1.2, ls="--")
+            if alarm is not None and alarm.any():
+                ax.fill_between(wk, 0, 1, where=alarm, transform=ax.get_xaxis_transform(), color=COLOURS[1],
+                                alpha=0.12, step="post", lw=0)
+        axes[-1].set_xlabel("Week (from the start of the programme; the panel starts at handover)")
+        note = "dashed line: material slippage begins" + (f"; shaded: alarm ({res.rule.describe()})" if res.rule
+                                                           else "")
+        fig.text(0.01, 0.005, note, fontsize=8.5)
+        fig.tight_layout(rect=(0, 0.02, 1, 1))
+        fig.savefig(path, dpi=DPI)
+        plt.close(fig)
+    return path
+
+
+def policy_table(res: WarnResult) -> tuple[list[str], pd.DataFrame]:
+    """Fixed vs adaptive vigilance: culture kept, slippage, cost (median and paired difference with 95% CI)."""
+    cmp = res.policy
+    summ = _policy_per_seed(res)
+    ref = cmp.reference
+    rows = []
+    for name in cmp.names:
+        s = summ[summ["scenario"] == name].set_index("seed").sort_index()
+        r = summ[summ["scenario"] == ref].set_index("seed").sort_index()
+        row = {"strategy": name}
+        for key in ("culture_kept", "slippage", "total_cost", "spend_after"):
+            d = (s[key] - r[key]).to_numpy()
+            half = 1.96 * d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else np.nan
+            row[key] = float(s[key].median())
+            row[f"{key}_diff"] = float(d.mean())
+            row[f"{key}_lo"] = float(d.mean() - half)
+            row[f"{key}_hi"] = float(d.mean() + half)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+
+    def cell(r: pd.Series, key: str, fmt: str) -> str:
+        base = fmt.format(r[key])
+        if r["strategy"] == ref:
+            return f"{base} (reference)"
+        f = fmt[2:-1]
+        return f"{base} ({r[f'{key}_diff']:+{f}} [{r[f'{key}_lo']:+{f}}, {r[f'{key}_hi']:+{f}}])"
+
+    head = ["Strategy", "Culture kept, habit points", "Slippage after handover", "Vigilance and support spend after "
+            "handover, GBP k", "Total cost, GBP k"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in df.iterrows():
+        lines.append("| " + " | ".join([r["strategy"], cell(r, "culture_kept", "{:.3f}"), cell(r, "slippage", "{:.3f}"),
+                                        cell(r, "spend_after", "{:.0f}"), cell(r, "total_cost", "{:.0f}")]) + " |")
+    return lines, df
+
+
+def fig_policy(res: WarnResult, path: Path) -> Path:
+    """Culture kept against vigilance spend after handover, per strategy (median and 10-90% over seeds)."""
+    per_seed = _policy_per_seed(res)
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(7.5, 4.8))
+        for i, name in enumerate(res.policy.names):
+            g = per_seed[per_seed["scenario"] == name]
+            x, y = g["spend_after"], g["culture_kept"]
+            col = COLOURS[i % len(COLOURS)]
+            ax.errorbar(x.median(), y.median(), xerr=[[x.median() - x.quantile(0.1)], [x.quantile(0.9) - x.median()]],
+                        yerr=[[y.median() - y.quantile(0.1)], [y.quantile(0.9) - y.median()]], fmt="o", color=col,
+                        ms=8, capsize=3, label=name)
+        ax.set_xlabel("Vigilance and support spend after handover (GBP thousand)")
+        ax.set_ylabel("Culture kept at the horizon (habit points)")
+        ax.set_title("Acting on the alarm: what vigilance buys (median, 10-90% over seeds)", fontsize=10, loc="left")
+        ax.legend(fontsize=8, frameon=False, loc="best")
+        fig.tight_layout()
+        fig.savefig(path, dpi=DPI)
+        plt.close(fig)
+    return path
+
+
+def _policy_per_seed(res: WarnResult) -> pd.DataFrame:
+    cmp = res.policy
+    ts = cmp.timeseries
+    after = ts["week"] > ts["scenario"].map({n: h for n, (_, h) in cmp.programmes.items()})
+    spend = ts[after].groupby(["scenario", "seed"])["intervention_cost_week"].sum().rename("spend_after")
+    return cmp.summary.merge(spend.reset_index(), on=["scenario", "seed"])
+
+
+# ------------------------------------------------------------------------------------------------ text
+
+
+def headline(res: WarnResult) -> list[str]:
+    """The five-minute summary, as bullet points."""
+    exp, t = res.experiment, res.scores
+    obs = t[t["kind"].str.startswith("observable")]
+    out = []
+    top = obs.head(5)
+    names = ", ".join(f"{label(r.indicator).lower()} (AUC {r.auc:.2f})" for r in top.itertuples())
+    out.append(f"**Best observable indicators** (ranked by how well they separate the months before a slide from "
+               f"quiet months, on runs not used to set them): {names}.")
+    if res.rule is not None:
+        r = _row(res, res.rule.indicator)
+        out.append(f"**Recommended alarm rule: act when {res.rule.describe()}.** On test runs it flags "
+                   f"{r['hit_rate']:.0%} of slides before they become material (95% CI {r['hit_rate_lo']:.0%}-"
+                   f"{r['hit_rate_hi']:.0%}), with a median notice of {r['lead_weeks']:.0f} weeks "
+                   f"(95% CI {r['lead_lo']:.0f} to {r['lead_hi']:.0f}), and sounds in {r['false_alarm_rate']:.0%} "
+                   f"of quiet months (95% CI {r['false_alarm_rate_lo']:.0%}-{r['false_alarm_rate_hi']:.0%}).")
+    else:
+        out.append("**No single observable separates the months before a slide from quiet months clearly enough** "
+                   "(no AUC interval clears 0.5): no alarm rule is recommended.")
+    cal = _row(res, CALENDAR)
+    if cal is not None and np.isfinite(cal["auc"]):
+        beat = obs[obs["auc_lo"] > cal["auc_hi"]]
+        out.append(f"**Against the calendar:** the naive rule 'worry in the first months after handover' scores AUC "
+                   f"{cal['auc']:.2f}; {len(beat)} observable indicator{'s' if len(beat) != 1 else ''} beat"
+                   f"{'s' if len(beat) == 1 else ''} it with intervals that do not overlap. Most slides here begin "
+                   "soon after support is withdrawn, so *when support stops* is itself the strongest warning.")
+    csd = t[t["kind"] == "critical slowing down"]
+    if not csd.empty:
+        good = csd[csd["auc_lo"] > 0.5]
+        best = csd.iloc[0]
+        verdict = ("Generic critical-slowing-down signals (rising variance and lag-1 autocorrelation of a monthly "
+                   "audit series; Scheffer et al. 2009) ")
+        if good.empty:
+            verdict += (f"do **not** work here: the best scores AUC {best.auc:.2f} [{best.auc_lo:.2f}, "
+                        f"{best.auc_hi:.2f}]. Slippage in this model is a push by withdrawn support, incidents and "
+                        "workload, not a system drifting slowly towards a tipping point, and monthly audits of 20 "
+                        "cases are too noisy for variance to carry the signal.")
+        else:
+            verdict += (f"carry some information ({len(good)} of {len(csd)} with AUC interval above 0.5; best "
+                        f"{label(best.indicator).lower()}, AUC {best.auc:.2f} [{best.auc_lo:.2f}, {best.auc_hi:.2f}]"
+                        f"), but less than the best direct indicators; they are no substitute for watching practice.")
+        out.append(verdict)
+    if res.policy is not None:
+        _, df = policy_table(res)
+        ad = df[df["strategy"].str.contains("adaptive")]
+        if not ad.empty:
+            a = ad.iloc[0]
+            ref = res.policy.reference
+            r0 = df[df["strategy"] == ref].iloc[0]
+            same = a["culture_kept_lo"] <= 0 <= a["culture_kept_hi"]
+            out.append(f"**Cost of acting on it:** vigilance switched on by the alarm ({a['strategy']}) keeps "
+                       f"{a['culture_kept']:.3f} habit points of culture change against {r0['culture_kept']:.3f} for "
+                       f"{ref} (paired difference {a['culture_kept_diff']:+.3f} [{a['culture_kept_lo']:+.3f}, "
+                       f"{a['culture_kept_hi']:+.3f}]; {'not distinguishable' if same else 'a clear difference'}) "
+                       f"and spends GBP {a['spend_after']:.0f}k on vigilance after handover against GBP "
+                       f"{r0['spend_after']:.0f}k (difference {a['spend_after_diff']:+.0f}k "
+                       f"[{a['spend_after_lo']:+.0f}, {a['spend_after_hi']:+.0f}]).")
+    noise = _row(res, NOISE)
+    if noise is not None:
+        out.append(f"Check: an indicator of pure noise scores AUC {noise['auc']:.2f} [{noise['auc_lo']:.2f}, "
+                   f"{noise['auc_hi']:.2f}], as it should (0.5 = no information).")
+    out.append(f"Material slippage = the mean compliance habit climbs {exp.label.threshold:.2f} habit points above "
+               f"its lowest level since handover; a warning counts if it comes within {exp.label.horizon_weeks} "
+               "weeks before.")
+    return out
+
+
+def method_lines(res: WarnResult) -> list[str]:
+    """How the futures were designed and the indicators scored."""
+    exp, runs = res.experiment, res.runs
+    n_runs = len(runs)
+    slipped = runs["onset"].notna().mean()
+    keep = runs[runs["strategy"] == runs["strategy"].iloc[-1]]
+    lines = [
+        f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} draws of uncertain conditions "
+        f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
+        f" x {exp.seeds} seeds = {n_runs} runs of {exp.horizon_weeks or 'scenario'} weeks; "
+        f"{slipped:.0%} of runs slip materially after handover.",
+        f"- **Train/test:** seeds {res.train_seeds} set the alarm levels and fit the combinations; seeds "
+        f"{res.test_seeds} (disjoint) are scored. Intervals: 95% percentile intervals over {exp.resamples} resamples "
+        "of test seeds (all runs of a seed together).",
+        f"- **Label:** at each decision point (every {exp.label.step_weeks} weeks from handover, while "
+        f"{exp.label.horizon_weeks} weeks remain, before slippage has begun) the label is 1 if material slippage "
+        f"begins within {exp.label.horizon_weeks} weeks. Threshold {exp.label.threshold:.2f} habit points: above the "
+        f"rises seen where vigilance never stops (median {keep['max_rise'].median():.3f}, 90th percentile "
+        f"{keep['max_rise'].quantile(0.9):.3f} in {keep['strategy'].iloc[0]}), and about a third of what a phased "
+        "programme achieves by handover.",
+        "- **Alarm level:** per indicator, the level with the largest hit rate less false-alarm rate on training runs "
+        "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the year before onset. "
+        "**False-alarm rate:** share of quiet decision points where it sounds. **Notice:** weeks from the first "
+        "alarm to onset (negative = the alarm came after slippage began), median over slipping runs.",
+        "- **Observed, not latent:** indicators are the figures leaders have, with each return's cadence, reporting "
+        "lag and measurement error (table below); measurement has its own random streams, so the latent runs are "
+        "those of `compare` and `run` on the same seeds.",
+    ]
+    return lines
+
+
+def observables_table() -> list[str]:
+    """How each observable is measured."""
+    lines = ["| Indicator | Measures (latent) | How measured | Source / assumption |", "|---|---|---|---|"]
+    for o in OBSERVABLE.values():
+        lines.append(f"| {o.label} ({o.unit}) | `{o.latent}` | {o.describe()} | {o.source} |")
+    return lines
+
+
+def markdown(res: WarnResult, figs: dict[str, str]) -> str:
+    """report.md (figures as files next to it)."""
+    exp = res.experiment
+    lines = [f"# {TITLE}", "", f"Experiment `{exp.name}`" + (f": {exp.description}" if exp.description else ""), "",
+             "## In five minutes", ""]
+    lines += [f"- {x}" for x in headline(res)] + [""]
+    lines += ["## Which indicators warn, and how early", "", f"![ranking]({figs['ranking']})", ""]
+    lines += [*ranking_table(res), ""]
+    lines += ["## What leaders see beside what is happening", "", f"![example]({figs['example']})", "",
+              "Top panel: the compliance habit leaders cannot see. Below: the figures they do see, each held until "
+              "the next report arrives.", "", f"![roc]({figs['roc']})", ""]
+    if res.policy is not None:
+        tbl, _ = policy_table(res)
+        lines += ["## Acting on the alarm: adaptive against fixed vigilance", "",
+                  f"Paired seeds 0-{res.policy.seeds[-1]}; each cell: median over seeds (mean paired difference "
+                  f"against {res.policy.reference} [95% CI]). Adaptive vigilance uses the recommended rule"
+                  + (f" ({res.rule.describe()})" if res.rule else "") + ".", ""]
+        lines += [*tbl, "", f"![policy]({figs['policy']})", ""]
+    lines += ["## How this was done", "", *method_lines(res), "", "## The observable indicators", ""]
+    lines += [*observables_table(), ""]
+    return "\n".join(lines)
+
+
+def html(md_text: str, figs: dict[str, Path]) -> str:
+    """report.html: the Markdown rendered (markdown-it-py), figures embedded, CSS inline."""
+    body = MarkdownIt("commonmark").enable("table").render(md_text)
+    for _name, path in figs.items():
+        data = base64.b64encode(path.read_bytes()).decode()
+        body = body.replace(f'src="{path.name}"', f'src="data:image/png;base64,{data}"')
+    body = re.sub(r"<table>", '<div class="scroll"><table>', body).replace("</table>", "</table></div>")
+    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{TITLE}</title>"
+            f"<style>{CSS} img {{ max-width: 100%; height: auto; }}</style></head><body>\n{body}</body></html>\n")
+
+
+def write_report(res: WarnResult, out: str | Path) -> dict[str, Path]:
+    """Write tables, figures, report.md and report.html into `out` (staged, then moved; report.html last)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with staging(out) as stage:
+        res.scores.to_csv(stage / "indicator_scores.csv", index=False)
+        res.runs.to_csv(stage / "runs.csv", index=False)
+        keep = [c for c in res.panel.columns if not c.startswith(("csd_", "control_"))]
+        res.panel[keep].to_parquet(stage / "panel.parquet", index=False)
+        figs = {"ranking": fig_ranking(res, stage / "fig_indicator_ranking.png"),
+                "roc": fig_roc(res, stage / "fig_roc.png")}
+        if res.example_run is not None:
+            figs["example"] = fig_example(res, stage / "fig_observed_vs_latent.png")
+        if res.policy is not None:
+            figs["policy"] = fig_policy(res, stage / "fig_vigilance_policies.png")
+            res.policy.decision_table.to_csv(stage / "policy_decision_table.csv", index=False)
+        rule = {"indicator": res.rule.indicator, "threshold": res.rule.threshold, "text": res.rule.describe()} \
+            if res.rule else None
+        (stage / "warn.json").write_text(json.dumps({"experiment": res.experiment.model_dump(mode="json"),
+                                                     "train_seeds": res.train_seeds, "test_seeds": res.test_seeds,
+                                                     "recommended_rule": rule}, indent=1))
+        md = markdown(res, {k: p.name for k, p in figs.items()} | ({"example": ""} if "example" not in figs else {}))
+        (stage / "report.md").write_text(md)
+        (stage / "report.html").write_text(html(md, figs))
+        names = sorted(p.name for p in stage.iterdir())
+        written = {}
+        for name in [n for n in names if n != "report.html"] + ["report.html"]:
+            (stage / name).replace(out / name)
+            written[name] = out / name
+        return written

@@ -1,0 +1,315 @@
+"""The trainer's workshop, pure pieces: actions taken during a run, the settings that reproduce it, and the
+scenario file, debrief and glossary made from them.
+
+An action is something the trainer does at the current week ("an inspection now", "withdraw culture
+vigilance now"). Each becomes an ordinary scenario entry from its week on (a scheduled pressure event,
+an intervention window, a go-live week), so `apply_actions(base, log)` is the scenario the run follows and
+`culturedrift run` / `compare` reproduce it from the exported file. Budget changes have no scenario entry
+yet: they are kept as a budget schedule the app applies week by week (`budget_schedule`), and the
+exported file says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from culturedrift.model import Scenario
+from culturedrift.model.scenario import parse_scenario
+
+VIGILANCE = "culture_vigilance"
+PUSH_BACK_WEEKS = 13  # a quarter: how far "push the next go-live back" moves it
+BUDGET_CUT = 0.25  # share of the quarterly budget a cut removes
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    """One button on the page: its label, what it does in plain words, and its marker on the series."""
+
+    key: str
+    label: str
+    explains: str
+    marker: str
+
+
+ACTIONS: dict[str, ActionKind] = {a.key: a for a in (
+    ActionKind("inspection", "Inspection now", "An inspection this week: local prescription (procedure) jumps "
+               "and managers tighten control.", "inspection"),
+    ActionKind("incident", "Serious incident now", "A serious incident reaches the press this week: "
+               "prescription jumps.", "incident"),
+    ActionKind("vigilance_off", "Withdraw culture vigilance", "Leaders stop watching for drift back to "
+               "compliance from this week.", "vigilance off"),
+    ActionKind("vigilance_on", "Restore culture vigilance", "Leaders watch for drift again from this week.",
+               "vigilance on"),
+    ActionKind("budget_cut", f"Cut the budget by {BUDGET_CUT:.0%}", "The quarterly workforce budget falls by "
+               f"{BUDGET_CUT:.0%} from this week (less agency cover, programmes scaled down).", "budget cut"),
+    ActionKind("budget_restore", "Restore the budget", "The quarterly budget returns to the run's setting from "
+               "this week.", "budget restored"),
+    ActionKind("retention", "Start a retention programme", "Pay supplements and career steps for permanent "
+               "staff from this week (lower exit hazard).", "retention"),
+    ActionKind("supervision", "Start reflective supervision", "Regular reflective supervision from this week "
+               "(reinforces professional judgement; takes some working time).", "supervision"),
+    ActionKind("golive_forward", "Bring the next go-live forward", "The next change in the programme goes live "
+               "this week instead of later.", "go-live forward"),
+    ActionKind("golive_back", f"Push the next go-live back {PUSH_BACK_WEEKS} weeks", "The next change in the "
+               f"programme goes live {PUSH_BACK_WEEKS} weeks later than planned.", "go-live back"),
+)}
+
+
+class ActionError(ValueError):
+    """An action that cannot be taken at that week (the page shows the reason)."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action in the log: what, and the week it takes effect (the week shown when it was taken)."""
+
+    week: int
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ACTIONS:
+            raise ActionError(f"unknown action {self.kind!r}; one of {', '.join(ACTIONS)}")
+        if self.week < 0:
+            raise ActionError(f"action week must be 0 or later, got {self.week}")
+
+    @property
+    def label(self) -> str:
+        return ACTIONS[self.kind].label
+
+    def text(self) -> str:
+        return f"week {self.week}: {ACTIONS[self.kind].label}"
+
+
+def ordered(actions: tuple[Action, ...] | list[Action]) -> list[Action]:
+    """Actions in the order they take effect (by week; the order taken within a week)."""
+    return sorted(actions, key=lambda a: a.week)
+
+
+# --- action log -> scenario entries (pure) ----------------------------------------------------------
+
+def _running(iv: dict[str, Any], week: int) -> bool:
+    return iv["start_week"] <= week and (iv["end_week"] is None or iv["end_week"] > week)
+
+
+def _apply(data: dict[str, Any], a: Action, h: int) -> None:
+    """Edit a scenario's data in place so that from week `a.week` it follows action `a`."""
+    w, ivs = a.week, data["interventions"]
+    if a.kind in ("inspection", "incident"):
+        kind = "inspection" if a.kind == "inspection" else "serious_incident"
+        mag = data["slippage"]["inspection_magnitude" if kind == "inspection" else "incident_magnitude"]
+        data["events"].append({"week": w, "kind": kind, "magnitude": mag})
+    elif a.kind == "vigilance_off":
+        vig = [iv for iv in ivs if iv["kind"] == VIGILANCE and (iv["end_week"] is None or iv["end_week"] > w)]
+        if not vig:
+            raise ActionError(f"week {w}: culture vigilance is not running, nothing to withdraw")
+        for iv in vig:
+            if iv["start_week"] >= w:
+                ivs.remove(iv)
+            else:
+                iv["end_week"] = w
+    elif a.kind in ("vigilance_on", "retention", "supervision"):
+        kind = {"vigilance_on": VIGILANCE, "retention": "retention", "supervision": "reflective_supervision"}[a.kind]
+        same = [iv for iv in ivs if iv["kind"] == kind]
+        if any(_running(iv, w) for iv in same):
+            raise ActionError(f"week {w}: {kind.replace('_', ' ')} is already running")
+        ivs.append({"kind": kind, "start_week": w, "intensity": same[-1]["intensity"] if same else 1.0,
+                    "label": f"{kind.replace('_', ' ')} from week {w}"})
+    elif a.kind in ("golive_forward", "golive_back"):
+        first = w + (a.kind == "golive_forward")  # a go-live this week can be pushed back, not brought forward
+        pending = sorted((c for c in data["change_programme"] if c["start_week"] >= first),
+                         key=lambda c: c["start_week"])
+        if not pending:
+            raise ActionError(f"week {w}: no go-live is left in the change programme")
+        c = pending[0]
+        if a.kind == "golive_forward":
+            c["start_week"] = w
+        else:
+            later = min(c["start_week"] + PUSH_BACK_WEEKS, h - c["duration_weeks"])
+            if later <= c["start_week"]:
+                raise ActionError(f"week {w}: '{c['name']}' cannot go live later and still finish by week {h}")
+            c["start_week"] = later
+            if data.get("handover_week") is not None:
+                data["handover_week"] = min(max(data["handover_week"], later + c["duration_weeks"]), h)
+
+
+def apply_actions(base: Scenario, actions: tuple[Action, ...] | list[Action]) -> Scenario:
+    """The scenario a run with this action log follows (budget actions excepted: see `budget_schedule`)."""
+    data = base.model_dump(mode="python")
+    h = base.horizon_weeks
+    for a in ordered(actions):
+        if a.week >= h:
+            raise ActionError(f"week {a.week}: the run ends at week {h}")
+        if not a.kind.startswith("budget"):
+            _apply(data, a, h)
+    return parse_scenario(data, f"scenario '{base.name}' with the workshop's actions")
+
+
+def budget_schedule(base: Scenario, actions: tuple[Action, ...] | list[Action]) -> list[tuple[int, float]]:
+    """(week, quarterly budget from that week) for each budget action, in order."""
+    full = base.budget.quarterly_budget
+    level, out = full, []
+    for a in ordered(actions):
+        if a.kind == "budget_cut":
+            level = level * (1.0 - BUDGET_CUT)
+        elif a.kind == "budget_restore":
+            level = full
+        else:
+            continue
+        out.append((a.week, round(level, 6)))
+    return out
+
+
+def budget_at(base: Scenario, actions: tuple[Action, ...] | list[Action], week: int) -> float:
+    """The quarterly budget in force at `week`."""
+    level = base.budget.quarterly_budget
+    for w, b in budget_schedule(base, actions):
+        if w <= week:
+            level = b
+    return level
+
+
+# --- settings: what reproduces a run -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs: the scenario with the sliders applied, the seed and the action log."""
+
+    base: Scenario
+    seed: int = 0
+    actions: tuple[Action, ...] = field(default=())
+    loaded: tuple[Action, ...] = field(default=())  # from a loaded file's log: already entries in `base`
+
+    def scenario(self) -> Scenario:
+        """The scenario this run follows (actions as scenario entries)."""
+        return apply_actions(self.base, self.actions)
+
+    def log(self) -> list[Action]:
+        """Every action of the run, loaded ones included, in the order they take effect."""
+        return ordered((*self.loaded, *self.actions))
+
+    def budget(self) -> list[tuple[int, float]]:
+        """The run's budget schedule (a loaded file's budget actions are not in its scenario: kept here)."""
+        return budget_schedule(self.base, self.log())
+
+    def plus(self, action: Action) -> Settings:
+        """These settings with one more action (checked first)."""
+        if action.kind == "budget_restore" and budget_at(self.base, self.log(), action.week) == \
+                self.base.budget.quarterly_budget:
+            raise ActionError(f"week {action.week}: the budget is at the run's setting already")
+        apply_actions(self.base, (*self.actions, action))  # raises ActionError with the reason
+        return Settings(self.base, self.seed, (*self.actions, action), self.loaded)
+
+
+@dataclass(frozen=True)
+class Twin:
+    """The twin run: the same settings and actions plus one lever at a chosen week."""
+
+    kind: str = "vigilance_off"
+    week: int = 104
+
+    def action(self) -> Action:
+        return Action(self.week, self.kind)
+
+    def text(self) -> str:
+        return f"{ACTIONS[self.kind].label.lower()} at week {self.week}"
+
+
+# --- scenario files ------------------------------------------------------------------------------------
+
+def _prune(data: Any, default: Any) -> Any:
+    """`data` without the mapping entries equal to the defaults (lists are kept whole)."""
+    if isinstance(data, dict) and isinstance(default, dict):
+        out = {}
+        for k, v in data.items():
+            if k in default and v == default[k]:
+                continue
+            out[k] = _prune(v, default[k]) if k in default else v
+        return out
+    return data
+
+
+ACTION_LINE = re.compile(r"^#\s+week (\d+): (\w+)\s*(?:—.*)?$")
+
+
+def scenario_yaml(settings: Settings, name: str | None = None, note: str = "") -> str:
+    """The run as a scenario file that `run`, `compare` and the app accept: the full scenario (values that
+    equal the model's defaults left out) with the actions as entries; a header lists the seed and the log."""
+    sc = settings.scenario()
+    name = name or sc.name
+    sc = sc.model_copy(update={"name": name})
+    data = sc.model_dump(mode="json")
+    default = Scenario(name=name).model_dump(mode="json")
+    body = _prune(data, default)
+    body = {"name": name, **{k: v for k, v in body.items() if k != "name"}}
+    lines = [f"# culturedrift scenario exported from the trainer's app (seed {settings.seed}).",
+             f"# Re-run it: culturedrift run FILE --seeds {settings.seed + 1}   "
+             f"(seed {settings.seed} is the app's run)"]
+    if note:
+        lines.append(f"# {note}")
+    lines.append("# Action log (already included below as scheduled entries):")
+    lines += [f"#   week {a.week}: {a.kind} — {a.label}" for a in settings.log()] or ["#   (none)"]
+    budget = [a for a in settings.log() if a.kind.startswith("budget")]
+    if budget:
+        lines.append("# NOTE: budget actions are not scenario entries yet: the app re-applies them from this "
+                     "log, `run` and `compare` ignore them.")
+    return "\n".join(lines) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+def read_actions(text: str) -> tuple[Action, ...]:
+    """The action log from an exported file's header (empty for any other scenario file)."""
+    out = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            break
+        m = ACTION_LINE.match(line)
+        if m and m.group(2) in ACTIONS:
+            out.append(Action(int(m.group(1)), m.group(2)))
+    return tuple(out)
+
+
+def scenario_from_text(text: str, source: str) -> tuple[Scenario, tuple[Action, ...]]:
+    """A scenario file's text (e.g. uploaded in the page) -> scenario and, for an exported file, its action
+    log (the actions are already entries in the scenario: the log is for markers and the debrief).
+    `extends:` cannot be followed from an upload (no folder to look in) and is an error."""
+    from culturedrift.model.scenario import ScenarioError
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"{source}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario must be a mapping of fields, got {type(data).__name__}")
+    if "extends" in data:
+        raise ScenarioError(f"{source}: extends: cannot be followed for an uploaded file; start the app with "
+                            "`culturedrift app --scenario FOLDER` instead, or export a full scenario")
+    return parse_scenario(data, source), read_actions(text)
+
+
+# --- glossary ------------------------------------------------------------------------------------------
+
+GLOSSARY: dict[str, str] = {
+    "Compliance habit": "How far a person works by procedure and control (1) rather than professional "
+                        "judgement (0). The Munro Review asked organisations to move it down; it creeps back "
+                        "when attention moves on.",
+    "Prescription": "How much procedure and recording the organisation demands locally. Inspections and "
+                    "serious incidents push it up; it relaxes slowly.",
+    "Culture vigilance": "Leaders watching for the drift back to compliance and reinforcing judgement. "
+                         "Withdrawing it is the classic way a new culture slips back.",
+    "Fragmentation": "Share of working relationships lost compared with the start: people who knew and "
+                     "trusted each other have left or been moved apart (within teams and with partner "
+                     "agencies: police, health, education).",
+    "Turnover rate": "Permanent leavers in the last 12 months as a share of posts (DfE measure; England "
+                     "13.5-17.1% in 2013-2023).",
+    "Vacancy rate": "Share of posts without a permanent holder; agency cover counts as vacant, as in DfE "
+                    "statistics (England 14-20%).",
+    "Agency worker rate": "Share of social workers who are locums paid through an agency (England 12-18%); "
+                           "they cost more and stay for shorter spells.",
+    "Morale": "How people feel about their work (0-1): falls with overload, change and lost colleagues, "
+              "rises with support. Low morale drives leaving.",
+    "Twin runs": "Two runs with the same seed and the same actions, differing in one lever: their luck is "
+                 "shared, so the gap between them is the lever's effect.",
+}
