@@ -22,23 +22,27 @@ from culturedrift.model.state import MANAGER
 class TurnoverParams(Strict):
     labour_market_pressure: float = param(1.0, "ratio to the English average", "Scenario input, fitted to an "
                                           "authority's vacancy rate by `culturedrift authority`; documented range "
-                                          "0.7-1.4 (DfE 2023 fitted: North East 0.8, England 1.1, North West 1.2, "
-                                          "with a margin on each side)", gt=0, le=5)
-    market_exit_elasticity: float = param(0.25, "dimensionless", "Exit hazard ~ pressure^e. Regions differ "
+                                          "0.7-1.4 (DfE 2023 fitted: North East 0.82, Yorkshire and The Humber "
+                                          "0.96, England 1.09, North West 1.14, with a margin on each side)", gt=0,
+                                          le=5)
+    market_exit_elasticity: float = param(0.1, "dimensionless", "Exit hazard ~ pressure^e. Regions differ "
                                           "two-fold in vacancy but by a point or two in turnover (DfE 2023), so "
                                           "leaving responds far less to the market than filling posts does; inside "
-                                          "the ABC-SMC 95% posterior 0.10-1.26 (data/patterns.yaml; "
-                                          "docs/validation.md, Labour market)", ge=0, le=5)
-    market_recruit_elasticity: float = param(2.5, "dimensionless", "Permanent recruitment ~ pressure^-e; ABC-SMC "
-                                             "posterior median 2.5 (95% 0.41-3.86) fitted to the DfE 2023 regional "
-                                             "cross-section (data/patterns.yaml)", ge=0, le=5)
-    base_exit_hazard: float = param(0.00229, "per week", "Calibrated (rejection ABC, experiments/validation/"
-                                    "calibration.py; accepted 0.0017-0.0032): annual turnover 13.5-17.1% (DfE "
-                                    "2013-2023)", ge=0, le=1)
-    early_tenure_excess: float = param(1.41, "multiplier", "Leavers are concentrated early in tenure (DfE): "
-                                       "hazard ~2.4x at entry; ABC posterior median, weakly identified by the "
-                                       "workforce figures (accepted 0.07-2.9; experiments/validation/"
-                                       "calibration.py)", ge=0, le=20)
+                                          "the ABC-SMC 95% posterior 0.07-1.36 (data/patterns.yaml, "
+                                          "data/posterior_labour_market.csv; docs/validation.md, Labour market)",
+                                          ge=0, le=5)
+    market_recruit_elasticity: float = param(2.5, "dimensionless", "Permanent recruitment ~ pressure^-e; inside the "
+                                             "ABC-SMC 95% posterior 0.01-3.9 (not identified by the DfE 2023 regional "
+                                             "cross-section; data/posterior_labour_market.csv)", ge=0, le=5)
+    base_exit_hazard: float = param(0.0020, "per week", "Pattern-oriented ABC-SMC (DfE 2023 regional turnover "
+                                    "14.2-15.9%, leaver tenure, stability; data/patterns.yaml): 95% posterior "
+                                    "0.0010-0.0034; chosen inside it as the best fit on fresh seeds "
+                                    "(docs/validation.md, Labour market)", ge=0, le=1)
+    early_tenure_excess: float = param(2.2, "multiplier", "Leavers are concentrated early in tenure: 63-70% of "
+                                       "leavers have under five years' service (DfE 2017-2022); hazard ~3.2x at "
+                                       "entry. ABC-SMC 95% posterior 0-4.8 (not identified); chosen inside it so the "
+                                       "leaver tenure pattern is met (docs/validation.md, Labour market)", ge=0,
+                                       le=20)
     early_tenure_weeks: float = param(104.0, "weeks", "Time constant of the early-tenure excess (assumption)",
                                       gt=0, le=1040)
     intention_weight: float = param(3.0, "per unit intention", "Hazard ~ exp(w (intention - ref)) (assumption)",
@@ -67,16 +71,16 @@ class TurnoverParams(Strict):
                                        "(assumption)", ge=0, le=1)
     partner_refill_hazard: float = param(0.1, "per week", "Partner agencies refill in ~10 weeks (assumption)",
                                          ge=0, le=1)
-    recruitment_min_weeks: int = param(10, "weeks", "Advert, interview, notice period; ABC posterior median, not "
-                                       "identified by the workforce figures apart from the fill hazard (accepted "
-                                       "4-16; experiments/validation/calibration.py)", ge=0, le=260)
-    permanent_fill_hazard: float = param(0.0176, "per week", "Calibrated (rejection ABC, experiments/validation/"
-                                         "calibration.py; accepted 0.012-0.026): vacancy rate 14-20% (DfE "
-                                         "2013-2023)", ge=0, le=1)
-    agency_worker_cover_hazard: float = param(0.488, "per week", "A locum is found in ~2 weeks; calibrated (rejection "
-                                       "ABC, experiments/validation/calibration.py; accepted 0.14-0.78, the budget "
-                                       "caps agency cover): agency worker rate 12-17.8% (DfE 2013-2023)", ge=0,
-                                       le=1)
+    recruitment_min_weeks: int = param(10, "weeks", "Advert, interview, notice period (assumption; an earlier "
+                                       "national calibration accepted 4-16, i.e. the workforce figures do not "
+                                       "identify it apart from the fill hazard)", ge=0, le=260)
+    permanent_fill_hazard: float = param(0.0176, "per week", "Vacancy rate 10.9-20.5% across the DfE 2023 regions; "
+                                         "inside the ABC-SMC 95% posterior 0.008-0.044 (data/"
+                                         "posterior_labour_market.csv)", ge=0, le=1)
+    agency_worker_cover_hazard: float = param(0.488, "per week", "A locum is found in ~2 weeks (assumption); inside "
+                                              "the ABC-SMC 95% posterior 0.057-0.74, not identified: the budget caps "
+                                              "agency cover more than the hazard does (data/"
+                                              "posterior_labour_market.csv)", ge=0, le=1)
     agency_worker_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)
     initial_tenure_weeks: float = param(300.0, "weeks", "Mean tenure at the start: exponential with the "

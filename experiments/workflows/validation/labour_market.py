@@ -241,9 +241,10 @@ def extreme_checks(seeds: int, map_fn: MapFn) -> list[Check]:
     return out
 
 
-def run_checks(seeds: int, map_fn: MapFn) -> list[Check]:
-    """Every labour-market check."""
-    return [*regional_checks(seeds, map_fn), runaway_check(seeds, map_fn), *extreme_checks(seeds, map_fn)]
+def run_checks(seeds: int, map_fn: MapFn, region_seeds: int | None = None) -> list[Check]:
+    """Every labour-market check (REG and XS on `region_seeds`, default `seeds`)."""
+    return [*regional_checks(region_seeds or seeds, map_fn), runaway_check(seeds, map_fn),
+            *extreme_checks(seeds, map_fn)]
 
 
 def markdown(checks: list[Check], md_table: Callable[[pd.DataFrame], str]) -> list[str]:

@@ -4,7 +4,8 @@ Sizes (documented in docs/validation.md):
 
     default   predictive check of the defaults 20 seeds, stylized facts 20 paired seeds, loops 30 paired
               seeds (with knockouts), patterns 12 seeds, loop-gain map 3 x 3 operating points x 4 paired
-              seeds, support range 8 paired seeds, labour market 4 seeds per scenario
+              seeds, support range 8 paired seeds, region scenarios (REG, XS) 12 seeds each, no runaway and
+              extreme conditions 4 seeds per scenario
     --quick   predictive 6 seeds, facts and loops 6 seeds, patterns 4, loop gains at two operating points
               x 2 seeds, support range 3 seeds
 
@@ -47,10 +48,11 @@ class Size:
     gain_seeds: int = 0  # loop-gain map, paired seeds per operating point (0: not run)
     support_seeds: int = 0  # support-range check, paired seeds per arm (0: not run)
     gain_grid: bool = False  # the full 3 x 3 operating-point map (else two points: national and stretched)
-    labour_market_seeds: int = 4  # labour-market checks (REG, XS, RUN, EXT), seeds per scenario
+    labour_market_seeds: int = 4  # labour-market checks (RUN, EXT), seeds per scenario
+    region_seeds: int = 0  # REG and XS, seeds per region scenario (0: labour_market_seeds)
 
 
-DEFAULT = Size(pred_seeds=20, fact_seeds=20, loop_seeds=30, pattern_seeds=12,
+DEFAULT = Size(pred_seeds=20, fact_seeds=20, loop_seeds=30, pattern_seeds=12, region_seeds=12,
                gain_seeds=4, support_seeds=8, gain_grid=True)
 QUICK = Size(pred_seeds=6, fact_seeds=6, loop_seeds=6, pattern_seeds=4, gain_seeds=2,
              support_seeds=3)
@@ -263,7 +265,7 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
         evidence["support"] = patterns.support_range(size.support_seeds, workers)
     say(f"labour market: regional pattern, no runaway, extreme conditions ({size.labour_market_seeds} seeds)")
     with local_map(workers) as map_fn:
-        labour = lm.run_checks(size.labour_market_seeds, map_fn)
+        labour = lm.run_checks(size.labour_market_seeds, map_fn, size.region_seeds or None)
     seconds = time.perf_counter() - t0
     groups = {**facts, **{k: lr.effects for k, lr in loops.items()}}
     effects_figure(groups, out / "effects.png")
