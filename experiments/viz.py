@@ -114,7 +114,7 @@ def readout_text(model: CultureDriftModel) -> str:
 
 def vigilance_off_week(model: CultureDriftModel) -> int | None:
     """First week without culture vigilance after it has run (None if it never runs or never stops)."""
-    ends = [iv.end_week for iv in model.spec.interventions if iv.kind == "culture_vigilance"]
+    ends = [iv.end_week for iv in model.spec.planned()[1] if iv.kind == "culture_vigilance"]
     if not ends or any(e is None for e in ends):
         return None
     return max(ends)

@@ -196,18 +196,23 @@ def _small(name="phased_with_vigilance", teams=3):
     return load_preset(name).with_updates({"organisation.n_teams": teams})
 
 
-def test_actions_become_scenario_entries_from_their_week():
+def test_actions_become_scenario_events_at_their_week():
     base = _small()
     log = (Action(30, "inspection"), Action(31, "incident"), Action(40, "vigilance_off"), Action(50, "retention"),
-           Action(60, "vigilance_on"), Action(110, "supervision"))
+           Action(60, "vigilance_on"), Action(110, "supervision"), Action(120, "budget_cut"))
     sc = apply_actions(base, log)
-    events = [(e.week, e.kind, e.magnitude) for e in sc.events]
-    assert events == [(30, "inspection", base.slippage.inspection_magnitude),
-                      (31, "serious_incident", base.slippage.incident_magnitude)]
-    vig = [(iv.start_week, iv.end_week) for iv in sc.interventions if iv.kind == "culture_vigilance"]
+    events = [(e.week, e.kind) for e in sc.events]
+    assert events == [(30, "inspection"), (31, "serious_incident"), (40, "intervention_end"),
+                      (50, "intervention_start"), (60, "intervention_start"), (110, "intervention_start"),
+                      (120, "budget_change")]
+    assert [e.magnitude for e in sc.events[:2]] == [base.slippage.inspection_magnitude,
+                                                    base.slippage.incident_magnitude]
+    assert sc.events[-1].at_once and sc.events[-1].quarterly_budget == base.budget.quarterly_budget * 0.75
+    _, planned = sc.planned()  # what the run follows
+    vig = [(iv.start_week, iv.end_week) for iv in planned if iv.kind == "culture_vigilance"]
     assert vig == [(0, 40), (60, None)]
-    assert [(iv.start_week, iv.end_week) for iv in sc.interventions if iv.kind == "retention"] == [(50, None)]
-    assert [iv.start_week for iv in sc.interventions if iv.kind == "reflective_supervision"][-1] == 110
+    assert [(iv.start_week, iv.end_week) for iv in planned if iv.kind == "retention"] == [(50, None)]
+    assert [iv.start_week for iv in planned if iv.kind == "reflective_supervision"][-1] == 110
     assert apply_actions(base, ()) == base  # no actions: the scenario itself
 
 
@@ -216,10 +221,10 @@ def test_go_live_actions_move_the_next_change():
     starts = sorted(c.start_week for c in base.change_programme)
     nxt = min(w for w in starts if w > 10)
     fwd = apply_actions(base, (Action(10, "golive_forward"),))
-    assert sorted(c.start_week for c in fwd.change_programme) == sorted([*starts[:starts.index(nxt)], 10,
-                                                                         *starts[starts.index(nxt) + 1:]])
+    assert sorted(c.start_week for c in fwd.planned()[0]) == sorted([*starts[:starts.index(nxt)], 10,
+                                                                     *starts[starts.index(nxt) + 1:]])
     back = apply_actions(base, (Action(nxt, "golive_back"),))
-    assert nxt + 13 in [c.start_week for c in back.change_programme]
+    assert nxt + 13 in [c.start_week for c in back.planned()[0]]
     with pytest.raises(ActionError, match="no go-live is left"):
         apply_actions(base, (Action(base.horizon_weeks - 1, "golive_forward"),))
 
