@@ -52,8 +52,22 @@ def test_rank_stability_counts_wins_and_splits_ties():
     t = rank_stability(summary, ["a", "b"], [m]).set_index("strategy")
     assert t.loc["a", "win_share"] == pytest.approx((1 + 1 + 0 + 0.5) / 4)
     assert t["win_share"].sum() == pytest.approx(1.0)
+    assert t.loc["a", "best_or_tied"] == pytest.approx(3 / 4) and t.loc["a", "all_tied"] == pytest.approx(1 / 4)
     lines = stability_lines(rank_stability(summary, ["a", "b"], [m]))
-    assert "NOT stable" in lines[1]
+    assert "fairly stable" in lines[1] and "best or tied for best in 75%" in lines[1]
+    summary["peak_turnover_12m"] = [0.1, 0.2, 0.3, 0.2, 0.1, 0.2, 0.3, 0.2]
+    assert "NOT stable" in stability_lines(rank_stability(summary, ["a", "b"], [m]))[1]
+
+
+def test_ties_are_not_rank_reversals():
+    m = SimpleNamespace(key="unfunded", label="Unfunded", sign=-1)
+    summary = pd.DataFrame({"scenario": ["a", "b", "c"] * 3, "seed": [0, 0, 0, 1, 1, 1, 2, 2, 2],
+                            "unfunded": [0.0] * 9})
+    assert "every strategy scores the same in 100%" in stability_lines(rank_stability(summary, ["a", "b", "c"],
+                                                                                      [m]))[1]
+    summary["unfunded"] = [1.0, 1.0, 2.0] * 3  # a and b identical in every draw, both better than c
+    line = stability_lines(rank_stability(summary, ["a", "b", "c"], [m]))[1]
+    assert "(stable; " in line and "NOT" not in line
 
 
 def test_compare_with_a_posterior_prints_rank_stability(tmp_path, capsys):

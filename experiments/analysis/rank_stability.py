@@ -18,6 +18,8 @@ def rank_stability(summary: pd.DataFrame, names: Sequence[str], metrics: Sequenc
     """Share of seeds (posterior draws) in which each strategy is best on each metric; ties share the win.
 
     `metrics` are objects with `key`, `label` and `sign` (+1 higher is better, -1 lower is better).
+    `best_or_tied` is the share of draws in which the strategy is best or tied for best, and `all_tied`
+    the share in which every strategy scores the same: a win split by ties is not a rank reversal.
     """
     rows = []
     for m in metrics:
@@ -31,9 +33,10 @@ def rank_stability(summary: pd.DataFrame, names: Sequence[str], metrics: Sequenc
             continue
         best = v == v.max(axis=1, keepdims=True)
         share = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
-        for name, sh in zip(names, share, strict=True):
+        tied = float(best.all(axis=1).mean())
+        for name, sh, bt in zip(names, share, best.mean(axis=0), strict=True):
             rows.append({"metric": m.key, "label": m.label, "strategy": name, "win_share": float(sh),
-                         "draws": int(v.shape[0])})
+                         "best_or_tied": float(bt), "all_tied": tied, "draws": int(v.shape[0])})
     return pd.DataFrame(rows)
 
 
@@ -50,7 +53,15 @@ def stability_lines(table: pd.DataFrame, source: str = "") -> list[str]:
         g = g.sort_values("win_share", ascending=False)
         top = g.iloc[0]
         parts = ", ".join(f"{r.strategy} {r.win_share:.0%}" for r in g.itertuples())
-        verdict = "stable" if top["win_share"] >= 0.9 else "fairly stable" if top["win_share"] >= 0.7 else \
+        if "all_tied" in g and g["all_tied"].iloc[0] >= 0.9:
+            out.append(f"{top['label']}: every strategy scores the same in {g['all_tied'].iloc[0]:.0%} of draws "
+                       "(no ranking to reverse).")
+            continue
+        lead = g.sort_values(["best_or_tied", "win_share"], ascending=False).iloc[0] if "best_or_tied" in g else top
+        level = lead.get("best_or_tied", lead["win_share"])
+        verdict = "stable" if level >= 0.9 else "fairly stable" if level >= 0.7 else \
             "NOT stable: the ranking reverses within the posterior"
+        if level > lead["win_share"] + 0.005:
+            verdict += f"; {lead['strategy']} best or tied for best in {level:.0%} of draws, wins split by ties"
         out.append(f"{top['label']}: {parts} ({verdict}).")
     return out

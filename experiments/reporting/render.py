@@ -13,7 +13,7 @@ from culturedrift.experiments.reporting.text import (
     FUNDING_NOTE,
     LEVER_NOTE,
     RANK_STABILITY_NOTE,
-    RANK_STABILITY_TITLE,
+    RANK_STABILITY_TABLE_TITLE,
     decision_markdown,
     decision_tables,
     describe_scenario,
@@ -96,7 +96,7 @@ def html_report(cmp: Comparison, figures: dict[str, Path]) -> str:
         blocks += [h.heading(3, "Contribution of each lever (switched off on the same seeds)"),
                    h.raw(lever_table(cmp).html()), h.paragraph(LEVER_NOTE, "note")]
     if cmp.rank_stability is not None:
-        blocks += [h.heading(3, RANK_STABILITY_TITLE), h.raw(rank_stability_table(cmp).html()),
+        blocks += [h.heading(3, RANK_STABILITY_TABLE_TITLE), h.raw(rank_stability_table(cmp).html()),
                    h.paragraph(RANK_STABILITY_NOTE, "note")]
     blocks.append(h.heading(2, "Figures"))
     blocks += [h.Figure(path, CAPTIONS.get(name, name)).html() for name, path in figures.items()]

@@ -242,7 +242,8 @@ def decision_markdown(cmp: Comparison, level: int = 1) -> str:
         lines += [f"{h}# Contribution of each lever (switched off on the same seeds)", "", lever_table(cmp).markdown(),
                   "", LEVER_NOTE, ""]
     if cmp.rank_stability is not None:
-        lines += [f"{h}# {RANK_STABILITY_TITLE}", "", rank_stability_table(cmp).markdown(), "", RANK_STABILITY_NOTE, ""]
+        lines += [f"{h}# {RANK_STABILITY_TABLE_TITLE}", "", rank_stability_table(cmp).markdown(), "",
+                  RANK_STABILITY_NOTE, ""]
     return "\n".join(lines)
 
 
@@ -499,6 +500,7 @@ def lever_lines(cmp: Comparison) -> list[str]:
 
 
 RANK_STABILITY_TITLE = "Rank stability across the calibration posterior"
+RANK_STABILITY_TABLE_TITLE = "Rank stability: share of posterior draws in which each strategy is best"
 RANK_STABILITY_NOTE = ("Each seed ran with its own draw of the uncertain parameters from the calibration posterior, "
                        "the same draw for every strategy on that seed; share of draws in which each strategy is best "
                        "on the metric (ties share the win); ★: most often best. Below 70%: the ranking is not stable.")
