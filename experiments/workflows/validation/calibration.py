@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullLocator
 
 from culturedrift.experiments.reporting.sensitivity import parameter_label
 from culturedrift.experiments.reporting.style import ROLE, figure_style, save
@@ -145,29 +145,44 @@ def _draw(fig: Figure, axes: np.ndarray, fit: pd.DataFrame, pred: pd.DataFrame, 
         ax.set_ylabel("cases per case holder" if r["statistic"] == "caseload_mean" else "rate (share, 0-1)",
                       fontsize=8)
         ax.grid(alpha=0.3, axis="y")
-    axes[0][0].legend(fontsize=7, loc="lower left")
     flat = [ax for row in axes[1:] for ax in row]
     w = post["weight"].to_numpy(float)
     for ax, p in zip(flat, priors, strict=False):
-        z = p.to_unit(post[p.name].to_numpy(float))
-        lo, hi = p.bounds
-        ax.hist(z, bins=np.linspace(lo, hi, 16), weights=w / w.sum(), color=ROLE["main"], alpha=0.75,
-                label="posterior (weighted)")
-        ax.set_xlim(lo, hi)
+        x = post[p.name].to_numpy(float)
+        bins = np.geomspace(p.low, p.high, 16) if p.log else np.linspace(p.low, p.high, 16)
+        ax.hist(x, bins=bins, weights=w / w.sum(), color=ROLE["main"], alpha=0.75, label="posterior (weighted)")
+        if p.log:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.set_xlim(p.low, p.high)
         d = default_value(p.name)
         if isinstance(d, int | float):
-            ax.axvline(float(p.to_unit(np.array([d]))[0]), color="k", lw=1.2, ls="--", label="default in code")
+            ax.axvline(float(d), color="k", lw=1.2, ls="--", label="default in code")
         title = parameter_label(p.name) if not p.name.startswith("pressure:") else \
-            f"Labour-market pressure, {p.name.split(':', 1)[1]}"
+            f"Labour-market pressure, {p.name.split(':', 1)[1]} (ratio to England)"
         ax.set_title(textwrap.fill(title, 36), fontsize=8.5)
-        ax.set_xlabel(("log of the value" if p.log else "value") + f" (prior {p.low:g}-{p.high:g})", fontsize=7.5)
+        ax.set_xlabel(("value, log scale" if p.log else "value") + f" (prior {p.low:g}-{p.high:g})", fontsize=7.5)
         ax.set_ylabel("share of the posterior", fontsize=7.5)
-        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.tick_params(labelsize=7)
-    if flat:
-        flat[0].legend(fontsize=7)
-    for ax in flat[len(priors):]:
+    spare = flat[len(priors):]
+    for ax in spare:
         ax.set_visible(False)
+    # legends in a spare panel (or below the figure), never over the data
+    handles = axes[0][0].get_legend_handles_labels()
+    more = flat[0].get_legend_handles_labels() if flat else ([], [])
+    if spare:
+        host = spare[-1]
+        host.set_visible(True)
+        host.axis("off")
+        host.legend(handles[0] + more[0], handles[1] + more[1], loc="center", fontsize=8, frameon=False,
+                    title="Key", title_fontsize=9)
+    else:
+        fig.legend(handles[0] + more[0], handles[1] + more[1], loc="lower center", ncol=5, fontsize=8,
+                   frameon=False)
     fig.suptitle("Calibration: the defaults against the DfE national ranges (top) and the labour-market posterior "
                  "over each prior range (ABC-SMC)", fontsize=10.5, fontweight="bold")
     fig.tight_layout(h_pad=1.6)
