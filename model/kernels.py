@@ -202,6 +202,46 @@ def strength_by_kind(w: np.ndarray, kind: np.ndarray, n_kinds: int) -> np.ndarra
     return out
 
 
+@njit(cache=True)
+def leaver_exposure(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rowsum: np.ndarray,
+                    slots: np.ndarray, exposure: np.ndarray) -> None:
+    """Each colleague of a leaver feels the loss by the tie's share of their ties (np.add.at, in entry order)."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            exposure[j] += w[e] / _max(rowsum[j], 1e-9)
+
+
+@njit(cache=True)
+def cut_ties(indptr: np.ndarray, mirror: np.ndarray, w: np.ndarray, rate: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            t = mirror[e]
+            w[e] = 0.0
+            rate[e] = 0.0
+            w[t] = 0.0
+            rate[t] = 0.0
+
+
+@njit(cache=True)
+def join_ties(indptr: np.ndarray, indices: np.ndarray, mirror: np.ndarray, kind: np.ndarray, w: np.ndarray,
+              rate: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, slots: np.ndarray,
+              kind_rate: np.ndarray, new_strength: float, agency_worker_factor: float) -> None:
+    """New hires start with weak ties to whoever is in post; build rates as Relationships.join sets them."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            both = 1.0 if (filled[slot] and filled[j]) else 0.0
+            r = kind_rate[kind[e]] * both
+            r *= agency_worker_factor if (agency_worker[slot] or agency_worker[j]) else 1.0
+            t = mirror[e]
+            w[e] = new_strength * both
+            w[t] = new_strength * both
+            rate[e] = r
+            rate[t] = r
+
+
 # ----------------------------------------------------------------------------------- mechanisms
 
 
@@ -509,6 +549,10 @@ def warm_up() -> None:
     neighbour_sums(indptr, i32, f, f, f, sums)
     row_sums(indptr, f)
     build_ties(f.copy(), f)
+    slots = np.zeros(0, np.int64)
+    leaver_exposure(indptr, i32, f, one, slots, f.copy())
+    cut_ties(indptr, i32, f.copy(), f.copy(), slots)
+    join_ties(indptr, i32, i32, np.zeros(n, np.int8), f.copy(), f.copy(), b, b, slots, np.zeros(4), 0.1, 0.5)
     strength_by_kind(f, np.zeros(n, np.int8), 4)
     array_sum(f)
     masked_mean(f, b, f.copy())
