@@ -63,8 +63,8 @@ def budget_hook(model: CultureDriftModel, schedule: dict[int, float]) -> None:
     if new is None:
         return
     lead = model.leadership
-    old = lead.pars.quarterly_budget
-    lead.pars = lead.pars.model_copy(update={"quarterly_budget": new})
+    old = lead.budget
+    lead.set_budget(new)
     if model.week % WEEKS_PER_QUARTER:  # at a quarter start the step itself resets to the new budget
         lead.remaining += (new - old) * (WEEKS_PER_QUARTER - model.week % WEEKS_PER_QUARTER) / WEEKS_PER_QUARTER
 
@@ -97,12 +97,8 @@ def swap_live(model: CultureDriftModel, settings: Settings) -> None:
     (what `build_run` would hold at this week: the events and interventions as the new scenario lists them)."""
     sc = settings.scenario()
     model.spec = sc
-    model.leadership.interventions = list(sc.interventions)
-    slip = model.slippage
-    slip.pars = sc.slippage
-    slip.scheduled = {}
-    for e in sc.slippage.events:
-        slip.scheduled[e.week] = slip.scheduled.get(e.week, 0.0) + e.magnitude
+    model.interventions = list(sc.interventions)
+    model.events = list(sc.events)
 
 
 class WorkshopModel(mesa.Model):

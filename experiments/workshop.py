@@ -101,7 +101,7 @@ def _apply(data: dict[str, Any], a: Action, h: int) -> None:
     if a.kind in ("inspection", "incident"):
         kind = "inspection" if a.kind == "inspection" else "serious_incident"
         mag = data["slippage"]["inspection_magnitude" if kind == "inspection" else "incident_magnitude"]
-        data["slippage"]["events"].append({"week": w, "kind": kind, "magnitude": mag})
+        data["events"].append({"week": w, "kind": kind, "magnitude": mag})
     elif a.kind == "vigilance_off":
         vig = [iv for iv in ivs if iv["kind"] == VIGILANCE and (iv["end_week"] is None or iv["end_week"] > w)]
         if not vig:

@@ -133,7 +133,7 @@ def latent_columns(ts: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def inspection_weeks(scenario: Scenario, horizon: int) -> np.ndarray:
     """Weeks with an inspection: the routine interval and scheduled inspection events."""
     sl = scenario.slippage
-    weeks = {e.week for e in sl.events if e.kind == "inspection"}
+    weeks = {e.week for e in scenario.events if e.kind == "inspection"}
     if sl.inspection_interval_weeks:
         weeks |= set(range(sl.inspection_interval_weeks, horizon + 1, sl.inspection_interval_weeks))
     return np.array(sorted(w for w in weeks if 0 <= w <= horizon), dtype=int)

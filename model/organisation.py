@@ -52,6 +52,7 @@ class Layout:
         n_partner = sum(p.partner_agencies.values())
         n = n_staff + n_partner
         self.n_teams = p.n_teams
+        self.overflow_slots_per_team = p.overflow_slots_per_team
         self.partner_agency_names = list(p.partner_agencies)
         local = np.tile(np.arange(per_team), p.n_teams)
         self.role = np.full(n, PARTNER, np.int8)

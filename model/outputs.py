@@ -52,6 +52,7 @@ class Output:
     decimals: int = 2
     diff_unit: str = ""
     dtype: Literal["float64", "int64"] = "float64"
+    default: bool = True  # recorded in every run; False: only when asked for (a diagnostic, e.g. for validation)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,8 +103,13 @@ def declared(*outputs: Series | Summary) -> Iterator[None]:
 
 
 def series_keys() -> list[str]:
-    """Weekly series keys in catalogue order."""
-    return list(SERIES)
+    """Weekly series every run records, in catalogue order."""
+    return [k for k, o in SERIES.items() if o.default]
+
+
+def diagnostic_keys() -> list[str]:
+    """Weekly series recorded only when asked for."""
+    return [k for k, o in SERIES.items() if not o.default]
 
 
 def summary_keys() -> list[str]:
@@ -139,6 +145,7 @@ class Observation:
     def __init__(self, model: CultureDriftModel, recorder: Recorder, row: int) -> None:
         self.model = model
         self.state = model.state
+        self.signals = model.signals
         self.recorder = recorder
         self.row = row
         self.pars = model.spec.outputs
@@ -198,9 +205,13 @@ class Observation:
 class Recorder:
     """Preallocated weekly record (no per-agent work): one row per week 0..horizon, one column per series."""
 
-    def __init__(self, model: CultureDriftModel, weeks: int) -> None:
+    def __init__(self, model: CultureDriftModel, weeks: int, diagnostics: tuple[str, ...] = ()) -> None:
         self.model = model
-        self.series = list(SERIES.values())
+        unknown = [k for k in diagnostics if k not in SERIES]
+        if unknown:
+            raise ValueError(f"unknown series {unknown}; diagnostics are {diagnostic_keys()}")
+        self.series = [o for o in SERIES.values() if o.default] + [SERIES[k] for k in diagnostics
+                                                                   if not SERIES[k].default]
         self.data = np.full((weeks + 1, len(self.series)), np.nan)
         self.col = {o.key: i for i, o in enumerate(self.series)}
         self.leavers_ring = np.zeros(TURNOVER_WINDOW_WEEKS)
@@ -213,16 +224,16 @@ class Recorder:
         """Update the 12-month windows (called every week, burn-in included)."""
         m, s = self.model, self.model.state
         k = m.week % TURNOVER_WINDOW_WEEKS
-        self.leavers_ring[k] = m.turnover.leavers_permanent
+        self.leavers_ring[k] = m.signals.leavers_permanent
         self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
 
     def record(self, row: int) -> None:
         """Write week `row`."""
-        lead = self.model.leadership
+        sig = self.model.signals
         if row > 0:
-            self.cost += lead.spend
-            self.overspend += lead.overspend
-            self.shortfall += lead.shortfall
+            self.cost += sig.spend
+            self.overspend += sig.overspend
+            self.shortfall += sig.shortfall
         obs = Observation(self.model, self, row)
         out = self.data[row]
         for i, o in enumerate(self.series):
@@ -290,7 +301,7 @@ for _o in (
     Series(key="manager_control", label="Managers' control style", unit="0-1", better="lower",
            applies="team managers in post",
            definition="Mean control style: a manager's compliance habit plus the tension added under pressure.",
-           compute=lambda o: (o.model.slippage.manager_control[o.state.manager & o.state.filled].mean()
+           compute=lambda o: (o.state.manager_control[o.state.manager & o.state.filled].mean()
                               if (o.state.manager & o.state.filled).any() else np.nan)),
     Series(key="turnover_intention", label="Turnover intention", unit="0-1", better="lower", applies=STAFF,
            definition="Mean turnover intention.", compute=lambda o: o.state.intention[o.staff].mean()),
@@ -308,13 +319,13 @@ for _o in (
            definition="Number of staff in post (at least 1).", compute=lambda o: o.n_staff, dtype="int64"),
     Series(key="leavers", label="Leavers", unit="people per week", better="lower", applies="everyone in post",
            definition="People who left this week (partners included).",
-           compute=lambda o: o.model.turnover.leavers, dtype="int64"),
+           compute=lambda o: o.signals.leavers, dtype="int64"),
     Series(key="joiners", label="Joiners", unit="people per week", better=None, applies="everyone in post",
            definition="People who joined this week (partners included).",
-           compute=lambda o: o.model.turnover.joiners, dtype="int64"),
+           compute=lambda o: o.signals.joiners, dtype="int64"),
     Series(key="caseload_mean", label="Caseload", unit="cases per case holder", better="lower", applies=HOLDERS,
            definition="Open cases of all teams divided by the number of case holders in post.",
-           compute=lambda o: o.model.workload.team_cases.sum() / max(int(np.count_nonzero(o.holders)), 1)),
+           compute=lambda o: o.signals.team_cases.sum() / max(int(np.count_nonzero(o.holders)), 1)),
     Series(key="workload_mean", label="Workload", unit="caseload / capacity", better="lower", applies=HOLDERS,
            definition="Mean caseload relative to capacity.", compute=lambda o: o.holders_mean(o.state.workload)),
     Series(key="time_with_children", label="Time with children", unit="share of working time", better="higher",
@@ -322,38 +333,38 @@ for _o in (
            compute=lambda o: o.holders_mean(o.state.direct_time)),
     Series(key="service_standard", label="Service standard", unit="share of open cases", better="higher",
            applies=ORG, definition="Share of open cases worked within capacity.",
-           compute=lambda o: o.model.workload.service_standard),
+           compute=lambda o: o.signals.service_standard),
     Series(key="backlog", label="Backlog", unit="cases", better="lower", applies=ORG,
-           definition="Open cases above the teams' capacity.", compute=lambda o: o.model.workload.backlog),
+           definition="Open cases above the teams' capacity.", compute=lambda o: o.signals.backlog),
     Series(key="fragmentation", label="Fragmentation", unit="share", better="lower",
            applies="intra-team and inter-agency ties",
            definition="Share of the week-0 tie strength (within teams and with partner agencies) that is missing.",
-           compute=lambda o: o.model.relationships.fragmentation[2]),
+           compute=lambda o: o.signals.fragmentation[2]),
     Series(key="fragmentation_team", label="Team fragmentation", unit="share", better="lower",
            applies="intra-team ties", definition="Share of the week-0 intra-team tie strength that is missing.",
-           compute=lambda o: o.model.relationships.fragmentation[0]),
+           compute=lambda o: o.signals.fragmentation[0]),
     Series(key="fragmentation_interagency", label="Inter-agency fragmentation", unit="share", better="lower",
            applies="ties between social workers and partner agencies",
            definition="Share of the week-0 inter-agency tie strength that is missing.",
-           compute=lambda o: o.model.relationships.fragmentation[1]),
+           compute=lambda o: o.signals.fragmentation[1]),
     Series(key="change_load", label="Change load", unit="share of working time", better="lower", applies=STAFF,
            definition="Mean share of working time taken by changes being implemented.",
            compute=lambda o: o.state.change_load[o.staff].mean()),
     Series(key="pace", label="Changes in progress", unit="changes", better=None, applies=ORG,
            definition="Number of changes in their implementation period.",
-           compute=lambda o: o.model.change_programme.pace, dtype="int64"),
+           compute=lambda o: o.signals.pace, dtype="int64"),
     Series(key="prescription", label="Prescription", unit="0-1", better="lower", applies=ORG,
            definition="Local prescription: procedure demanded by policy, inspections, incidents and omissions.",
-           compute=lambda o: o.model.slippage.prescription),
+           compute=lambda o: o.signals.prescription),
     Series(key="cost_week", label="Weekly spend", unit="GBP thousand per week", better="lower", applies=ORG,
            definition="Discretionary spend this week: agency workers' premium plus funded interventions.",
-           compute=lambda o: o.spend(o.model.leadership.spend)),
+           compute=lambda o: o.spend(o.signals.spend)),
     Series(key="agency_worker_cost_week", label="Agency worker spend", unit="GBP thousand per week",
            better="lower", applies=ORG, definition="Agency workers' premium (and overflow workers' full cost).",
-           compute=lambda o: o.spend(o.model.leadership.agency_worker_spend)),
+           compute=lambda o: o.spend(o.signals.agency_worker_spend)),
     Series(key="intervention_cost_week", label="Intervention spend", unit="GBP thousand per week", better=None,
            applies=ORG, definition="Funded cost of the active interventions.",
-           compute=lambda o: o.spend(o.model.leadership.intervention_spend)),
+           compute=lambda o: o.spend(o.signals.intervention_spend)),
     Series(key="cost_cumulative", label="Cumulative spend", unit="GBP thousand", better="lower", applies=ORG,
            definition="Discretionary spend since week 0.", compute=lambda o: o.recorder.cost),
     Series(key="overspend", label="Cumulative overspend", unit="GBP thousand", better="lower", applies=ORG,
@@ -366,7 +377,33 @@ for _o in (
            better=None, applies=ORG, dtype="int64",
            definition="Agency-worker cover for an empty post that would have been hired this week but that the "
            "budget left after contracts and interventions could not pay for (the cover cut, not costed).",
-           compute=lambda o: o.model.leadership.agency_refused if o.row > 0 else 0),
+           compute=lambda o: o.signals.agency_worker_hires_refused if o.row > 0 else 0),
+):
+    declare(_o)
+
+# ------------------------------------------------ diagnostics (recorded on request, e.g. by validation)
+
+for _o in (
+    Series(key="productivity", label="Productivity with new systems", unit="share of capacity", better="higher",
+           applies=HOLDERS, definition="Mean capacity left by systems not yet mastered.", default=False,
+           compute=lambda o: o.holders_mean(o.signals.productivity)),
+    Series(key="tenure_mean", label="Mean tenure", unit="weeks", better=None,
+           applies="permanent staff in post", definition="Mean weeks in post of permanent staff.", default=False,
+           compute=lambda o: (o.state.tenure[o.staff & ~o.state.agency_worker].mean()
+                              if o.staff.any() else np.nan)),
+    Series(key="sustained_pressure", label="Sustained pressure", unit="excess workload", better="lower",
+           applies=HOLDERS, definition="Mean smoothed excess workload (goal erosion's driver).", default=False,
+           compute=lambda o: o.holders_mean(o.state.sustained_pressure)),
+    Series(key="capacity_mean", label="Capacity", unit="cases per case holder", better="higher", applies=HOLDERS,
+           definition="Mean cases a case holder can hold to standard.", default=False,
+           compute=lambda o: o.holders_mean(o.state.capacity)),
+    Series(key="omissions_unworked", label="Unworked share of cases", unit="share", better="lower", applies=ORG,
+           definition="1 - service standard.", default=False, compute=lambda o: 1.0 - o.signals.service_standard),
+    Series(key="omission_visibility", label="Visible share of omissions", unit="share", better=None, applies=STAFF,
+           definition="1 - omission masking x mean compliance habit (recording everything hides omissions).",
+           default=False,
+           compute=lambda o: 1.0 - o.model.spec.slippage.omission_masking * (float(o.habit.mean())
+                                                                          if o.staff.any() else 0.0)),
 ):
     declare(_o)
 

@@ -37,17 +37,19 @@ def _tag(df: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
     return df
 
 
-def simulate(scenario: Scenario | dict[str, Any], seed: int = 0, weeks: int | None = None) -> RunResult:
+def simulate(scenario: Scenario | dict[str, Any], seed: int = 0, weeks: int | None = None,
+             diagnostics: tuple[str, ...] = ()) -> RunResult:
     """Run one scenario with one seed to its horizon, or for `weeks` weeks, and return its outputs.
 
     With `weeks` shorter than the horizon, changes and interventions dated later simply have not
     happened yet when the run stops (a window on the same scenario, not a different scenario).
+    `diagnostics` adds series of the output catalogue that are recorded only on request.
     """
     if isinstance(scenario, dict):
         scenario = parse_scenario(scenario)
     if weeks is not None and int(weeks) < 1:
         raise ScenarioError(f"{scenario.name}: weeks must be at least 1, got {weeks}")
-    model = CultureDriftModel(scenario, seed, weeks)
+    model = CultureDriftModel(scenario, seed, weeks, diagnostics)
     model.run()
     ts = model.timeseries()
     return RunResult(scenario=scenario.name, seed=int(seed), timeseries=_tag(ts, scenario.name, seed),

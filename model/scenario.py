@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, ClassVar, Union, get_origin
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, create_model, model_validator
 
 from culturedrift.model.base import Strict, param
+from culturedrift.model.events import EVENTS
 from culturedrift.model.interventions import REGISTRY
-from culturedrift.model.mechanisms.change_programme import Change
-from culturedrift.model.mechanisms.culture import CultureParams
-from culturedrift.model.mechanisms.leadership import BudgetParams
-from culturedrift.model.mechanisms.morale import MoraleParams
-from culturedrift.model.mechanisms.relationships import RelationshipParams
-from culturedrift.model.mechanisms.slippage import SlippageParams
-from culturedrift.model.mechanisms.turnover import TurnoverParams
-from culturedrift.model.mechanisms.workload import WorkloadParams
+from culturedrift.model.mechanisms import MECHANISMS
 from culturedrift.model.organisation import OrganisationParams
 from culturedrift.model.outputs import OutputParams
-
-AnyIntervention = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="kind")]  # noqa: UP007
 
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used, with the file, field path and reason."""
 
 
-class Scenario(Strict):
-    """Everything one run needs besides its seed."""
+class ScenarioBase(Strict):
+    """Run control and the organisation; `Scenario` adds one block per mechanism, interventions, events and
+    outputs."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     title: str = Field("", max_length=60, description="Display title in tables, figures and the app (default: "
@@ -42,30 +35,19 @@ class Scenario(Strict):
     handover_week: int | None = param(None, "week", "End of the change programme (default: when the last "
                                       "change's implementation ends; 0 without changes)", ge=0)
     organisation: OrganisationParams = OrganisationParams()
-    workload: WorkloadParams = WorkloadParams()
-    morale: MoraleParams = MoraleParams()
-    turnover: TurnoverParams = TurnoverParams()
-    relationships: RelationshipParams = RelationshipParams()
-    culture: CultureParams = CultureParams()
-    slippage: SlippageParams = SlippageParams()
-    budget: BudgetParams = BudgetParams()
-    change_programme: list[Change] = Field(default_factory=list)
-    interventions: list[AnyIntervention] = Field(default_factory=list)
-    outputs: OutputParams = OutputParams()
-    fitted_to: dict[str, Any] = Field(default_factory=dict, description="Where the levers come from when the "
-                                      "scenario was fitted to data (`culturedrift authority`): source file, "
-                                      "geography, years, targets and the model's fit. Informational only.")
+
+    MECHANISMS: ClassVar[list[tuple[str, Any, Any]]] = []  # the model's mechanisms, set by `scenario_class`
 
     @model_validator(mode="after")
-    def _within_horizon(self) -> Scenario:
+    def _within_horizon(self) -> Any:
         h = self.horizon_weeks
         for i, c in enumerate(self.change_programme):
             if c.end_week > h:
                 raise ValueError(f"change_programme[{i}] '{c.name}' runs to week {c.end_week}, beyond "
                                  f"horizon_weeks={h}")
-        for i, e in enumerate(self.slippage.events):
+        for i, e in enumerate(self.events):
             if e.week > h:
-                raise ValueError(f"slippage.events[{i}] at week {e.week} is beyond horizon_weeks={h}")
+                raise ValueError(f"events[{i}] ({e.kind}) at week {e.week} is beyond horizon_weeks={h}")
         for i, iv in enumerate(self.interventions):
             if iv.start_week >= h:
                 raise ValueError(f"interventions[{i}] '{iv.name}' starts at week {iv.start_week}, not before "
@@ -96,9 +78,44 @@ class Scenario(Strict):
         for path, value in updates.items():
             set_path(data, path, value)
         try:
-            return Scenario.model_validate(data)
+            return type(self).model_validate(data)
         except ValidationError as e:
             raise ScenarioError(format_errors(f"scenario '{self.name}'", e)) from None
+
+
+def _block(pars: Any) -> tuple[Any, Any]:
+    """A scenario field for a mechanism's parameters: a block with its defaults, or an empty list."""
+    return (pars, Field(default_factory=list)) if get_origin(pars) is list else (pars, pars())
+
+
+def _kinds(registry: dict[str, Any]) -> Any:
+    """Any registered kind, told apart by its `kind` field."""
+    return Annotated[Union[tuple(registry.values())], Field(discriminator="kind")]  # noqa: UP007
+
+
+def scenario_class(mechanisms: list[tuple[str, Any, Any]] = MECHANISMS) -> Any:
+    """The scenario schema: run control, the organisation, one block per mechanism (in the model's order),
+    the interventions and scheduled events of every registered kind, and the output thresholds.
+
+    `Scenario` is this built once at import; a kind or mechanism defined outside the packages (e.g. in a
+    notebook) is picked up by calling it again.
+    """
+    cls = create_model(  # type: ignore[call-overload]
+        "Scenario", __base__=ScenarioBase, __module__=__name__, __doc__="Everything one run needs besides its seed.",
+        **{key: _block(pars) for key, pars, _ in mechanisms},
+        interventions=(list[_kinds(REGISTRY)], Field(default_factory=list)),
+        events=(list[_kinds(EVENTS)], Field(default_factory=list)),
+        outputs=(OutputParams, OutputParams()),
+        fitted_to=(dict[str, Any], Field(default_factory=dict, description="Where the levers come from when "
+                                         "the scenario was fitted to data (`culturedrift authority`): source "
+                                         "file, geography, years, targets and the model's fit. Informational "
+                                         "only.")),
+    )
+    cls.MECHANISMS = list(mechanisms)
+    return cls
+
+
+Scenario = scenario_class()
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:

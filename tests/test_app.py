@@ -201,7 +201,7 @@ def test_actions_become_scenario_entries_from_their_week():
     log = (Action(30, "inspection"), Action(31, "incident"), Action(40, "vigilance_off"), Action(50, "retention"),
            Action(60, "vigilance_on"), Action(110, "supervision"))
     sc = apply_actions(base, log)
-    events = [(e.week, e.kind, e.magnitude) for e in sc.slippage.events]
+    events = [(e.week, e.kind, e.magnitude) for e in sc.events]
     assert events == [(30, "inspection", base.slippage.inspection_magnitude),
                       (31, "serious_incident", base.slippage.incident_magnitude)]
     vig = [(iv.start_week, iv.end_week) for iv in sc.interventions if iv.kind == "culture_vigilance"]

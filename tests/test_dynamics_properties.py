@@ -149,10 +149,10 @@ def test_every_declared_range_keeps_the_state_bounded_and_smooth(pars, seed):
     prev, who, last_step, reversals = None, _holders(m), np.zeros(2), np.zeros(2, int)
     for _ in range(24):
         m.step()
-        for arr in (s.morale, s.compliance_habit, s.intention, m.slippage.tension, m.slippage.manager_control,
-                    m.culture.sustain):
+        for arr in (s.morale, s.compliance_habit, s.intention, m.state.control_tension, m.state.manager_control,
+                    _culture(m).sustain):
             assert np.all(np.isfinite(arr)) and np.all((arr >= 0.0) & (arr <= 1.0))
-        assert 0.0 <= m.slippage.prescription <= 1.0
+        assert 0.0 <= m.signals.prescription <= 1.0
         assert np.all(np.isfinite(s.caseload)) and np.all(s.caseload >= 0)
         now_who = _holders(m)
         stay = (now_who == who) & (who != 0) & s.staff
@@ -160,7 +160,7 @@ def test_every_declared_range_keeps_the_state_bounded_and_smooth(pars, seed):
         if prev is not None and stay.sum() >= 5:
             # the mean weekly step of the people in post both weeks (hires and leavers change the mix)
             step = (now - prev)[:, stay].mean(axis=1)
-            tol = 0.02 + np.array([4.0 * m.morale.pars.noise_sd / np.sqrt(stay.sum()), 0.0])
+            tol = 0.02 + np.array([4.0 * _morale(m).pars.noise_sd / np.sqrt(stay.sum()), 0.0])
             big = (np.abs(step) > tol) & (np.abs(last_step) > tol)
             reversals += big & (np.sign(step) != np.sign(last_step))
             last_step = step
@@ -168,7 +168,7 @@ def test_every_declared_range_keeps_the_state_bounded_and_smooth(pars, seed):
     # smooth: the habit and morale of the same people never see-saw (an explicit step with a rate > 1
     # flips direction every week; the exponential approach cannot overshoot its target). Frequent large
     # incidents reverse the habit's direction for real (each jump of prescription, then its relaxation).
-    sp = m.slippage.pars
+    sp = _slippage(m).pars
     if sp.incident_rate_per_year * sp.incident_magnitude <= 1.0:
         assert np.all(reversals <= 3), reversals
 
@@ -204,9 +204,9 @@ def test_tension_and_manager_control_stay_in_range_at_the_maximum_tighten_rate()
     m = CultureDriftModel(sc, 0)
     for _ in range(60):
         m.step()
-        t, c = m.slippage.tension, m.slippage.manager_control
+        t, c = m.state.control_tension, m.state.manager_control
         assert np.all((t >= 0) & (t <= 1)) and np.all((c >= 0) & (c <= 1))
-    assert float(m.slippage.tension[m.state.manager].mean()) > 0.5  # the pressure is felt, within bounds
+    assert float(m.state.control_tension[m.state.manager].mean()) > 0.5  # the pressure is felt, within bounds
 
 
 # --- documented directions, each on its own mechanism ---
@@ -222,6 +222,22 @@ class Direction:
     step: Callable[[CultureDriftModel], None]
     measure: Callable[[CultureDriftModel], float]
     doc: str
+
+
+def _culture(m: CultureDriftModel) -> Any:
+    return m.mechanism("culture")
+
+
+def _slippage(m: CultureDriftModel) -> Any:
+    return m.mechanism("slippage")
+
+
+def _workload(m: CultureDriftModel) -> Any:
+    return m.mechanism("workload")
+
+
+def _morale(m: CultureDriftModel) -> Any:
+    return m.mechanism("morale")
 
 
 def _staff(m: CultureDriftModel) -> np.ndarray:
@@ -246,8 +262,8 @@ def _morale_setup(**state: float) -> Callable[[CultureDriftModel], None]:
 
 
 def _morale_step(m: CultureDriftModel) -> None:
-    m.update_neighbour_sums()
-    m.morale.step()
+    m.mechanism("relationships").update_neighbour_sums()
+    _morale(m).step()
 
 
 def _culture_setup(reinforcement: float = 0.0, tension: float = 0.0, norm: float | None = None):
@@ -255,18 +271,18 @@ def _culture_setup(reinforcement: float = 0.0, tension: float = 0.0, norm: float
         s = m.state
         s.compliance_habit[:] = np.where(s.partner, s.compliance_habit, np.linspace(0.35, 0.75, s.n))
         s.compliance_habit[s.manager] = 0.9
-        s.reinforcement[:] = reinforcement
-        m.slippage.tension[:] = tension
-        m.slippage.manager_control[:] = s.compliance_habit + tension * (1 - s.compliance_habit)
+        m.effects.reinforcement[:] = reinforcement
+        m.state.control_tension[:] = tension
+        m.state.manager_control[:] = s.compliance_habit + tension * (1 - s.compliance_habit)
         if norm is not None:
-            m.culture.norm[:] = norm
-            m.culture._sustain_of_norm()
+            _culture(m).norm[:] = norm
+            _culture(m)._sustain_of_norm()
     return f
 
 
 def _culture_step(m: CultureDriftModel) -> None:
-    m.update_neighbour_sums()
-    m.culture.step()
+    m.mechanism("relationships").update_neighbour_sums()
+    _culture(m).step()
 
 
 def _slip_setup(excess: float = 0.0, pressure: float = 0.0, unworked: float = 0.0, habit: float = 0.4):
@@ -274,30 +290,35 @@ def _slip_setup(excess: float = 0.0, pressure: float = 0.0, unworked: float = 0.
         s = m.state
         s.compliance_habit[:] = np.where(s.partner, s.compliance_habit, habit)
         s.sustained_pressure[:] = pressure
-        m.slippage.prescription = min(m.slippage.pars.initial_prescription + excess, 1.0)
-        m.workload.service_standard = 1.0 - unworked
-        m.culture.norm[:] = 0.7
-        m.culture._sustain_of_norm()
+        _slippage(m).publish(prescription=min(_slippage(m).pars.initial_prescription + excess, 1.0))
+        _workload(m).publish(service_standard=1.0 - unworked)
+        _culture(m).norm[:] = 0.7
+        _culture(m)._sustain_of_norm()
     return f
 
 
+def _overload(m: CultureDriftModel) -> None:
+    """Every team holds twelve times its capacity: overload beyond any cap in the declared range."""
+    _slip_setup()(m)
+    _workload(m).publish(team_cases=12.0 * m.signals.team_capacity)
+
+
 def _slip_step(m: CultureDriftModel) -> None:
-    m.slippage.step()
+    _slippage(m).step()
 
 
 def _workload_step(m: CultureDriftModel) -> None:
-    m.workload.update_capacity()
-    m.workload.allocate()
+    _workload(m).update_capacity()
+    _workload(m).allocate()
 
 
 def _support_step(kind: str) -> Callable[[CultureDriftModel], None]:
     def f(m: CultureDriftModel) -> None:
-        m.state.reset_effects()
-        m.slippage.damping = 0.0
-        for iv in m.leadership.interventions:
+        m.reset_effects()
+        for iv in m.interventions:
             iv.effect(m, iv.whom(m), iv.intensity)
         if kind == "culture_vigilance":
-            m.slippage.step()
+            _slippage(m).step()
         elif kind == "retention":
             pass
         else:
@@ -311,7 +332,7 @@ DIRECTIONS = [
     # morale
     D("morale", "baseline", +1, _morale_setup(), _morale_step, _mean(lambda m: m.state.morale), "rest level"),
     D("morale", "recovery_rate", +1, _morale_setup(), _morale_step, lambda m: -abs(
-        float(m.state.morale[_staff(m)].mean()) - m.morale.pars.baseline), "faster return to the baseline"),
+        float(m.state.morale[_staff(m)].mean()) - _morale(m).pars.baseline), "faster return to the baseline"),
     D("morale", "contagion_rate", -1, _morale_setup(), _morale_step, _spread(lambda m: m.state.morale),
       "colleagues' morale converges"),
     D("morale", "change_effect", -1, _morale_setup(change_load=0.1), _morale_step, _mean(lambda m: m.state.morale),
@@ -341,16 +362,16 @@ DIRECTIONS = [
       lambda m: float(m.state.compliance_habit[_fl(m)].mean()), "a controlling manager pulls the team's habits up"),
     D("culture", "conformity_rate", -1, _culture_setup(norm=0.2), _culture_step,
       _mean(lambda m: m.state.compliance_habit), "a tipped team's norm holders reinforce the new culture"),
-    D("culture", "norm_threshold", +1, _culture_setup(norm=0.45), _culture_step, _mean(lambda m: m.culture.sustain),
+    D("culture", "norm_threshold", +1, _culture_setup(norm=0.45), _culture_step, _mean(lambda m: _culture(m).sustain),
       "a higher threshold is reached sooner: more teams count as tipped"),
-    D("culture", "norm_steepness", -1, _culture_setup(norm=0.3), _culture_step, _mean(lambda m: m.culture.sustain),
+    D("culture", "norm_steepness", -1, _culture_setup(norm=0.3), _culture_step, _mean(lambda m: _culture(m).sustain),
       "a wider tipping zone: a team well past the threshold counts as less firmly tipped"),
-    D("culture", "norm_weeks", +1, _culture_setup(norm=0.3), _culture_step, lambda m: -float(m.culture.norm.mean()),
+    D("culture", "norm_weeks", +1, _culture_setup(norm=0.3), _culture_step, lambda m: -float(_culture(m).norm.mean()),
       "a longer lag keeps the (low) held norm from following practice up"),
     D("culture", "manager_norm_weight", +1, _culture_setup(norm=0.5), _culture_step,
-      lambda m: float(m.culture.norm.mean()), "managers' own (here higher) habits weigh more in the norm"),
-    D("culture", "norm_protection", -1, _slip_setup(excess=0.2), lambda m: (_tip(m), m.slippage.step()),
-      lambda m: float(m.slippage.tension[m.state.manager].mean()), "a tipped team's members watch for drift"),
+      lambda m: float(_culture(m).norm.mean()), "managers' own (here higher) habits weigh more in the norm"),
+    D("culture", "norm_protection", -1, _slip_setup(excess=0.2), lambda m: (_tip(m), _slippage(m).step()),
+      lambda m: float(m.state.control_tension[m.state.manager].mean()), "a tipped team's members watch for drift"),
     # slippage
     D("slippage", "decay_rate", +1, _slip_setup(habit=0.3), _slip_step, _mean(lambda m: m.state.compliance_habit),
       "unreinforced habits decay to the old attractor"),
@@ -359,16 +380,19 @@ DIRECTIONS = [
     D("slippage", "goal_erosion_rate", +1, _slip_setup(pressure=0.5), _slip_step,
       _mean(lambda m: m.state.compliance_habit), "sustained pressure erodes the goal (Oliva & Sterman 2001)"),
     D("slippage", "tighten_rate", +1, _slip_setup(excess=0.2), _slip_step,
-      lambda m: float(m.slippage.tension[m.state.manager].mean()), "managers tighten under pressure"),
+      lambda m: float(m.state.control_tension[m.state.manager].mean()), "managers tighten under pressure"),
+    D("slippage", "overload_pressure_cap", +1, _overload, _slip_step,
+      lambda m: float(m.state.control_tension[m.state.manager].mean()), "more of a team's overload reaches its "
+      "manager"),
     D("slippage", "tension_relax_rate", -1, _slip_setup(excess=0.2), _slip_step,
-      lambda m: float(m.slippage.tension[m.state.manager].mean()), "tension fades"),
+      lambda m: float(m.state.control_tension[m.state.manager].mean()), "tension fades"),
     D("slippage", "omission_sensitivity", +1, _slip_setup(unworked=0.02), _slip_step,
-      lambda m: m.slippage.prescription, "visible omissions bring procedure"),
+      lambda m: m.signals.prescription, "visible omissions bring procedure"),
     D("slippage", "omission_masking", -1, _slip_setup(unworked=0.3, habit=0.8), _slip_step,
-      lambda m: m.slippage.prescription, "recording everything hides omissions"),
+      lambda m: m.signals.prescription, "recording everything hides omissions"),
     D("slippage", "prescription_relax_rate", -1, _slip_setup(excess=0.3), _slip_step,
-      lambda m: m.slippage.prescription, "extra procedure fades"),
-    D("slippage", "initial_prescription", +1, _slip_setup(), _slip_step, lambda m: m.slippage.policy,
+      lambda m: m.signals.prescription, "extra procedure fades"),
+    D("slippage", "initial_prescription", +1, _slip_setup(), _slip_step, lambda m: _slippage(m).policy,
       "the policy level"),
     D("slippage", "prescription_weight", +1, _slip_setup(excess=0.3, habit=0.3), _slip_step,
       _mean(lambda m: m.state.compliance_habit), "decay heads for local prescription (here above the sector's habit)"),
@@ -394,7 +418,7 @@ DIRECTIONS = [
       _mean(lambda m: m.state.direct_time), "change work displaces direct work"),
     D("workload", "min_direct_time", +1, lambda m: m.state.compliance_habit.fill(1.0), _workload_step,
       _mean(lambda m: m.state.direct_time), "a floor on direct work (binding when procedure takes everything)"),
-    D("workload", "pressure_smoothing_weeks", -1, lambda m: m.workload.team_cases.__imul__(1.5), _workload_step,
+    D("workload", "pressure_smoothing_weeks", -1, lambda m: m.signals.team_cases.__imul__(1.5), _workload_step,
       _mean(lambda m: m.state.sustained_pressure), "excess is felt more slowly"),
 ]
 NO_DIRECTION = {
@@ -409,12 +433,13 @@ NO_DIRECTION = {
     "over weeks (covered by the operating-point map)", "workload.reference_direct_time": "a normaliser of capacity",
     "workload.direct_time_elasticity": "sign depends on direct time vs the reference",
     "morale.fragmentation_effect": "needs a rewired network; covered by the SF3 experiment",
+    "morale.new_hire_morale": "a new starter's value on joining (covered by the join event in test_mechanism_units)",
 }
 
 
 def _tip(m: CultureDriftModel) -> None:
-    m.culture.norm[:] = 0.2
-    m.culture._sustain_of_norm()
+    _culture(m).norm[:] = 0.2
+    _culture(m)._sustain_of_norm()
 
 
 @pytest.fixture(scope="module")
@@ -426,10 +451,10 @@ def built() -> CultureDriftModel:
 
 def _outcome(built: CultureDriftModel, d: Direction, value: float, steps: int = 4) -> float:
     m = copy.deepcopy(built)
-    mech = getattr(m, d.block)
+    mech = m.mechanism(d.block)
     mech.pars = mech.pars.model_copy(update={d.name: value})
     if d.block == "culture":
-        m.culture._sustain_of_norm()
+        _culture(m)._sustain_of_norm()
     d.setup(m)
     for _ in range(steps):
         d.step(m)
@@ -461,10 +486,10 @@ def test_support_raises_morale_in_proportion_to_its_declared_size(built, kind):
     out = []
     for frac in (0.0, 0.5, 1.0):
         m = copy.deepcopy(built)
-        m.leadership.interventions = [cls(kind=kind, support=frac * bounds(cls, "support")[1])]
+        m.interventions = [cls(kind=kind, support=frac * bounds(cls, "support")[1])]
         _morale_setup()(m)
-        m.state.reset_effects()
-        for iv in m.leadership.interventions:
+        m.reset_effects()
+        for iv in m.interventions:
             iv.effect(m, iv.whom(m), 1.0)
         _morale_step(m)
         out.append(float(m.state.morale[_staff(m) & ~m.state.agency_worker].mean()))
@@ -475,11 +500,12 @@ def test_vigilance_damping_reduces_tension_and_slippage(built):
     res = []
     for damp in (0.0, 0.5, 0.95):
         m = copy.deepcopy(built)
-        m.leadership.interventions = [CultureVigilance(kind="culture_vigilance", control_damping=damp)]
+        m.interventions = [CultureVigilance(kind="culture_vigilance", control_damping=damp)]
         _slip_setup(excess=0.2, habit=0.3)(m)
         for _ in range(4):
             _support_step("culture_vigilance")(m)
-        res.append((float(m.slippage.tension[m.state.manager].mean()), _mean(lambda m: m.state.compliance_habit)(m)))
+        res.append((float(m.state.control_tension[m.state.manager].mean()),
+                    _mean(lambda m: m.state.compliance_habit)(m)))
     assert res[0][0] > res[1][0] > res[2][0] and res[0][1] > res[1][1] > res[2][1]
 
 
@@ -487,6 +513,6 @@ def test_hiring_selectivity_moves_hires_toward_the_target(built):
     means = []
     for sel in (0.0, 0.5, 1.0):
         m = copy.deepcopy(built)
-        m.culture.pars = m.culture.pars.model_copy(update={"hiring_selectivity": sel})
-        means.append(float(m.culture.hire_habits(4000).mean()))
+        _culture(m).pars = _culture(m).pars.model_copy(update={"hiring_selectivity": sel})
+        means.append(float(_culture(m).hire_habits(4000).mean()))
     assert means[0] > means[1] > means[2]

@@ -43,7 +43,7 @@ def test_invariants_hold_for_random_parameters(pressure, decay, change_effect, d
         assert int((s.filled & s.is_post).sum()) <= int(s.is_post.sum()), "headcount <= posts"
         assert len(m.agents) == int(s.filled.sum())
         assert not (s.agency_worker & ~s.filled).any()
-        assert np.all(m.workload.team_cases >= 0)
+        assert np.all(m.signals.team_cases >= 0)
     ts = m.timeseries()
     assert list(ts.columns) == ["week", *series_keys()]
     assert not ts.drop(columns=["manager_control"]).isna().any().any()

@@ -72,7 +72,7 @@ def test_it_switchover_dips_capacity_then_recovers_and_training_shortens_it():
         prod = []
         while m.week < 80:
             m.step()
-            prod.append(m.change_programme.productivity[m.state.staff].mean())
+            prod.append(m.signals.productivity[m.state.staff].mean())
         prod = np.array(prod)
         assert prod[:5].min() == 1.0
         assert prod[6] < 0.9, "go-live cuts capacity"
@@ -113,13 +113,13 @@ def test_restructure_rewires_team_ties():
     assert (m.state.frontline[moved]).all()
     assert np.bincount(m.state.team[m.state.frontline & m.state.is_post]).tolist() == \
         np.bincount(teams_before[m.state.frontline & m.state.is_post]).tolist()
-    assert m.relationships.fragmentation[0] > 0.1
+    assert m.signals.fragmentation[0] > 0.1
 
 
 def test_incident_raises_prescription_and_manager_control():
     calm = tiny(slippage={"incident_rate_per_year": 0.0})
-    shock = tiny(slippage={"incident_rate_per_year": 0.0,
-                           "events": [{"week": 5, "kind": "serious_incident", "magnitude": 0.3}]})
+    shock = tiny(slippage={"incident_rate_per_year": 0.0},
+                 events=[{"week": 5, "kind": "serious_incident", "magnitude": 0.3}])
     a = simulate(calm, 1).timeseries
     b = simulate(shock, 1).timeseries
     assert b["prescription"].iloc[7] > a["prescription"].iloc[7] + 0.2

@@ -60,11 +60,11 @@ def test_a_leaver_keeps_the_post_and_the_new_hire_is_a_new_agent():
     old = m.agent_at[slot]
     entries = net.entries_of(np.array([slot]))
     assert net.w[entries].sum() > 0
-    m.turnover.leave(np.array([slot]))
+    m.leave(np.array([slot]))
     assert not s.filled[slot] and m.agent_at[slot] is None
     assert old not in m.agents
     assert np.all(net.w[entries] == 0), "a leaver's ties vanish"
-    m.turnover.hire(np.array([slot]), agency_worker=False)
+    m.join(np.array([slot]), agency_worker=False)
     new = m.agent_at[slot]
     assert new is not None and new is not old and new.unique_id != old.unique_id
     assert s.filled[slot] and s.tenure[slot] == 0
@@ -79,7 +79,7 @@ def test_colleagues_feel_a_departure():
     ip = net.mat.indptr
     colleagues = net.col[ip[slot]:ip[slot + 1]]
     before = s.leaver_exposure[colleagues].copy()
-    m.turnover.leave(np.array([slot]))
+    m.leave(np.array([slot]))
     assert np.all(s.leaver_exposure[colleagues] >= before)
     assert s.leaver_exposure[colleagues].sum() > before.sum()
 

@@ -7,19 +7,18 @@ automatically and becomes usable in scenario files by its kind.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import model_validator
 
 from culturedrift.model.base import Strict, param
+from culturedrift.model.groups import Group, group_slots
 
 if TYPE_CHECKING:
     from culturedrift.model.model import CultureDriftModel
 
-Target = Literal["all", "staff", "frontline", "managers", "partners", "new_hires", "agency_workers"]
 REGISTRY: dict[str, type[Intervention]] = {}
-NEW_HIRE_WEEKS = 26
 
 
 class Intervention(Strict):
@@ -31,7 +30,7 @@ class Intervention(Strict):
     end_week: int | None = param(None, "week", "First week it no longer runs (none = to the horizon)", ge=1)
     every_weeks: int | None = param(None, "weeks", "Recurring: repeat every this many weeks", ge=1)
     active_weeks: int = param(1, "weeks", "Recurring: weeks it runs in each cycle", ge=1, le=5200)
-    target: Target = param("staff", "group", "Who receives it")
+    target: Group = param("staff", "group", "Who receives it: those of the group in post (model/groups.py)")
     intensity: float = param(1.0, "multiplier", "Strength of delivery (1 = the typical programme)", ge=0, le=5)
     cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0, le=1000)
 
@@ -66,12 +65,7 @@ class Intervention(Strict):
     def whom(self, model: CultureDriftModel) -> np.ndarray:
         """To whom: a mask over slots of filled positions in the target group."""
         s = model.state
-        t = self.target
-        if t == "new_hires":
-            return s.staff & (s.tenure < NEW_HIRE_WEEKS) & s.filled
-        group = {"all": s.filled, "staff": s.staff, "frontline": s.frontline, "managers": s.manager,
-                 "partners": s.partner, "agency_workers": s.agency_worker}[t]
-        return group & s.filled
+        return group_slots(s, self.target, model.signals.induction_weeks) & s.filled
 
     def delivered_intensity(self, model: CultureDriftModel) -> float:
         """Intensity delivered this week before budget scaling (fixed; an adaptive kind reads what leaders see)."""

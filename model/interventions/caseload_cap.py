@@ -23,9 +23,9 @@ class CaseloadCap(Intervention):
         s, t = model.state, model.layout.n_teams
         holders = s.frontline & s.filled
         n = np.bincount(s.team[holders], minlength=t)
-        per_holder = model.workload.team_cases / np.maximum(n, 1)
+        per_holder = model.signals.team_cases / np.maximum(n, 1)
         over = per_holder > self.cap_cases
-        keep = model.overflow_was_open & (per_holder > self.release_fraction * self.cap_cases)
+        keep = model.last_effects.overflow_open & (per_holder > self.release_fraction * self.cap_cases)
         # intensity = share of each team's overflow slots that may open
-        model.overflow_open[:] = over | keep
-        model.overflow_share = min(strength, 1.0)
+        model.effects.overflow_open[:] = over | keep
+        model.effects.overflow_share = min(strength, 1.0)

@@ -23,7 +23,6 @@ class Engagement(Intervention):
     reinforcement: float = param(0.2, "reinforcement units", "Leaders explaining the why (assumption)", ge=0, le=5)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        s = model.state
-        s.change_buffer[whom] = np.minimum(s.change_buffer[whom] + self.change_buffer * strength, 0.9)
-        s.support[whom] += self.support * strength
-        s.reinforcement[whom] += self.reinforcement * strength
+        model.add_effect("change_buffer", whom, self.change_buffer * strength)
+        model.add_effect("support", whom, self.support * strength)
+        model.add_effect("reinforcement", whom, self.reinforcement * strength)

@@ -18,4 +18,4 @@ class PartnerLiaison(Intervention):
     tie_boost: float = param(1.5, "multiplier on inter-agency tie building", "Assumption", ge=0, le=20)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.relationships.interagency_boost += self.tie_boost * strength
+        model.add_effect("interagency_boost", None, self.tie_boost * strength)

@@ -19,4 +19,4 @@ class Recognition(Intervention):
                            "within it (docs/validation.md, support effects)", ge=0, le=0.1)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.state.support[whom] += self.support * strength
+        model.add_effect("support", whom, self.support * strength)

@@ -27,8 +27,7 @@ class ReflectiveSupervision(Intervention):
                               "Grant 2017; assumption for the length)", ge=0, le=520)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        s = model.state
         built = min((model.week - self.start_week + 1) / self.ramp_weeks, 1.0) if self.ramp_weeks > 0 else 1.0
-        s.reinforcement[whom] += self.reinforcement * strength * max(built, 0.0)
-        s.support[whom] += self.support * strength
-        s.time_cost[whom] += self.time_cost * strength
+        model.add_effect("reinforcement", whom, self.reinforcement * strength * max(built, 0.0))
+        model.add_effect("support", whom, self.support * strength)
+        model.add_effect("time_cost", whom, self.time_cost * strength)

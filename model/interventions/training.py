@@ -19,6 +19,5 @@ class Training(Intervention):
     time_cost: float = param(0.02, "share of working time", "Time in training sessions (assumption)", ge=0, le=0.5)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        s = model.state
-        s.learning_boost[whom] += self.learning_boost * strength
-        s.time_cost[whom] += self.time_cost * strength
+        model.add_effect("learning_boost", whom, self.learning_boost * strength)
+        model.add_effect("time_cost", whom, self.time_cost * strength)

@@ -24,5 +24,5 @@ class CultureVigilance(Intervention):
                                    ge=0, le=0.95)
 
     def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.state.reinforcement[whom] += self.reinforcement * strength
-        model.slippage.damping = min(model.slippage.damping + self.control_damping * strength, 0.95)
+        model.add_effect("reinforcement", whom, self.reinforcement * strength)
+        model.add_effect("control_damping", None, self.control_damping * strength)

@@ -14,13 +14,15 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
+from culturedrift.model.groups import Group, group_slots
 
 Kind = Literal["structure", "role", "committee", "process", "it_system"]
-Group = Literal["all", "staff", "frontline", "managers", "partners"]
 
 
 class LearningCurve(Strict):
+    """Learning curve of a change: proficiency drops at go-live and recovers."""
+
     initial_proficiency: float = param(0.4, "0-1", "Proficiency at go-live (assumption; ICS evaluations report "
                                        "long struggles with the new system, Bell et al. 2007)", ge=0, le=1)
     learning_rate: float = param(0.03, "per week", "Share of the remaining gap closed each week without training: "
@@ -40,7 +42,7 @@ class Change(Strict):
     kind: Kind
     start_week: int = param(0, "week", "Go-live week of the change", ge=0, le=5200)
     duration_weeks: int = param(12, "weeks", "Implementation period during which it loads people", ge=1, le=5200)
-    affects: Group = param("staff", "group", "Whom the change affects")
+    affects: Group = param("staff", "group", "Whose posts the change affects (model/groups.py)")
     disruption: float = param(0.05, "share of working time per week", "Time and attention the change takes "
                               "while being implemented (assumption)", ge=0, le=1)
     learning: LearningCurve | None = None
@@ -61,17 +63,33 @@ class Change(Strict):
         return self.start_week + self.duration_weeks
 
 
+def _learning_changes(changes: list[Change]) -> int:
+    return sum(c.learning is not None for c in changes)
+
+
 class ChangeProgramme(Mechanism):
     """Applies the scheduled changes: load, learning curves, restructures and prescription shifts."""
 
     name = "change_programme"
+    title = "Changes"
+    category = "1a change programme"
+    owns = (
+        PersonState("change_load", "Share of working time taken by changes being implemented this week"),
+        PersonState("proficiency", "Proficiency with each change that has a learning curve (one row per change)",
+                    initial=1.0, rows=_learning_changes),
+    )
+    channels = (Channel("learning_boost", "multiplier on learning rate, minus 1", "Training for new systems"),)
+    publishes = (
+        Signal("productivity", "share of capacity, per slot", "Capacity left by systems not yet mastered"),
+        Signal("extra_recording", "share of working time, per slot", "Recording time added by new systems"),
+        Signal("learning_live", "bool", "Some change with a learning curve has gone live"),
+        Signal("pace", "changes", "Changes in their implementation period this week"),
+        Signal("prescription_shift", "prescription units", "Shift in local prescription the changes have made"),
+    )
 
     def init(self) -> None:
-        m = self.model
-        self.changes: list[Change] = list(m.spec.change_programme)
-        s = m.state
-        self.groups = {"all": np.ones(s.n, bool), "staff": s.staff, "frontline": s.frontline,
-                       "managers": s.manager, "partners": s.partner}
+        s = self.state
+        self.changes: list[Change] = list(self.pars)
         self.learning = [c for c in self.changes if c.learning is not None]
         self.col = {id(c): k for k, c in enumerate(self.learning)}
         k = len(self.learning)
@@ -81,37 +99,39 @@ class ChangeProgramme(Mechanism):
         self.rate = np.array([c.learning.learning_rate for c in self.learning]) if k else np.zeros(0)
         self.live = np.zeros(max(k, 1), bool)
         self.affect_cols = np.zeros((max(k, 1), s.n), bool)
-        self.productivity = np.ones(s.n)
-        self.extra_recording = np.zeros(s.n)
-        self.pace = 0
-        self.prescription_shift = 0.0
+        self.publish(productivity=np.ones(s.n), extra_recording=np.zeros(s.n), learning_live=False, pace=0,
+                     prescription_shift=0.0)
 
-    def new_hire_proficiency(self, slots: np.ndarray) -> None:
+    def posts(self, group: str) -> np.ndarray:
+        """The posts of a group (model/groups.py)."""
+        return group_slots(self.state, group, self.signals.induction_weeks)
+
+    def on_join(self, slots: np.ndarray) -> None:
         """People hired after go-live learn the system at induction."""
         for c in self.learning:
             k = self.col[id(c)]
             if self.live[k]:
-                self.model.state.proficiency[k, slots] = c.learning.new_hire_proficiency
+                self.state.proficiency[k, slots] = c.learning.new_hire_proficiency
 
     def step(self) -> None:
-        s, week = self.model.state, self.model.week
+        s, week = self.state, self.model.week
         s.change_load.fill(0.0)
         pace, shift = 0, 0.0
         for c in self.changes:
             if c.start_week <= week < c.end_week:
                 pace += 1
-                s.change_load[self.groups[c.affects]] += c.disruption
+                s.change_load[self.posts(c.affects)] += c.disruption
             if c.prescription_change:
                 shift += c.prescription_change * min(max((week - c.start_week + 1) / c.duration_weeks, 0.0), 1.0)
             if week == c.start_week:
                 self._go_live(c)
-        self.pace, self.prescription_shift = pace, shift
+        self.publish(pace=pace, prescription_shift=shift)
         if self.learning and self.live.any():
             # learning curve: close a share of the gap each week, faster with training
             # (a loop over the few live changes; each line is vectorised over all slots)
             prod = np.ones(s.n)
             rec = np.zeros(s.n)
-            boost = 1.0 + s.learning_boost
+            boost = 1.0 + self.effects.learning_boost
             for k in np.flatnonzero(self.live):
                 prof, who = s.proficiency[k], self.affect_cols[k]
                 gap = 1.0 - prof
@@ -121,14 +141,16 @@ class ChangeProgramme(Mechanism):
                 gap *= who
                 prod *= 1.0 - self.dip[k] * gap
                 rec += self.rec[k] * gap + self.lasting[k] * who
-            self.productivity, self.extra_recording = prod, rec
+            self.publish(productivity=prod, extra_recording=rec)
 
     def _go_live(self, c: Change) -> None:
-        m, s = self.model, self.model.state
+        s = self.state
         if c.kind == "structure" and c.rewire_fraction > 0:
-            m.restructure(c.rewire_fraction, self.rng)
+            self.model.restructure(c.rewire_fraction, self.rng)
         if c.learning is not None:
             k = self.col[id(c)]
             self.live[k] = True
-            self.affect_cols[k] = self.groups[c.affects]
-            s.proficiency[k] = np.where(self.groups[c.affects], c.learning.initial_proficiency, 1.0)
+            self.publish(learning_live=True)
+            posts = self.posts(c.affects)
+            self.affect_cols[k] = posts
+            s.proficiency[k] = np.where(posts, c.learning.initial_proficiency, 1.0)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.numerics import approach
 
 
@@ -87,17 +87,44 @@ class Culture(Mechanism):
     """Vectorised weekly socialisation and reinforcement of the compliance habit."""
 
     name = "culture"
+    title = "Culture"
+    category = "1b culture"
+    owns = (PersonState("compliance_habit", "1 = procedure-driven compliance and control, 0 = professional "
+                        "judgement; hires draw theirs from the labour market"),)
+    channels = (Channel("reinforcement", "reinforcement units", "Leadership reinforcement toward the target "
+                        "culture"),)
+    publishes = (
+        Signal("sector_habit", "0-1", "Mean compliance habit of the rest of the sector (the labour market's "
+               "culture)"),
+        Signal("team_norm", "0-1 habit", "Per slot: the norm its team holds, the habit taken to be expected here"),
+        Signal("norm_sustain", "0-1", "Per slot: how far its team's norm has tipped into a self-sustaining new "
+               "culture (0 = not at all)"),
+        Signal("norm_protection", "0-1", "Share of slippage a fully tipped team's own norm holders prevent"),
+    )
 
-    def init(self) -> None:
-        s, p = self.model.state, self.pars
+    def init_state(self) -> None:
+        s, p = self.state, self.pars
         drawn = _beta(self.rng, p.initial_habit, p.initial_sd, s.n)
         s.compliance_habit[:] = np.where(s.partner, p.partner_habit, drawn)
         self.staff = s.staff.astype(float)
-        team = np.maximum(s.team, 0)
-        self.mgr_of = self.model.layout.manager_slot[team]
+        self.on_restructure()
+
+    def init(self) -> None:
+        """Each team's norm starts at its practice (incumbents' tenure is set by now)."""
         self.norm = self.team_practice()
-        self.sustain = np.zeros(s.n)
+        self.sustain = np.zeros(self.state.n)
         self._sustain_of_norm()
+
+    def on_restructure(self) -> None:
+        """Whose manager socialises whom follows the teams."""
+        self.mgr_of = self.model.layout.manager_slot[np.maximum(self.state.team, 0)]
+
+    def on_join(self, slots: np.ndarray) -> None:
+        """Hires bring habits from the labour market; partner workers their agency's."""
+        s = self.state
+        staff = slots[~s.partner[slots]]
+        s.compliance_habit[staff] = self.hire_habits(staff.size)
+        s.compliance_habit[slots[s.partner[slots]]] = self.pars.partner_habit
 
     def hire_habits(self, n: int) -> np.ndarray:
         """Habits of n hires from the labour market."""
@@ -107,13 +134,13 @@ class Culture(Mechanism):
 
     def control_style(self) -> np.ndarray:
         """Each person's manager's control style; a vacant manager post leaves prescription in charge."""
-        s, m = self.model.state, self.model
+        s = self.state
         mgr = self.mgr_of
-        return np.where(s.filled[mgr], m.slippage.manager_control[mgr], m.slippage.prescription)
+        return np.where(s.filled[mgr], s.manager_control[mgr], self.signals.prescription)
 
     def team_practice(self) -> np.ndarray:
         """Each team's practice: mean habit of its filled frontline posts blended with its manager's habit."""
-        s, lay = self.model.state, self.model.layout
+        s, lay = self.state, self.model.layout
         t = lay.n_teams
         # the norm is held by incumbents (over six months in post), the people newcomers learn it from
         held = s.frontline & s.filled
@@ -122,28 +149,33 @@ class Culture(Mechanism):
         n = np.bincount(s.team[fl], minlength=t)
         tot = np.bincount(s.team[fl], weights=s.compliance_habit[fl], minlength=t)
         mgr = lay.manager_slot
-        mgr_habit = np.where(s.filled[mgr], s.compliance_habit[mgr], self.model.slippage.prescription
-                             if hasattr(self.model.slippage, "prescription") else self.pars.initial_habit)
+        # before slippage has published prescription (at the start), a vacant manager post holds the start habit
+        vacant = self.signals.prescription
+        mgr_habit = np.where(s.filled[mgr], s.compliance_habit[mgr],
+                             self.pars.initial_habit if vacant is None else vacant)
         front = np.where(n > 0, tot / np.maximum(n, 1), mgr_habit)
         a = self.pars.manager_norm_weight
         return (1.0 - a) * front + a * mgr_habit
 
     def _sustain_of_norm(self) -> None:
         """Per slot: how far its team's norm has tipped into a self-sustaining new culture (0 = not at all)."""
-        s, p = self.model.state, self.pars
+        s, p = self.state, self.pars
         z = np.clip((p.norm_threshold - self.norm) / p.norm_steepness, -60.0, 60.0)
         tipped = 1.0 / (1.0 + np.exp(-z))
         self.sustain = np.where(s.staff, tipped[np.maximum(s.team, 0)], 0.0)
         self.norm_of = self.norm[np.maximum(s.team, 0)]
+        # the parameters others read are published with the norm, so a changed parameter block is heard
+        self.publish(norm_sustain=self.sustain, team_norm=self.norm_of, sector_habit=p.sector_habit,
+                     norm_protection=p.norm_protection)
 
     def step(self) -> None:
-        p, s, m = self.pars, self.model.state, self.model
+        p, s, sig = self.pars, self.state, self.signals
         c = s.compliance_habit
-        nb, rowsum = m.neighbour_sums[:, 1], m.neighbour_sums[:, 2]
+        nb, rowsum = sig.neighbour_sums[:, 1], sig.neighbour_sums[:, 2]
         has = rowsum > 1e-9
         peer = np.where(has, nb / np.where(has, rowsum, 1.0), c)
         approach(c, [p.coworker_rate * self.staff, p.manager_rate * self.staff * s.frontline,
-                     p.reinforcement_rate * s.reinforcement * self.staff, p.conformity_rate * self.sustain],
+                     p.reinforcement_rate * self.effects.reinforcement * self.staff, p.conformity_rate * self.sustain],
                  [peer, self.control_style(), p.target_habit, p.target_habit])
         # the team norm follows practice with a lag
         self.norm += -np.expm1(-1.0 / p.norm_weeks) * (self.team_practice() - self.norm)

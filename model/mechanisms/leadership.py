@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Mechanism, Signal, Strict, param
 
 WEEKS_PER_QUARTER = 13
 
@@ -32,65 +32,59 @@ class Leadership(Mechanism):
     """Runs the budget and delivers the active interventions each week."""
 
     name = "leadership"
+    title = "Budget"
+    category = "3 leadership"
+    publishes = (
+        Signal("spend", "GBP thousand per week", "Discretionary spend this week (row 0: nothing yet)"),
+        Signal("agency_worker_spend", "GBP thousand per week", "Agency workers' premium and overflow cost"),
+        Signal("intervention_spend", "GBP thousand per week", "Funded cost of the active interventions"),
+        Signal("overspend", "GBP thousand per week", "Spend above this week's allowance"),
+        Signal("shortfall", "GBP thousand per week", "Intervention cost the budget could not fund"),
+        Signal("hiring_headroom", "GBP thousand per week", "Budget left this week for new agency workers"),
+        Signal("agency_worker_weekly_cost", "GBP thousand per week, per slot", "What an agency worker in the "
+               "slot costs the budget: the premium in a post, the full cost in an overflow slot"),
+    )
 
     def init(self) -> None:
-        m = self.model
-        self.interventions = list(m.spec.interventions)
-        self.remaining = self.pars.quarterly_budget
+        p, s = self.pars, self.state
+        self.budget = p.quarterly_budget
+        self.remaining = p.quarterly_budget
         self.allowance = 0.0
-        self.headroom = 0.0
-        self.spend = 0.0
-        self.agency_worker_spend = 0.0
-        self.intervention_spend = 0.0
-        self.shortfall = 0.0
-        self.overspend = 0.0
         self.scale = 1.0
-        self.agency_refused = 0
+        self.publish(spend=0.0, agency_worker_spend=0.0, intervention_spend=0.0, overspend=0.0, shortfall=0.0,
+                     hiring_headroom=0.0,
+                     agency_worker_weekly_cost=np.where(s.is_post, p.agency_worker_premium_per_week,
+                                                        p.overflow_cost_per_week))
+
+    def set_budget(self, quarterly_budget: float) -> None:
+        """A new quarterly budget from the next quarter on (a scheduled budget change)."""
+        self.budget = quarterly_budget
 
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
-        s, p = self.model.state, self.pars
+        s, p = self.state, self.pars
         in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
         overflow = int(np.count_nonzero(s.agency_worker & ~s.is_post))
         return in_posts * p.agency_worker_premium_per_week + overflow * p.overflow_cost_per_week
 
     def step(self) -> None:
-        m, p, s = self.model, self.pars, self.model.state
+        m = self.model
         week = m.week
         if week % WEEKS_PER_QUARTER == 0:
-            self.remaining = p.quarterly_budget
+            self.remaining = self.budget
         weeks_left = WEEKS_PER_QUARTER - week % WEEKS_PER_QUARTER
         self.allowance = max(self.remaining, 0.0) / weeks_left
         committed = self.committed()
-        active = [iv for iv in self.interventions if iv.active(week)]
+        active = [iv for iv in m.interventions if iv.active(week)]
         levels = [iv.delivered_intensity(m) for iv in active]
         demand = sum(iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True))
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
-        self.shortfall = demand - funded
-        s.reset_effects()
-        m.slippage.damping = 0.0
-        m.relationships.interagency_boost = 0.0
-        m.overflow_was_open = m.overflow_open.copy()
-        m.overflow_open[:] = False
         for iv, lv in zip(active, levels, strict=True):
             iv.effect(m, iv.whom(m), lv * self.scale)
-        self.agency_worker_spend = committed
-        self.intervention_spend = funded
-        self.headroom = max(self.allowance - committed - funded, 0.0)
-        self.spend = committed + funded
-        self.overspend = max(self.spend - self.allowance, 0.0)
-        self.remaining -= self.spend
-        self.agency_refused = 0
-
-    def agency_worker_hires_allowed(self, candidates: np.ndarray, overflow: np.ndarray) -> int:
-        """How many of the candidate slots (in order) this week's headroom can pay for."""
-        if candidates.size == 0:
-            return 0
-        p = self.pars
-        cost = np.where(overflow[candidates], p.overflow_cost_per_week, p.agency_worker_premium_per_week)
-        n = int(np.searchsorted(np.cumsum(cost), self.headroom, side="right"))
-        self.headroom -= float(cost[:n].sum())
-        self.agency_refused += candidates.size - n  # cover the budget could not buy this week
-        return n
+        spend = committed + funded
+        self.publish(shortfall=demand - funded, agency_worker_spend=committed, intervention_spend=funded,
+                     hiring_headroom=max(self.allowance - committed - funded, 0.0), spend=spend,
+                     overspend=max(spend - self.allowance, 0.0))
+        self.remaining -= spend

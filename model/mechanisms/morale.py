@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Strict, param
 from culturedrift.model.numerics import approach, drive_rates
 
 
@@ -46,34 +46,50 @@ class MoraleParams(Strict):
     leaver_effect: float = param(0.04, "morale per week per unit exposure", "Colleagues leaving lowers morale "
                                  "(assumption)", ge=0, le=1)
     noise_sd: float = param(0.01, "morale per week", "Idiosyncratic weekly variation (assumption)", ge=0, le=0.2)
+    new_hire_morale: float = param(0.7, "0-1", "New starters' morale (assumption)", ge=0, le=1)
 
 
 class Morale(Mechanism):
     """Vectorised weekly morale update."""
 
     name = "morale"
+    title = "Morale"
+    category = "2a morale"
+    owns = (PersonState("morale", "Morale, 0-1", on_hire="new_hire_morale"),)
+    channels = (
+        Channel("support", "morale per week", "Morale added by interventions (recognition, supervision...)"),
+        Channel("change_buffer", "share of change fatigue removed", "Engagement that explains the changes",
+                cap=0.9, source="assumption: some fatigue always remains"),
+    )
+
+    def init_state(self) -> None:
+        self.state.morale[:] = self.pars.baseline
 
     def init(self) -> None:
-        s = self.model.state
+        s = self.state
         self.case_holder = s.frontline.astype(float)
         self.staff = s.staff.astype(float)
-        self.ref = self.model.workload.pars.reference_direct_time
+
+    def nudge(self, size: float) -> None:
+        """Everyone's morale moves by `size` at once (a scheduled morale nudge)."""
+        s = self.state
+        s.morale[s.staff & s.filled] = np.clip(s.morale[s.staff & s.filled] + size, 0.0, 1.0)
 
     def step(self) -> None:
-        p, s, m = self.pars, self.model.state, self.model
-        nb, rowsum = m.neighbour_sums[:, 0], m.neighbour_sums[:, 2]
+        p, s, sig = self.pars, self.state, self.signals
+        nb, rowsum = sig.neighbour_sums[:, 0], sig.neighbour_sums[:, 2]
         mor = s.morale
         has = rowsum > 1e-9
         peer = np.where(has, nb / np.where(has, rowsum, 1.0), mor)
-        base_row = m.relationships.baseline_row
+        base_row = sig.baseline_tie_strength
         frag = np.where(base_row > 1e-9, np.maximum(1.0 - rowsum / np.maximum(base_row, 1e-9), 0.0), 0.0)
         pressure = p.change_effect * (s.change_load / p.reference_change_load) ** p.change_fatigue
-        pressure *= 1.0 - s.change_buffer
+        pressure *= 1.0 - self.effects.change_buffer
         pressure += p.workload_effect * np.maximum(s.workload - p.workload_threshold, 0.0)
-        pressure -= p.direct_time_effect * (s.direct_time - self.ref) * self.case_holder
+        pressure -= p.direct_time_effect * (s.direct_time - sig.reference_direct_time) * self.case_holder
         pressure += p.fragmentation_effect * frag * self.staff
         pressure += p.leaver_effect * s.leaver_exposure
-        up, down = drive_rates(s.support - pressure, p.baseline)
+        up, down = drive_rates(self.effects.support - pressure, p.baseline)
         approach(mor, [p.recovery_rate, p.contagion_rate, up, down], [p.baseline, peer, 1.0, 0.0])
         mor += self.rng.normal(0.0, p.noise_sd, s.n)
         np.clip(mor, 0.0, 1.0, out=mor)

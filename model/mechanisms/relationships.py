@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, Signal, Strict, param
 from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM, PARTNER_INTERNAL
 
 
@@ -35,9 +35,19 @@ class Relationships(Mechanism):
     """Builds ties weekly, cuts them on leaving and measures fragmentation against week 0."""
 
     name = "relationships"
+    title = "Working relationships"
+    category = "2a ties"
+    channels = (Channel("interagency_boost", "multiplier on inter-agency tie building", "Partner liaison",
+                        per="organisation"),)
+    publishes = (
+        Signal("neighbour_sums", "per slot: morale, habit, tie strength", "Tie-weighted sums of colleagues' "
+               "morale and compliance habit, and total tie strength (one sparse product after the ties change)"),
+        Signal("baseline_tie_strength", "tie strength, per slot", "Each slot's total tie strength at week 0"),
+        Signal("fragmentation", "shares [team, inter-agency, both]", "Share of the week-0 tie strength missing"),
+    )
 
     def init(self) -> None:
-        m, p, s = self.model, self.pars, self.model.state
+        m, p, s = self.model, self.pars, self.state
         self.kind_rate = np.zeros(4)
         self.kind_rate[INTRA_TEAM] = p.team_build_rate
         self.kind_rate[CROSS_TEAM] = p.cross_team_build_rate
@@ -50,31 +60,45 @@ class Relationships(Mechanism):
         net.w[:] = (1.0 - np.exp(-rate * both)) * s.filled[net.row] * s.filled[net.col]
         self.refresh_rates()
         self.baseline = net.strength_by_kind()
-        self.baseline_row = m.network.mat @ np.ones(s.n)
-        self.interagency_boost = 0.0
-        self.fragmentation = np.zeros(3)
+        self.publish(baseline_tie_strength=m.network.mat @ np.ones(s.n), fragmentation=np.zeros(3))
+        self.update_neighbour_sums()
+
+    def update_neighbour_sums(self) -> None:
+        """Tie-weighted sums of colleagues' morale and habit, and tie strength (one sparse product)."""
+        s = self.state
+        x = np.empty((s.n, 3))
+        x[:, 0], x[:, 1], x[:, 2] = s.morale, s.compliance_habit, 1.0
+        self.publish(neighbour_sums=self.model.network.mat @ x)
 
     def refresh_rates(self) -> None:
-        """Per-entry build rates: zero where an end is vacant, slower where an end is agency."""
-        net, s, p = self.model.network, self.model.state, self.pars
+        """Per-entry build rates: zero where an end is vacant, slower where an end is an agency worker."""
+        net, s, p = self.model.network, self.state, self.pars
         self.rate = self.kind_rate[net.kind] * (s.filled[net.row] & s.filled[net.col])
         self.rate *= np.where(s.agency_worker[net.row] | s.agency_worker[net.col], p.agency_worker_build_factor, 1.0)
         self._ia = np.flatnonzero(net.kind == INTER_AGENCY)
 
-    def set_baseline(self) -> None:
+    def start_record(self) -> None:
         """Week 0: the pre-change strength that fragmentation is measured against."""
         self.baseline = self.model.network.strength_by_kind()
-        self.baseline_row = self.model.network.mat @ np.ones(self.model.state.n)
+        self.publish(baseline_tie_strength=self.model.network.mat @ np.ones(self.state.n))
+        self.measure()
 
-    def cut(self, slots: np.ndarray) -> None:
+    def on_restructure(self) -> None:
+        """Former teammates become cross-team contacts; new teammates start with weak ties."""
+        p = self.pars
+        self.model.network.rewire_teams(self.state.team, p.new_tie_strength, p.moved_tie_retained)
+        self.refresh_rates()
+        self.update_neighbour_sums()
+
+    def on_leave(self, slots: np.ndarray) -> None:
         """Leavers' ties vanish."""
         e = self.model.network.entries_of(slots)
         self.model.network.w[e] = 0.0
         self.rate[e] = 0.0
 
-    def join(self, slots: np.ndarray) -> None:
+    def on_join(self, slots: np.ndarray) -> None:
         """A new hire starts with weak ties to whoever is in post."""
-        net, s = self.model.network, self.model.state
+        net, s = self.model.network, self.state
         e = net.entries_of(slots)
         both = s.filled[net.row[e]] & s.filled[net.col[e]]
         net.w[e] = self.pars.new_tie_strength * both
@@ -86,11 +110,13 @@ class Relationships(Mechanism):
     def step(self) -> None:
         w = self.model.network.w
         w += (1.0 - w) * self.rate
-        if self.interagency_boost > 0:
+        boost = self.effects.interagency_boost
+        if boost > 0:
             ia = self._ia
-            extra = np.minimum(self.rate[ia] * self.interagency_boost, 1.0)
+            extra = np.minimum(self.rate[ia] * boost, 1.0)
             w[ia] += (1.0 - w[ia]) * extra
         self.measure()
+        self.update_neighbour_sums()
 
     def measure(self) -> None:
         """Fragmentation: intra-team, inter-agency and the two combined."""
@@ -101,6 +127,6 @@ class Relationships(Mechanism):
         def missing(a: float, b: float) -> float:
             return float(min(max(1.0 - a / b, 0.0), 1.0)) if b > 0 else 0.0
 
-        self.fragmentation = np.array([missing(now[INTRA_TEAM], base[INTRA_TEAM]),
-                                       missing(now[INTER_AGENCY], base[INTER_AGENCY]),
-                                       missing(now[own].sum(), base[own].sum())])
+        self.publish(fragmentation=np.array([missing(now[INTRA_TEAM], base[INTRA_TEAM]),
+                                             missing(now[INTER_AGENCY], base[INTER_AGENCY]),
+                                             missing(now[own].sum(), base[own].sum())]))

@@ -19,18 +19,10 @@ raise prescription, and compliance (recording everything) hides omissions.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.numerics import approach
-
-
-class PressureEvent(Strict):
-    week: int = param(0, "week", "When it happens", ge=0, le=5200)
-    kind: Literal["inspection", "serious_incident"] = "inspection"
-    magnitude: float = param(0.15, "prescription units", "Jump in local prescription", ge=0, le=1)
 
 
 class SlippageParams(Strict):
@@ -66,65 +58,80 @@ class SlippageParams(Strict):
     inspection_interval_weeks: int | None = param(None, "weeks", "Routine inspections (Ofsted ILACS: about "
                                                   "every 3 years = 156); none by default", ge=1)
     inspection_magnitude: float = param(0.1, "prescription units", "Assumption", ge=0, le=1)
-    events: list[PressureEvent] = param([], "list", "Scheduled inspections and incidents")
+    overload_pressure_cap: float = param(1.0, "pressure units", "Most pressure a team's overload puts on its "
+                                         "manager (assumption: overload beyond double capacity adds no more)",
+                                         ge=0, le=10)
 
 
 class Slippage(Mechanism):
     """Prescription, manager control tension and the forces that pull habits back to compliance."""
 
     name = "slippage"
+    title = "Culture slippage"
+    category = "2b slippage"
+    owns = (
+        PersonState("control_tension", "Control a manager adds under pressure (0-1)", on_hire=0.0),
+        PersonState("manager_control", "Control style: compliance habit plus tension on the gap to full control"),
+    )
+    channels = (
+        Channel("control_damping", "share of tightening prevented", "Culture vigilance: leaders who watch for "
+                "drift stop managers tightening control", per="organisation", cap=0.95,
+                source="assumption: vigilance never removes all tightening"),
+        Channel("prescription_jump", "prescription units", "Scheduled inspections and serious incidents this "
+                "week (model/events.py)", per="organisation"),
+    )
+    publishes = (Signal("prescription", "0-1", "Local prescription: procedure demanded by policy, inspections, "
+                        "incidents and visible omissions"),)
 
     def init(self) -> None:
-        s, p = self.model.state, self.pars
-        self.prescription = p.initial_prescription
+        s, p = self.state, self.pars
+        self.publish(prescription=p.initial_prescription)
         self.policy = p.initial_prescription
-        self.tension = np.zeros(s.n)
-        self.manager_control = s.compliance_habit.copy()
+        s.manager_control[:] = s.compliance_habit
         self.staff = s.staff.astype(float)
         self.mgr = s.manager
-        self.scheduled: dict[int, float] = {}
-        for e in p.events:
-            self.scheduled[e.week] = self.scheduled.get(e.week, 0.0) + e.magnitude
         self.incident_p = 1.0 - np.exp(-p.incident_rate_per_year / 52.0)
-        self.damping = 0.0
         self.team_of_manager = np.maximum(s.team, 0)
 
+    def pulse(self, size: float) -> None:
+        """A sudden rise in local prescription (an inspection or incident shock outside the schedule)."""
+        self.publish(prescription=min(self.signals.prescription + size, 1.0))
+
     def step(self) -> None:
-        p, s, m = self.pars, self.model.state, self.model
-        week = m.week
-        self.policy = min(max(p.initial_prescription + m.change_programme.prescription_shift, 0.0), 1.0)
-        jump = self.scheduled.get(week, 0.0)
+        p, s, sig = self.pars, self.state, self.signals
+        week = self.model.week
+        self.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
+        jump = self.effects.prescription_jump
         if self.rng.random() < self.incident_p:
             jump += p.incident_magnitude
         if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
             jump += p.inspection_magnitude
         staff = s.staff & s.filled
         c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
-        omissions = (1.0 - m.workload.service_standard) * (1.0 - p.omission_masking * c_mean)
-        P = self.prescription + jump + p.omission_sensitivity * omissions
+        omissions = (1.0 - sig.service_standard) * (1.0 - p.omission_masking * c_mean)
+        P = sig.prescription + jump + p.omission_sensitivity * omissions
         P += p.prescription_relax_rate * (self.policy - P)
-        self.prescription = P = min(max(P, 0.0), 1.0)
+        P = min(max(P, 0.0), 1.0)
+        self.publish(prescription=P)
         excess_p = max(P - self.policy, 0.0)
         # managers feel prescription and their team's overload first
-        wl = m.workload
-        overload = np.maximum(wl.team_cases / np.maximum(wl.team_capacity, 1e-9) - 1.0, 0.0)
-        pressure = (excess_p + np.minimum(overload, 1.0)[self.team_of_manager]) * self.mgr
+        overload = np.maximum(sig.team_cases / np.maximum(sig.team_capacity, 1e-9) - 1.0, 0.0)
+        pressure = (excess_p + np.minimum(overload, p.overload_pressure_cap)[self.team_of_manager]) * self.mgr
         # guard: the share of slippage that gets through. Vigilance damps it; so does a team whose norm has
         # tipped, whose members and manager then watch for drift themselves (the culture sustains itself)
-        w = m.culture.sustain
-        guard = (1.0 - self.damping) * (1.0 - m.culture.pars.norm_protection * w)
+        w = sig.norm_sustain
+        guard = (1.0 - self.effects.control_damping) * (1.0 - sig.norm_protection * w)
         # tension: exponential approach to the balance of tightening and relaxing (stays in [0, 1])
         drive = p.tighten_rate * pressure * guard
-        approach(self.tension, [drive, p.tension_relax_rate], [1.0, 0.0])
+        approach(s.control_tension, [drive, p.tension_relax_rate], [1.0, 0.0])
         c = s.compliance_habit
-        sector = m.culture.pars.sector_habit
-        old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sector
+        old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
         # a team whose norm has tipped decays toward its own norm, not back to the old culture
-        attractor = w * m.culture.norm_of + (1.0 - w) * old
+        attractor = w * sig.team_norm + (1.0 - w) * old
         approach(c, [p.decay_rate * guard * self.staff,
                      p.staff_pressure_rate * excess_p * guard * self.staff,
                      p.goal_erosion_rate * s.sustained_pressure * self.staff],
                  [attractor, 1.0, 1.0])
         # derived from the bounded habit: control = habit plus tension on the gap to full control
-        np.multiply(self.tension, 1.0 - c, out=self.manager_control)
-        self.manager_control += c
+        np.multiply(s.control_tension, 1.0 - c, out=s.manager_control)
+        s.manager_control += c

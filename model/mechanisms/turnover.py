@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param, stream
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.state import MANAGER
 
 
@@ -78,7 +78,6 @@ class TurnoverParams(Strict):
                                        "caps agency cover): agency worker rate 12-17.8% (DfE 2013-2023)", ge=0,
                                        le=1)
     agency_worker_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
-    new_hire_morale: float = param(0.7, "0-1", "New starters' morale (assumption)", ge=0, le=1)
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)
     initial_tenure_weeks: float = param(300.0, "weeks", "Mean tenure at the start: exponential with the "
                                         "baseline turnover (~6 years; careers average ~8 years, DfE facts)",
@@ -91,18 +90,42 @@ class TurnoverParams(Strict):
 
 
 class Turnover(Mechanism):
-    """Exits, permanent recruitment and agency cover; the only place agents are created and removed."""
+    """Decides who moves: exits, permanent recruitment and agency cover (the host carries the moves out)."""
 
     name = "turnover"
+    title = "Turnover and recruitment"
+    category = "2a turnover"
+    extra_streams = ("recruitment",)
+    owns = (
+        PersonState("tenure", "Weeks in post", on_hire=0.0),
+        PersonState("intention", "Turnover intention, 0-1", on_hire="new_hire_intention"),
+        PersonState("leaver_exposure", "Recent loss of colleagues, tie-weighted", on_hire=0.0),
+        PersonState("vacant_since", "Week the post lost its permanent holder"),
+    )
+    channels = (
+        Channel("exit_hazard_multiplier", "multiplier", "Retention measures' effect on permanent staff's exit "
+                "hazard", neutral=1.0, combine="multiply"),
+        Channel("overflow_open", "bool, per team", "Teams whose overflow slots a caseload cap has opened",
+                per="team", dtype="bool", remember=True),
+        Channel("overflow_share", "share of overflow slots", "Share of an open team's overflow slots in use",
+                per="organisation", neutral=1.0),
+    )
+    publishes = (
+        Signal("leavers", "people per week", "People who left this week"),
+        Signal("leavers_permanent", "people per week", "Permanent staff who left this week"),
+        Signal("joiners", "people per week", "People who joined this week"),
+        Signal("agency_worker_hires_refused", "slots per week", "Agency cover the budget could not buy this week "
+               "(counted per weekly attempt per empty slot)"),
+    )
 
-    def init(self) -> None:
-        m, p, s = self.model, self.pars, self.model.state
-        self.rng_recruit = stream(m.seed, "recruitment")
+    def init_state(self) -> None:
+        """Who is in post at the start, since when, and who is an agency worker."""
+        p, s = self.pars, self.state
+        self.rng_recruit = self.model.streams["recruitment"]
         self.market_exit = p.labour_market_pressure ** p.market_exit_elasticity
         self.fill_hazard = min(p.permanent_fill_hazard * p.labour_market_pressure ** -p.market_recruit_elasticity, 1)
         r = self.rng
         s.tenure[:] = r.exponential(p.initial_tenure_weeks, s.n)
-        s.morale[:] = m.morale.pars.baseline
         s.intention[:] = p.intention_base
         vacant = s.staff_post & (r.random(s.n) < p.initial_vacancy)
         covered = vacant & (r.random(s.n) < p.initial_agency_worker_cover) & p.agency_worker_cover
@@ -111,66 +134,36 @@ class Turnover(Mechanism):
         s.tenure[covered] = r.exponential(1.0 / p.agency_worker_exit_hazard, int(covered.sum()))
         s.vacant_since[:] = np.where(vacant, -r.uniform(0, 2.0 / max(self.fill_hazard, 1e-3), s.n), 0.0)
         self.overflow = s.staff & ~s.is_post
-        k = m.spec.organisation.overflow_slots_per_team
+        k = self.model.layout.overflow_slots_per_team
         # position of each overflow slot within its team's overflow, as a share (a cap opens the first ones)
         self.overflow_rank = np.full(s.n, np.inf)
         if k:
             idx = np.flatnonzero(self.overflow)
             self.overflow_rank[idx] = (np.arange(idx.size) % k + 0.5) / k
         self.role_factor = np.where(s.role == MANAGER, p.manager_hazard_factor, 1.0)
-        self.leavers_permanent = 0
-        self.joiners = 0
-        self.leavers = 0
+        self.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
 
-    # --- people moving in and out (loops only over this week's movers) ---
-    def leave(self, slots: np.ndarray) -> None:
-        """Holders of `slots` leave: events, colleagues' exposure, ties cut, agents removed."""
-        if slots.size == 0:
-            return
-        m, s, net = self.model, self.model.state, self.model.network
-        m.record_events(slots, "leave")
+    # --- people moving (loops only over this week's movers) ---
+    def on_leave(self, slots: np.ndarray) -> None:
+        """Colleagues feel the departure; a permanent leaver's post starts its vacancy."""
+        m, s, net, sig = self.model, self.state, self.model.network, self.signals
         # each colleague feels the departure in proportion to the tie's share of their ties
         e = net.row_entries(slots)
         nb = net.col[e]
-        np.add.at(s.leaver_exposure, nb, net.w[e] / np.maximum(m.neighbour_sums[nb, 2], 1e-9))
-        m.relationships.cut(slots)
+        np.add.at(s.leaver_exposure, nb, net.w[e] / np.maximum(sig.neighbour_sums[nb, 2], 1e-9))
         permanent = slots[~s.agency_worker[slots] & s.staff[slots]]
         s.vacant_since[permanent] = m.week
-        s.filled[slots] = False
-        s.agency_worker[slots] = False
-        s.caseload[slots] = 0.0
-        s.workload[slots] = 0.0
-        s.capacity[slots] = 0.0
-        m.remove_agents(slots)
-        self.leavers += int(slots.size)
-        self.leavers_permanent += int(permanent.size)
+        self.publish(leavers=sig.leavers + int(slots.size),
+                     leavers_permanent=sig.leavers_permanent + int(permanent.size))
 
-    def hire(self, slots: np.ndarray, agency_worker: bool) -> None:
-        """New people take `slots`: a new Mesa agent each, sector habits, weak ties."""
-        if slots.size == 0:
-            return
-        m, p, s = self.model, self.pars, self.model.state
-        s.filled[slots] = True
-        s.agency_worker[slots] = agency_worker
-        s.tenure[slots] = 0.0
-        s.morale[slots] = p.new_hire_morale
-        s.intention[slots] = p.new_hire_intention
-        s.sustained_pressure[slots] = 0.0
-        s.leaver_exposure[slots] = 0.0
-        staff = slots[~s.partner[slots]]
-        s.compliance_habit[staff] = m.culture.hire_habits(staff.size)
-        s.compliance_habit[slots[s.partner[slots]]] = m.culture.pars.partner_habit
-        m.slippage.tension[slots] = 0.0
-        m.change_programme.new_hire_proficiency(slots)
-        m.relationships.join(slots)
-        m.add_agents(slots)
-        m.record_events(slots, "join")
-        self.joiners += int(slots.size)
+    def on_join(self, slots: np.ndarray) -> None:
+        """Count the week's joiners."""
+        self.publish(joiners=self.signals.joiners + int(slots.size))
 
     # --- weekly step ---
     def step(self) -> None:
-        m, p, s = self.model, self.pars, self.model.state
-        self.leavers_permanent = self.leavers = self.joiners = 0
+        m, p, s = self.model, self.pars, self.state
+        self.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
         s.leaver_exposure *= p.leaver_exposure_decay
         target = p.intention_base + p.intention_morale * (p.intention_morale_ref - s.morale)
         target += p.intention_workload * np.maximum(s.workload - 1.0, 0.0)
@@ -184,26 +177,37 @@ class Turnover(Mechanism):
         h = p.base_exit_hazard * self.market_exit * self.role_factor
         h = h * (1.0 + p.early_tenure_excess * np.exp(-s.tenure / p.early_tenure_weeks))
         h *= np.minimum(np.exp(p.intention_weight * (s.intention - p.intention_ref)), p.intention_hazard_cap)
-        h *= s.hazard_mult
-        h = np.where(s.agency_worker, p.agency_worker_exit_hazard * s.hazard_mult, h)
+        mult = self.effects.exit_hazard_multiplier
+        h *= mult
+        h = np.where(s.agency_worker, p.agency_worker_exit_hazard * mult, h)
         h = np.where(s.partner, p.partner_exit_hazard, h)
         # ... and, leaving with them, agency workers in overflow slots the caseload cap has closed
         u_fill, u_agency_worker = self.rng_recruit.random(s.n), self.rng_recruit.random(s.n)
-        open_overflow = m.overflow_open[np.maximum(s.team, 0)] & self.overflow & (self.overflow_rank < m.overflow_share)
-        self.leave(np.flatnonzero(s.filled & ((u < h) | (self.overflow & ~open_overflow))))
+        eff = self.effects
+        open_overflow = (eff.overflow_open[np.maximum(s.team, 0)] & self.overflow
+                         & (self.overflow_rank < eff.overflow_share))
+        m.leave(np.flatnonzero(s.filled & ((u < h) | (self.overflow & ~open_overflow))))
 
-        # permanent recruitment to posts without a permanent holder (the locum's contract ends);
+        # permanent recruitment to posts without a permanent holder (the agency worker's contract ends);
         # partner agencies refill their own posts
         waiting = (s.is_post & s.staff & (~s.filled | s.agency_worker)
                    & (m.week - s.vacant_since >= p.recruitment_min_weeks))
         arrive = np.flatnonzero(waiting & (u_fill < self.fill_hazard))
-        self.leave(arrive[s.agency_worker[arrive]])
+        m.leave(arrive[s.agency_worker[arrive]])
         refill = np.flatnonzero(s.partner & ~s.filled & (u_fill < p.partner_refill_hazard))
-        self.hire(np.concatenate((arrive, refill)), agency_worker=False)
+        m.join(np.concatenate((arrive, refill)), agency_worker=False)
 
-        # agency cover of empty posts (and open overflow slots), as budget allows
+        # agency cover of empty posts (and open overflow slots), as the week's budget headroom allows
         if p.agency_worker_cover or open_overflow.any():
             empty = ~s.filled & ((s.staff_post & p.agency_worker_cover) | open_overflow)
             cand = np.flatnonzero(empty & (u_agency_worker < p.agency_worker_cover_hazard))
-            cand = cand[: m.leadership.agency_worker_hires_allowed(cand, open_overflow)]
-            self.hire(cand, agency_worker=True)
+            m.join(cand[: self.affordable(cand)], agency_worker=True)
+
+    def affordable(self, candidates: np.ndarray) -> int:
+        """How many of the candidate slots (in order) the budget's hiring headroom pays for this week."""
+        if candidates.size == 0:
+            return 0
+        cost = self.signals.agency_worker_weekly_cost[candidates]
+        n = int(np.searchsorted(np.cumsum(cost), self.signals.hiring_headroom, side="right"))
+        self.publish(agency_worker_hires_refused=int(candidates.size - n))
+        return n

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model.base import Mechanism, Strict, param
+from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 
 
 class WorkloadParams(Strict):
@@ -67,39 +67,58 @@ class Workload(Mechanism):
     """Allocates each team's cases to its case holders and updates time use and capacity."""
 
     name = "workload"
+    title = "Workload"
+    category = "Munro's workload submodel"
+    owns = (
+        PersonState("caseload", "Open cases held", on_leave=0.0),
+        PersonState("workload", "Caseload relative to capacity", on_leave=0.0),
+        PersonState("capacity", "Cases the person can hold to standard", on_leave=0.0),
+        PersonState("direct_time", "Share of working time with children and families"),
+        PersonState("sustained_pressure", "Smoothed excess workload (goal erosion)", on_hire=0.0),
+    )
+    channels = (Channel("time_cost", "share of working time", "Working time interventions take (training, "
+                        "supervision)"),)
+    publishes = (
+        Signal("team_cases", "cases, per team", "Open cases of each team"),
+        Signal("team_capacity", "cases, per team", "Cases each team can hold to standard"),
+        Signal("service_standard", "share of open cases", "Share of open cases worked within capacity"),
+        Signal("backlog", "cases", "Open cases above the teams' capacity"),
+        Signal("reference_direct_time", "share of working time", "Direct time at which capacity is as rated"),
+        Signal("induction_weeks", "weeks", "Induction period: staff this new count as new hires"),
+    )
 
     def init(self) -> None:
-        m, p = self.model, self.pars
+        m, p, s = self.model, self.pars, self.state
         t = m.layout.n_teams
-        posts = np.bincount(m.state.team[m.state.frontline & m.state.is_post], minlength=t).astype(float)
+        posts = np.bincount(s.team[s.frontline & s.is_post], minlength=t).astype(float)
         self.referral_rate = posts * p.demand_cases_per_post / p.case_duration_weeks  # cases per team per week
-        self.team_cases = posts * p.demand_cases_per_post
-        self.team_capacity = np.zeros(t)
-        self.backlog = 0.0
-        self.service_standard = 1.0
+        self.publish(team_cases=posts * p.demand_cases_per_post, team_capacity=np.zeros(t), backlog=0.0,
+                     service_standard=1.0, reference_direct_time=p.reference_direct_time,
+                     induction_weeks=p.induction_weeks)
         self.update_capacity()
         self.allocate()
 
     def update_capacity(self) -> None:
         """Time use and capacity for every slot from habit, change load and learning curves."""
-        s, p, cp = self.model.state, self.pars, self.model.change_programme
-        recording = p.recording_base + p.recording_per_compliance * s.compliance_habit + cp.extra_recording
-        used = p.other_time + recording + p.change_time_per_load * s.change_load + s.time_cost
+        s, p, sig = self.state, self.pars, self.signals
+        recording = p.recording_base + p.recording_per_compliance * s.compliance_habit + sig.extra_recording
+        used = p.other_time + recording + p.change_time_per_load * s.change_load + self.effects.time_cost
         np.subtract(1.0, used, out=s.direct_time)
         s.direct_time *= 1.0 - p.sickness_absence
         np.maximum(s.direct_time, p.min_direct_time, out=s.direct_time)
         novice = np.where(s.agency_worker, p.agency_worker_novice_penalty, p.novice_penalty)
         novice = novice * np.exp(-s.tenure / p.induction_weeks)
         cap = (s.direct_time / p.reference_direct_time) ** p.direct_time_elasticity
-        cap *= p.capacity_cases * cp.productivity
+        cap *= p.capacity_cases * sig.productivity
         cap *= 1.0 - novice
         s.capacity[:] = cap * (s.frontline & s.filled)
 
     def allocate(self) -> None:
         """Share each team's cases among its case holders in proportion to capacity."""
-        s, t = self.model.state, self.model.layout.n_teams
-        self.team_capacity = np.bincount(s.team[s.frontline], weights=s.capacity[s.frontline], minlength=t)
-        ratio = self.team_cases / np.maximum(self.team_capacity, 1e-9)
+        s, t = self.state, self.model.layout.n_teams
+        team_capacity = np.bincount(s.team[s.frontline], weights=s.capacity[s.frontline], minlength=t)
+        self.publish(team_capacity=team_capacity)
+        ratio = self.signals.team_cases / np.maximum(team_capacity, 1e-9)
         holders = s.frontline & s.filled
         team = np.maximum(s.team, 0)
         np.multiply(ratio[team], holders, out=s.workload)
@@ -108,17 +127,18 @@ class Workload(Mechanism):
         s.sustained_pressure += (excess - s.sustained_pressure) / self.pars.pressure_smoothing_weeks
 
     def step(self) -> None:
-        p = self.pars
+        p, sig = self.pars, self.signals
         self.update_capacity()
-        overload = np.maximum(self.team_cases / np.maximum(self.team_capacity, 1e-9) - 1.0, 0.0)
+        cases, capacity = sig.team_cases, sig.team_capacity
+        overload = np.maximum(cases / np.maximum(capacity, 1e-9) - 1.0, 0.0)
         accepted = self.referral_rate / (1.0 + p.gatekeeping * overload)
         referrals = self.rng.poisson(accepted)
-        worked = np.minimum(self.team_cases, self.team_capacity)
+        worked = np.minimum(cases, capacity)
         closures = worked * self.team_pace() / p.case_duration_weeks
-        self.team_cases += referrals - closures
-        total = self.team_cases.sum()
-        self.backlog = float(total - np.minimum(self.team_cases, self.team_capacity).sum())
-        self.service_standard = float(1.0 - self.backlog / total) if total > 0 else 1.0
+        cases += referrals - closures
+        total = cases.sum()
+        backlog = float(total - np.minimum(cases, capacity).sum())
+        self.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0)
         self.allocate()
 
     def team_pace(self) -> np.ndarray:
@@ -127,16 +147,18 @@ class Workload(Mechanism):
         A system not yet mastered slows every case (assessments and records take longer), not only the
         cases above capacity, so open caseloads build up during a switchover (Shaw et al. 2009 on the ICS).
         """
-        s, t = self.model.state, self.model.layout.n_teams
-        prod = self.model.change_programme.productivity
-        if not self.model.change_programme.live.any():
+        s, t, sig = self.state, self.model.layout.n_teams, self.signals
+        if not sig.learning_live:
             return np.ones(t)
+        prod = sig.productivity
         holders = s.frontline & s.filled
         n = np.bincount(s.team[holders], minlength=t)
         tot = np.bincount(s.team[holders], weights=prod[holders], minlength=t)
         return np.where(n > 0, tot / np.maximum(n, 1), 1.0)
 
-    def restructure(self, team_posts: np.ndarray) -> None:
+    def on_restructure(self) -> None:
         """Redistribute open cases to the reshaped teams in proportion to their posts."""
-        total = self.team_cases.sum()
-        self.team_cases = total * team_posts / team_posts.sum()
+        s = self.state
+        team_posts = np.bincount(s.team[s.frontline & s.is_post], minlength=self.model.layout.n_teams)
+        total = self.signals.team_cases.sum()
+        self.publish(team_cases=total * team_posts / team_posts.sum())

@@ -136,8 +136,8 @@ def apply_conditions(sc: Scenario, spec: RobustnessSpec, row: dict[str, Any],
         if c.how == "inspection":
             week = int(min(max(v, 0), sc.horizon_weeks))
             event = {"week": week, "kind": "inspection", "magnitude": flat.slippage.inspection_magnitude}
-            data["slippage"]["events"] = [*data["slippage"]["events"], event]
-            updates["slippage.events"] = data["slippage"]["events"]
+            data["events"] = [*data["events"], event]
+            updates["events"] = data["events"]
             continue
         cur: Any = flat.model_dump(mode="python")
         for part in c.field.split("."):

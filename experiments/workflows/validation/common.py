@@ -18,7 +18,8 @@ import pandas as pd
 
 from culturedrift.experiments.analysis.paired import seeds_for_halfwidth, t_interval
 from culturedrift.experiments.execution.executor import pmap
-from culturedrift.model import CultureDriftModel, Scenario
+from culturedrift.model import Scenario, simulate
+from culturedrift.model.events import Event, LeaverWave, MoraleNudge, PrescriptionPulse
 
 __all__ = ["NUDGES", "Effect", "base_scenario", "paired_effect", "pmap", "run_with_nudge"]
 
@@ -86,76 +87,30 @@ def paired_effect(check: str, name: str, metric: str, diffs: Sequence[float], ex
     return Effect(check, name, metric, expected, mean, lo, hi, n, unit, note, [float(x) for x in d])
 
 
-# --- nudges: named, so runs that use them stay picklable ---
+# --- nudges: scheduled events of the model (model/events.py), named so runs that use them stay picklable ---
 
-def _nudge_prescription(model: CultureDriftModel, size: float) -> None:
-    """Raise local prescription (an inspection or incident shock)."""
-    model.slippage.prescription = min(model.slippage.prescription + size, 1.0)
-
-
-def _nudge_leavers(model: CultureDriftModel, size: float) -> None:
-    """A wave of exits: a share `size` of frontline holders leave this week (the same people in every arm)."""
-    s = model.state
-    holders = np.flatnonzero(s.frontline & s.filled)
-    rng = np.random.default_rng([model.seed, 7919])
-    k = round(size * holders.size)
-    model.turnover.leave(np.sort(rng.choice(holders, k, replace=False)) if k else holders[:0])
-
-
-def _nudge_morale(model: CultureDriftModel, size: float) -> None:
-    """Lower everyone's morale by `size`."""
-    s = model.state
-    s.morale[s.staff & s.filled] = np.clip(s.morale[s.staff & s.filled] + size, 0.0, 1.0)
-
-
-NUDGES: dict[str, Callable[[CultureDriftModel, float], None]] = {
-    "prescription": _nudge_prescription,
-    "leavers": _nudge_leavers,
-    "morale": _nudge_morale,
+NUDGES: dict[str, Callable[[int, float], Event]] = {
+    "prescription": lambda week, size: PrescriptionPulse(week=week, size=size),
+    "leavers": lambda week, size: LeaverWave(week=week, share=size),
+    "morale": lambda week, size: MoraleNudge(week=week, size=size),
 }
 
 EXTRA_SERIES = ("productivity", "tenure_mean", "sustained_pressure", "capacity_mean", "omissions_unworked",
                 "omission_visibility")
 
 
-def _extras(model: CultureDriftModel) -> list[float]:
-    s = model.state
-    fl = s.frontline & s.filled
-    staff = s.staff & s.filled
-    p = model.slippage.pars
-    c_mean = float(s.compliance_habit[staff].mean()) if staff.any() else 0.0
-    return [float(model.change_programme.productivity[fl].mean()) if fl.any() else np.nan,
-            float(s.tenure[staff & ~s.agency_worker].mean()) if staff.any() else np.nan,
-            float(s.sustained_pressure[fl].mean()) if fl.any() else np.nan,
-            float(s.capacity[fl].mean()) if fl.any() else np.nan,
-            1.0 - model.workload.service_standard,
-            1.0 - p.omission_masking * c_mean]
-
-
 def run_with_nudge(scenario: Scenario, seed: int, nudge: str | None = None, week: int = 0,
                    size: float = 0.0) -> pd.DataFrame:
-    """Run to the horizon, applying a named nudge at the start of `week`; the record plus extra series.
+    """Run to the horizon with a named nudge as a scheduled event at the start of `week`; the record plus
+    the catalogue's diagnostic series (frontline productivity, mean permanent tenure, sustained pressure,
+    mean capacity, the unworked share of cases and the share of omissions that stay visible).
 
-    The nudge acts on the state after `week` steps, so rows up to `week` are identical in a paired
-    run without it. Extra series (frontline productivity, mean permanent tenure, sustained pressure,
-    mean capacity, the unworked share of cases and the share of omissions that stay visible) are
-    read from the model each week.
+    The nudge fires before the week's step, so rows up to `week` are identical in a paired run without it.
     """
-    model = CultureDriftModel(scenario, seed)
-    extras = [_extras(model)]
-    while model.week < model.horizon:
-        if nudge is not None and model.week == week:
-            NUDGES[nudge](model, size)
-            model.update_neighbour_sums()
-        model.step()
-        extras.append(_extras(model))
-    for mech in model.schedule:
-        mech.finalise()
-    ts = model.timeseries().copy()
-    ex = np.asarray(extras[: len(ts)])
-    for i, name in enumerate(EXTRA_SERIES):
-        ts[name] = ex[:, i]
-    return ts
+    if nudge is not None:
+        scenario = scenario.model_copy(update={"events": [*scenario.events, NUDGES[nudge](week, size)]})
+    ts = simulate(scenario, seed, diagnostics=EXTRA_SERIES).timeseries
+    return ts.drop(columns=["scenario", "seed"])
 
 
 def base_scenario(name: str = "validation", **updates: Any) -> Scenario:

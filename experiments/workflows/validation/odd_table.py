@@ -14,16 +14,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from culturedrift.model.base import Strict
+from culturedrift.model.events import EVENTS
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.interventions.base import Intervention
-from culturedrift.model.mechanisms.change_programme import Change, LearningCurve
-from culturedrift.model.mechanisms.slippage import PressureEvent
+from culturedrift.model.mechanisms import MECHANISMS
+from culturedrift.model.organisation import OrganisationParams
+from culturedrift.model.outputs import OutputParams
 from culturedrift.model.scenario import Scenario
 
 ODD = Path(__file__).resolve().parents[3] / "docs" / "ODD.md"
@@ -31,23 +34,47 @@ BEGIN = ("<!-- BEGIN GENERATED PARAMETER TABLE: python -m culturedrift.experimen
          "(do not edit by hand) -->")
 END = "<!-- END GENERATED PARAMETER TABLE -->"
 
-# (heading, scenario path prefix, class, submodel the block belongs to)
-BLOCKS: list[tuple[str, str, type[BaseModel], str]] = [
-    ("Scenario", "", Scenario, "run control"),
-    ("Organisation", "organisation", Scenario.model_fields["organisation"].annotation, "structure and network"),
-    ("Workload", "workload", Scenario.model_fields["workload"].annotation, "Munro's workload submodel"),
-    ("Morale", "morale", Scenario.model_fields["morale"].annotation, "2a morale"),
-    ("Turnover and recruitment", "turnover", Scenario.model_fields["turnover"].annotation, "2a turnover"),
-    ("Working relationships", "relationships", Scenario.model_fields["relationships"].annotation, "2a ties"),
-    ("Culture", "culture", Scenario.model_fields["culture"].annotation, "1b culture"),
-    ("Culture slippage", "slippage", Scenario.model_fields["slippage"].annotation, "2b slippage"),
-    ("Pressure events", "slippage.events[]", PressureEvent, "2b slippage"),
-    ("Budget", "budget", Scenario.model_fields["budget"].annotation, "3 leadership"),
-    ("Changes", "change_programme[]", Change, "1a change programme"),
-    ("Learning curve of a change", "change_programme[].learning", LearningCurve, "1a change programme"),
-    ("Intervention delivery (all kinds)", "interventions[]", Intervention, "3 leadership"),
-    ("Outputs", "outputs", Scenario.model_fields["outputs"].annotation, "observation"),
-]
+
+def _strict_class(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The parameter class inside an annotation (`X`, `X | None`, `list[X]`) and whether it is a list."""
+    if isinstance(annotation, type) and issubclass(annotation, Strict):
+        return annotation, False
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if len(args) == 1:
+        inner, _ = _strict_class(args[0])
+        return inner, get_origin(annotation) is list
+    return None, False
+
+
+Block = tuple[str, str, type[BaseModel], str]
+
+
+def _with_nested(heading: str, prefix: str, cls: type[BaseModel], sub: str) -> list[Block]:
+    """A block and, after it, one block per parameter class nested in its fields (e.g. a change's learning curve)."""
+    out = [(heading, prefix, cls, sub)]
+    for name, f in cls.model_fields.items():
+        inner, is_list = _strict_class(f.annotation)
+        if inner is not None:
+            title = (inner.__doc__ or inner.__name__).strip().splitlines()[0].rstrip(".")
+            out += _with_nested(title, f"{prefix}.{name}{'[]' if is_list else ''}", inner, sub)
+    return out
+
+
+def _blocks() -> list[Block]:
+    """(heading, scenario path prefix, class, submodel): run control, the organisation, then one block per
+    mechanism in the model's list (with what is nested in it), interventions and outputs."""
+    blocks = [("Scenario", "", Scenario, "run control"),
+              *_with_nested("Organisation", "organisation", OrganisationParams, "structure and network")]
+    for key, pars, cls in MECHANISMS:
+        inner, is_list = _strict_class(pars)
+        if inner is not None:
+            blocks += _with_nested(cls.title or cls.name, f"{key}{'[]' if is_list else ''}", inner, cls.category)
+    blocks += [("Intervention delivery (all kinds)", "interventions[]", Intervention, "3 leadership"),
+               ("Outputs", "outputs", OutputParams, "observation")]
+    return blocks
+
+
+BLOCKS = _blocks()
 
 
 def _fmt(v: Any) -> str:
@@ -111,6 +138,9 @@ def render() -> str:
         own = rows(cls, f"interventions[kind={kind}]", skip_own=common - {"cost_per_week", "target"})
         doc = ((cls.__module__ and sys.modules[cls.__module__].__doc__) or "").strip().splitlines()[0]
         parts += [f"#### Intervention `{kind}`: {_cell(doc)}", "", HEADER, *own, ""]
+    for kind, cls in EVENTS.items():
+        doc = (cls.__doc__ or kind).strip().splitlines()[0]
+        parts += [f"#### Event `{kind}`: {_cell(doc)}", "", HEADER, *rows(cls, f"events[kind={kind}]"), ""]
     parts.append(END)
     return "\n".join(parts)
 

@@ -1,0 +1,190 @@
+"""What mechanisms run in: layout, state, network, signals, random streams and the people events.
+
+The host builds the state each mechanism declares, constructs the mechanisms in list order (each with
+its own random stream), initialises them in two passes (own state first, then what depends on others),
+and turns people moving into events every mechanism hears: `join` (list order) and `leave` (reverse
+list order, so later mechanisms see the leavers' ties and state before earlier ones clear them).
+The model is a host; a unit test can build a host around a handful of slots and one mechanism.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from culturedrift.model.base import Channel, Mechanism, Signals, stream
+from culturedrift.model.events import EVENTS, Event
+from culturedrift.model.organisation import Layout, Network
+from culturedrift.model.state import Staff
+
+
+class Host:
+    """Layout, state, signals and streams shared by an ordered list of mechanisms."""
+
+    def __init__(self, layout: Layout, network: Network, parts: list[tuple[type[Mechanism], Any]],
+                 seed: int = 0, week: int = 0, interventions: Any = (), events: Any = ()) -> None:
+        self.layout = layout
+        self.network = network
+        self.seed = int(seed)
+        self.week = week
+        self.interventions = list(interventions)  # what leadership delivers (see model/interventions)
+        self.events: list[Event] = []  # scheduled events (model/events.py), fired at the start of their week
+        self.state = Staff(layout.role, layout.team, layout.partner_group, layout.is_post)
+        self.signals = Signals()
+        self.streams = {name: stream(self.seed, name) for cls, _ in parts for name in (cls.name, *cls.extra_streams)}
+        writer: dict[str, str] = {}
+        self._on_hire: list[tuple[np.ndarray, Any]] = []
+        self._on_leave: list[tuple[np.ndarray, float]] = []
+        n = self.state.n
+        for cls, pars in parts:
+            for ps in cls.owns:
+                shape = (max(ps.rows(pars), 1), n) if ps.rows else n
+                arr = np.full(shape, ps.initial, dtype=ps.dtype)
+                self.state.add(ps.name, cls.name, arr)
+                if ps.on_hire is not None:
+                    value = getattr(pars, ps.on_hire) if isinstance(ps.on_hire, str) else ps.on_hire
+                    self._on_hire.append((arr, value))
+                if ps.on_leave is not None:
+                    self._on_leave.append((arr, ps.on_leave))
+            for sig in cls.publishes:
+                if sig.name in writer:
+                    raise ValueError(f"signal '{sig.name}' is published by both {writer[sig.name]} and {cls.name}")
+                writer[sig.name] = cls.name
+                setattr(self.signals, sig.name, None)
+        self.signal_writer = writer
+        self.effects = Signals()
+        self.last_effects = Signals()
+        self.channels: dict[str, Channel] = {}
+        for cls, _ in parts:
+            for ch in cls.channels:
+                if ch.name in self.channels or ch.name in writer:
+                    raise ValueError(f"effect channel '{ch.name}' of {cls.name} is already declared")
+                self.channels[ch.name] = ch
+        self._size = {"person": n, "team": layout.n_teams}
+        self.reset_effects()
+        self.mechanisms = [cls(pars, self) for cls, pars in parts]
+        self._by_name = {m.name: m for m in self.mechanisms}
+        for event in events:
+            self.add_event(event)
+
+    def initialise(self) -> None:
+        """Every mechanism sets the state it owns, then derives what depends on the others (list order)."""
+        for mech in self.mechanisms:
+            mech.init_state()
+        for mech in self.mechanisms:
+            mech.init()
+
+    def mechanism(self, name: str) -> Mechanism:
+        """The mechanism called `name` (events address the mechanism that owns what they change)."""
+        return self._by_name[name]
+
+    # --- scheduled events ---
+    def add_event(self, event: Event | dict[str, Any], now: bool = False) -> Event:
+        """Schedule an event (an `Event` or a mapping with its `kind`); `now` puts it at the current week.
+
+        It fires at the start of its week, before the mechanisms step; a week already stepped is an error.
+        """
+        if isinstance(event, dict):
+            kind = event.get("kind")
+            if kind not in EVENTS:
+                raise ValueError(f"unknown event kind {kind!r}; choose from {sorted(EVENTS)}")
+            event = EVENTS[kind].model_validate(event)
+        if now:
+            event = event.model_copy(update={"week": max(self.week, 0)})
+        if event.week < self.week:
+            raise ValueError(f"event {event.kind} at week {event.week} is in the past (the model is at week "
+                             f"{self.week})")
+        self.events.append(event)
+        return event
+
+    def fire_events(self) -> None:
+        """Apply the events of the current week, in the order they were scheduled."""
+        for event in self.events:
+            if event.week == self.week:
+                event.apply(self)
+
+    # --- effects: interventions write them, the mechanisms that declared them read them ---
+    def reset_effects(self) -> None:
+        """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
+        eff = self.effects
+        for ch in self.channels.values():
+            if ch.per == "organisation":
+                setattr(eff, ch.name, ch.neutral)
+                continue
+            arr = getattr(eff, ch.name, None)
+            if arr is None:
+                setattr(eff, ch.name, np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype))
+                if ch.remember:
+                    setattr(self.last_effects, ch.name, getattr(eff, ch.name).copy())
+                continue
+            if ch.remember:
+                setattr(self.last_effects, ch.name, arr.copy())
+            arr.fill(ch.neutral)
+
+    def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:
+        """Add (or multiply in) an intervention's effect on channel `name` for `whom` (None: a number)."""
+        ch = self.channels[name]
+        eff = self.effects
+        if ch.per == "organisation":
+            value = getattr(eff, name)
+            value = value + amount if ch.combine == "add" else value * amount
+            setattr(eff, name, min(value, ch.cap) if ch.cap is not None else value)
+            return
+        arr = getattr(eff, name)
+        if ch.combine == "multiply":
+            arr[whom] *= amount
+        elif ch.cap is not None:
+            arr[whom] = np.minimum(arr[whom] + amount, ch.cap)
+        else:
+            arr[whom] += amount
+
+    # --- people moving in and out, and posts moving between teams ---
+    def join(self, slots: np.ndarray, agency_worker: bool) -> None:
+        """New people take `slots`: occupancy, declared on-hire values, then every mechanism's on_join."""
+        if slots.size == 0:
+            return
+        s = self.state
+        s.filled[slots] = True
+        s.agency_worker[slots] = agency_worker
+        for arr, value in self._on_hire:
+            arr[slots] = value
+        for mech in self.mechanisms:
+            mech.on_join(slots)
+        self.joined(slots)
+
+    def leave(self, slots: np.ndarray) -> None:
+        """The holders of `slots` leave: every mechanism's on_leave (reverse order), then the slots empty."""
+        if slots.size == 0:
+            return
+        self.leaving(slots)
+        for mech in reversed(self.mechanisms):
+            mech.on_leave(slots)
+        for arr, value in self._on_leave:
+            arr[slots] = value
+        s = self.state
+        s.filled[slots] = False
+        s.agency_worker[slots] = False
+        self.left(slots)
+
+    def restructure(self, fraction: float, rng: np.random.Generator) -> None:
+        """Move a share of frontline posts between teams (team sizes kept); every mechanism hears of it."""
+        s = self.state
+        posts = np.flatnonzero(s.frontline & s.is_post)
+        k = round(fraction * posts.size)
+        if k < 2:
+            return
+        moved = rng.choice(posts, k, replace=False)
+        s.team[moved] = s.team[rng.permutation(moved)]
+        for mech in self.mechanisms:
+            mech.on_restructure()
+
+    # --- what the model adds around people moving (agents, the event log); nothing in a bare host ---
+    def joined(self, slots: np.ndarray) -> None:
+        """After `slots` have been taken."""
+
+    def leaving(self, slots: np.ndarray) -> None:
+        """Before the holders of `slots` leave."""
+
+    def left(self, slots: np.ndarray) -> None:
+        """After `slots` have emptied."""
