@@ -15,7 +15,7 @@ row). `tests/test_kernels.py` checks every kernel against the numpy reference on
 the whole model on several scenarios and seeds.
 
 Compiled code is cached on disk (`cache=True`), so only the first run on a machine compiles;
-`warm_up()` loads (or compiles) every kernel once per process, e.g. once per sweep worker.
+`culturedrift.model.warm_up()` loads (or compiles) them once per process, e.g. once per sweep worker.
 """
 
 from __future__ import annotations
@@ -344,13 +344,13 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
 def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray, sustain: np.ndarray,
                   norm_of: np.ndarray, staff: np.ndarray, manager: np.ndarray, team_of_manager: np.ndarray,
                   sustained_pressure: np.ndarray, team_cases: np.ndarray, team_capacity: np.ndarray,
-                  excess_p: float, damping: float, norm_protection: float, tighten_rate: float,
+                  overload_cap: float, excess_p: float, damping: float, norm_protection: float, tighten_rate: float,
                   tension_relax_rate: float, old_attractor: float, decay_rate: float, staff_pressure_rate: float,
                   goal_erosion_rate: float) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control."""
     overload = np.empty(team_cases.size)
     for k in range(team_cases.size):
-        overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), 1.0)
+        overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
     sp = staff_pressure_rate * excess_p
     for i in range(habit.size):
         w = sustain[i]
@@ -532,41 +532,3 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
     out[14] = masked_mean(change_load, in_post, buf)
     out[15] = permanent
     return out
-
-
-# ------------------------------------------------------------------------------------------- warm-up
-
-
-def warm_up() -> None:
-    """Load (or, on a machine's first run, compile) every kernel once, so no simulation pays for it."""
-    n, t = 4, 1
-    f = np.zeros(n)
-    b = np.zeros(n, np.bool_)
-    i32 = np.zeros(n, np.int32)
-    one = np.ones(n)
-    sums = np.zeros((n, 3))
-    indptr = np.zeros(n + 1, np.int32)
-    neighbour_sums(indptr, i32, f, f, f, sums)
-    row_sums(indptr, f)
-    build_ties(f.copy(), f)
-    slots = np.zeros(0, np.int64)
-    leaver_exposure(indptr, i32, f, one, slots, f.copy())
-    cut_ties(indptr, i32, f.copy(), f.copy(), slots)
-    join_ties(indptr, i32, i32, np.zeros(n, np.int8), f.copy(), f.copy(), b, b, slots, np.zeros(4), 0.1, 0.5)
-    strength_by_kind(f, np.zeros(n, np.int8), 4)
-    array_sum(f)
-    masked_mean(f, b, f.copy())
-    morale_step(f.copy(), f, one, one, f, f, f, f, f, f, f, f, f, 0.5, 0.1, 0.1, 0.1, 0.1, 1.5, 0.9, 0.1, 0.1, 0.3,
-                0.1, 0.1)
-    culture_step(f.copy(), f, one, f, b, f, f.copy(), f.copy(), np.zeros(n, np.int64), b, f, 0.5, i32, f,
-                 np.zeros(t, np.int64), np.zeros(t), 0.1, 0.1, 0.1, 0.1, 0.2, 26.0, 0.45, 0.04, 0.3)
-    slippage_step(f.copy(), f.copy(), f.copy(), f, f, f, b, np.zeros(n, np.int64), f, np.zeros(t), np.zeros(t), 0.1,
-                  0.0, 0.8, 0.1, 0.05, 0.7, 0.003, 0.02, 0.02)
-    turnover_hazards(f.copy(), f.copy(), f.copy(), f, f, one, one, b, b, 0.85, 0.3, 0.8, 0.6, 0.3, 0.5, 0.1, 0.002,
-                     1.4, 104.0, 3.0, 0.3, 2.0, 0.03, 0.002)
-    workload_capacity(f, f, f, f, b, f, one, b, b, f.copy(), f.copy(), 0.25, 0.35, 0.2, 0.6, 0.03, 0.02, 0.2, 0.4,
-                      26.0, 0.3, 0.5, 20.0)
-    workload_allocate(i32, b, b, f, np.zeros(t), f.copy(), f.copy(), f.copy(), 13.0)
-    team_pace(i32, b, b, one, t)
-    team_practice(f, i32, b, b, f, np.zeros(t, np.int64), 0.5, 0.3)
-    weekly_stats(b, b, b, b, b, b, f, f, f, f, f, f, f, 0.6)

@@ -35,7 +35,7 @@ class CultureDriftModel(Host, mesa.Model):
     """One children's services organisation over `horizon_weeks` weeks."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, weeks: int | None = None,
-                 diagnostics: tuple[str, ...] = ()) -> None:
+                 diagnostics: tuple[str, ...] = (), compiled: bool | None = None) -> None:
         mesa.Model.__init__(self, rng=int(seed))
         self.spec = scenario
         # `weeks` runs a shorter (or longer) window of the same scenario, e.g. for a quick look
@@ -47,7 +47,7 @@ class CultureDriftModel(Host, mesa.Model):
         parts = [(cls, getattr(scenario, key)) for key, _, cls in type(scenario).MECHANISMS]
         Host.__init__(self, layout, network, parts,
                       seed=int(seed), week=-scenario.burn_in_weeks, interventions=scenario.interventions,
-                      events=scenario.events)
+                      events=scenario.events, compiled=compiled)
         for mech in self.mechanisms:
             setattr(self, mech.name, mech)  # model.turnover etc., for people exploring a model
         self._events: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import types
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,21 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from culturedrift.model import CultureDriftModel, kernels
-from culturedrift.model import compiled as C
+from culturedrift.model.compiled import enabled
 from tests.conftest import tiny
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-COMPILED_STEPS = {"morale": C.morale_step, "culture": C.culture_step, "slippage": C.slippage_step,
-                  "turnover": C.turnover_step, "workload": C.workload_step, "relationships": C.relationships_step}
-
-
-def compile_model(model: CultureDriftModel) -> CultureDriftModel:
-    """Route the model's weekly step through the compiled kernels."""
-    for name, fn in COMPILED_STEPS.items():
-        mech = getattr(model, name)
-        mech.step = types.MethodType(fn, mech)
-    model.update_neighbour_sums = types.MethodType(C.neighbour_sums, model)
-    return model
+STEPPED = ("morale", "culture", "slippage", "turnover", "workload", "relationships")
 
 
 def scenario(rich: bool) -> Any:
@@ -47,7 +39,8 @@ def scenario(rich: bool) -> Any:
                        {"kind": "caseload_cap", "start_week": 0, "end_week": 30},
                        {"kind": "culture_vigilance", "start_week": 10, "end_week": 30},
                        {"kind": "partner_liaison", "start_week": 0, "end_week": 30}],
-        slippage={"events": [{"week": 4, "kind": "inspection", "magnitude": 0.3}], "incident_rate_per_year": 20},
+        events=[{"week": 4, "kind": "inspection", "magnitude": 0.3}],
+        slippage={"incident_rate_per_year": 20},
         turnover={"labour_market_pressure": 1.3},
     )
 
@@ -57,8 +50,10 @@ def arrays_of(model: CultureDriftModel) -> dict[str, np.ndarray]:
     out = {f"state.{k}": v for k, v in vars(model.state).items() if isinstance(v, np.ndarray)}
     for mech in model.schedule:
         out.update({f"{mech.name}.{k}": v for k, v in vars(mech).items() if isinstance(v, np.ndarray)})
+    for group in ("signals", "effects"):
+        out.update({f"{group}.{k}": np.asarray(v) for k, v in vars(getattr(model, group)).items()
+                    if v is not None and not isinstance(v, str)})
     out["network.w"] = model.network.w
-    out["neighbour_sums"] = model.neighbour_sums
     return out
 
 
@@ -80,20 +75,21 @@ def perturb(model: CultureDriftModel, seed: int) -> None:
     s.tenure[:] = r.exponential(60.0, n)
     s.workload[:] = r.uniform(0.0, 2.0, n)
     s.change_load[:] = r.uniform(0.0, 0.3, n) * (r.random(n) < 0.7)
-    s.support[:] = r.uniform(0.0, 0.05, n)
-    s.reinforcement[:] = r.uniform(0.0, 1.0, n)
-    s.change_buffer[:] = r.uniform(0.0, 0.9, n)
-    s.hazard_mult[:] = r.uniform(0.5, 1.5, n)
-    s.time_cost[:] = r.uniform(0.0, 0.1, n)
-    model.slippage.tension[:] = r.random(n)
-    model.workload.team_cases *= r.uniform(0.5, 1.8, model.workload.team_cases.size)
+    e = model.effects
+    e.support[:] = r.uniform(0.0, 0.05, n)
+    e.reinforcement[:] = r.uniform(0.0, 1.0, n)
+    e.change_buffer[:] = r.uniform(0.0, 0.9, n)
+    e.exit_hazard_multiplier[:] = r.uniform(0.5, 1.5, n)
+    e.time_cost[:] = r.uniform(0.0, 0.1, n)
+    s.control_tension[:] = r.random(n)
+    model.signals.team_cases *= r.uniform(0.5, 1.8, model.signals.team_cases.size)
     model.network.w[:] = r.random(model.network.w.size) * (model.network.w > 0)
 
 
 def twins(rich: bool, seed: int, weeks: int) -> tuple[CultureDriftModel, CultureDriftModel]:
-    """Two identical models a few weeks into a run, one of them compiled."""
-    a = CultureDriftModel(scenario(rich), seed)
-    b = compile_model(CultureDriftModel(scenario(rich), seed))
+    """Two identical models a few weeks into a run: numpy reference (a) and compiled (b)."""
+    a = CultureDriftModel(scenario(rich), seed, compiled=False)
+    b = CultureDriftModel(scenario(rich), seed, compiled=True)
     for _ in range(weeks):
         a.step()
         b.step()
@@ -146,20 +142,39 @@ def test_strength_by_kind_is_a_weighted_count(n: int, seed: int) -> None:
 # ------------------------------------------------------------------------------- each mechanism's step
 
 
-@pytest.mark.parametrize("name", sorted(COMPILED_STEPS))
+@pytest.mark.parametrize("name", STEPPED)
 @given(seed=st.integers(0, 10_000), state_seed=st.integers(0, 2**32 - 1), weeks=st.integers(0, 8),
        rich=st.booleans())
 @SETTINGS
 def test_each_compiled_step_matches_the_numpy_step(name: str, seed: int, state_seed: int, weeks: int,
                                                    rich: bool) -> None:
     a, b = twins(rich, seed, weeks)
-    perturb(a, state_seed)
-    perturb(b, state_seed)
-    a.update_neighbour_sums()
-    C.neighbour_sums(b)
+    for m in (a, b):
+        perturb(m, state_seed)
+        m.relationships.update_neighbour_sums()
     assert_same_bits(a, b)
     getattr(a, name).step()
-    COMPILED_STEPS[name](getattr(b, name))
+    getattr(b, name).step()
+    assert_same_bits(a, b)
+
+
+@given(seed=st.integers(0, 10_000), state_seed=st.integers(0, 2**32 - 1), share=st.floats(0.0, 1.0))
+@SETTINGS
+def test_leaving_and_joining_match_the_numpy_reference(seed: int, state_seed: int, share: float) -> None:
+    a, b = twins(True, seed, 3)
+    r = np.random.default_rng(state_seed)
+    filled = np.flatnonzero(a.state.filled)
+    leavers = filled[r.random(filled.size) < share]
+    for m in (a, b):
+        perturb(m, state_seed)
+        m.relationships.update_neighbour_sums()
+        m.leave(leavers)
+    assert_same_bits(a, b)
+    empty = np.flatnonzero(~a.state.filled)
+    joiners = empty[r.random(empty.size) < share]
+    agency = bool(r.random() < 0.5)
+    for m in (a, b):
+        m.join(joiners, agency_worker=agency)
     assert_same_bits(a, b)
 
 
@@ -176,7 +191,26 @@ def test_whole_runs_are_bit_identical(rich: bool, seed: int) -> None:
     assert a.events_frame().equals(b.events_frame())
 
 
-def test_warm_up_compiles_every_kernel() -> None:
-    kernels.warm_up()
-    public = [f for name, f in vars(kernels).items() if hasattr(f, "signatures") and not name.startswith("_")]
-    assert len(public) >= 10 and all(f.signatures for f in public)
+def test_compiled_is_the_default_and_numpy_is_selectable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert enabled() and CultureDriftModel(tiny(horizon_weeks=2), 0).compiled
+    monkeypatch.setenv("CULTUREDRIFT_COMPILED", "0")
+    assert not enabled() and not CultureDriftModel(tiny(horizon_weeks=2), 0).compiled
+
+
+WARM_CHECK = """
+from culturedrift.model import CultureDriftModel, kernels, warm_up
+from tests.test_kernels import scenario
+warm_up()
+public = {n: f for n, f in vars(kernels).items() if hasattr(f, "signatures") and not n.startswith("_")}
+before = {n: len(f.signatures) for n, f in public.items()}
+CultureDriftModel(scenario(True), 3, compiled=True).run()
+after = {n: len(f.signatures) for n, f in public.items()}
+assert after == before, (before, after)
+"""
+
+
+def test_warm_up_leaves_nothing_to_compile_for_a_run() -> None:
+    """In a fresh process (as a sweep worker): after warm_up, a rich run compiles nothing more."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", WARM_CHECK], cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
