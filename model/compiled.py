@@ -17,6 +17,7 @@ import numpy as np
 from culturedrift.model import kernels as k
 
 if TYPE_CHECKING:
+    from culturedrift.model.mechanisms.change_programme import ChangeProgramme
     from culturedrift.model.mechanisms.culture import Culture
     from culturedrift.model.mechanisms.morale import Morale
     from culturedrift.model.mechanisms.relationships import Relationships
@@ -65,6 +66,16 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
     net, s, p = mech.model.network, mech.state, mech.pars
     k.join_ties(net.mat.indptr, net.mat.indices, net.mirror, net.kind, net.w, mech.rate, s.filled, s.agency_worker,
                 slots, mech.kind_rate, p.new_tie_strength, p.agency_worker_build_factor)
+
+
+# ------------------------------------------------------------------------------------ change programme
+
+
+def learning_curves(mech: ChangeProgramme) -> None:
+    """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
+    prod, rec = k.learning_curves(mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate,
+                                  mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost)
+    mech.publish(productivity=prod, extra_recording=rec)
 
 
 # ------------------------------------------------------------------------------------------- morale
@@ -142,18 +153,17 @@ def turnover_step(mech: Turnover) -> None:
                            p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
     u = mech.rng.random(s.n)
     u_fill, u_agency_worker = mech.rng_recruit.random(s.n), mech.rng_recruit.random(s.n)
-    open_overflow = (eff.overflow_open[np.maximum(s.team, 0)] & mech.overflow
-                     & (mech.overflow_rank < eff.overflow_share))
-    m.leave(np.flatnonzero(s.filled & ((u < h) | (mech.overflow & ~open_overflow))))
-    waiting = (s.is_post & s.staff & (~s.filled | s.agency_worker)
-               & (m.week - s.vacant_since >= p.recruitment_min_weeks))
-    arrive = np.flatnonzero(waiting & (u_fill < mech.fill_hazard))
-    m.leave(arrive[s.agency_worker[arrive]])
-    refill = np.flatnonzero(s.partner & ~s.filled & (u_fill < p.partner_refill_hazard))
+    leaving, open_overflow = k.turnover_exits(s.filled, u, h, mech.overflow, eff.overflow_open, s.team,
+                                              mech.overflow_rank, eff.overflow_share)
+    m.leave(leaving)
+    arrive, replaced, refill = k.turnover_arrivals(s.is_post, s.staff, s.partner, s.filled, s.agency_worker,
+                                                   s.vacant_since, m.week, p.recruitment_min_weeks, u_fill,
+                                                   mech.fill_hazard, p.partner_refill_hazard)
+    m.leave(replaced)
     m.join(np.concatenate((arrive, refill)), agency_worker=False)
     if p.agency_worker_cover or open_overflow.any():
-        empty = ~s.filled & ((s.staff_post & p.agency_worker_cover) | open_overflow)
-        cand = np.flatnonzero(empty & (u_agency_worker < p.agency_worker_cover_hazard))
+        cand = k.turnover_cover(s.filled, s.staff_post, p.agency_worker_cover, open_overflow, u_agency_worker,
+                                p.agency_worker_cover_hazard)
         m.join(cand[: mech.affordable(cand)], agency_worker=True)
 
 
@@ -188,20 +198,14 @@ def workload_allocate(mech: Workload) -> None:
 
 
 def workload_step(mech: Workload) -> None:
-    """Workload.step (the few team-level numbers stay numpy: one value per team)."""
+    """Workload.step; only the Poisson referrals are drawn outside the kernels (from the same stream)."""
     p, sig, s = mech.pars, mech.signals, mech.state
     workload_capacity(mech)
     cases, capacity = sig.team_cases, sig.team_capacity
-    overload = np.maximum(cases / np.maximum(capacity, 1e-9) - 1.0, 0.0)
-    accepted = mech.referral_rate / (1.0 + p.gatekeeping * overload)
-    referrals = mech.rng.poisson(accepted)
-    worked = np.minimum(cases, capacity)
+    referrals = mech.rng.poisson(k.team_referrals(cases, capacity, mech.referral_rate, p.gatekeeping))
     t = mech.model.layout.n_teams
     pace = (k.team_pace(s.team, s.frontline, s.filled, sig.productivity, t) if sig.learning_live
             else np.ones(t))
-    closures = worked * pace / p.case_duration_weeks
-    cases += referrals - closures
-    total = cases.sum()
-    backlog = float(total - np.minimum(cases, capacity).sum())
+    total, backlog = k.team_cases_update(cases, capacity, referrals, pace, p.case_duration_weeks)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0)
     workload_allocate(mech)

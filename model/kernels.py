@@ -407,6 +407,111 @@ def turnover_hazards(intention: np.ndarray, tenure: np.ndarray, leaver_exposure:
 
 
 @njit(cache=True)
+def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
+                    dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray,
+                    learning_boost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow."""
+    n = proficiency.shape[1]
+    prod = np.ones(n)
+    rec = np.zeros(n)
+    for i in range(n):
+        boost = 1.0 + learning_boost[i]
+        for k in live:
+            who = 1.0 if affects[k, i] else 0.0
+            gap = (1.0 - proficiency[k, i]) * who
+            proficiency[k, i] += gap * _min(rate[k] * boost, 1.0)
+            gap = (1.0 - proficiency[k, i]) * who
+            prod[i] *= 1.0 - dip[k] * gap
+            rec[i] += recording[k] * gap + lasting[k] * who
+    return prod, rec
+
+
+@njit(cache=True)
+def turnover_exits(filled: np.ndarray, u: np.ndarray, h: np.ndarray, overflow: np.ndarray,
+                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
+                   overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Who leaves this week (their draw under their hazard, or their overflow slot closed), and the open overflow."""
+    n = filled.size
+    open_overflow = np.empty(n, np.bool_)
+    leaving = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
+        open_overflow[i] = o
+        if filled[i] and (u[i] < h[i] or (overflow[i] and not o)):
+            leaving[k] = i
+            k += 1
+    return leaving[:k].copy(), open_overflow
+
+
+@njit(cache=True)
+def turnover_arrivals(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, filled: np.ndarray,
+                      agency_worker: np.ndarray, vacant_since: np.ndarray, week: int, min_weeks: int,
+                      u_fill: np.ndarray, fill_hazard: float,
+                      partner_refill_hazard: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Permanent hires to posts waiting long enough, the agency workers they replace, and partner refills."""
+    n = filled.size
+    arrive = np.empty(n, np.int64)
+    replaced = np.empty(n, np.int64)
+    refill = np.empty(n, np.int64)
+    a = r = f = 0
+    for i in range(n):
+        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
+                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
+            arrive[a] = i
+            a += 1
+            if agency_worker[i]:
+                replaced[r] = i
+                r += 1
+        if partner[i] and not filled[i] and u_fill[i] < partner_refill_hazard:
+            refill[f] = i
+            f += 1
+    return arrive[:a].copy(), replaced[:r].copy(), refill[:f].copy()
+
+
+@njit(cache=True)
+def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open_overflow: np.ndarray,
+                   u_agency_worker: np.ndarray, cover_hazard: float) -> np.ndarray:
+    """Empty posts (and open overflow slots) an agency worker could cover this week, in slot order."""
+    n = filled.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if (not filled[i] and ((staff_post[i] and cover) or open_overflow[i])
+                and u_agency_worker[i] < cover_hazard):
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True)
+def team_referrals(cases: np.ndarray, capacity: np.ndarray, referral_rate: np.ndarray,
+                   gatekeeping: float) -> np.ndarray:
+    """Referrals each team accepts this week on average: thresholds rise with the team's overload."""
+    out = np.empty(cases.size)
+    for t in range(cases.size):
+        overload = _max(cases[t] / _max(capacity[t], 1e-9) - 1.0, 0.0)
+        out[t] = referral_rate[t] / (1.0 + gatekeeping * overload)
+    return out
+
+
+@njit(cache=True)
+def team_cases_update(cases: np.ndarray, capacity: np.ndarray, referrals: np.ndarray, pace: np.ndarray,
+                      case_duration: float) -> tuple[float, float]:
+    """New cases in, worked cases closed; returns the total open cases and those above capacity (numpy sums)."""
+    t = cases.size
+    held = np.empty(t)
+    for k in range(t):
+        worked = _min(cases[k], capacity[k])
+        closures = worked * pace[k] / case_duration
+        cases[k] += referrals[k] - closures
+    for k in range(t):
+        held[k] = _min(cases[k], capacity[k])
+    total = 0.0 + _pairwise(cases, 0, t)
+    return total, total - (0.0 + _pairwise(held, 0, t))
+
+
+@njit(cache=True)
 def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,

@@ -18,7 +18,7 @@ from culturedrift.model.compiled import enabled
 from tests.conftest import tiny
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-STEPPED = ("morale", "culture", "slippage", "turnover", "workload", "relationships")
+STEPPED = ("change_programme", "morale", "culture", "slippage", "turnover", "workload", "relationships")
 
 
 def scenario(rich: bool) -> Any:
@@ -82,6 +82,7 @@ def perturb(model: CultureDriftModel, seed: int) -> None:
     e.exit_hazard_multiplier[:] = r.uniform(0.5, 1.5, n)
     e.time_cost[:] = r.uniform(0.0, 0.1, n)
     s.control_tension[:] = r.random(n)
+    s.proficiency[:] = r.random(s.proficiency.shape)
     model.signals.team_cases *= r.uniform(0.5, 1.8, model.signals.team_cases.size)
     model.network.w[:] = r.random(model.network.w.size) * (model.network.w > 0)
 
