@@ -4,12 +4,10 @@
 `CultureDriftModel` per run. Twin runs share the seed (so every mechanism draws the same random numbers:
 common random numbers) and every action; the twin adds one lever at a chosen week.
 
-Taking an action mid-run (the adapter until the model schedules events mid-run itself): the run's
-settings gain the action and each run is brought to the scenario those settings describe, at the
-current week, without restarting. Pressure events and interventions are swapped into the live
-mechanisms (exactly what a model built from the new scenario holds; tests compare the two); a moved
-go-live replays the run from week 0 on the new scenario (same seed, so the same weeks up to now).
-Budget changes are applied week by week from the settings' budget schedule (`budget_hook`).
+Taking an action mid-run: the run's settings gain the action, which is one scheduled event of their
+scenario at the current week (experiments/workshop.py, model/events.py), and each running model follows
+that scenario's events from now on. Nothing is replayed or patched: a run is exactly what `culturedrift run`
+gives for the exported scenario and seed (tests compare the two).
 """
 
 from __future__ import annotations
@@ -20,10 +18,6 @@ import mesa
 
 from culturedrift.experiments.workshop import Action, ActionError, Settings, Twin, ordered
 from culturedrift.model import CultureDriftModel
-from culturedrift.model.mechanisms.leadership import WEEKS_PER_QUARTER
-
-LIVE = {"inspection", "incident", "vigilance_off", "vigilance_on", "retention", "supervision",
-        "budget_cut", "budget_restore"}  # actions swapped into a running model; the others replay it
 
 
 class PageGate:
@@ -56,25 +50,10 @@ class PageGate:
             return self._changed.wait_for(lambda: min(self._shown.values()) >= week, self.timeout)
 
 
-def budget_hook(model: CultureDriftModel, schedule: dict[int, float]) -> None:
-    """Before a week is stepped: a budget change this week sets the quarterly budget from now on and moves
-    what is left of this quarter by the change pro rata (a cut bites at once, not next quarter)."""
-    new = schedule.get(model.week)
-    if new is None:
-        return
-    lead = model.leadership
-    old = lead.budget
-    lead.set_budget(new)
-    if model.week % WEEKS_PER_QUARTER:  # at a quarter start the step itself resets to the new budget
-        lead.remaining += (new - old) * (WEEKS_PER_QUARTER - model.week % WEEKS_PER_QUARTER) / WEEKS_PER_QUARTER
-
-
 def build_run(settings: Settings, week: int = 0) -> CultureDriftModel:
     """A fresh run of these settings brought to `week` (the same seed gives the same weeks)."""
     model = CultureDriftModel(settings.scenario(), settings.seed)
-    budget = dict(settings.budget())
     while model.week < week:
-        budget_hook(model, budget)
         model.step()
     return model
 
@@ -92,13 +71,12 @@ def twin_settings(settings: Settings, twin: Twin) -> tuple[Settings, list[str]]:
     return out, notes
 
 
-def swap_live(model: CultureDriftModel, settings: Settings) -> None:
-    """Give a running model the scenario of `settings` where only pressure events and interventions differ
-    (what `build_run` would hold at this week: the events and interventions as the new scenario lists them)."""
+def follow(model: CultureDriftModel, settings: Settings) -> None:
+    """A running model takes on the scenario of `settings` from its current week: the same scenario with
+    events added at this week or later (the action just taken; a twin's lever it can no longer pull is gone)."""
     sc = settings.scenario()
     model.spec = sc
-    model.interventions = list(sc.interventions)
-    model.events = list(sc.events)
+    model.reschedule(sc.events)
 
 
 class WorkshopModel(mesa.Model):
@@ -115,12 +93,11 @@ class WorkshopModel(mesa.Model):
         self.runs = [build_run(s) for s in self.plan]
 
     def _plan(self) -> None:
-        """Settings of each run (this run, then the twin) and their budget schedules."""
+        """Settings of each run (this run, then the twin)."""
         self.plan = [self.settings]
         if self.twin is not None:
             twin, self.twin_notes = twin_settings(self.settings, self.twin)
             self.plan.append(twin)
-        self._budgets = [dict(s.budget()) for s in self.plan]
 
     @property
     def main(self) -> CultureDriftModel:
@@ -144,8 +121,7 @@ class WorkshopModel(mesa.Model):
         if self.page_gate is not None:
             self.page_gate.wait(self.week)
         with self.lock:
-            for run, budget in zip(self.runs, self._budgets, strict=True):
-                budget_hook(run, budget)
+            for run in self.runs:
                 run.step()
             self.running = self.main.running
 
@@ -155,10 +131,7 @@ class WorkshopModel(mesa.Model):
             action = Action(self.week, kind)
             self.settings = self.settings.plus(action)
             self._plan()
-            for i, s in enumerate(self.plan):
-                if kind in LIVE:
-                    swap_live(self.runs[i], s)
-                else:
-                    self.runs[i] = build_run(s, self.week)
+            for run, s in zip(self.runs, self.plan, strict=True):
+                follow(run, s)
             return action
 

@@ -2,11 +2,10 @@
 scenario file, debrief and glossary made from them.
 
 An action is something the trainer does at the current week ("an inspection now", "withdraw culture
-vigilance now"). Each becomes an ordinary scenario entry from its week on (a scheduled pressure event,
-an intervention window, a go-live week), so `apply_actions(base, log)` is the scenario the run follows and
-`culturedrift run` / `compare` reproduce it from the exported file. Budget changes have no scenario entry
-yet: they are kept as a budget schedule the app applies week by week (`budget_schedule`), and the
-exported file says so.
+vigilance now"). Each becomes one ordinary scheduled event of the scenario at its week (model/events.py:
+an inspection, an intervention started or ended, a go-live moved, a budget change), so
+`apply_actions(base, log)` is the scenario the run follows, a running model takes the action by adding
+that event at the current week, and `culturedrift run` / `compare` reproduce the run from the exported file.
 """
 
 from __future__ import annotations
@@ -95,14 +94,17 @@ def _running(iv: dict[str, Any], week: int) -> bool:
     return iv["start_week"] <= week and (iv["end_week"] is None or iv["end_week"] > week)
 
 
-def _apply(data: dict[str, Any], a: Action, h: int) -> None:
-    """Edit a scenario's data in place so that from week `a.week` it follows action `a`."""
+def _event(data: dict[str, Any], a: Action, h: int, budget: float) -> dict[str, Any]:
+    """The event that carries out action `a`; `data` (the scenario as the earlier actions leave it) is edited
+    the same way, so that later actions are checked against what will be running then."""
     w, ivs = a.week, data["interventions"]
     if a.kind in ("inspection", "incident"):
         kind = "inspection" if a.kind == "inspection" else "serious_incident"
         mag = data["slippage"]["inspection_magnitude" if kind == "inspection" else "incident_magnitude"]
-        data["events"].append({"week": w, "kind": kind, "magnitude": mag})
-    elif a.kind == "vigilance_off":
+        return {"week": w, "kind": kind, "magnitude": mag}
+    if a.kind.startswith("budget"):
+        return {"week": w, "kind": "budget_change", "quarterly_budget": budget, "at_once": True}
+    if a.kind == "vigilance_off":
         vig = [iv for iv in ivs if iv["kind"] == VIGILANCE and (iv["end_week"] is None or iv["end_week"] > w)]
         if not vig:
             raise ActionError(f"week {w}: culture vigilance is not running, nothing to withdraw")
@@ -111,45 +113,59 @@ def _apply(data: dict[str, Any], a: Action, h: int) -> None:
                 ivs.remove(iv)
             else:
                 iv["end_week"] = w
-    elif a.kind in ("vigilance_on", "retention", "supervision"):
+        return {"week": w, "kind": "intervention_end", "intervention_kind": VIGILANCE}
+    if a.kind in ("vigilance_on", "retention", "supervision"):
         kind = {"vigilance_on": VIGILANCE, "retention": "retention", "supervision": "reflective_supervision"}[a.kind]
         same = [iv for iv in ivs if iv["kind"] == kind]
         if any(_running(iv, w) for iv in same):
             raise ActionError(f"week {w}: {kind.replace('_', ' ')} is already running")
-        ivs.append({"kind": kind, "start_week": w, "intensity": same[-1]["intensity"] if same else 1.0,
-                    "label": f"{kind.replace('_', ' ')} from week {w}"})
-    elif a.kind in ("golive_forward", "golive_back"):
-        first = w + (a.kind == "golive_forward")  # a go-live this week can be pushed back, not brought forward
-        pending = sorted((c for c in data["change_programme"] if c["start_week"] >= first),
-                         key=lambda c: c["start_week"])
-        if not pending:
-            raise ActionError(f"week {w}: no go-live is left in the change programme")
-        c = pending[0]
-        if a.kind == "golive_forward":
-            c["start_week"] = w
-        else:
-            later = min(c["start_week"] + PUSH_BACK_WEEKS, h - c["duration_weeks"])
-            if later <= c["start_week"]:
-                raise ActionError(f"week {w}: '{c['name']}' cannot go live later and still finish by week {h}")
-            c["start_week"] = later
-            if data.get("handover_week") is not None:
-                data["handover_week"] = min(max(data["handover_week"], later + c["duration_weeks"]), h)
+        started = {"kind": kind, "start_week": w, "intensity": same[-1]["intensity"] if same else 1.0,
+                   "label": f"{kind.replace('_', ' ')} from week {w}"}
+        ivs.append({**started, "end_week": None})
+        return {"week": w, "kind": "intervention_start", "intervention": started}
+    first = w + (a.kind == "golive_forward")  # a go-live this week can be pushed back, not brought forward
+    pending = sorted((c for c in data["change_programme"] if c["start_week"] >= first), key=lambda c: c["start_week"])
+    if not pending:
+        raise ActionError(f"week {w}: no go-live is left in the change programme")
+    c = pending[0]
+    if a.kind == "golive_forward":
+        c["start_week"] = w
+    else:
+        later = min(c["start_week"] + PUSH_BACK_WEEKS, h - c["duration_weeks"])
+        if later <= c["start_week"]:
+            raise ActionError(f"week {w}: '{c['name']}' cannot go live later and still finish by week {h}")
+        c["start_week"] = later
+    return {"week": w, "kind": "go_live", "change": c["name"], "start_week": c["start_week"]}
 
 
-def apply_actions(base: Scenario, actions: tuple[Action, ...] | list[Action]) -> Scenario:
-    """The scenario a run with this action log follows (budget actions excepted: see `budget_schedule`)."""
+def apply_actions(base: Scenario, actions: tuple[Action, ...] | list[Action],
+                  earlier: tuple[Action, ...] = ()) -> Scenario:
+    """The scenario a run with this action log follows: the base scenario plus one event per action.
+
+    `earlier` are actions already among the base's events (a loaded file's log): later actions are checked
+    against what they left running, and a budget cut cuts the budget they left."""
+    if not actions:
+        return base
     data = base.model_dump(mode="python")
+    changes, interventions = base.planned()
+    data["change_programme"] = [c.model_dump(mode="python") for c in changes]
+    data["interventions"] = [iv.model_dump(mode="python") for iv in interventions]
     h = base.horizon_weeks
-    for a in ordered(actions):
+    new = {id(a) for a in actions}
+    events = []
+    for a, level in _budget_levels(base, [*earlier, *actions]):
+        if id(a) not in new:
+            continue
         if a.week >= h:
             raise ActionError(f"week {a.week}: the run ends at week {h}")
-        if not a.kind.startswith("budget"):
-            _apply(data, a, h)
-    return parse_scenario(data, f"scenario '{base.name}' with the workshop's actions")
+        events.append(_event(data, a, h, round(level, 6)))
+    out = base.model_dump(mode="python")
+    out["events"] = [*out["events"], *events]
+    return parse_scenario(out, f"scenario '{base.name}' with the workshop's actions")
 
 
-def budget_schedule(base: Scenario, actions: tuple[Action, ...] | list[Action]) -> list[tuple[int, float]]:
-    """(week, quarterly budget from that week) for each budget action, in order."""
+def _budget_levels(base: Scenario, actions: list[Action]) -> list[tuple[Action, float]]:
+    """Each action (in the order they take effect) with the quarterly budget in force after it."""
     full = base.budget.quarterly_budget
     level, out = full, []
     for a in ordered(actions):
@@ -157,10 +173,14 @@ def budget_schedule(base: Scenario, actions: tuple[Action, ...] | list[Action]) 
             level = level * (1.0 - BUDGET_CUT)
         elif a.kind == "budget_restore":
             level = full
-        else:
-            continue
-        out.append((a.week, round(level, 6)))
+        out.append((a, level))
     return out
+
+
+def budget_schedule(base: Scenario, actions: tuple[Action, ...] | list[Action]) -> list[tuple[int, float]]:
+    """(week, quarterly budget from that week) for each budget action, in order."""
+    levels = _budget_levels(base, list(actions))
+    return [(a.week, round(level, 6)) for a, level in levels if a.kind.startswith("budget")]
 
 
 def budget_at(base: Scenario, actions: tuple[Action, ...] | list[Action], week: int) -> float:
@@ -185,22 +205,18 @@ class Settings:
 
     def scenario(self) -> Scenario:
         """The scenario this run follows (actions as scenario entries)."""
-        return apply_actions(self.base, self.actions)
+        return apply_actions(self.base, self.actions, self.loaded)
 
     def log(self) -> list[Action]:
         """Every action of the run, loaded ones included, in the order they take effect."""
         return ordered((*self.loaded, *self.actions))
-
-    def budget(self) -> list[tuple[int, float]]:
-        """The run's budget schedule (a loaded file's budget actions are not in its scenario: kept here)."""
-        return budget_schedule(self.base, self.log())
 
     def plus(self, action: Action) -> Settings:
         """These settings with one more action (checked first)."""
         if action.kind == "budget_restore" and budget_at(self.base, self.log(), action.week) == \
                 self.base.budget.quarterly_budget:
             raise ActionError(f"week {action.week}: the budget is at the run's setting already")
-        apply_actions(self.base, (*self.actions, action))  # raises ActionError with the reason
+        apply_actions(self.base, (*self.actions, action), self.loaded)  # raises ActionError with the reason
         return Settings(self.base, self.seed, (*self.actions, action), self.loaded)
 
 
@@ -250,12 +266,8 @@ def scenario_yaml(settings: Settings, name: str | None = None, note: str = "") -
              f"(seed {settings.seed} is the app's run)"]
     if note:
         lines.append(f"# {note}")
-    lines.append("# Action log (already included below as scheduled entries):")
+    lines.append("# Action log (already included below as scheduled events):")
     lines += [f"#   week {a.week}: {a.kind} — {a.label}" for a in settings.log()] or ["#   (none)"]
-    budget = [a for a in settings.log() if a.kind.startswith("budget")]
-    if budget:
-        lines.append("# NOTE: budget actions are not scenario entries yet: the app re-applies them from this "
-                     "log, `run` and `compare` ignore them.")
     return "\n".join(lines) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
 

@@ -1,5 +1,6 @@
-"""Scheduled events: inspections, serious incidents, prescription pulses, morale nudges, leaver waves and
-budget changes, as ordinary scenario entries (`events:`) or added to a running model at the current week.
+"""Scheduled events: inspections, serious incidents, prescription pulses, morale nudges, leaver waves, budget
+changes, interventions started or stopped and go-lives moved, as ordinary scenario entries (`events:`) or added
+to a running model at the current week.
 
 An event fires at the start of its week, before the mechanisms step, so the record up to that week is
 the same as without it. A new kind is one class in this module (or any imported module): subclass
@@ -11,8 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import SerializeAsAny, field_validator, model_validator
 
 from culturedrift.model.base import Strict, param
+from culturedrift.model.interventions import REGISTRY, Intervention
 
 if TYPE_CHECKING:
     from culturedrift.model.host import Host
@@ -38,6 +41,14 @@ class Event(Strict):
     def apply(self, host: Host) -> None:
         """What happens."""
         raise NotImplementedError
+
+    def plan_changes(self, changes: list[Any]) -> list[Any]:
+        """The change programme after this event (most events leave it alone); see `Scenario.planned`."""
+        return changes
+
+    def plan_interventions(self, interventions: list[Intervention]) -> list[Intervention]:
+        """The interventions after this event (most events leave them alone); see `Scenario.planned`."""
+        return interventions
 
 
 class Inspection(Event):
@@ -91,11 +102,103 @@ class LeaverWave(Event):
         host.leave(np.sort(rng.choice(holders, k, replace=False)) if k else holders[:0])
 
 
+# --- what the leadership team decides mid-run: the budget, programmes, go-live dates ---------------------
+
 class BudgetChange(Event):
-    """The quarterly budget changes from the next quarter on (a council's in-year settlement)."""
+    """The quarterly budget changes (a council's in-year settlement or a cut announced by the leadership team)."""
 
     kind: Literal["budget_change"] = "budget_change"
-    quarterly_budget: float = param(400.0, "GBP thousand per quarter", "The new quarterly budget", ge=0)
+    quarterly_budget: float = param(400.0, "GBP thousand per quarter", "The new quarterly budget", ge=0, le=1e6)
+    at_once: bool = param(False, "yes/no", "Also move what is left of this quarter's budget by the change, pro "
+                          "rata to the weeks left (a cut bites this week); otherwise it takes effect next quarter")
 
     def apply(self, host: Host) -> None:
-        host.mechanism("leadership").set_budget(self.quarterly_budget)
+        host.mechanism("leadership").set_budget(self.quarterly_budget, at_once=self.at_once)
+
+
+class InterventionStart(Event):
+    """An intervention is commissioned mid-run (e.g. a retention programme the leadership team starts).
+
+    `intervention` is any intervention kind with its delivery; it runs from its own `start_week`, which cannot be
+    before the event's week."""
+
+    kind: Literal["intervention_start"] = "intervention_start"
+    intervention: SerializeAsAny[Intervention]
+
+    @field_validator("intervention", mode="before")
+    @classmethod
+    def _of_its_kind(cls, value: Any) -> Any:
+        """A mapping becomes the intervention class its `kind` names (every registered kind)."""
+        if isinstance(value, dict):
+            kind = value.get("kind")
+            if kind not in REGISTRY:
+                raise ValueError(f"unknown intervention kind {kind!r}; choose from {sorted(REGISTRY)}")
+            return REGISTRY[kind].model_validate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _not_before_the_event(self) -> InterventionStart:
+        if self.intervention.start_week < self.week:
+            raise ValueError(f"the intervention starts at week {self.intervention.start_week}, before the event "
+                             f"(week {self.week})")
+        return self
+
+    def apply(self, host: Host) -> None:
+        host.interventions = self.plan_interventions(host.interventions)
+
+    def plan_interventions(self, interventions: list[Intervention]) -> list[Intervention]:
+        return [*interventions, self.intervention]
+
+
+class InterventionEnd(Event):
+    """Every running or planned intervention of one kind stops from this week (e.g. culture vigilance withdrawn).
+
+    One that has started ends here; one planned to start later is dropped."""
+
+    kind: Literal["intervention_end"] = "intervention_end"
+    intervention_kind: str = param("culture_vigilance", "intervention kind", "Which interventions stop")
+
+    def apply(self, host: Host) -> None:
+        host.interventions = self.plan_interventions(host.interventions)
+
+    def plan_interventions(self, interventions: list[Intervention]) -> list[Intervention]:
+        out = []
+        for iv in interventions:
+            if iv.kind != self.intervention_kind or (iv.end_week is not None and iv.end_week <= self.week):
+                out.append(iv)
+            elif iv.start_week < self.week:
+                out.append(iv.model_copy(update={"end_week": self.week}))
+        return out
+
+
+class GoLive(Event):
+    """A change in the programme goes live at another week than planned (brought forward or pushed back).
+
+    Only a change that has not gone live yet can move, and not to a week already past."""
+
+    kind: Literal["go_live"] = "go_live"
+    change: str = param("", "change name", "The change in `change_programme` that moves", min_length=1)
+    start_week: int = param(0, "week", "Its new go-live week (not before the event's week)", ge=0, le=5200)
+
+    @model_validator(mode="after")
+    def _not_in_the_past(self) -> GoLive:
+        if self.start_week < self.week:
+            raise ValueError(f"go-live of '{self.change}' moved to week {self.start_week}, before the event "
+                             f"(week {self.week})")
+        return self
+
+    def apply(self, host: Host) -> None:
+        host.mechanism("change_programme").reschedule(self.change, self.start_week)
+
+    def plan_changes(self, changes: list[Any]) -> list[Any]:
+        out, found = [], False
+        for c in changes:
+            if c.name == self.change:
+                if c.start_week < self.week:
+                    raise ValueError(f"go_live at week {self.week}: '{c.name}' went live at week {c.start_week} "
+                                     "already")
+                c, found = c.model_copy(update={"start_week": self.start_week}), True
+            out.append(c)
+        if not found:
+            raise ValueError(f"go_live at week {self.week}: no change named '{self.change}' in change_programme")
+        return out

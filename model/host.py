@@ -102,6 +102,11 @@ class Host:
         self.events.append(event)
         return event
 
+    def reschedule(self, events: list[Event]) -> None:
+        """Follow `events` from the current week on (e.g. a scenario that gained an action this week); the
+        events of weeks already stepped have fired and stay as they were."""
+        self.events = [e for e in self.events if e.week < self.week] + [e for e in events if e.week >= self.week]
+
     def fire_events(self) -> None:
         """Apply the events of the current week, in the order they were scheduled."""
         for event in self.events:

@@ -48,9 +48,15 @@ class ScenarioBase(Strict):
         for i, e in enumerate(self.events):
             if e.week > h:
                 raise ValueError(f"events[{i}] ({e.kind}) at week {e.week} is beyond horizon_weeks={h}")
-        for i, iv in enumerate(self.interventions):
+        changes, interventions = self.planned()  # go-lives moved and interventions started by events too
+        for c in changes:
+            if c.end_week > h:
+                raise ValueError(f"'{c.name}' moved by an event to go live at week {c.start_week} runs to week "
+                                 f"{c.end_week}, beyond horizon_weeks={h}")
+        for i, iv in enumerate(interventions):
             if iv.start_week >= h:
-                raise ValueError(f"interventions[{i}] '{iv.name}' starts at week {iv.start_week}, not before "
+                where = f"interventions[{i}]" if i < len(self.interventions) else "an intervention_start event's"
+                raise ValueError(f"{where} '{iv.name}' starts at week {iv.start_week}, not before "
                                  f"horizon_weeks={h}")
         names = [c.name for c in self.change_programme]
         dup = {n for n in names if names.count(n) > 1}
@@ -60,17 +66,29 @@ class ScenarioBase(Strict):
             raise ValueError(f"handover_week={self.handover_week} is beyond horizon_weeks={h}")
         return self
 
+    def planned(self) -> tuple[list[Any], list[Any]]:
+        """The change programme and the interventions as the scheduled events leave them (go-lives moved,
+        interventions started or stopped mid-run): what a run of this scenario follows."""
+        changes, interventions = list(self.change_programme), list(self.interventions)
+        for e in sorted(self.events, key=lambda e: e.week):  # the order they fire in
+            changes, interventions = e.plan_changes(changes), e.plan_interventions(interventions)
+        return changes, interventions
+
     @property
     def handover(self) -> int:
-        """Week the change programme is handed over to day-to-day leadership."""
+        """Week the change programme is handed over to day-to-day leadership (a go-live pushed back by an
+        event past an explicit `handover_week` moves the handover with it)."""
+        changes, _ = self.planned()
         if self.handover_week is not None:
-            return self.handover_week
-        return max((c.end_week for c in self.change_programme), default=0)
+            first = {c.name: c.start_week for c in self.change_programme}
+            later = [c.end_week for c in changes if c.start_week > first[c.name]]
+            return max([self.handover_week, *later])
+        return max((c.end_week for c in changes), default=0)
 
     @property
     def programme_start(self) -> int:
         """First go-live week (0 without changes)."""
-        return min((c.start_week for c in self.change_programme), default=0)
+        return min((c.start_week for c in self.planned()[0]), default=0)
 
     def with_updates(self, updates: dict[str, Any]) -> Scenario:
         """A copy with dotted field paths replaced (e.g. {'turnover.base_exit_hazard': 0.002}), re-validated."""

@@ -103,6 +103,26 @@ class ChangeProgramme(Mechanism):
         self.publish(productivity=np.ones(s.n), extra_recording=np.zeros(s.n), learning_live=False, pace=0,
                      prescription_shift=0.0)
 
+    def reschedule(self, name: str, start_week: int) -> None:
+        """Move the go-live of change `name` (not live yet) to `start_week` (a scheduled go-live event).
+
+        It keeps its place in the programme (and its row of proficiency), so the run is the one a programme
+        planned with the new date from the start would give."""
+        week = self.model.week
+        for i, c in enumerate(self.changes):
+            if c.name != name:
+                continue
+            if c.start_week < week or start_week < week:
+                raise ValueError(f"week {week}: '{name}' (go-live week {c.start_week}) cannot move to week "
+                                 f"{start_week}: a go-live already past cannot move, nor move into the past")
+            moved = c.model_copy(update={"start_week": start_week})
+            self.changes[i] = moved
+            if c.learning is not None:
+                self.learning = [moved if x is c else x for x in self.learning]
+                self.col[id(moved)] = self.col.pop(id(c))
+            return
+        raise ValueError(f"no change named '{name}' in the change programme")
+
     def posts(self, group: str) -> np.ndarray:
         """The posts of a group (model/groups.py)."""
         return group_slots(self.state, group, self.signals.induction_weeks)

@@ -56,9 +56,14 @@ class Leadership(Mechanism):
                      agency_worker_weekly_cost=np.where(s.is_post, p.agency_worker_premium_per_week,
                                                         p.overflow_cost_per_week))
 
-    def set_budget(self, quarterly_budget: float) -> None:
-        """A new quarterly budget from the next quarter on (a scheduled budget change)."""
+    def set_budget(self, quarterly_budget: float, at_once: bool = False) -> None:
+        """A new quarterly budget from the next quarter on (a scheduled budget change); `at_once` also moves
+        what is left of this quarter by the change, pro rata to the weeks left, so a cut bites this week."""
+        old, week = self.budget, self.model.week
         self.budget = quarterly_budget
+        if at_once and week % WEEKS_PER_QUARTER:  # at a quarter start the step itself resets to the new budget
+            self.remaining += (quarterly_budget - old) * (WEEKS_PER_QUARTER - week % WEEKS_PER_QUARTER) \
+                / WEEKS_PER_QUARTER
 
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
