@@ -17,7 +17,12 @@ keeps the time of every change, so the numbers are what the page shows, not what
 Also times the server-side work alone (step + both views rendered to image bytes), and prints the load
 average before and after (the machine may be busy with other jobs).
 
+`--baseline REF` measures an earlier version (a git ref, e.g. `main`) in the same invocation: for each case
+it runs that version's own copy of this benchmark (exported from git into a temporary folder and imported
+from there) right before this version's, so both see the same load.
+
     .venv/bin/python benchmarks/bench_app_fps.py [--seconds 10] [--steps 10] [--cases 20,20t,180,180t]
+                                                 [--baseline REF]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -160,17 +166,67 @@ def in_browser(seconds: float, steps: int, teams: int, twin: bool) -> dict[str, 
             proc.wait(timeout=15)
 
 
+def baseline_tree(ref: str) -> Path:
+    """The version `ref` exported from git into a temporary folder, importable as `culturedrift` from its
+    `_import` subfolder (put that first on PYTHONPATH: it wins over this checkout's editable install)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench_app_baseline_"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    package = folder / "_import" / "culturedrift"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text((folder / "culturedrift" / "__init__.py").read_text())
+    for name in ("model", "experiments"):
+        (package / name).symlink_to(folder / name)
+    return folder
+
+
+TABLE_ROW = re.compile(r"^(\d+ teams, (?:one run|twin runs))\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M)
+
+
+def run_baseline(folder: Path, case: str, seconds: float, steps: int) -> tuple[float, float, float]:
+    """(server, Step, Play) weeks/s of the baseline version for one case, from its own benchmark's table."""
+    env = {**os.environ, "PYTHONPATH": str(folder / "_import")}
+    out = subprocess.run([sys.executable, str(folder / "benchmarks" / "bench_app_fps.py"), "--cases", case,
+                          "--seconds", str(seconds), "--steps", str(steps)], cwd=folder, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    rows = TABLE_ROW.findall(out)
+    if not rows:
+        raise RuntimeError(f"the baseline benchmark printed no result table:\n{out[-2000:]}")
+    return tuple(float(x) for x in rows[-1][1:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to play (default 10)")
     ap.add_argument("--steps", type=int, default=10, help="Step clicks to time (default 10)")
     ap.add_argument("--cases", default="20,20t,180,180t",
                     help="teams per case, 't' = twin mode (default 20,20t,180,180t: 300 and 2,000 people)")
+    ap.add_argument("--baseline", metavar="REF", help="also measure this git ref (e.g. main), case by case, "
+                    "in the same invocation")
     args = ap.parse_args()
+    base = baseline_tree(args.baseline) if args.baseline else None
+    try:
+        rows = measure(args, base)
+    finally:
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+    print(f"load average (1, 5, 15 min) after: {loadavg()}")
+    width = max(28, *(len(r[0]) + 2 for r in rows))
+    print(f"\n{'case':<{width}}{'server weeks/s':>16}{'Step weeks/s':>14}{'Play weeks/s':>14}")
+    for what, server, step, play in rows:
+        print(f"{what:<{width}}{server:>16.1f}{step:>14.1f}{play:>14.1f}")
+
+
+def measure(args: argparse.Namespace, base: Path | None) -> list[tuple[str, float, float, float]]:
+    """(case, server, Step, Play weeks/s) per case, the baseline's row first when there is one."""
     rows = []
     for case in args.cases.split(","):
         teams, twin = int(case.rstrip("t")), case.endswith("t")
         what = f"{teams} teams, {'twin runs' if twin else 'one run'}"
+        if base is not None:
+            print(f"--- {what}, baseline {args.baseline}; load average (1, 5, 15 min) before: {loadavg()}", flush=True)
+            rows.append((f"{what} [{args.baseline}]", *run_baseline(base, case, args.seconds, args.steps)))
+            print("server {:.1f}, Step {:.1f}, Play {:.1f} weeks/s".format(*rows[-1][1:]), flush=True)
         print(f"--- {what}; load average (1, 5, 15 min) before: {loadavg()}", flush=True)
         server = server_side(teams, twin)
         print(f"server-side step + render of every view: {server:.1f} weeks/s", flush=True)
@@ -181,10 +237,7 @@ def main() -> None:
               f"({r['weeks']} weeks shown in {r['seconds']:.1f} s; first new week after {r['first_frame_s']:.2f} s; "
               f"images: network {r['network_frames_per_s']:.1f}/s, series {r['series_frames_per_s']:.1f}/s)")
         rows.append((what, server, r["step_fps"], r["weeks_per_s"]))
-    print(f"load average (1, 5, 15 min) after: {loadavg()}")
-    print(f"\n{'case':<28}{'server weeks/s':>16}{'Step weeks/s':>14}{'Play weeks/s':>14}")
-    for what, server, step, play in rows:
-        print(f"{what:<28}{server:>16.1f}{step:>14.1f}{play:>14.1f}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ def animate(scenario: Scenario, out: str | Path, seed: int = 0, weeks: int | Non
             raise AnimationError(f"--weeks {weeks}: {e}") from None
     model = CultureDriftModel(scenario, seed)
     fig, net, series = viz.combined_figure(model, x_max=weeks)
+    for artist in [*net.slow(), *net.animated(), *series.animated()]:
+        artist.set_animated(False)  # every frame is drawn whole (no blitting): nothing may be left out
     shown = frame_weeks(weeks, every)
 
     def draw(week: int) -> list:
@@ -63,7 +65,7 @@ def animate(scenario: Scenario, out: str | Path, seed: int = 0, weeks: int | Non
             model.step()
         net.update()
         series.update()
-        return [*net.animated(), *series.animated()]
+        return [*net.slow(), *net.animated(), *series.animated()]
 
     anim = FuncAnimation(fig, draw, frames=shown, init_func=lambda: [], blit=False, repeat=False,
                          cache_frame_data=False)

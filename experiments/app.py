@@ -91,8 +91,11 @@ def ScenarioCard(preset: solara.Reactive[str]):
         except ValueError as e:
             error.set(str(e))
 
+    titles = registry().titles()
+    by_title = {t: n for n, t in titles.items()}
     with solara.Card("Scenario"):
-        solara.Select("Scenario", value=preset, values=registry().names(), classes=["cd-preset"])
+        solara.Select("Scenario", value=titles[preset.value], values=list(by_title),
+                      on_value=lambda t: preset.set(by_title[t]), classes=["cd-preset"])
         solara.Text(registry().get(preset.value)[0].description, style={"font-size": "0.85em"})
         solara.Text("Load a scenario file (.yaml), e.g. settings saved from this page:", style={"font-size": "0.85em"})
         FileInput.element(on_filename=name.set, on_content=on_content)
@@ -143,6 +146,7 @@ def MainView(model: AppModel):
             panels.ActPanel(model)
         with solara.Column(style={"flex": "1 1 56%", "min-width": "0"}):
             panels.SeriesPanel(model)
+            panels.ObservedPanel(model)
             panels.TakeAwayPanel(model)
 
 

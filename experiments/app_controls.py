@@ -7,10 +7,12 @@ applies the slider values (with the sliders untouched it returns the scenario ex
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from culturedrift.experiments.analysis.decision import display_title
 from culturedrift.experiments.workshop import Action, read_actions, scenario_from_text
 from culturedrift.model import Scenario, load_scenario
 
@@ -50,6 +52,13 @@ class Registry:
 
     def names(self) -> list[str]:
         return [*self._paths, *(n for n in self._loaded if n not in self._paths)]
+
+    def titles(self) -> dict[str, str]:
+        """The picker's label of each scenario by name: its display title, made unique with the name."""
+        titles = {n: display_title(self.get(n)[0]) + (" (loaded)" if n.endswith(" (loaded)") else "")
+                  for n in self.names()}
+        counts = Counter(titles.values())
+        return {n: t if counts[t] == 1 else f"{t} ({n})" for n, t in titles.items()}
 
     def get(self, name: str) -> tuple[Scenario, tuple[Action, ...]]:
         if name in self._loaded:

@@ -7,10 +7,12 @@ and tells the model's PageGate once that week is on the page, so play never runs
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from html import escape
 from typing import Any
 
+import numpy as np
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
@@ -26,10 +28,12 @@ from culturedrift.experiments.app_files import (
 )
 from culturedrift.experiments.app_model import PageGate, WorkshopModel
 from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, ActionError
+from culturedrift.model import observables
 from culturedrift.model.outputs import SERIES
 
 DPI = 80
 TWIN_DPI = 64
+TIES_EVERY = 13  # weeks between redraws of the ties (a quarter): they change slowly and cost most to draw
 NETWORK_FORMAT = "jpeg"  # the network view changes everywhere every week: JPEG encodes and ships it fastest
 PANELS = ("network", "series")
 SMALL = {"font-size": "0.85em"}
@@ -98,7 +102,7 @@ class Frames:
         size, dpi = ((4.6, 4.8), TWIN_DPI) if twin else ((6.4, 6.6), DPI)  # twins: two smaller, cheaper pictures
         self.nets = []
         for run in self.runs:
-            fig, view = viz.network_figure(run, size=size)
+            fig, view = viz.network_figure(run, size=size, ties_every=TIES_EVERY)
             self.nets.append(viz.FrameRenderer(fig, [view], dpi=dpi, fmt=NETWORK_FORMAT))
         fig, self.series = viz.series_figure(model.main, size=(6.4, 7.6), panels=viz.APP_PANELS,
                                              twin=self.runs[1] if twin else None,
@@ -106,6 +110,7 @@ class Frames:
                                              markers=lambda: markers(model))
         self.series_img = viz.FrameRenderer(fig, [self.series], dpi=DPI)
         self.cache: dict[tuple[str, int], bytes] = {}
+        self._observed: tuple | None = None  # (keys and rule, view, renderer, the twin's feeds, {week: frame})
 
     def frame(self, which: str, week: int) -> bytes:
         """Image bytes of view `which` ("network0", "network1": JPEG; "series": PNG) for `week`."""
@@ -116,6 +121,20 @@ class Frames:
                 r = self.series_img if which == "series" else self.nets[int(which[-1])]
                 self.cache[key] = r.render()
             return self.cache[key]
+
+    def observed(self, keys: tuple[str, ...], week: int) -> tuple[bytes, list[np.ndarray]]:
+        """PNG of what leaders see for the chosen indicators at `week`, and each run's alarm weeks 0..week."""
+        with self.lock:
+            rule = viz.alarm_rule()
+            if self._observed is None or self._observed[0] != (keys, rule):
+                fig, view = viz.observed_figure(self.runs[0], keys, rule)
+                self._observed = ((keys, rule), view, viz.FrameRenderer(fig, [view], dpi=DPI),
+                                  [viz.ObservedFeed(r, rule) for r in self.runs[1:]], {})
+            _, view, renderer, feeds, cache = self._observed
+            if week not in cache:
+                cache.clear()
+                cache[week] = (renderer.render(), [view.alarm(), *(f.frame()["alarm"] for f in feeds)])
+            return cache[week]
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
         """Each series panel as (left, top, width, height) in percent of the image (for hover areas)."""
@@ -221,6 +240,42 @@ def SeriesPanel(model: WorkshopModel):
 
 
 @solara.component
+def ObservedPanel(model: WorkshopModel):
+    """What leaders see (observable indicators, late and noisy) beside the latent compliance habit, and the
+    alarm of the recommended rule; off until asked for, since it costs a third picture each week."""
+    update_counter.get()
+    on = solara.use_reactive(False)
+    chosen = solara.use_reactive(list(viz.OBSERVED_DEFAULT))
+    with solara.Column(style={"padding": "4px"}):
+        solara.Switch(label="Show what leaders see (indicators, their lag and noise, and the alarm)", value=on,
+                      classes=["cd-observed-switch"])
+        if not on.value:
+            return
+        labels = {o.label: o.key for o in observables.OBSERVABLES}
+        keys = tuple(k for k in (labels.get(x, x) for x in chosen.value) if k in observables.OBSERVABLE) or \
+            viz.OBSERVED_DEFAULT[:1]
+        solara.SelectMultiple("Indicators", values=[observables.OBSERVABLE[k].label for k in keys],
+                              all_values=list(labels), on_value=chosen.set, dense=True,
+                              classes=["cd-observed-keys"])
+        rule = viz.alarm_rule()
+        png, alarms = frames(model).observed(keys, model.week)
+        if rule is None:
+            solara.Info("No alarm rule is recommended yet.", dense=True)
+        else:
+            for name, alarm, cls in zip(run_names(model), alarms, ("cd-alarm", "cd-twin-alarm"), strict=False):
+                text = f"Alarm ({rule.describe()}), {name}: {viz.alarm_text(alarm, model.week)}"
+                (solara.Error if alarm.size and alarm[-1] else solara.Info)(text, dense=True, classes=[cls])
+        solara.Text("Top: the compliance habit itself, which leaders cannot see. Below: each indicator as it "
+                    "reaches the leadership team (blue steps: held from one report to the next, late and noisy) "
+                    "over what it measures (grey). Red band: the alarm is on.", style=SMALL)
+        solara.Image(png, width="100%", classes=["cd-observed"])
+        with solara.Details("How each indicator is measured"):
+            solara.HTML(tag="ul", unsafe_innerHTML="".join(
+                f"<li><b>{escape(o.label)}</b> ({escape(o.unit)}): {escape(o.describe())}. {escape(o.source)}</li>"
+                for o in observables.OBSERVABLES), style="font-size:0.85em")
+
+
+@solara.component
 def ActPanel(model: WorkshopModel):
     """Actions at the current week, and the log of those taken."""
     update_counter.get()
@@ -237,11 +292,7 @@ def ActPanel(model: WorkshopModel):
     with solara.Column(style={"padding": "4px"}):
         solara.Text(f"Act now (week {max(model.week, 0)}), in this run" +
                     (" and its twin" if len(model.runs) > 1 else ""), style={"font-weight": "bold"})
-        with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
-            for kind, a in ACTIONS.items():
-                with solara.Tooltip(a.explains):
-                    solara.Button(a.label, on_click=lambda kind=kind: act(kind), small=True, outlined=True,
-                                  disabled=model.week >= model.horizon, classes=[f"cd-act-{kind}"])
+        ActButtons(solara.use_memo(lambda: act, [model]), model.week >= model.horizon)
         if message.value:
             solara.Text(message.value, classes=["cd-act-message"], style=SMALL)
         log = model.settings.log()
@@ -250,9 +301,18 @@ def ActPanel(model: WorkshopModel):
 
 
 @solara.component
+def ActButtons(act: Callable[[str], None], done: bool):
+    """The action buttons (a component of their own: re-rendered only when the run ends, not every week)."""
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
+        for kind, a in ACTIONS.items():
+            with solara.Tooltip(a.explains):
+                solara.Button(a.label, on_click=lambda kind=kind: act(kind), small=True, outlined=True,
+                              disabled=done, classes=[f"cd-act-{kind}"])
+
+
+@solara.component
 def TakeAwayPanel(model: WorkshopModel):
-    """Files to take away, and the glossary."""
-    update_counter.get()
+    """Files to take away, and the glossary (nothing here changes week to week, so it is not redrawn)."""
     name = model.spec.name
     with solara.Column(style={"padding": "4px"}):
         solara.Text("Take away (the run so far)", style={"font-weight": "bold"})

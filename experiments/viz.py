@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
@@ -27,7 +28,9 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from PIL import Image
 
+from culturedrift.model import observables
 from culturedrift.model.model import CultureDriftModel
+from culturedrift.model.observables import AlarmRule
 from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM
 from culturedrift.model.outputs import OutputParams
 from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
@@ -46,6 +49,10 @@ TIE_MIN_STRENGTH = 0.5  # ties weaker than this are not drawn (keeps the picture
 TIE_GROUPS = (("team manager", "0.35", 0.45), ("across teams", "tab:purple", 0.22),
               ("inter-agency", "tab:green", 0.18))
 AGENCY_EDGE = "black"
+MAX_TIES_DRAWN = 400  # per tie group: beyond this a large organisation's ties are a solid mass, and slow to draw
+REFERENCE_LIM = 6.2  # half-width of the default organisation's picture (20 teams): markers keep their size up to it
+HABIT_BINS = 20  # node colours: the habit in steps of 0.05 (one marker line per step draws fast)
+BIN_COLOURS = (np.arange(HABIT_BINS) + 0.5) / HABIT_BINS
 
 # (title, [(timeseries column, label, style)], y-limits (None = from data, floor at the given max))
 PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], tuple[float, float]], ...] = (
@@ -63,13 +70,16 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], tuple[float, float]],
 # the trainer's app adds the spread to agency workers and the prescription that inspections and incidents raise
 APP_PANELS = (
     PANELS[0],
-    ("Turnover (last 12 months) and agency workers (shares)",
-     (("turnover_rate_12m", "turnover: permanent leavers / posts", "-"),
+    ("Turnover and agency workers (shares)",
+     (("turnover_rate_12m", "turnover, 12 months", "-"),
       ("agency_worker_share", "agency worker rate", "--")), (0.0, 0.3)),
     PANELS[2], PANELS[3],
     ("Prescription (local procedure, 0-1)", (("prescription", "prescription", "-"),), (0.0, 1.0)),
     PANELS[4],
 )
+# a panel's legend sits above it, right of its title: it never covers a line
+LEGEND_ABOVE = {"loc": "lower right", "bbox_to_anchor": (1.0, 1.0), "borderaxespad": 0.1, "frameon": False,
+                "fontsize": 6.5, "handlelength": 1.6, "columnspacing": 0.8}
 SERIES_COLUMNS = tuple(dict.fromkeys(c for _, lines, _ in PANELS + APP_PANELS for c, _, _ in lines))
 READOUT = (("morale_mean", "morale", "{:.3f}"), ("turnover_rate_12m", "turnover 12m", "{:.1%}"),
            ("vacancy_rate", "vacancy", "{:.1%}"), ("compliance_habit_mean", "compliance", "{:.3f}"),
@@ -127,6 +137,23 @@ class Marks:
 
 # --- network layout -------------------------------------------------------------------------------
 
+RING_MAX_TEAMS = 40  # up to this many teams sit on one circle; more fill a disc (a sunflower spiral)
+
+
+def team_centres(n_teams: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each team's centre, the angle its members' ring starts at, and the radius the teams reach.
+    A few teams sit on a circle; many fill a disc (Vogel's spiral), which keeps a large organisation
+    legible instead of a thin ring of overlapping teams."""
+    k = np.arange(n_teams)
+    if n_teams <= RING_MAX_TEAMS:
+        r = max(1.0, n_teams / (2 * np.pi) * 1.15) if n_teams > 1 else 0.0
+        ang = 2 * np.pi * k / max(n_teams, 1) + np.pi / 2
+        return np.c_[r * np.cos(ang), r * np.sin(ang)], ang, r
+    radii = 0.75 * np.sqrt(k + 0.5)  # neighbouring teams at least ~1.16 apart: their rings (0.42) never touch
+    ang = k * np.pi * (3 - np.sqrt(5))
+    return np.c_[radii * np.cos(ang), radii * np.sin(ang)], ang, float(radii.max()) + 0.42
+
+
 def network_positions(model: CultureDriftModel, team: np.ndarray | None = None) -> np.ndarray:
     """Deterministic (x, y) per slot: teams on an inner circle, each member on a small ring around
     their manager; partner agencies on arcs of an outer ring. No randomness, no force layout."""
@@ -134,9 +161,7 @@ def network_positions(model: CultureDriftModel, team: np.ndarray | None = None) 
     team = s.team if team is None else team
     n_teams = lay.n_teams
     pos = np.zeros((s.n, 2))
-    team_r = max(1.0, n_teams / (2 * np.pi) * 1.15) if n_teams > 1 else 0.0
-    ang_t = 2 * np.pi * np.arange(n_teams) / max(n_teams, 1) + np.pi / 2
-    centres = np.c_[team_r * np.cos(ang_t), team_r * np.sin(ang_t)]
+    centres, ang_t, team_r = team_centres(n_teams)
     member_r = 0.42
     for t in range(n_teams):
         mgr = lay.manager_slot[t]
@@ -169,7 +194,7 @@ def agency_label_positions(model: CultureDriftModel) -> list[tuple[str, float, f
     names = model.layout.partner_agency_names
     if not names:
         return []
-    team_r = max(1.0, model.layout.n_teams / (2 * np.pi) * 1.15) if model.layout.n_teams > 1 else 0.0
+    team_r = team_centres(model.layout.n_teams)[2]
     r = team_r + 2.05
     sector = 2 * np.pi / len(names)
     return [(name, r * np.cos(np.pi / 2 + sector * (g + 0.5)), r * np.sin(np.pi / 2 + sector * (g + 0.5)))
@@ -187,15 +212,57 @@ def _segments_path(a: np.ndarray, b: np.ndarray) -> Path:
 
 # --- the network view -----------------------------------------------------------------------------
 
+class NodeLayer:
+    """The people of one role as markers coloured by compliance habit, drawn fast: the habit is binned into
+    `HABIT_BINS` colours and each bin is one marker line (Agg stamps a marker once and copies it), agency
+    workers get a black ring on top. Positions are fixed; only who sits in which bin changes week to week."""
+
+    def __init__(self, ax: Axes, marker: str, size: float, ring_width: float = 1.8) -> None:
+        ms = float(np.sqrt(size))
+        self.bins = [ax.plot([], [], linestyle="", marker=marker, markersize=ms, markerfacecolor=CMAP(c),
+                             markeredgecolor="white", markeredgewidth=0.4, zorder=3, animated=True)[0]
+                     for c in BIN_COLOURS]
+        self.ring = ax.plot([], [], linestyle="", marker=marker, markersize=ms, markerfacecolor="none",
+                            markeredgecolor=AGENCY_EDGE, markeredgewidth=ring_width, zorder=4,
+                            animated=True)[0]
+
+    def artists(self) -> list[Line2D]:
+        """The marker lines with someone on them (an empty one costs as much to draw as a full one)."""
+        return [ln for ln in (*self.bins, self.ring) if len(ln.get_xdata())]
+
+    def update(self, xy: np.ndarray, habit: np.ndarray, agency: np.ndarray) -> None:
+        """Place the filled posts of this role at `xy` with their habits and agency flags."""
+        b = habit_bin(habit)
+        order = np.argsort(b, kind="stable")
+        cuts = np.searchsorted(b[order], np.arange(HABIT_BINS + 1))
+        for k, line in enumerate(self.bins):
+            sel = order[cuts[k]:cuts[k + 1]]
+            line.set_data(xy[sel, 0], xy[sel, 1])
+        self.ring.set_data(xy[agency, 0], xy[agency, 1])
+
+
+def habit_bin(habit: np.ndarray) -> np.ndarray:
+    """The colour bin (0..HABIT_BINS-1) of each compliance habit in [0, 1]."""
+    return np.clip((np.asarray(habit) * HABIT_BINS).astype(int), 0, HABIT_BINS - 1)
+
+
 class NetworkView:
     """The organisation's working relationships: nodes coloured by compliance habit, marker by role,
-    agency staff with a thick black edge, vacant posts not drawn (gaps), the ties that carry habits
-    between people as light lines."""
+    agency staff with a thick black ring, vacant posts not drawn (gaps), the ties that carry habits
+    between people as light lines.
 
-    def __init__(self, ax: Axes, model: CultureDriftModel, colorbar: bool = True, legend: bool = True) -> None:
+    The layout is fixed (recomputed only when a restructure moves posts between teams); each week only
+    the nodes' colours and the title change. Ties change slowly and cost most to draw, so they are
+    redrawn every `ties_every` weeks (1 = every week) and otherwise kept in the cached picture."""
+
+    def __init__(self, ax: Axes, model: CultureDriftModel, colorbar: bool = True, legend: bool = True,
+                 ties_every: int = 1) -> None:
         self.ax = ax
         self.model = model
+        self.ties_every = max(int(ties_every), 1)
         self._team = model.state.team.copy()
+        self._layout_version = 0
+        self._tie_key: tuple[int, int] | None = None
         self.pos = network_positions(model)
         ax.set_aspect("equal")
         ax.set_xticks([])
@@ -205,6 +272,8 @@ class NetworkView:
         lim = np.abs(self.pos).max() + 0.9
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
+        shrink = min(1.0, REFERENCE_LIM / lim)  # a larger organisation on the same picture: smaller markers (area)
+        self.tie_stride = 1
         self.ties = []
         for _, colour, alpha in TIE_GROUPS:
             patch = PathPatch(Path(np.zeros((0, 2))), fill=False, edgecolor=colour, alpha=alpha, linewidth=0.5,
@@ -212,16 +281,15 @@ class NetworkView:
             ax.add_patch(patch)
             self.ties.append(patch)
         self._is_manager = model.state.role == MANAGER
-        self.nodes = {}
-        for role, (marker, size, _) in ROLE_MARKERS.items():
-            self.nodes[role] = ax.scatter(np.empty(0), np.empty(0), c=np.empty(0), s=size, marker=marker, cmap=CMAP,
-                                          norm=NORM, zorder=3, animated=True)
+        self.nodes = {role: NodeLayer(ax, marker, size * shrink, 1.8 * np.sqrt(shrink))
+                      for role, (marker, size, _) in ROLE_MARKERS.items()}
         for name, x, y in agency_label_positions(model):
             ax.text(x, y, name, ha="center", va="center", fontsize=8, color="0.35")
         self.title = ax.set_title("", fontsize=10)
         self.title.set_animated(True)
         if colorbar:
-            cb = ax.figure.colorbar(self.nodes[FRONTLINE], ax=ax, fraction=0.035, pad=0.01)
+            mappable = matplotlib.cm.ScalarMappable(norm=NORM, cmap=CMAP.resampled(HABIT_BINS))
+            cb = ax.figure.colorbar(mappable, ax=ax, fraction=0.035, pad=0.01)
             cb.set_label("compliance habit: 0 judgement, 1 procedure", fontsize=8)
             cb.ax.tick_params(labelsize=7)
         if legend:
@@ -235,44 +303,63 @@ class NetworkView:
         self.update()
 
     def animated(self) -> list:
-        """Artists that change every week (drawn over a cached background by FrameRenderer)."""
-        return [*self.ties, *self.nodes.values(), self.title]
+        """Artists that change every week (drawn over the cached picture by FrameRenderer)."""
+        return [*(a for layer in self.nodes.values() for a in layer.artists()), self.title]
 
     def background_key(self) -> tuple:
-        """Changes when the static part of the picture must be redrawn (never: the limits are fixed)."""
+        """Changes when the static picture must be redrawn (never: the limits are fixed)."""
         return ()
+
+    def slow(self) -> list:
+        """Artists that change now and then (the ties): cached over the background until `slow_key` changes."""
+        return list(self.ties)
+
+    def slow_key(self) -> tuple:
+        """Changes when the ties were redrawn (every `ties_every` weeks, or after a restructure)."""
+        return (self._tie_key,)
+
+    def tie_week(self) -> int:
+        """The week the ties on the picture show."""
+        return self._tie_key[1] if self._tie_key else 0
 
     def update(self) -> None:
         """Redraw for the model's current week (data only; artists are reused)."""
         m = self.model
         s, net = m.state, m.network
+        week = max(m.week, 0)
         if not np.array_equal(s.team, self._team):  # a restructure moved posts: follow them to their new team
             self._team = s.team.copy()
             self.pos = network_positions(m)
+            self._layout_version += 1
         filled = s.filled
-        for role, coll in self.nodes.items():
+        for role, layer in self.nodes.items():
             idx = np.flatnonzero(filled & (s.role == role))
-            coll.set_offsets(self.pos[idx] if idx.size else np.empty((0, 2)))
-            coll.set_array(s.compliance_habit[idx])
-            agency = s.agency_worker[idx]
-            coll.set_edgecolors(np.where(agency[:, None], matplotlib.colors.to_rgba_array(AGENCY_EDGE),
-                                         matplotlib.colors.to_rgba_array("white")))
-            coll.set_linewidths(np.where(agency, 1.8, 0.4))
-        row, col, w = net.row, net.col, net.w
-        kind = net.kind
-        live = (row < col) & (w >= TIE_MIN_STRENGTH) & filled[row] & filled[col]
-        spoke = (kind == INTRA_TEAM) & (self._is_manager[row] | self._is_manager[col])
-        for patch, sel in zip(self.ties, (live & spoke, live & (kind == CROSS_TEAM), live & (kind == INTER_AGENCY)),
-                              strict=True):
-            patch.set_path(_segments_path(self.pos[row[sel]], self.pos[col[sel]]))
+            layer.update(self.pos[idx], s.compliance_habit[idx], s.agency_worker[idx])
+        tie_key = (self._layout_version, week - week % self.ties_every)
+        if tie_key != self._tie_key:
+            self._tie_key = tie_key
+            row, col, w = net.row, net.col, net.w
+            kind = net.kind
+            live = (row < col) & (w >= TIE_MIN_STRENGTH) & filled[row] & filled[col]
+            spoke = (kind == INTRA_TEAM) & (self._is_manager[row] | self._is_manager[col])
+            groups = [np.flatnonzero(sel) for sel in (live & spoke, live & (kind == CROSS_TEAM),
+                                                       live & (kind == INTER_AGENCY))]
+            self.tie_stride = max(1, -(-max(g.size for g in groups) // MAX_TIES_DRAWN))
+            for patch, sel in zip(self.ties, groups, strict=True):
+                sel = sel[::self.tie_stride]  # the same share of every group, so their proportions stay true
+                patch.set_path(_segments_path(self.pos[row[sel]], self.pos[col[sel]]))
         staff_posts = s.staff_post
         vacant = int(np.count_nonzero(staff_posts & ~filled))
         agency = int(np.count_nonzero(s.staff & filled & s.agency_worker))
         # "empty", not "vacant": the vacancy rate (DfE) also counts posts covered by agency workers
         posts = "post" if vacant == 1 else "posts"
         workers = "agency worker" if agency == 1 else "agency workers"
-        self.title.set_text(f"Week {max(m.week, 0)}: who works with whom · {vacant} empty {posts} (gaps) · "
-                            f"{agency} {workers}")
+        notes = ([] if self.ties_every == 1 else [f"ties as at week {self.tie_week()} (redrawn every "
+                                                    f"{self.ties_every} weeks)"]) + \
+            ([] if self.tie_stride == 1 else [f"1 in {self.tie_stride} ties drawn"])
+        ties = "\n" + "; ".join(notes) if notes else ""
+        self.title.set_text(f"Week {week}: who works with whom · {vacant} empty {posts} (gaps) · "
+                            f"{agency} {workers}{ties}")
 
 
 # --- the series panels ----------------------------------------------------------------------------
@@ -319,17 +406,25 @@ class SeriesView:
             ax.set_title(title, fontsize=9, loc="left")
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
-            if ax is axes[0]:  # the marks and the twin once, at the top; series names where a panel has several
-                ax.legend(fontsize=6.5, loc="lower right", frameon=False, ncol=2)
+            # legends sit above the panel, right of its title, so they never cover a line: the marks and the
+            # twin once, at the top; series names where a panel has several
+            if ax is axes[0]:
+                ax.legend(ncol=3, **LEGEND_ABOVE)
             elif len(series) > 1:
-                ax.legend(handles=[ln for c, ln in self.lines[-len(series):]], fontsize=6.5, loc="upper right",
-                          frameon=False, ncol=len(series))
+                ax.legend(handles=[ln for c, ln in self.lines[-len(series):]], ncol=len(series), **LEGEND_ABOVE)
         axes[-1].set_xlabel("week", fontsize=8)
         self.update()
 
     def animated(self) -> list:
         """Artists that change every week (the twin's thick pale lines under the run's)."""
         return [ln for _, ln in self.twin_lines] + [ln for _, ln in self.lines] + self.cursors
+
+    def slow(self) -> list:
+        """No artists change now and then."""
+        return []
+
+    def slow_key(self) -> tuple:
+        return ()
 
     def background_key(self) -> tuple:
         """The y-limits and the action markers: when either changes the static background is redrawn."""
@@ -368,16 +463,194 @@ class SeriesView:
         for ax, cur, hi, (_, series, _) in zip(self.axes, self.cursors, self.floors, self.panels, strict=True):
             cur.set_xdata([x[-1], x[-1]])
             top = max(tops[c] for c, _, _ in series)
-            ax.set_ylim(ax.get_ylim()[0], max(hi, top * 1.1, ax.get_ylim()[1]))
+            if top * 1.05 > ax.get_ylim()[1]:  # grows in round steps, so the cached background is rarely redrawn
+                ax.set_ylim(ax.get_ylim()[0], max(hi, min(nice_ceiling(top * 1.25), 1.0)))  # shares stop at 1
+
+
+def nice_ceiling(x: float) -> float:
+    """`x` rounded up to a multiple of half its power of ten (0.33 -> 0.35, 1.2 -> 1.5): few distinct limits."""
+    if not np.isfinite(x) or x <= 0:
+        return 1.0
+    step = 10.0 ** np.floor(np.log10(x)) / 2
+    return float(np.ceil(x / step - 1e-9) * step)
+
+
+# --- what leaders see ----------------------------------------------------------------------------------
+
+OBSERVED_DEFAULT = ("obs_procedural_practice", "obs_morale_survey", "obs_turnover_12m", "obs_caseload")
+CADENCE = {1: "at each inspection", 4: "monthly", 13: "quarterly", 52: "annual"}
+
+
+def alarm_rule() -> AlarmRule | None:
+    """The alarm rule the early-warning analysis recommends, read by name when asked (it may be reset)."""
+    return getattr(observables, "RECOMMENDED_RULE", None)
+
+
+def alarm_episodes(alarm: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) week of each run of consecutive alarm weeks."""
+    a = np.asarray(alarm, dtype=bool)
+    edges = np.flatnonzero(np.diff(np.r_[0, a.astype(int), 0]))
+    return [(int(b), int(e) - 1) for b, e in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def alarm_text(alarm: np.ndarray, week: int) -> str:
+    """The alarm's state this week and its episodes so far, in words."""
+    eps = alarm_episodes(np.asarray(alarm)[:week + 1])
+    now = "ALARM now" if eps and eps[-1][1] == week else "quiet now"
+    past = ", ".join(f"week {a}" if a == b else f"weeks {a}-{b}" for a, b in eps)
+    return f"{now}; alarm so far: {past or 'never'}"
+
+
+class ObservedFeed:
+    """What leaders of one run have on their desk, week by week: the indicators (`observe_model`) and the
+    alarm. Figures only change when a report arrives, so the indicators are recomputed only then (or when
+    an action changed the run) and held in between, as leaders hold the last report."""
+
+    def __init__(self, model: CultureDriftModel, rule: AlarmRule | None) -> None:
+        self.model = model
+        self.rule = rule
+        self._key: tuple | None = None
+        self._frame = None
+
+    def _arrivals(self) -> tuple:
+        """How many reports of each indicator have arrived by now (the cache key, with the run's scenario)."""
+        m = self.model
+        return (id(m.spec), *(int(np.searchsorted(observables.arrival_weeks(o, m.spec, m.horizon), m.week,
+                                                  side="right")) for o in observables.OBSERVABLES))
+
+    def frame(self) -> dict[str, np.ndarray]:
+        """Weeks 0..now of every indicator (NaN before its first report) and `alarm` (False without a rule)."""
+        m = self.model
+        key = (max(m.week, 0), self._arrivals())
+        if self._frame is None or key[1] != self._key:
+            df = observables.observe_model(m, self.rule)
+            self._frame = {c: df[c].to_numpy() for c in df.columns}
+            self._key = key[1]
+        n = max(m.week, 0) + 1
+        out = {}
+        for c, v in self._frame.items():
+            if v.size >= n:
+                out[c] = v[:n]
+            else:  # held since the last report
+                out[c] = np.r_[v, np.full(n - v.size, v[-1] if v.size else np.nan, dtype=v.dtype)]
+        out["week"] = np.arange(n)
+        if "alarm" not in out:
+            out["alarm"] = np.zeros(n, dtype=bool)
+        return out
+
+
+class ObservedView:
+    """What leaders see beside what is happening: the latent compliance habit (which no one can see), then
+    each chosen indicator as the leadership team has it (step line: held from report to report, late and
+    noisy) over the latent series it measures (grey), and the alarm of the recommended rule as a red band."""
+
+    def __init__(self, axes: list[Axes], model: CultureDriftModel, keys: tuple[str, ...] = OBSERVED_DEFAULT,
+                 rule: AlarmRule | None = None, x_max: int | None = None) -> None:
+        self.model = model
+        self.axes = axes
+        self.keys = keys
+        self.rule = rule
+        self.feed = ObservedFeed(model, rule)
+        x_max = model.horizon if x_max is None else x_max
+        self.latent_lines: list[tuple[str, float, Line2D]] = []
+        self.seen_lines: list[tuple[str, Line2D]] = []
+        self.alarm_lines: list[Line2D] = []
+        self.cursors: list[Line2D] = []
+        self._scaled: set[Axes] = set()  # panels whose y-limits have been set from data
+        self.caps: list[float] = []  # highest y-limit of each indicator panel
+        top = axes[0]
+        for c, label, style in (("compliance_habit_mean", "mean", "-"),
+                                ("compliance_habit_high_share", "share high", "--")):
+            (ln,) = top.plot([], [], style, color="0.25", linewidth=1.5, label=label, animated=True)
+            self.latent_lines.append((c, 1.0, ln))
+        top.set_ylim(0, 1)
+        top.set_title("Compliance habit (0-1), unseen by leaders", fontsize=8.5, loc="left")
+
+        for ax, key in zip(axes[1:], keys, strict=True):
+            o = observables.OBSERVABLE[key]
+            if o.method != "judgement":  # a grade and a share are not on one scale: no latent line under grades
+                (ln,) = ax.plot([], [], "-", color="0.6", linewidth=1.2, label="happening", animated=True)
+                self.latent_lines.append((o.latent, o.scale, ln))
+            every = CADENCE.get(o.cadence_weeks, f"every {o.cadence_weeks} weeks")
+            (sl,) = ax.plot([], [], "-", color="tab:blue", linewidth=1.8, drawstyle="steps-post",
+                            label=f"leaders see ({every}, {o.lag_weeks} wk late)", animated=True)
+            self.seen_lines.append((key, sl))
+            if rule is not None and key == rule.indicator and rule.window == 1 and rule.baseline_from is None:
+                ax.axhline(rule.threshold * o.scale, color="tab:red", linestyle=":", linewidth=1.2,
+                           label="alarm threshold")
+            ax.set_title(f"{o.label} ({o.unit})", fontsize=8.5, loc="left")
+            ax.legend(ncol=3, **LEGEND_ABOVE)
+            self.caps.append(o.scale if o.unit.startswith("%") else np.inf)  # a share stops at 100%
+        for ax in axes:
+            (al,) = ax.plot([], [], "-", color="tab:red", linewidth=5, alpha=0.7, solid_capstyle="butt",
+                            transform=ax.get_xaxis_transform(), animated=True)
+            self.alarm_lines.append(al)
+            self.cursors.append(ax.axvline(0, color="0.6", linewidth=0.8, animated=True))
+            ax.set_xlim(0, max(x_max, 1))
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+        if rule is not None:
+            self.alarm_lines[0].set_label("alarm on")
+        top.legend(ncol=3, **LEGEND_ABOVE)
+        axes[-1].set_xlabel("week", fontsize=8)
+        self.update()
+
+    def animated(self) -> list:
+        """Artists that change every week."""
+        return [ln for *_, ln in self.latent_lines] + [ln for _, ln in self.seen_lines] + self.alarm_lines + \
+            self.cursors
+
+    def slow(self) -> list:
+        """No artists change now and then."""
+        return []
+
+    def slow_key(self) -> tuple:
+        return ()
+
+    def background_key(self) -> tuple:
+        """The y-limits (grown in round steps as figures arrive)."""
+        return tuple(ax.get_ylim() for ax in self.axes)
+
+    def alarm(self) -> np.ndarray:
+        """Weeks 0..now: True where the rule's alarm is on."""
+        return self.feed.frame()["alarm"]
+
+    def update(self) -> None:
+        """Extend every line to the model's current week."""
+        seen = self.feed.frame()
+        x = seen["week"]
+        cols = {c for c, _, _ in self.latent_lines if c in self.model.recorder.col} | {"compliance_habit_mean"}
+        latent = series_so_far(self.model, tuple(sorted(cols)))
+        if "recording_time" not in self.model.recorder.col:  # derived from the habit, as the audit measures it
+            habit = pd.DataFrame({"compliance_habit_mean": latent["compliance_habit_mean"]})
+            latent["recording_time"] = observables.latent_columns(habit, self.model.spec)["recording_time"].to_numpy()
+        for c, scale, ln in self.latent_lines:
+            ln.set_data(x, latent[c] * scale)
+        scales = {o.key: o.scale for o in observables.OBSERVABLES}
+        for key, ln in self.seen_lines:
+            ln.set_data(x, seen[key] * scales[key])
+        band = np.where(seen["alarm"], 0.97, np.nan)
+        for al in self.alarm_lines:
+            al.set_data(x, band)
+        for cur in self.cursors:
+            cur.set_xdata([x[-1], x[-1]])
+        for ax, (_, ln), cap in zip(self.axes[1:], self.seen_lines, self.caps, strict=True):
+            ys = [ln.get_ydata()] + [l2.get_ydata() for _, _, l2 in self.latent_lines if l2.axes is ax]
+            finite = [float(np.nanmax(y)) for y in ys if np.isfinite(y).any()]
+            hi = max(finite, default=0.0)
+            if hi > 0 and (ax not in self._scaled or hi * 1.05 > ax.get_ylim()[1]) and ax.get_ylim()[1] < cap:
+                ax.set_ylim(0, min(nice_ceiling(hi * 1.25), cap))
+                self._scaled.add(ax)
 
 
 # --- figures ----------------------------------------------------------------------------------------
 
-def network_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 6.4)) -> tuple[Figure, NetworkView]:
+def network_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 6.4),
+                   ties_every: int = 1) -> tuple[Figure, NetworkView]:
     """A figure holding just the network view (the app's network panel)."""
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
-    return fig, NetworkView(ax, model)
+    return fig, NetworkView(ax, model, ties_every=ties_every)
 
 
 def series_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 7.2),
@@ -386,6 +659,15 @@ def series_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 7.
     fig = Figure(figsize=size, layout="constrained")
     axes = list(fig.subplots(len(panels), 1, sharex=True))
     return fig, SeriesView(axes, model, x_max, panels, **kw)
+
+
+def observed_figure(model: CultureDriftModel, keys: tuple[str, ...] = OBSERVED_DEFAULT,
+                    rule: AlarmRule | None = None, size: tuple[float, float] | None = None,
+                    x_max: int | None = None) -> tuple[Figure, ObservedView]:
+    """A figure holding the latent compliance habit over the chosen indicators as leaders see them."""
+    fig = Figure(figsize=size or (6.4, 1.25 + 1.35 * (len(keys) + 1)), layout="constrained")
+    axes = list(np.atleast_1d(fig.subplots(len(keys) + 1, 1, sharex=True)))
+    return fig, ObservedView(axes, model, keys, rule, x_max)
 
 
 def combined_figure(model: CultureDriftModel, x_max: int | None = None,
@@ -402,8 +684,9 @@ def combined_figure(model: CultureDriftModel, x_max: int | None = None,
 
 class FrameRenderer:
     """Renders one figure's views to PNG week after week, fast: the static part (axes, ticks, legends,
-    shading, marks) is drawn once and cached; each frame restores it and draws only the artists that
-    change (blitting). The cache is rebuilt when a view's background key changes (e.g. y-limits).
+    shading, marks) is drawn once and cached; the artists that change now and then (a view's `slow()`,
+    e.g. the network's ties) are drawn over it and cached too; each frame restores that and draws only
+    the artists that change every week (blitting). A cache is rebuilt when its key changes (e.g. y-limits).
 
     `fmt` is "png" (lossless; best for line plots) or "jpeg" (quality 90: ~15x faster to encode and
     ~4x smaller than PNG for the network view, whose thousands of translucent ties defeat PNG)."""
@@ -421,6 +704,8 @@ class FrameRenderer:
         self.views = views
         self._background = None
         self._key: tuple | None = None
+        self._slow = None  # the background with the slowly changing artists drawn on it
+        self._slow_key: tuple | None = None
 
     def render(self, update: bool = True) -> bytes:
         """Update the views from the model (unless `update` is False) and return the frame (`fmt` bytes)."""
@@ -428,12 +713,23 @@ class FrameRenderer:
             for v in self.views:
                 v.update()
         key = tuple(v.background_key() for v in self.views)
+        slow_key = tuple(v.slow_key() for v in self.views)
         if self._background is None or key != self._key:
             self.canvas.draw()  # skips animated artists
+            if self._background is None:  # the layout is solved once: later redraws keep the axes where they are
+                self.fig.set_layout_engine("none")
             self._background = self.canvas.copy_from_bbox(self.fig.bbox)
             self._key = key
-        else:
+            self._slow = None
+        if self._slow is None or slow_key != self._slow_key:
             self.canvas.restore_region(self._background)
+            for v in self.views:
+                for artist in v.slow():
+                    self.fig.draw_artist(artist)
+            self._slow = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._slow_key = slow_key
+        else:
+            self.canvas.restore_region(self._slow)
         for v in self.views:
             for artist in v.animated():
                 self.fig.draw_artist(artist)

@@ -373,7 +373,7 @@ for _o in (
     Series(key="shortfall", label="Cumulative shortfall", unit="GBP thousand", better="lower", applies=ORG,
            definition="Intervention cost the budget could not fund, since week 0.",
            compute=lambda o: o.recorder.shortfall),
-    Series(key="agency_worker_hires_refused", label="Agency worker hires refused", unit="people per week",
+    Series(key="agency_worker_hires_refused", label="Agency-worker cover refused", unit="empty posts per week",
            better=None, applies=ORG, dtype="int64",
            definition="Agency-worker cover for an empty post that would have been hired this week but that the "
            "budget left after contracts and interventions could not pay for (the cover cut, not costed).",
@@ -469,9 +469,12 @@ for _o in (
             definition="Planned intervention cost the quarterly budget could not pay for (interventions scaled "
             "down), summed over the horizon.", more="more of the plan unfunded", less="less of the plan unfunded",
             decimals=0, compute=lambda v: v.ts["shortfall"].iloc[-1]),
-    Summary(key="agency_worker_hires_refused_total", label="Agency worker hires refused", unit="people", better=None,
-            group="Cost", applies=RUN, dtype="int64",
-            definition="Agency-worker hires the budget could not pay for, summed over the horizon.",
+    Summary(key="agency_worker_hires_refused_total", label="Agency-worker cover refused", unit="weekly hire attempts",
+            better=None, group="Cost", applies=RUN, dtype="int64",
+            definition="Weekly attempts to hire agency-worker cover for an empty post that the budget could not pay "
+            "for, summed over the horizon: an empty post is tried again each week it stays empty, so one post "
+            "refused for ten weeks counts up to ten times (a measure of cover held back, not a number of posts or "
+            "people).",
             more="more agency-worker cover refused", less="less agency-worker cover refused", decimals=0,
             compute=lambda v: v.ts["agency_worker_hires_refused"].sum()),
     Summary(key="planned_cost", label="Planned cost", unit="GBP k", better="lower", group="Cost", applies=RUN,

@@ -318,6 +318,10 @@ def _need_browser():
     return sync_playwright
 
 
+SLIP_YAML = ("extends: " + str(preset_paths()["phased_vigilance_withdrawn"]) + "\nname: small_slip\n"
+             "title: Small organisation, vigilance withdrawn\norganisation:\n  n_teams: 5\n")
+
+
 @pytest.fixture
 def app_server(tmp_path):
     """`culturedrift app --scenario` on a small organisation, on a free 127.0.0.1 port; always torn down."""
@@ -326,6 +330,7 @@ def app_server(tmp_path):
     small.parent.mkdir()
     small.write_text("extends: " + str(preset_paths()["phased_with_vigilance"]) + "\nname: small_org\n"
                      "organisation:\n  n_teams: 5\n")
+    (small.parent / "small_slip.yaml").write_text(SLIP_YAML)
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "culturedrift.experiments.cli", "app", "--port", str(port),
                              "--scenario", str(small.parent)], stdout=log, stderr=subprocess.STDOUT,
@@ -521,3 +526,100 @@ def test_reset_without_page_parameters_rebuilds_the_bound_preset():
     assert twin.twin == Twin("budget_cut", 20) and len(twin.runs) == 2
     assert m.spec.organisation.n_teams == 3
     assert isinstance(m, AppModel)
+
+
+def test_picker_labels_are_display_titles_and_unique():
+    from culturedrift.experiments.app_controls import Registry
+
+    reg = Registry()
+    titles = reg.titles()
+    assert titles["phased_vigilance_withdrawn"] == "Phased, vigilance withdrawn"
+    assert set(titles) == set(reg.names())
+    name = reg.add_text(load_preset("big_bang").model_dump_json(), "copy.yaml")  # a loaded copy of a preset
+    titles = reg.titles()
+    assert name == "big_bang (loaded)" and titles[name] == "Big bang (loaded)"
+    assert len(set(titles.values())) == len(titles)
+
+
+def test_alarm_episodes_and_text():
+    import numpy as np
+
+    alarm = np.array([0, 1, 1, 0, 0, 1, 0, 1], dtype=bool)
+    assert viz.alarm_episodes(alarm) == [(1, 2), (5, 5), (7, 7)]
+    assert viz.alarm_text(alarm, 7) == "ALARM now; alarm so far: weeks 1-2, week 5, week 7"
+    assert viz.alarm_text(alarm, 4) == "quiet now; alarm so far: weeks 1-2"
+    assert viz.alarm_text(np.zeros(3, dtype=bool), 2) == "quiet now; alarm so far: never"
+
+
+def test_observed_feed_holds_figures_between_reports_and_equals_observe_model():
+    """The app's view of what leaders see is `observe_model` itself, recomputed only when a report arrives."""
+    import numpy as np
+
+    from culturedrift.model.observables import observe_model
+
+    rule = viz.alarm_rule()
+    m = AppModel(preset="phased_vigilance_withdrawn", n_teams=3).main
+    feed = viz.ObservedFeed(m, rule)
+    for _ in range(30):
+        m.step()
+        got = feed.frame()
+        want = observe_model(m, rule)
+        for c in want.columns:
+            assert np.array_equal(got[c], want[c].to_numpy(), equal_nan=True), (m.week, c)
+
+
+def _first_alarm_after(sc, week: int) -> int:
+    """First week after `week` the recommended rule raises the alarm in a run of `sc` (seed 0), computed
+    outside the app."""
+    import numpy as np
+
+    from culturedrift.model.observables import observe_model
+
+    run = build_run(Settings(sc, 0), sc.horizon_weeks)
+    alarm = observe_model(run, viz.alarm_rule())["alarm"].to_numpy()
+    later = np.flatnonzero(alarm & (np.arange(alarm.size) > week))
+    assert later.size, f"the recommended alarm rule ({viz.alarm_rule().describe()}) never fires after week {week}"
+    return int(later[0])
+
+
+@pytest.mark.slow
+def test_observed_panel_shows_the_alarm_firing_in_a_slippage_run(app_server, tmp_path):
+    """In headless Chromium: the picker shows display titles; the observable view renders beside the latent
+    habit; playing the slippage run, the page reports the recommended rule's alarm in the week it fires."""
+    sync_playwright = _need_browser()
+    from culturedrift.model import load_scenario
+
+    sc = load_scenario(tmp_path / "scenarios" / "small_slip.yaml")  # what the page runs for that file, seed 0
+    withdrawn = viz.vigilance_off_week(build_run(Settings(sc, 0)))
+    target = _first_alarm_after(sc, withdrawn)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.set_default_timeout(60_000)
+            page.goto(app_server)
+            page.wait_for_selector(".cd-readout")
+            page.click(".cd-preset")
+            menu = page.inner_text(".v-menu__content")
+            assert "Phased, vigilance withdrawn" in menu and "phased_vigilance_withdrawn" not in menu
+            page.click(".v-menu__content .v-list-item:has-text('Small organisation, vigilance withdrawn')")
+            page.wait_for_function("document.body.innerText.includes('small_slip, seed 0')")
+            page.click(".cd-observed-switch")
+            page.wait_for_selector(".cd-observed")
+            page.wait_for_selector(".cd-alarm")
+            assert "Week 0 of" in _week(page)
+            page.click("button:has-text('▶')")
+            page.wait_for_function(
+                f"Number(document.querySelector('.cd-readout').innerText.match(/Week (\\d+)/)[1]) >= {target}",
+                timeout=240_000)
+            page.click("button:has-text('❚❚')")
+            page.wait_for_selector("button:has-text('▶')")
+            week = _week_number(page)
+            page.wait_for_function(f"document.querySelector('.cd-alarm').innerText.includes('{week}')")
+            text = page.inner_text(".cd-alarm")
+            assert re.search(rf"weeks? {target}\b", text), (target, text)
+            box = page.locator(".cd-observed").bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 300
+            page.screenshot(path=str(tmp_path / "observed.png"), full_page=True)
+        finally:
+            browser.close()

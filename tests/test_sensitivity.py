@@ -123,3 +123,56 @@ def test_unreliable_sobol_indices_are_flagged_with_a_sample_size():
     n = w.loc[("a", "S1"), "suggested_samples"]
     assert n > 16 and (n & (n - 1)) == 0  # a power of two, as Sobol' sequences prefer
     assert 1.13 * (16 / n) ** 0.5 <= 0.05 + 1e-9  # enough to narrow the interval to +-0.05
+
+
+def _slippage_na_where_pressure_high(monkeypatch, cut: float = 1.1):
+    """Runs report `slippage_share` n/a (nothing attained) where labour-market pressure is above `cut`."""
+    from culturedrift.experiments.workflows.sweep import engine
+
+    real = engine.simulate_summary
+
+    def summary(params, seed, base=None):
+        out = real(params, seed, base=base)
+        noise = np.random.default_rng([seed, int(1e6 * params["turnover.base_exit_hazard"])]).normal(0, 0.04)
+        out["slippage_share"] = float("nan") if params["turnover.labour_market_pressure"] > cut else \
+            params["morale.change_effect"] * 100 + noise
+        return out
+
+    monkeypatch.setattr(engine, "simulate_summary", summary)
+
+
+def test_prcc_leaves_out_points_where_a_metric_is_na(tmp_path, monkeypatch, capsys):
+    _slippage_na_where_pressure_high(monkeypatch)
+    out = swept(tmp_path, design="lhs", samples=12, metrics=[*METRICS, "slippage_share"])
+    pm = SweepStore(out).points()
+    na = int((pm["turnover.labour_market_pressure"] > 1.1).sum())
+    assert 0 < na < 10
+    res = analyse(out, figures=False)
+    rows = res.table[res.table["metric"] == "slippage_share"].set_index("parameter")
+    assert len(rows) == len(PARAMS) and rows["prcc"].notna().all()
+    means = res.point_means
+    ok = means["slippage_share"].notna().to_numpy()
+    want = prcc(means.loc[ok, list(PARAMS)].to_numpy(dtype=float), means.loc[ok, "slippage_share"].to_numpy())
+    assert np.allclose(rows.loc[list(PARAMS), "prcc"].to_numpy(), want["prcc"].to_numpy())
+    assert rows.loc["morale.change_effect", "prcc"] > 0.7  # the planted effect, found where the metric applies
+    note = next(n for n in res.notes if n.startswith("slippage_share"))
+    assert f"n/a at {na} of 12 design points" in note and f"PRCC over the {12 - na} points" in note
+    assert "attained" in note  # why: the catalogue's statement of where it applies
+    assert "n/a at" in (out / "sensitivity" / "sensitivity.md").read_text()
+
+
+def test_sobol_gives_no_indices_for_a_metric_that_is_sometimes_na_and_says_why(tmp_path, monkeypatch, capsys):
+    _slippage_na_where_pressure_high(monkeypatch)
+    out = swept(tmp_path, design="sobol", samples=4, metrics=["peak_vacancy", "slippage_share"])
+    assert main(["sensitivity", str(out), "--resamples", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: slippage_share: n/a at" in printed and "Sobol' indices need every point" in printed
+    table = pd.read_csv(out / "sensitivity" / "sensitivity.csv")
+    assert set(table["metric"]) == {"peak_vacancy"} and table[["S1", "ST"]].notna().all().all()
+
+
+def test_a_metric_that_never_applies_is_refused_with_the_reason(tmp_path, monkeypatch):
+    _slippage_na_where_pressure_high(monkeypatch, cut=0.0)
+    out = swept(tmp_path, design="lhs", samples=6, metrics=["slippage_share"])
+    with pytest.raises(SensitivityError, match="n/a at 6 of 6 design points"):
+        analyse(out, figures=False)

@@ -212,16 +212,18 @@ def funding_table(cmp: Comparison) -> Table:
                                         Cell(f"{r['agency_hires_refused']:,.0f}"), Cell(f"{r['overspend']:,.0f}")]))
     head = ["Planned cost (GBP k)", "Delivered cost (GBP k)", "of which agency-worker premium (GBP k)",
             "of which interventions (GBP k)", "Unfunded interventions (GBP k)", "Interventions cut in",
-            "Agency-worker hires refused (people)", "Overspend (GBP k)"]
+            "Agency-worker cover refused (weekly hire attempts)", "Overspend (GBP k)"]
     return Table(head, rows, swatches=_swatches(cmp))
 
 
 FUNDING_NOTE = ("Medians over seeds, totals over the horizon (GBP thousand). Planned = delivered + unfunded. Each week "
                 "the quarterly budget pays the agency workers already in post first (contracts: never cut), then "
                 "the active interventions (all scaled down together when the rest of the budget cannot pay for them: "
-                "the unfunded part), and only then new agency-worker cover: hires refused counts the cover not bought "
-                "for empty posts (not costed, so a small budget still lowers planned agency spend). Overspend: agency "
-                "contracts above the week's budget.")
+                "the unfunded part), and only then new agency-worker cover. Cover refused counts weekly attempts to "
+                "hire cover for an empty post that the budget could not pay for: an empty post is tried again each "
+                "week it stays empty, so one post refused for ten weeks counts up to ten times (it measures cover "
+                "held back, not posts or people; not costed, so a small budget still lowers planned agency spend). "
+                "Overspend: agency contracts above the week's budget.")
 
 
 def decision_markdown(cmp: Comparison, level: int = 1) -> str:
@@ -344,9 +346,10 @@ def funding_lines(cmp: Comparison) -> list[str]:
     for n in cmp.names:
         r = f.loc[n]
         if n != cmp.reference and r["agency_hires_refused"] > ref + 5:
-            out.append(f"Cover cut: **{cmp.titles[n]}** had {r['agency_hires_refused']:,.0f} agency-worker hires "
-                       f"refused for lack of budget ({ref:,.0f} for the reference, median over seeds): empty posts "
-                       "stayed empty, which lowers its agency spend and so its planned cost.")
+            out.append(f"Cover cut: **{cmp.titles[n]}** was refused agency-worker cover for empty posts "
+                       f"{r['agency_hires_refused']:,.0f} times for lack of budget ({ref:,.0f} for the reference; "
+                       "weekly hire attempts, so a post refused for several weeks counts once a week; median over "
+                       "seeds): those posts stayed empty, which lowers its agency spend and so its planned cost.")
         if r["unfunded_cost"] > 0.5 and r["planned_intervention_cost"] > 0:
             share = r["unfunded_cost"] / r["planned_intervention_cost"]
             out.append(f"Unfunded: **{cmp.titles[n]}** could not pay for GBP {r['unfunded_cost']:,.0f}k "

@@ -11,6 +11,10 @@ Replicates are averaged per design point (failed runs left out), then, by design
 Indices whose confidence interval is wider than the index, or that lie outside [0, 1] beyond it, are flagged
 with a suggested sample size (warnings.csv, the top of sensitivity.md and the command's output).
 
+A metric that does not apply everywhere (e.g. `slippage_share`, n/a where nothing was attained) is analysed
+where it applies, and a note says how many points were left out: PRCC drops those points, Morris the
+trajectories holding them; Sobol' needs every point, so it gives no indices for such a metric.
+
 Outputs (DIR/sensitivity/ by default): sensitivity.csv and sensitivity.md (the table), sensitivity.png
 (a tornado chart per metric), partial_dependence.png (each metric against each parameter: where the
 tipping points are), heatmap.png for a grid over two parameters, and point_means.csv.
@@ -36,6 +40,7 @@ from culturedrift.experiments.reporting.sensitivity import (
 )
 from culturedrift.experiments.reporting.tables import markdown_table
 from culturedrift.experiments.workflows.sweep.store import SweepDirError, SweepStore
+from culturedrift.model.outputs import SUMMARIES
 
 __all__ = ["Analysis", "SensitivityError", "analyse", "markdown_table", "point_means", "prcc"]
 
@@ -72,6 +77,27 @@ def point_means(store: SweepStore, metrics: list[str]) -> pd.DataFrame:
     out = pts.set_index("point").join(n).join(means)
     out["replicates_ok"] = out["replicates_ok"].fillna(0).astype("int64")
     return out.reset_index()
+
+
+def not_applicable(pm: pd.DataFrame, metric: str) -> tuple[np.ndarray, str | None]:
+    """Design points (with a successful run) where `metric` is n/a in every replicate (e.g. slippage where
+    nothing was attained), and a note saying so and why (None when it applies everywhere)."""
+    na = (pm[metric].isna() & (pm["replicates_ok"] > 0)).to_numpy()
+    if not na.any():
+        return na, None
+    s = SUMMARIES.get(metric)
+    why = f"it applies to {s.applies}" if s is not None and s.applies else "its value is undefined there"
+    return na, f"{metric}: n/a at {int(na.sum())} of {len(na)} design points ({why})"
+
+
+def mixed_points(store: SweepStore, metric: str) -> int:
+    """Design points where `metric` applied in some successful replicates but not all (their mean is over
+    the replicates where it applies)."""
+    ok = store.results()
+    ok = ok[ok["status"] == "ok"]
+    g = ok.groupby("point")[metric]
+    counts, sizes = g.count(), g.size()
+    return int(((counts > 0) & (counts < sizes)).sum())
 
 
 def _numeric(df: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -117,9 +143,23 @@ def analyse(sweep_dir: str | Path, out: str | Path | None = None, metrics: list[
             bad = {p // k1 for p in missing}
             keep = np.array([p // k1 not in bad for p in range(len(pm))])
             notes.append(f"{len(bad)} Morris trajectory(ies) dropped: they contain points where every run failed")
+        k1 = len(names) + 1
         for metric in chosen:
             y = pm[metric].to_numpy(dtype=float)
-            if np.nanstd(y[keep]) == 0:
+            use = keep
+            na, note = not_applicable(pm, metric)
+            if note and design == "sobol":
+                notes.append(f"{note}: Sobol' indices need every point, so none are given for it; an lhs design "
+                             "(PRCC leaves such points out) or parameter ranges where it always applies would")
+                continue
+            if note:  # Morris: leave out whole trajectories holding an n/a point, as for failed points
+                bad = {p // k1 for p in np.flatnonzero(na)}
+                use = keep & np.array([p // k1 not in bad for p in range(len(pm))])
+                if not use.any():
+                    notes.append(f"{note}: every Morris trajectory holds such a point; no indices")
+                    continue
+                notes.append(f"{note}: {len(bad)} Morris trajectory(ies) holding them left out for this metric")
+            if np.nanstd(y[use]) == 0:
                 notes.append(f"{metric}: constant over the design; no indices")
                 continue
             if design == "sobol":
@@ -128,7 +168,7 @@ def analyse(sweep_dir: str | Path, out: str | Path | None = None, metrics: list[
                 if s2 is not None:
                     s2_all.append(s2.assign(metric=metric))
             else:
-                t = morris_indices(problem, x[keep], y[keep], levels, conf_level, num_resamples, seed)
+                t = morris_indices(problem, x[use], y[use], levels, conf_level, num_resamples, seed)
             rows.append(t.assign(metric=metric, parameter=names))
         method = "sobol" if design == "sobol" else "morris"
     else:
@@ -138,13 +178,23 @@ def analyse(sweep_dir: str | Path, out: str | Path | None = None, metrics: list[
         xs = _numeric(use, names)
         for metric in chosen:
             y = use[metric].to_numpy(dtype=float)
-            if len(y) < 3 or np.std(y) == 0:
+            applies = np.isfinite(y)
+            _, note = not_applicable(use, metric)
+            if note:
+                notes.append(f"{note}: PRCC over the {int(applies.sum())} points where it applies")
+            if applies.sum() < 3 or np.std(y[applies]) == 0:
                 notes.append(f"{metric}: constant or too few points; no PRCC")
                 continue
-            rows.append(prcc(xs, y, conf_level).assign(metric=metric, parameter=names))
+            rows.append(prcc(xs[applies], y[applies], conf_level).assign(metric=metric, parameter=names))
         method = "prcc"
+    for metric in chosen:
+        mixed = mixed_points(store, metric)
+        if mixed:
+            notes.append(f"{metric}: at {mixed} design point(s) it applies in some replicates only; those points "
+                         "average the replicates where it applies")
     if not rows:
-        raise SensitivityError(f"{store.root}: no metric varies over the design; nothing to analyse")
+        raise SensitivityError(f"{store.root}: no metric varies over the design (or applies anywhere); nothing "
+                               "to analyse: " + "; ".join(notes))
     table = pd.concat(rows, ignore_index=True)
     table = table[["metric", "parameter", *[c for c in table.columns if c not in ("metric", "parameter")]]]
     s2_table = None
