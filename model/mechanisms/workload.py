@@ -21,8 +21,8 @@ from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Str
 
 class WorkloadParams(Strict):
     demand_cases_per_post: float = param(16.8, "open cases per frontline post", "Calibrated (rejection ABC, "
-                                         "experiments/validation/calibration.py; accepted 15.7-18.1): 16-18 cases "
-                                         "per case holder (DfE 2013-2023)", gt=0, le=1000)
+                                         "experiments/workflows/validation/calibration.py; accepted 15.7-18.1): "
+                                         "16-18 cases per case holder (DfE 2013-2023)", gt=0, le=1000)
     case_duration_weeks: float = param(20.0, "weeks", "Mean time a case stays open when worked to standard "
                                        "(assumption; child-in-need episodes last months, DfE CIN census)",
                                        gt=1, le=520)
