@@ -134,9 +134,11 @@ def sf2(seeds: int, workers: int = 1, horizon: int = 260, n_teams: int | None = 
     r = run_arms(arms, seeds, workers)
     slip = slippage_of(h)
     year = slippage_of(h, min(h + 52, horizon))
+    # the rebound is read over the year after handover: with culture memory (team norms) the habit rises
+    # after vigilance stops and then settles, so handover-to-horizon measures persistence, which P2 checks
     return [
-        paired_effect("SF2", "vigilance stopped at handover", "slippage (habit rise, handover to horizon)",
-                      [slip(t) for t in r["withdrawn"]], +1, note=f"handover week {h}; one-sample"),
+        paired_effect("SF2", "vigilance stopped at handover", "rebound (habit rise in the year after handover)",
+                      [year(t) for t in r["withdrawn"]], +1, note=f"handover week {h}; one-sample"),
         paired_effect("SF2", "vigilance stopped vs kept on", "slippage", _diff(r["withdrawn"], r["kept"], slip), +1),
         paired_effect("SF2", "higher turnover (exit hazard x1.5), vigilance stopped", "habit rise in the year after "
                       "handover", _diff(r["withdrawn_high_turnover"], r["withdrawn"], year), +1,
