@@ -198,7 +198,8 @@ def build_report(calib: dict[str, Any], facts: dict[str, list[Effect]], loops: d
              f"posterior: {post.attrs.get('particles', '?')} particles, effective sample size "
              f"{post.attrs.get('ess', float('nan')):.0f} (data/posterior_labour_market.csv). A parameter is identified "
              "when its 95% posterior interval keeps less than half of its prior range (log scale for log-uniform "
-             "priors); the defaults in the code are the weighted medians.")
+             "priors). The defaults in the code lie inside every 95% interval (how they were chosen: "
+             "docs/validation.md, Labour market).")
     L += ["", md_table(post), ""]
     L.append("Fit of the baseline defaults in the code (posterior predictive: annual values over "
              f"{fit.attrs.get('seeds', size.pred_seeds)} seeds x 5 years) against the DfE 2013-2023 national ranges "
