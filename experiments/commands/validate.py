@@ -11,10 +11,12 @@ from culturedrift.experiments.execution.files import OutputLock, check_out
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="calibration fit, stylized facts SF1-SF6 and Munro loop polarity checks",
-                       description="Run the calibration (rejection ABC against DfE workforce figures), the "
-                       "stylized-fact experiments and the Munro loop perturbation checks, and write "
-                       "validation_report.md/.html with a pass/fail line per check (docs/validation.md).")
+    p = sub.add_parser("validate", help="patterns from evidence, labour-market checks, calibrated defaults, mechanism "
+                       "checks", description="Run the patterns from evidence, the loop-gain map, the predictive "
+                       "check of the calibrated defaults against the DfE workforce figures, the regional, no-runaway "
+                       "and extreme-condition checks, the stylized-fact experiments and the Munro loop perturbation "
+                       "checks, and write validation_report.md/.html with a pass/fail line per check "
+                       "(docs/validation.md).")
     p.add_argument("--out", default="results/validation", help="output directory (default results/validation)")
     p.add_argument("--quick", action="store_true", help="small sizes (a minute or so): for a smoke check")
     p.add_argument("--workers", type=workers_count, default=None, help="local processes (default: all cores)")

@@ -2,7 +2,7 @@
 
 Modules:
     common       paired statistics, the process pool and the perturbation runner
-    calibration  approximate Bayesian computation (rejection ABC) against the DfE workforce figures
+    calibration  the committed ABC-SMC posterior and the predictive check of the defaults (CAL)
     facts        stylized facts SF1-SF6 as paired-seed experiments
     loops        polarity checks of Munro's feedback loops by perturbation
     odd_table    the generated parameter table of docs/ODD.md
