@@ -191,6 +191,7 @@ def test_culture_reinforcement_pulls_staff_toward_the_target_and_hires_bring_sec
     host, cult = host_with(Culture, pars)
     s, sig = host.state, host.signals
     sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7  # slippage's (vacant manager posts)
+    sig.induction_weeks = 26.0  # workload's: who holds the norm
     host.initialise()
     host.reset_effects()
     host.effects.reinforcement[:] = 1.0
@@ -207,7 +208,7 @@ def test_culture_team_norm_tips_and_a_tipped_team_conforms_to_the_new_culture() 
     pars = CultureParams(coworker_rate=0.0, manager_rate=0.0, reinforcement_rate=0.0, initial_sd=0.0)
     host, cult = host_with(Culture, pars, tenure=100.0)
     s, sig = host.state, host.signals
-    sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7
+    sig.neighbour_sums, sig.prescription, sig.induction_weeks = np.zeros((s.n, 3)), 0.7, 26.0
     host.initialise()
     # everyone starts at the initial habit, far above the threshold: no team has tipped
     assert np.allclose(sig.team_norm[s.staff], pars.initial_habit) and np.all(sig.norm_sustain < 0.01)
