@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.state import MANAGER
 
@@ -146,6 +147,8 @@ class Turnover(Mechanism):
     # --- people moving (loops only over this week's movers) ---
     def on_leave(self, slots: np.ndarray) -> None:
         """Colleagues feel the departure; a permanent leaver's post starts its vacancy."""
+        if self.model.compiled:
+            return compiled.turnover_leave(self, slots)
         m, s, net, sig = self.model, self.state, self.model.network, self.signals
         # each colleague feels the departure in proportion to the tie's share of their ties
         e = net.row_entries(slots)
@@ -162,6 +165,8 @@ class Turnover(Mechanism):
 
     # --- weekly step ---
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.turnover_step(self)
         m, p, s = self.model, self.pars, self.state
         self.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
         s.leaver_exposure *= p.leaver_exposure_decay

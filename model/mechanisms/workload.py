@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 
 
@@ -100,6 +101,8 @@ class Workload(Mechanism):
 
     def update_capacity(self) -> None:
         """Time use and capacity for every slot from habit, change load and learning curves."""
+        if self.model.compiled:
+            return compiled.workload_capacity(self)
         s, p, sig = self.state, self.pars, self.signals
         recording = p.recording_base + p.recording_per_compliance * s.compliance_habit + sig.extra_recording
         used = p.other_time + recording + p.change_time_per_load * s.change_load + self.effects.time_cost
@@ -115,6 +118,8 @@ class Workload(Mechanism):
 
     def allocate(self) -> None:
         """Share each team's cases among its case holders in proportion to capacity."""
+        if self.model.compiled:
+            return compiled.workload_allocate(self)
         s, t = self.state, self.model.layout.n_teams
         team_capacity = np.bincount(s.team[s.frontline], weights=s.capacity[s.frontline], minlength=t)
         self.publish(team_capacity=team_capacity)
@@ -127,6 +132,8 @@ class Workload(Mechanism):
         s.sustained_pressure += (excess - s.sustained_pressure) / self.pars.pressure_smoothing_weeks
 
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.workload_step(self)
         p, sig = self.pars, self.signals
         self.update_capacity()
         cases, capacity = sig.team_cases, sig.team_capacity
