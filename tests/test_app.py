@@ -435,10 +435,14 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             assert _prescription(_week(page)) > p3 + 0.05, _week(page)
             page.wait_for_function("document.querySelector('.cd-markers').innerText.includes('inspection (week 3)')")
             assert _purple_pixels(page) > before_marker + 10
+            _step_to(page, 5)
+            page.click(".cd-act-budget_cut")  # a budget action is a scheduled event too: it re-runs the same
+            page.wait_for_function("document.querySelector('.cd-action-log').innerText.includes('week 5: Cut')")
             _step_to(page, 6)
 
             # export the settings and the data; the command line re-runs the settings to identical series
             yml = _download(page, "Settings (YAML)", tmp_path / "saved.yaml")
+            assert "budget_change" in yml.read_text()
             csv = _download(page, "Data (CSV)", tmp_path / "app.csv")
             out = tmp_path / "cli"
             subprocess.run([sys.executable, "-m", "culturedrift.experiments.cli", "run", str(yml), "--seeds", "1",
