@@ -4,6 +4,8 @@ Each person is a Mesa `Agent` holding the slot of the post they fill; every attr
 property reading (and writing) the model's arrays, so AgentSet selection and aggregation,
 DataCollector agent reporters and SolaraViz see the same state the vectorised step updates.
 A leaver's agent is removed; the post keeps its slot and the next holder is a new agent.
+The model makes the agents the first time anyone looks at them (`model.agents`, `model.agent_at`), so a
+run that only reads the arrays never pays for them.
 """
 
 from __future__ import annotations

@@ -43,6 +43,22 @@ class Strict(BaseModel):
         return data
 
 
+class Kinded(Strict):
+    """A block chosen in scenario files by its `kind` (an event, an intervention): every subclass that fixes
+    `kind` to a name registers itself in its family's `registry`, so a new kind is one class."""
+
+    kind: str
+
+    registry: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        kind = cls.model_fields["kind"].default
+        if isinstance(kind, str):
+            cls.registry[kind] = cls
+
+
 def param(default: Any, unit: str, source: str, **kw: Any) -> Any:
     """Declare a parameter with its unit and the source of its default, kept in the schema."""
     return Field(default, description=f"[{unit}] {source}", json_schema_extra={"unit": unit, "source": source}, **kw)

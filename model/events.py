@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from pydantic import SerializeAsAny, field_validator, model_validator
 
-from culturedrift.model.base import Strict, param
+from culturedrift.model.base import Kinded, param
 from culturedrift.model.interventions import REGISTRY, Intervention
 
 if TYPE_CHECKING:
@@ -23,20 +23,12 @@ if TYPE_CHECKING:
 EVENTS: dict[str, type[Event]] = {}
 
 
-class Event(Strict):
+class Event(Kinded):
     """Something that happens to the organisation in one week."""
 
-    kind: str
     week: int = param(0, "week", "When it happens (at the start of the week)", ge=0, le=5200)
 
     registry: ClassVar[dict[str, type[Event]]] = EVENTS
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        kind = cls.model_fields["kind"].default
-        if isinstance(kind, str):
-            EVENTS[kind] = cls
 
     def apply(self, host: Host) -> None:
         """What happens."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
+from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
 from culturedrift.model.state import Staff
@@ -23,8 +24,11 @@ class Host:
     """Layout, state, signals and streams shared by an ordered list of mechanisms."""
 
     def __init__(self, layout: Layout, network: Network, parts: list[tuple[type[Mechanism], Any]],
-                 seed: int = 0, week: int = 0, interventions: Any = (), events: Any = ()) -> None:
+                 seed: int = 0, week: int = 0, interventions: Any = (), events: Any = (),
+                 compiled: bool | None = None) -> None:
         self.layout = layout
+        # compiled kernels (model/kernels.py) or the numpy reference: the same numbers, to the last bit
+        self.compiled = compiled_enabled() if compiled is None else bool(compiled)
         self.network = network
         self.seed = int(seed)
         self.week = week

@@ -19,6 +19,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.agent import AgentSet
 
 from culturedrift.model.agents import FrontlineWorker, Manager, PartnerWorker, Person
 from culturedrift.model.base import Mechanism, stream
@@ -35,7 +36,7 @@ class CultureDriftModel(Host, mesa.Model):
     """One children's services organisation over `horizon_weeks` weeks."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, weeks: int | None = None,
-                 diagnostics: tuple[str, ...] = ()) -> None:
+                 diagnostics: tuple[str, ...] = (), compiled: bool | None = None) -> None:
         mesa.Model.__init__(self, rng=int(seed))
         self.spec = scenario
         # `weeks` runs a shorter (or longer) window of the same scenario, e.g. for a quick look
@@ -47,14 +48,14 @@ class CultureDriftModel(Host, mesa.Model):
         parts = [(cls, getattr(scenario, key)) for key, _, cls in type(scenario).MECHANISMS]
         Host.__init__(self, layout, network, parts,
                       seed=int(seed), week=-scenario.burn_in_weeks, interventions=scenario.interventions,
-                      events=scenario.events)
+                      events=scenario.events, compiled=compiled)
         for mech in self.mechanisms:
             setattr(self, mech.name, mech)  # model.turnover etc., for people exploring a model
         self._events: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.agent_at: list[Person | None] = [None] * self.state.n
+        self._agent_at: list[Person | None] = [None] * self.state.n
+        self._agents_made = False  # Mesa agents are made when first looked at (see `agents`)
 
         self.initialise()
-        self.add_agents(np.flatnonzero(self.state.filled))
         self.recorder = Recorder(self, self.horizon, tuple(diagnostics))
         while self.week < 0:
             self.step()
@@ -102,19 +103,56 @@ class CultureDriftModel(Host, mesa.Model):
         """The leavers' agents go."""
         self.remove_agents(slots)
 
+    @property
+    def agents(self) -> AgentSet:
+        """Everyone in post as a Mesa agent. Agents are made the first time anyone looks (an app, a data
+        collector, a notebook) and kept in step with joins and leaves from then on; a run nobody looks into
+        never pays for them (a million people's agents would cost more memory than their state)."""
+        self.make_agents()
+        return mesa.Model.agents.fget(self)
+
+    @property
+    def agents_by_type(self) -> dict[type, AgentSet]:
+        """Mesa's agents by class (made on first look, as `agents`)."""
+        self.make_agents()
+        return mesa.Model.agents_by_type.fget(self)
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent classes present (made on first look, as `agents`)."""
+        self.make_agents()
+        return mesa.Model.agent_types.fget(self)
+
+    @property
+    def agent_at(self) -> list[Person | None]:
+        """The agent holding each slot (None where vacant), made on first look as `agents`."""
+        self.make_agents()
+        return self._agent_at
+
+    def make_agents(self) -> None:
+        """Make a Mesa agent for everyone in post, once; from then on joins and leaves add and remove them."""
+        if self._agents_made or not hasattr(self, "_agent_at"):
+            return
+        self._agents_made = True
+        self.add_agents(np.flatnonzero(self.state.filled))
+
     def add_agents(self, slots: np.ndarray) -> None:
-        """A new Mesa agent for each newly filled slot."""
+        """A new Mesa agent for each newly filled slot (once agents have been made)."""
+        if not self._agents_made:
+            return
         role = self.state.role
         for slot in slots:
-            self.agent_at[slot] = _AGENT_CLASS.get(int(role[slot]), PartnerWorker)(self, int(slot))
+            self._agent_at[slot] = _AGENT_CLASS.get(int(role[slot]), PartnerWorker)(self, int(slot))
 
     def remove_agents(self, slots: np.ndarray) -> None:
         """Remove the agents of vacated slots."""
+        if not self._agents_made:
+            return
         for slot in slots:
-            agent = self.agent_at[slot]
+            agent = self._agent_at[slot]
             if agent is not None:
                 agent.remove()
-                self.agent_at[slot] = None
+                self._agent_at[slot] = None
 
     def record_events(self, slots: np.ndarray, event: str) -> None:
         """Log joins and leaves (recorded weeks only; week = the record row that first shows it)."""

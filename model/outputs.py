@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from culturedrift.model import kernels
 from culturedrift.model.base import Strict, param
 
 if TYPE_CHECKING:
@@ -157,7 +158,20 @@ class Observation:
         return s.staff & s.filled
 
     @cached_property
+    def compiled(self) -> dict[str, float] | None:
+        """Every per-slot reduction below in one compiled pass, bit-identical (None on the numpy reference path)."""
+        if not getattr(self.model, "compiled", False):
+            return None
+        s = self.state
+        values = kernels.weekly_stats(s.staff, s.filled, s.frontline, s.manager, s.staff_post, s.agency_worker,
+                                      s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload,
+                                      s.direct_time, s.change_load, self.pars.high_compliance_habit)
+        return dict(zip(kernels.STATS, values.tolist(), strict=True))
+
+    @cached_property
     def n_staff(self) -> int:
+        if self.compiled:
+            return int(self.compiled["n_staff"])
         return max(int(np.count_nonzero(self.staff)), 1)
 
     @cached_property
@@ -165,12 +179,57 @@ class Observation:
         return self.state.morale[self.staff]
 
     @cached_property
+    def morale_mean(self) -> float:
+        return self.compiled["morale_mean"] if self.compiled else self.morale.mean()
+
+    @cached_property
     def morale_p10_p90(self) -> tuple[float, ...]:
+        if self.compiled:
+            return self.compiled["morale_p10"], self.compiled["morale_p90"]
         return _quantiles(self.morale, 0.1, 0.9)
 
     @cached_property
     def habit(self) -> np.ndarray:
         return self.state.compliance_habit[self.staff]
+
+    @cached_property
+    def habit_mean(self) -> float:
+        return self.compiled["habit_mean"] if self.compiled else self.habit.mean()
+
+    @cached_property
+    def habit_high_share(self) -> float:
+        if self.compiled:
+            return self.compiled["habit_high"]
+        return np.count_nonzero(self.habit > self.pars.high_compliance_habit) / self.n_staff
+
+    @cached_property
+    def manager_control(self) -> float:
+        if self.compiled:
+            return self.compiled["manager_control"]
+        s = self.state
+        return s.manager_control[s.manager & s.filled].mean() if (s.manager & s.filled).any() else np.nan
+
+    @cached_property
+    def intention_mean(self) -> float:
+        return self.compiled["intention_mean"] if self.compiled else self.state.intention[self.staff].mean()
+
+    @cached_property
+    def change_load_mean(self) -> float:
+        return self.compiled["change_load_mean"] if self.compiled else self.state.change_load[self.staff].mean()
+
+    @cached_property
+    def n_holders(self) -> int:
+        if self.compiled:
+            return int(self.compiled["n_holders"])
+        return int(np.count_nonzero(self.holders))
+
+    @cached_property
+    def workload_mean(self) -> float:
+        return self.compiled["workload_mean"] if self.compiled else self.holders_mean(self.state.workload)
+
+    @cached_property
+    def direct_time_mean(self) -> float:
+        return self.compiled["direct_time_mean"] if self.compiled else self.holders_mean(self.state.direct_time)
 
     @cached_property
     def holders(self) -> np.ndarray:
@@ -180,15 +239,21 @@ class Observation:
 
     @cached_property
     def n_posts(self) -> int:
+        if self.compiled:
+            return int(self.compiled["n_posts"])
         return max(int(np.count_nonzero(self.state.staff_post)), 1)
 
     @cached_property
     def permanent(self) -> int:
+        if self.compiled:
+            return int(self.compiled["permanent"])
         s = self.state
         return int(np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker))
 
     @cached_property
     def agency_workers(self) -> int:
+        if self.compiled:
+            return int(self.compiled["agency_workers"])
         s = self.state
         return int(np.count_nonzero(s.staff & s.agency_worker))
 
@@ -286,25 +351,24 @@ ORG = "the organisation"
 
 for _o in (
     Series(key="morale_mean", label="Mean morale", unit="0-1", better="higher", applies=STAFF,
-           definition="Mean morale.", compute=lambda o: o.morale.mean()),
+           definition="Mean morale.", compute=lambda o: o.morale_mean),
     Series(key="morale_p10", label="Morale, 10th percentile", unit="0-1", better="higher", applies=STAFF,
            definition="10th percentile of morale (linear interpolation).", compute=lambda o: o.morale_p10_p90[0]),
     Series(key="morale_p90", label="Morale, 90th percentile", unit="0-1", better="higher", applies=STAFF,
            definition="90th percentile of morale (linear interpolation).", compute=lambda o: o.morale_p10_p90[1]),
     Series(key="compliance_habit_mean", label="Mean compliance habit", unit="0-1", better="lower", applies=STAFF,
            definition="Mean compliance habit (1 = procedure and control, 0 = professional judgement).",
-           compute=lambda o: o.habit.mean()),
+           compute=lambda o: o.habit_mean),
     Series(key="compliance_habit_high_share", label="Share in the compliance culture", unit="share",
            better="lower", applies=STAFF,
            definition="Share whose compliance habit is above `outputs.high_compliance_habit` (default 0.6).",
-           compute=lambda o: np.count_nonzero(o.habit > o.pars.high_compliance_habit) / o.n_staff),
+           compute=lambda o: o.habit_high_share),
     Series(key="manager_control", label="Managers' control style", unit="0-1", better="lower",
            applies="team managers in post",
            definition="Mean control style: a manager's compliance habit plus the tension added under pressure.",
-           compute=lambda o: (o.state.manager_control[o.state.manager & o.state.filled].mean()
-                              if (o.state.manager & o.state.filled).any() else np.nan)),
+           compute=lambda o: o.manager_control),
     Series(key="turnover_intention", label="Turnover intention", unit="0-1", better="lower", applies=STAFF,
-           definition="Mean turnover intention.", compute=lambda o: o.state.intention[o.staff].mean()),
+           definition="Mean turnover intention.", compute=lambda o: o.intention_mean),
     Series(key="turnover_rate_12m", label="12-month turnover", unit="share per year", better="lower",
            applies="permanent holders of staff posts",
            definition="Permanent leavers over the last 52 weeks divided by the mean number of permanent holders.",
@@ -325,12 +389,12 @@ for _o in (
            compute=lambda o: o.signals.joiners, dtype="int64"),
     Series(key="caseload_mean", label="Caseload", unit="cases per case holder", better="lower", applies=HOLDERS,
            definition="Open cases of all teams divided by the number of case holders in post.",
-           compute=lambda o: o.signals.team_cases.sum() / max(int(np.count_nonzero(o.holders)), 1)),
+           compute=lambda o: o.signals.team_cases.sum() / max(o.n_holders, 1)),
     Series(key="workload_mean", label="Workload", unit="caseload / capacity", better="lower", applies=HOLDERS,
-           definition="Mean caseload relative to capacity.", compute=lambda o: o.holders_mean(o.state.workload)),
+           definition="Mean caseload relative to capacity.", compute=lambda o: o.workload_mean),
     Series(key="time_with_children", label="Time with children", unit="share of working time", better="higher",
            applies=HOLDERS, definition="Mean share of working time spent with children and families.",
-           compute=lambda o: o.holders_mean(o.state.direct_time)),
+           compute=lambda o: o.direct_time_mean),
     Series(key="service_standard", label="Service standard", unit="share of open cases", better="higher",
            applies=ORG, definition="Share of open cases worked within capacity.",
            compute=lambda o: o.signals.service_standard),
@@ -349,7 +413,7 @@ for _o in (
            compute=lambda o: o.signals.fragmentation[1]),
     Series(key="change_load", label="Change load", unit="share of working time", better="lower", applies=STAFF,
            definition="Mean share of working time taken by changes being implemented.",
-           compute=lambda o: o.state.change_load[o.staff].mean()),
+           compute=lambda o: o.change_load_mean),
     Series(key="pace", label="Changes in progress", unit="changes", better=None, applies=ORG,
            definition="Number of changes in their implementation period.",
            compute=lambda o: o.signals.pace, dtype="int64"),

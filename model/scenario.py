@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Union, get_origin
 
 import yaml
-from pydantic import Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
 
 from culturedrift.model.base import Strict, param
 from culturedrift.model.events import EVENTS
@@ -315,6 +315,17 @@ def find_scenario_file(path: str | Path) -> Path:
     where = ", ".join(str(p) for p in dict.fromkeys(looked))
     raise ScenarioError(f"{path}: scenario file not found (looked in: {where}); shipped scenarios are in "
                         f"{SHIPPED_SCENARIOS}, more folders can be added with {SCENARIO_PATH_ENV}")
+
+
+def load_yaml_model[M: BaseModel](path: str | Path, cls: type[M], what: str,
+                                  error: type[ScenarioError] = ScenarioError, extra: dict[str, Any] | None = None) -> M:
+    """A YAML file (e.g. an optimisation spec) validated as `cls`, `extra` fields added; every problem is one
+    `error` naming the file, the field and the reason."""
+    data = read_yaml_mapping(Path(path), what, error)
+    try:
+        return cls.model_validate({**data, **(extra or {})})
+    except ValidationError as e:
+        raise error(format_errors(str(path), e)) from None
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

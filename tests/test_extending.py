@@ -1,4 +1,4 @@
-"""Extending the model: a toy metric, intervention, mechanism and event, each in a temporary module.
+"""Extending the model: a toy metric, intervention, mechanism and event kind, each in a temporary module.
 
 Each test writes the module a contributor would write (the only hand-written file; a new mechanism adds
 one line to the mechanism list too, done here by building the schema from an extended list), imports
@@ -151,3 +151,39 @@ def test_events_can_be_scheduled_in_the_scenario_or_added_to_a_running_model():
     assert (planned == live).all() and planned.iloc[5] < planned.iloc[4] - 0.1
     assert set(EVENTS) >= {"inspection", "serious_incident", "prescription_pulse", "morale_nudge", "leaver_wave",
                            "budget_change"}
+
+
+TOY_EVENT = '''
+    from typing import Literal
+
+    from culturedrift.model.base import param
+    from culturedrift.model.events import Event
+
+
+    class ToyAwayDay(Event):
+        """A team away day: one week of support for everyone in post, through the morale effect channel."""
+
+        kind: Literal["toy_away_day"] = "toy_away_day"
+        support: float = param(0.2, "morale per week", "Test size", ge=0, le=1)
+
+        def apply(self, host):
+            s = host.state
+            host.add_effect("support", s.staff & s.filled, self.support)
+'''
+
+
+def test_a_toy_event_kind_is_one_class(tmp_path):
+    try:
+        load_module(tmp_path, "toy_event", TOY_EVENT)
+        schema = scenario_class()  # a kind defined outside model/events.py joins the schema
+        without = simulate(schema(**TINY), 0).timeseries["morale_mean"]
+        with_day = simulate(schema(**TINY, events=[{"kind": "toy_away_day", "week": 10}]), 0).timeseries["morale_mean"]
+        assert with_day.iloc[:11].equals(without.iloc[:11])  # rows 0..10: before its week has run
+        assert with_day.iloc[11] > without.iloc[11] + 0.02
+        model = CultureDriftModel(schema(**TINY), 0)
+        model.add_event({"kind": "toy_away_day", "week": 10})  # or added to a running model
+        model.run()
+        assert model.timeseries()["morale_mean"].equals(with_day)
+    finally:
+        EVENTS.pop("toy_away_day", None)
+    assert "toy_away_day" not in EVENTS

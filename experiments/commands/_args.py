@@ -57,3 +57,17 @@ port_number = whole_number(0, 65535, "a port number")
 def warn(message: str) -> None:
     """A one-line note on stderr (the run goes on)."""
     print(f"culturedrift: note: {message}", file=sys.stderr)
+
+
+def parallel_options(p: argparse.ArgumentParser, scheduler: bool = True) -> None:
+    """--workers (local processes; default all cores) or, with `scheduler`, --scheduler (a Dask cluster) instead,
+    and --no-progress: the same options in the same words wherever a command runs many simulations."""
+    from culturedrift.experiments.execution.runner import default_workers
+
+    where = p.add_mutually_exclusive_group() if scheduler else p
+    where.add_argument("--workers", type=positive_int, default=None,
+                       help=f"local processes (default: all cores, here {default_workers()})")
+    if scheduler:
+        where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                           help="run on a Dask cluster (e.g. tcp://127.0.0.1:8786) instead of local processes")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from culturedrift.experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import parallel_options, positive_int
 from culturedrift.experiments.execution.runner import RunFailed, default_workers
 
 
@@ -20,11 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", metavar="SPEC.yaml", help="optimisation spec (e.g. experiments/optimise_rollout.yaml)")
     p.add_argument("--out", required=True, help="output directory (holds the study: reuse it with --resume)")
     p.add_argument("--trials", type=positive_int, default=None, help="total trials in the study (default: the spec's)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=None,
-                       help=f"local processes (default: all cores, here {default_workers()})")
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="run on a Dask cluster (e.g. tcp://127.0.0.1:8786) instead of local processes")
+    parallel_options(p)
     p.add_argument("--resume", action="store_true",
                    help="continue the study in --out (or --storage); also how a second process joins a study")
     p.add_argument("--storage", default=None, metavar="URL",
@@ -32,7 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--posterior", default=None, metavar="FILE",
                    help="calibration draws (CSV/Parquet; columns = scenario field paths) to score over")
     p.add_argument("--no-robustness", action="store_true", help="skip the where-does-it-fail analysis")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
 
 

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from culturedrift.experiments.commands._args import positive_int
+from culturedrift.experiments.commands._args import parallel_options, positive_int
 from culturedrift.experiments.execution.runner import RunFailed, default_workers
 
 
@@ -23,11 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="results/robustness", help="output directory (default results/robustness)")
     p.add_argument("--samples", type=positive_int, default=None, help="conditions to sample (default: the spec's)")
     p.add_argument("--seeds", type=positive_int, default=None, help="seeds per condition (default: the spec's)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=None,
-                       help=f"local processes (default: all cores, here {default_workers()})")
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parallel_options(p)
     p.set_defaults(func=run)
 
 

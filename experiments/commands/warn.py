@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from culturedrift.experiments.commands._args import positive_int
-from culturedrift.experiments.execution.runner import RunFailed, default_workers
+from culturedrift.experiments.commands._args import parallel_options, positive_int
+from culturedrift.experiments.execution.runner import RunFailed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", metavar="EXPERIMENT.yaml", help="warn experiment file (e.g. experiments/warn.yaml)")
     p.add_argument("--out", default="results/warn", help="output directory (default results/warn)")
     p.add_argument("--seeds", type=positive_int, default=None, help="override the number of seeds (at least 2)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help=f"local processes (default: all cores, here {default_workers()})")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parallel_options(p, scheduler=False)
     p.set_defaults(func=run)
 
 

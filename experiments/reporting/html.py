@@ -34,6 +34,7 @@ td.best.better { background: #d3efdb; }
 .note { font-size: 0.85em; color: #444; max-width: 70em; }
 .warn { background: #fff3e0; border-left: 4px solid #E69F00; padding: 0.4em 0.8em; }
 figure { margin: 1.2em 0; page-break-inside: avoid; } figure img { width: 100%; height: auto; }
+img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.9em; color: #444; }
 ul.reading li { margin-bottom: 0.4em; }
 dl dt { font-weight: bold; margin-top: 0.5em; } dl dd { margin-left: 1.2em; }
@@ -72,6 +73,19 @@ def raw(html_text: str) -> Markup:
     return Markup(html_text)
 
 
+def data_uri(path: str | Path) -> str:
+    """A PNG file as a data: URI, so the page needs no file beside it."""
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def embed(html_text: str, images: dict[str, Path]) -> str:
+    """HTML whose <img src> names local files (keys of `images`) with the files embedded as data: URIs."""
+    for src, path in images.items():
+        uri = data_uri(path)
+        html_text = html_text.replace(f'src="{src}"', f'src="{uri}"').replace(f"src='{src}'", f"src='{uri}'")
+    return html_text
+
+
 @dataclass(frozen=True)
 class Figure:
     """A figure on a page: the PNG file and its caption."""
@@ -81,10 +95,9 @@ class Figure:
 
     def html(self) -> Markup:
         """<figure> with the PNG embedded as base64."""
-        data = base64.b64encode(Path(self.path).read_bytes()).decode("ascii")
         return Markup(_ENV.from_string(
-            "<figure><img alt='{{ c }}' src='data:image/png;base64,{{ d }}'><figcaption>{{ c }}</figcaption></figure>"
-        ).render(c=self.caption, d=data))
+            "<figure><img alt='{{ c }}' src='{{ d }}'><figcaption>{{ c }}</figcaption></figure>"
+        ).render(c=self.caption, d=data_uri(self.path)))
 
 
 def page(title: str, blocks: Iterable[Markup | str], subtitle: str = "", css: str = CSS) -> str:
@@ -111,9 +124,12 @@ def paragraph(text: str, css_class: str = "") -> Markup:
     return Markup("<p{}>{}</p>").format(cls, inline(text))
 
 
-def markdown_page(md: str, title: str) -> str:
-    """A Markdown document (its own '# title' line dropped if it repeats `title`) as a whole page."""
+def markdown_page(md: str, title: str, images: dict[str, Path] | None = None) -> str:
+    """A Markdown document (its own '# title' line dropped if it repeats `title`) as a whole page; images it
+    names by file (keys of `images`) are embedded and wide tables scroll."""
     lines = md.splitlines()
     if lines and lines[0].lstrip("# ").strip() == title.strip():
         lines = lines[1:]
-    return page(title, [markdown("\n".join(lines))])
+    body = embed(str(markdown("\n".join(lines))), images or {})
+    body = body.replace("<table>", "<div class='scroll'><table>").replace("</table>", "</table></div>")
+    return page(title, [raw(body)])

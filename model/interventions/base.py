@@ -7,12 +7,12 @@ automatically and becomes usable in scenario files by its kind.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pydantic import model_validator
 
-from culturedrift.model.base import Strict, param
+from culturedrift.model.base import Kinded, param
 from culturedrift.model.groups import Group, group_slots
 
 if TYPE_CHECKING:
@@ -21,10 +21,9 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, type[Intervention]] = {}
 
 
-class Intervention(Strict):
+class Intervention(Kinded):
     """Delivery: start, end or recurrence, target group, intensity and weekly cost."""
 
-    kind: str
     label: str | None = param(None, "text", "Name shown in reports")
     start_week: int = param(0, "week", "First week it runs", ge=0, le=5200)
     end_week: int | None = param(None, "week", "First week it no longer runs (none = to the horizon)", ge=1)
@@ -35,13 +34,6 @@ class Intervention(Strict):
     cost_per_week: float = param(0.0, "GBP thousand per week at intensity 1", "Per class", ge=0, le=1000)
 
     registry: ClassVar[dict[str, type[Intervention]]] = REGISTRY
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        kind = cls.model_fields["kind"].default
-        if isinstance(kind, str):
-            REGISTRY[kind] = cls
 
     @model_validator(mode="after")
     def _window(self) -> Intervention:

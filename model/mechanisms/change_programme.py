@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.groups import Group, group_slots
 
@@ -146,7 +147,9 @@ class ChangeProgramme(Mechanism):
             if week == c.start_week:
                 self._go_live(c)
         self.publish(pace=pace, prescription_shift=shift)
-        if self.learning and self.live.any():
+        if self.learning and self.live.any() and self.model.compiled:
+            compiled.learning_curves(self)
+        elif self.learning and self.live.any():
             # learning curve: close a share of the gap each week, faster with training
             # (a loop over the few live changes; each line is vectorised over all slots)
             prod = np.ones(s.n)

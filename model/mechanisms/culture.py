@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.numerics import approach
 
@@ -169,6 +170,8 @@ class Culture(Mechanism):
                      norm_protection=p.norm_protection)
 
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.culture_step(self)
         p, s, sig = self.pars, self.state, self.signals
         c = s.compliance_habit
         nb, rowsum = sig.neighbour_sums[:, 1], sig.neighbour_sums[:, 2]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Strict, param
 from culturedrift.model.numerics import approach, drive_rates
 
@@ -76,6 +77,8 @@ class Morale(Mechanism):
         s.morale[s.staff & s.filled] = np.clip(s.morale[s.staff & s.filled] + size, 0.0, 1.0)
 
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.morale_step(self)
         p, s, sig = self.pars, self.state, self.signals
         nb, rowsum = sig.neighbour_sums[:, 0], sig.neighbour_sums[:, 2]
         mor = s.morale

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, Signal, Strict, param
 from culturedrift.model.organisation import CROSS_TEAM, INTER_AGENCY, INTRA_TEAM, PARTNER_INTERNAL
 
@@ -65,6 +66,8 @@ class Relationships(Mechanism):
 
     def update_neighbour_sums(self) -> None:
         """Tie-weighted sums of colleagues' morale and habit, and tie strength (one sparse product)."""
+        if self.model.compiled:
+            return compiled.neighbour_sums(self)
         s = self.state
         x = np.empty((s.n, 3))
         x[:, 0], x[:, 1], x[:, 2] = s.morale, s.compliance_habit, 1.0
@@ -92,12 +95,16 @@ class Relationships(Mechanism):
 
     def on_leave(self, slots: np.ndarray) -> None:
         """Leavers' ties vanish."""
+        if self.model.compiled:
+            return compiled.relationships_leave(self, slots)
         e = self.model.network.entries_of(slots)
         self.model.network.w[e] = 0.0
         self.rate[e] = 0.0
 
     def on_join(self, slots: np.ndarray) -> None:
         """A new hire starts with weak ties to whoever is in post."""
+        if self.model.compiled:
+            return compiled.relationships_join(self, slots)
         net, s = self.model.network, self.state
         e = net.entries_of(slots)
         both = s.filled[net.row[e]] & s.filled[net.col[e]]
@@ -108,6 +115,8 @@ class Relationships(Mechanism):
         self.rate[e] = r
 
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.relationships_step(self)
         w = self.model.network.w
         w += (1.0 - w) * self.rate
         boost = self.effects.interagency_boost

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.numerics import approach
 
@@ -98,6 +99,8 @@ class Slippage(Mechanism):
         self.publish(prescription=min(self.signals.prescription + size, 1.0))
 
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.slippage_step(self)
         p, s, sig = self.pars, self.state, self.signals
         week = self.model.week
         self.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)

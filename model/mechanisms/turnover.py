@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.state import MANAGER
 
@@ -32,12 +33,12 @@ class TurnoverParams(Strict):
     market_recruit_elasticity: float = param(2.5, "dimensionless", "Permanent recruitment ~ pressure^-e; ABC-SMC "
                                              "posterior median 2.5 (95% 0.41-3.86) fitted to the DfE 2023 regional "
                                              "cross-section (data/patterns.yaml)", ge=0, le=5)
-    base_exit_hazard: float = param(0.00229, "per week", "Calibrated (rejection ABC, experiments/validation/"
-                                    "calibration.py; accepted 0.0017-0.0032): annual turnover 13.5-17.1% (DfE "
-                                    "2013-2023)", ge=0, le=1)
+    base_exit_hazard: float = param(0.00229, "per week", "Calibrated (rejection ABC, "
+                                    "experiments/workflows/validation/calibration.py; accepted 0.0017-0.0032): "
+                                    "annual turnover 13.5-17.1% (DfE 2013-2023)", ge=0, le=1)
     early_tenure_excess: float = param(1.41, "multiplier", "Leavers are concentrated early in tenure (DfE): "
                                        "hazard ~2.4x at entry; ABC posterior median, weakly identified by the "
-                                       "workforce figures (accepted 0.07-2.9; experiments/validation/"
+                                       "workforce figures (accepted 0.07-2.9; experiments/workflows/validation/"
                                        "calibration.py)", ge=0, le=20)
     early_tenure_weeks: float = param(104.0, "weeks", "Time constant of the early-tenure excess (assumption)",
                                       gt=0, le=1040)
@@ -69,14 +70,14 @@ class TurnoverParams(Strict):
                                          ge=0, le=1)
     recruitment_min_weeks: int = param(10, "weeks", "Advert, interview, notice period; ABC posterior median, not "
                                        "identified by the workforce figures apart from the fill hazard (accepted "
-                                       "4-16; experiments/validation/calibration.py)", ge=0, le=260)
-    permanent_fill_hazard: float = param(0.0176, "per week", "Calibrated (rejection ABC, experiments/validation/"
-                                         "calibration.py; accepted 0.012-0.026): vacancy rate 14-20% (DfE "
-                                         "2013-2023)", ge=0, le=1)
+                                       "4-16; experiments/workflows/validation/calibration.py)", ge=0, le=260)
+    permanent_fill_hazard: float = param(0.0176, "per week", "Calibrated (rejection ABC, "
+                                         "experiments/workflows/validation/calibration.py; accepted 0.012-0.026): "
+                                         "vacancy rate 14-20% (DfE 2013-2023)", ge=0, le=1)
     agency_worker_cover_hazard: float = param(0.488, "per week", "A locum is found in ~2 weeks; calibrated (rejection "
-                                       "ABC, experiments/validation/calibration.py; accepted 0.14-0.78, the budget "
-                                       "caps agency cover): agency worker rate 12-17.8% (DfE 2013-2023)", ge=0,
-                                       le=1)
+                                              "ABC, experiments/workflows/validation/calibration.py; accepted "
+                                              "0.14-0.78, the budget caps agency cover): agency worker rate "
+                                              "12-17.8% (DfE 2013-2023)", ge=0, le=1)
     agency_worker_cover: bool = param(True, "policy", "Whether vacant posts may be covered by agency staff")
     new_hire_intention: float = param(0.2, "0-1", "New starters' turnover intention (assumption)", ge=0, le=1)
     initial_tenure_weeks: float = param(300.0, "weeks", "Mean tenure at the start: exponential with the "
@@ -146,6 +147,8 @@ class Turnover(Mechanism):
     # --- people moving (loops only over this week's movers) ---
     def on_leave(self, slots: np.ndarray) -> None:
         """Colleagues feel the departure; a permanent leaver's post starts its vacancy."""
+        if self.model.compiled:
+            return compiled.turnover_leave(self, slots)
         m, s, net, sig = self.model, self.state, self.model.network, self.signals
         # each colleague feels the departure in proportion to the tie's share of their ties
         e = net.row_entries(slots)
@@ -162,6 +165,8 @@ class Turnover(Mechanism):
 
     # --- weekly step ---
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.turnover_step(self)
         m, p, s = self.model, self.pars, self.state
         self.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
         s.leaver_exposure *= p.leaver_exposure_decay

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 
 
 class WorkloadParams(Strict):
     demand_cases_per_post: float = param(16.8, "open cases per frontline post", "Calibrated (rejection ABC, "
-                                         "experiments/validation/calibration.py; accepted 15.7-18.1): 16-18 cases "
-                                         "per case holder (DfE 2013-2023)", gt=0, le=1000)
+                                         "experiments/workflows/validation/calibration.py; accepted 15.7-18.1): "
+                                         "16-18 cases per case holder (DfE 2013-2023)", gt=0, le=1000)
     case_duration_weeks: float = param(20.0, "weeks", "Mean time a case stays open when worked to standard "
                                        "(assumption; child-in-need episodes last months, DfE CIN census)",
                                        gt=1, le=520)
@@ -100,6 +101,8 @@ class Workload(Mechanism):
 
     def update_capacity(self) -> None:
         """Time use and capacity for every slot from habit, change load and learning curves."""
+        if self.model.compiled:
+            return compiled.workload_capacity(self)
         s, p, sig = self.state, self.pars, self.signals
         recording = p.recording_base + p.recording_per_compliance * s.compliance_habit + sig.extra_recording
         used = p.other_time + recording + p.change_time_per_load * s.change_load + self.effects.time_cost
@@ -115,6 +118,8 @@ class Workload(Mechanism):
 
     def allocate(self) -> None:
         """Share each team's cases among its case holders in proportion to capacity."""
+        if self.model.compiled:
+            return compiled.workload_allocate(self)
         s, t = self.state, self.model.layout.n_teams
         team_capacity = np.bincount(s.team[s.frontline], weights=s.capacity[s.frontline], minlength=t)
         self.publish(team_capacity=team_capacity)
@@ -127,6 +132,8 @@ class Workload(Mechanism):
         s.sustained_pressure += (excess - s.sustained_pressure) / self.pars.pressure_smoothing_weeks
 
     def step(self) -> None:
+        if self.model.compiled:
+            return compiled.workload_step(self)
         p, sig = self.pars, self.signals
         self.update_capacity()
         cases, capacity = sig.team_cases, sig.team_capacity

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import itertools
 from pathlib import Path
@@ -14,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.html import Figure, page, raw
 from culturedrift.experiments.reporting.html import inline as inline_html
 from culturedrift.experiments.reporting.style import DPI, RC, style
 from culturedrift.experiments.reporting.text import describe_scenario
@@ -109,9 +108,7 @@ def importance_figure(o: Outcome, path: Path) -> Path:
 
 
 def _img(path: Path, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    cap = html.escape(caption)
-    return f"<figure><img alt='{cap}' src='data:image/png;base64,{data}'><figcaption>{cap}</figcaption></figure>"
+    return str(Figure(path, caption).html())
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -208,10 +205,7 @@ def html_report(o: Outcome, figs: dict[str, Path]) -> str:
         else:
             cons.append(f"{METRIC[c.metric].label} {'at most' if c.max is not None else 'at least'} "
                         f"{_fmt(c.metric, c.max if c.max is not None else c.min)}")
-    p = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Rollout optimisation: {s.name}"
-         f"</title><style>{CSS}</style></head><body>",
-         f"<h1>Rollout optimisation: {html.escape(s.name)}</h1>",
-         f"<p class='meta'>{html.escape(s.m.description)}</p>", "<h2>In short</h2><ul class='reading'>"]
+    p = ["<h2>In short</h2><ul class='reading'>"]
     p += [f"<li>{inline_html(x)}</li>" for x in verdict_sentences(o) + constraint_sentences(o)]
     if o.robustness is not None:
         p += [f"<li>{inline_html(x)}</li>" for x in o.robustness.headline()]
@@ -258,9 +252,8 @@ def html_report(o: Outcome, figs: dict[str, Path]) -> str:
     p += ["<h2>Caveats</h2><p class='note'>The numbers come from a simulation model whose parameters are partly "
           "assumptions. A recommendation is only as good as the levers and ranges searched and the objectives "
           "chosen; read the trade-offs, not one number. Reproduce with <code>culturedrift optimise "
-          f"{html.escape(s.path.name)}</code>; the study (all trials) is in <code>study.db</code>.</p>",
-          "</body></html>"]
-    return "\n".join(p)
+          f"{html.escape(s.path.name)}</code>; the study (all trials) is in <code>study.db</code>.</p>"]
+    return page(f"Rollout optimisation: {s.name}", [raw("\n".join(p))], subtitle=s.m.description)
 
 
 def _verdict_html(o: Outcome) -> str:

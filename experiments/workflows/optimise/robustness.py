@@ -13,7 +13,6 @@ The share of conditions in which each strategy ranks first on `rank_by` shows ra
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import warnings
@@ -28,18 +27,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.stats import qmc
 
 from culturedrift.experiments.execution.files import staging
 from culturedrift.experiments.execution.runner import RunSpec, run_all
-from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.html import embed, page, raw
 from culturedrift.experiments.reporting.html import inline as inline_html
 from culturedrift.experiments.reporting.style import DPI, RC, style
 from culturedrift.experiments.workflows.compare import METRIC
 from culturedrift.experiments.workflows.optimise.spec import SpecError, metric_value
 from culturedrift.model import Scenario, ScenarioError, load_scenario
-from culturedrift.model.scenario import format_errors, read_yaml_mapping
+from culturedrift.model.scenario import load_yaml_model
 
 FIRST_SEED = 200_000  # robustness seeds: disjoint from the search (100,000+) and report (0..) seeds
 
@@ -103,12 +102,7 @@ class RobustnessSpec(_Strict):
 
 def load_robustness_spec(path: str | Path) -> RobustnessSpec:
     """Read and validate a robustness spec (errors name the file and field)."""
-    path = Path(path)
-    data = read_yaml_mapping(path, "a robustness spec", SpecError)
-    try:
-        spec = RobustnessSpec.model_validate(data)
-    except ValidationError as e:
-        raise SpecError(format_errors(str(path), e)) from None
+    spec = load_yaml_model(path, RobustnessSpec, "a robustness spec", SpecError)
     if spec.rank_by not in METRIC:
         raise SpecError(f"{path}: rank_by: unknown metric '{spec.rank_by}'")
     return spec
@@ -367,13 +361,9 @@ def write_robustness(r: Robustness, out: Path) -> None:
         pd.DataFrame(rows).to_csv(stage / "boxes.csv", index=False)
         r.rank_first.rename("share_ranked_first").to_csv(stage / "rank_first.csv", index_label="strategy")
         fig = failure_figure(r, stage / "fig_failure_boxes.png")
-        data = base64.b64encode(fig.read_bytes()).decode("ascii")
-        page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Where the advice fails</title>"
-                f"<style>{CSS}</style></head><body><h1>Where the advice fails: {html.escape(r.spec.name)}</h1>"
-                f"<p class='meta'>{html.escape(r.spec.description)}</p>" +
-                r.html_section().replace("src='fig_failure_boxes.png'", f"src='data:image/png;base64,{data}'") +
-                "</body></html>")
-        (stage / "report.html").write_text(page, encoding="utf-8")
+        body = raw(embed(r.html_section(), {fig.name: fig}))
+        text = page(f"Where the advice fails: {r.spec.name}", [body], subtitle=r.spec.description)
+        (stage / "report.html").write_text(text, encoding="utf-8")
         names = sorted(p.name for p in stage.iterdir())
         for name in [n for n in names if n != "report.html"] + ["report.html"]:
             (stage / name).replace(out / name)

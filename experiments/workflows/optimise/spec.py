@@ -21,7 +21,7 @@ from culturedrift.experiments.workflows.compare import METRIC
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.mechanisms.leadership import WEEKS_PER_QUARTER
-from culturedrift.model.scenario import format_errors, read_yaml_mapping
+from culturedrift.model.scenario import format_errors, load_yaml_model
 
 SUPPORT_KINDS = ("engagement", "reflective_supervision", "training")
 Statistic = Literal["mean", "worst_decile"]
@@ -417,13 +417,7 @@ def metric_value(summary: dict[str, float], key: str) -> float:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate an optimisation spec; errors name the file, the field and the reason."""
-    path = Path(path)
-    data = read_yaml_mapping(path, "an optimisation spec", SpecError)
-    try:
-        model = SpecModel.model_validate(data)
-    except ValidationError as e:
-        raise SpecError(format_errors(str(path), e)) from None
-    return Spec(model, path.resolve())
+    return Spec(load_yaml_model(path, SpecModel, "an optimisation spec", SpecError), Path(path).resolve())
 
 
 LEVER_LABELS = {

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from scipy.stats import qmc
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -37,7 +37,7 @@ from culturedrift.experiments.workflows.warning.scoring import (
 from culturedrift.model import RunResult, Scenario, ScenarioError, load_scenario
 from culturedrift.model.base import Strict
 from culturedrift.model.observables import OBSERVABLE, OBSERVABLES, AlarmRule, arrival_weeks, observe_frame
-from culturedrift.model.scenario import format_errors, read_yaml_mapping
+from culturedrift.model.scenario import load_yaml_model
 
 RISE = "rise:"  # prefix of "rise since handover" signals
 
@@ -107,11 +107,7 @@ class WarnExperiment(Strict):
 def load_experiment(path: str | Path) -> tuple[WarnExperiment, list[Scenario], list[Scenario]]:
     """Read and validate a warn experiment; scenario paths are relative to the file."""
     path = Path(path)
-    data = read_yaml_mapping(path, "a warn experiment", WarnError)
-    try:
-        exp = WarnExperiment.model_validate({**data, "source": str(path)})
-    except ValidationError as e:
-        raise WarnError(format_errors(str(path), e)) from None
+    exp = load_yaml_model(path, WarnExperiment, "a warn experiment", WarnError, extra={"source": str(path)})
     strategies = [load_scenario(path.parent / s) for s in exp.strategies]
     policies = [load_scenario(path.parent / s) for s in exp.policy.strategies] if exp.policy else []
     base = strategies[0]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from markdown_it import MarkdownIt
 
 from culturedrift.experiments.execution.files import staging
-from culturedrift.experiments.reporting.html import CSS
+from culturedrift.experiments.reporting.html import markdown_page
 from culturedrift.experiments.reporting.style import COLOURS, DPI, RC
 from culturedrift.experiments.workflows.warning.experiment import (
     CALENDAR,
@@ -400,14 +397,8 @@ def markdown(res: WarnResult, figs: dict[str, str]) -> str:
 
 
 def html(md_text: str, figs: dict[str, Path]) -> str:
-    """report.html: the Markdown rendered (markdown-it-py), figures embedded, CSS inline."""
-    body = MarkdownIt("commonmark").enable("table").render(md_text)
-    for _name, path in figs.items():
-        data = base64.b64encode(path.read_bytes()).decode()
-        body = body.replace(f'src="{path.name}"', f'src="data:image/png;base64,{data}"')
-    body = re.sub(r"<table>", '<div class="scroll"><table>', body).replace("</table>", "</table></div>")
-    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{TITLE}</title>"
-            f"<style>{CSS} img {{ max-width: 100%; height: auto; }}</style></head><body>\n{body}</body></html>\n")
+    """report.html: the Markdown on the shared page, figures embedded."""
+    return markdown_page(md_text, TITLE, images={p.name: p for p in figs.values()})
 
 
 def write_report(res: WarnResult, out: str | Path) -> dict[str, Path]:

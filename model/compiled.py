@@ -1,0 +1,211 @@
+"""The compiled weekly step of each mechanism: the same update as its numpy code, through model/kernels.py.
+
+Each function takes the mechanism and does exactly what its numpy method does, in the same order and
+with the same random draws from the same streams, but with the per-slot arithmetic fused into one
+compiled loop. The numpy code stays the readable reference: a host built with `compiled=False` (or
+the environment variable `CULTUREDRIFT_COMPILED=0`) runs it, and `tests/test_kernels.py` holds the two
+paths to the same bits.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from culturedrift.model import kernels as k
+
+if TYPE_CHECKING:
+    from culturedrift.model.mechanisms.change_programme import ChangeProgramme
+    from culturedrift.model.mechanisms.culture import Culture
+    from culturedrift.model.mechanisms.morale import Morale
+    from culturedrift.model.mechanisms.relationships import Relationships
+    from culturedrift.model.mechanisms.slippage import Slippage
+    from culturedrift.model.mechanisms.turnover import Turnover
+    from culturedrift.model.mechanisms.workload import Workload
+
+
+def enabled() -> bool:
+    """Whether new models use the compiled kernels (default yes; `CULTUREDRIFT_COMPILED=0` selects numpy)."""
+    return os.environ.get("CULTUREDRIFT_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+# --------------------------------------------------------------------------------------- relationships
+
+
+def neighbour_sums(mech: Relationships) -> None:
+    """Relationships.update_neighbour_sums: the CSR product with [morale, habit, 1], fused."""
+    s, mat = mech.state, mech.model.network.mat
+    out = np.empty((s.n, 3))
+    k.neighbour_sums(mat.indptr, mat.indices, mat.data, s.morale, s.compliance_habit, out)
+    mech.publish(neighbour_sums=out)
+
+
+def relationships_step(mech: Relationships) -> None:
+    """Relationships.step: ties build in one pass; the rare inter-agency boost as in the reference."""
+    w = mech.model.network.w
+    k.build_ties(w, mech.rate)
+    boost = mech.effects.interagency_boost
+    if boost > 0:
+        ia = mech._ia
+        extra = np.minimum(mech.rate[ia] * boost, 1.0)
+        w[ia] += (1.0 - w[ia]) * extra
+    mech.measure()
+    neighbour_sums(mech)
+
+
+def relationships_leave(mech: Relationships, slots: np.ndarray) -> None:
+    """Relationships.on_leave: the leavers' ties vanish."""
+    net = mech.model.network
+    k.cut_ties(net.mat.indptr, net.mirror, net.w, mech.rate, slots)
+
+
+def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
+    """Relationships.on_join: weak ties to whoever is in post."""
+    net, s, p = mech.model.network, mech.state, mech.pars
+    k.join_ties(net.mat.indptr, net.mat.indices, net.mirror, net.kind, net.w, mech.rate, s.filled, s.agency_worker,
+                slots, mech.kind_rate, p.new_tie_strength, p.agency_worker_build_factor)
+
+
+# ------------------------------------------------------------------------------------ change programme
+
+
+def learning_curves(mech: ChangeProgramme) -> None:
+    """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
+    prod, rec = k.learning_curves(mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate,
+                                  mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost)
+    mech.publish(productivity=prod, extra_recording=rec)
+
+
+# ------------------------------------------------------------------------------------------- morale
+
+
+def morale_step(mech: Morale) -> None:
+    """Morale.step."""
+    p, s, sig, eff = mech.pars, mech.state, mech.signals, mech.effects
+    nb = sig.neighbour_sums
+    noise = mech.rng.normal(0.0, p.noise_sd, s.n)
+    k.morale_step(s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer,
+                  s.workload, s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, noise,
+                  p.baseline, p.recovery_rate, p.contagion_rate, p.change_effect, p.reference_change_load,
+                  p.change_fatigue, p.workload_threshold, p.workload_effect, p.direct_time_effect,
+                  sig.reference_direct_time, p.fragmentation_effect, p.leaver_effect)
+
+
+# ------------------------------------------------------------------------------------------ culture
+
+
+def culture_step(mech: Culture) -> None:
+    """Culture.step: socialisation, then the team norms and how far each has tipped."""
+    p, s, sig = mech.pars, mech.state, mech.signals
+    nb = sig.neighbour_sums
+    k.culture_step(s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement,
+                   mech.sustain, mech.norm_of, mech.mgr_of, s.filled, s.manager_control, sig.prescription, s.team,
+                   s.tenure, mech.model.layout.manager_slot, mech.norm, p.coworker_rate, p.manager_rate,
+                   p.reinforcement_rate, p.conformity_rate, p.target_habit, p.norm_weeks, p.norm_threshold,
+                   p.norm_steepness, p.manager_norm_weight)
+    mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
+                 norm_protection=p.norm_protection)
+
+
+# ----------------------------------------------------------------------------------------- slippage
+
+
+def slippage_step(mech: Slippage) -> None:
+    """Slippage.step (the organisation-wide prescription stays in Python: a handful of scalars)."""
+    p, s, sig = mech.pars, mech.state, mech.signals
+    week = mech.model.week
+    mech.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
+    jump = mech.effects.prescription_jump
+    if mech.rng.random() < mech.incident_p:
+        jump += p.incident_magnitude
+    if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
+        jump += p.inspection_magnitude
+    c_mean = k.masked_mean(s.compliance_habit, s.staff & s.filled, np.empty(s.n))
+    c_mean = 0.0 if np.isnan(c_mean) else float(c_mean)
+    omissions = (1.0 - sig.service_standard) * (1.0 - p.omission_masking * c_mean)
+    P = sig.prescription + jump + p.omission_sensitivity * omissions
+    P += p.prescription_relax_rate * (mech.policy - P)
+    P = min(max(P, 0.0), 1.0)
+    mech.publish(prescription=P)
+    excess_p = max(P - mech.policy, 0.0)
+    old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
+    k.slippage_step(s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm,
+                    mech.staff, mech.mgr, mech.team_of_manager, s.sustained_pressure, sig.team_cases,
+                    sig.team_capacity, p.overload_pressure_cap, excess_p, mech.effects.control_damping,
+                    sig.norm_protection, p.tighten_rate, p.tension_relax_rate, old, p.decay_rate,
+                    p.staff_pressure_rate, p.goal_erosion_rate)
+
+
+# ----------------------------------------------------------------------------------------- turnover
+
+
+def turnover_step(mech: Turnover) -> None:
+    """Turnover.step: intention, tenure and hazards fused; who leaves and joins decided as in the reference."""
+    m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
+    mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
+    h = k.turnover_hazards(s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor,
+                           eff.exit_hazard_multiplier, s.agency_worker, s.partner, p.leaver_exposure_decay,
+                           p.intention_base, p.intention_morale, p.intention_morale_ref, p.intention_workload,
+                           p.intention_leavers, p.intention_rate, p.base_exit_hazard * mech.market_exit,
+                           p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight, p.intention_ref,
+                           p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
+    u = mech.rng.random(s.n)
+    u_fill, u_agency_worker = mech.rng_recruit.random(s.n), mech.rng_recruit.random(s.n)
+    leaving, open_overflow = k.turnover_exits(s.filled, u, h, mech.overflow, eff.overflow_open, s.team,
+                                              mech.overflow_rank, eff.overflow_share)
+    m.leave(leaving)
+    arrive, replaced, refill = k.turnover_arrivals(s.is_post, s.staff, s.partner, s.filled, s.agency_worker,
+                                                   s.vacant_since, m.week, p.recruitment_min_weeks, u_fill,
+                                                   mech.fill_hazard, p.partner_refill_hazard)
+    m.leave(replaced)
+    m.join(np.concatenate((arrive, refill)), agency_worker=False)
+    if p.agency_worker_cover or open_overflow.any():
+        cand = k.turnover_cover(s.filled, s.staff_post, p.agency_worker_cover, open_overflow, u_agency_worker,
+                                p.agency_worker_cover_hazard)
+        m.join(cand[: mech.affordable(cand)], agency_worker=True)
+
+
+def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
+    """Turnover.on_leave: colleagues' exposure in one pass over the leavers' ties; vacancies start."""
+    m, s, net, sig = mech.model, mech.state, mech.model.network, mech.signals
+    k.leaver_exposure(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots, s.leaver_exposure)
+    permanent = slots[~s.agency_worker[slots] & s.staff[slots]]
+    s.vacant_since[permanent] = m.week
+    mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + int(permanent.size))
+
+
+# ----------------------------------------------------------------------------------------- workload
+
+
+def workload_capacity(mech: Workload) -> None:
+    """Workload.update_capacity."""
+    s, p, sig = mech.state, mech.pars, mech.signals
+    k.workload_capacity(s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost,
+                        s.agency_worker, s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity,
+                        p.recording_base, p.recording_per_compliance, p.other_time, p.change_time_per_load,
+                        p.sickness_absence, p.min_direct_time, p.agency_worker_novice_penalty, p.novice_penalty,
+                        p.induction_weeks, p.reference_direct_time, p.direct_time_elasticity, p.capacity_cases)
+
+
+def workload_allocate(mech: Workload) -> None:
+    """Workload.allocate."""
+    s = mech.state
+    mech.publish(team_capacity=k.workload_allocate(s.team, s.frontline, s.filled, s.capacity, mech.signals.team_cases,
+                                                   s.workload, s.caseload, s.sustained_pressure,
+                                                   mech.pars.pressure_smoothing_weeks))
+
+
+def workload_step(mech: Workload) -> None:
+    """Workload.step; only the Poisson referrals are drawn outside the kernels (from the same stream)."""
+    p, sig, s = mech.pars, mech.signals, mech.state
+    workload_capacity(mech)
+    cases, capacity = sig.team_cases, sig.team_capacity
+    referrals = mech.rng.poisson(k.team_referrals(cases, capacity, mech.referral_rate, p.gatekeeping))
+    t = mech.model.layout.n_teams
+    pace = (k.team_pace(s.team, s.frontline, s.filled, sig.productivity, t) if sig.learning_live
+            else np.ones(t))
+    total, backlog = k.team_cases_update(cases, capacity, referrals, pace, p.case_duration_weeks)
+    mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0)
+    workload_allocate(mech)

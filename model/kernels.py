@@ -1,0 +1,639 @@
+"""Compiled weekly kernels: each mechanism's per-slot update as one fused loop, bit-identical to the numpy code.
+
+The mechanisms' numpy code is the readable reference; these kernels compute the same numbers in one
+pass over the slots instead of a few dozen whole-array numpy calls, which is where a small
+organisation's week went (call overhead, not arithmetic). Every kernel is a pure function: arrays and
+scalars in, arrays written in place or returned; no random draws (the caller draws from the
+mechanism's own stream, in the same order as the reference, and passes the draws in).
+
+Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
+same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
+`expm1` and `pow` call the same C library functions numpy calls on this platform; sums over a subset
+replicate numpy's pairwise summation (`_pairwise`), weighted counts replicate `np.bincount`
+(sequential in slot order), and the sparse products replicate scipy's CSR loops (sequential per
+row). `tests/test_kernels.py` checks every kernel against the numpy reference on random inputs, and
+the whole model on several scenarios and seeds.
+
+Compiled code is cached on disk (`cache=True`), so only the first run on a machine compiles;
+`culturedrift.model.warm_up()` loads (or compiles) them once per process, e.g. once per sweep worker.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+@njit(cache=True)
+def _max(a: float, b: float) -> float:
+    """np.maximum's choice for non-NaN inputs (the first argument on ties)."""
+    return a if a >= b else b
+
+
+@njit(cache=True)
+def _min(a: float, b: float) -> float:
+    """np.minimum's choice for non-NaN inputs (the first argument on ties)."""
+    return a if a <= b else b
+
+
+@njit(cache=True)
+def _clip(x: float, lo: float, hi: float) -> float:
+    """np.clip's choice for non-NaN inputs."""
+    t = x if x > lo else lo
+    return t if t < hi else hi
+
+
+@njit(cache=True)
+def _scalar_power(x: float, e: float) -> float:
+    """`array ** e` as numpy computes it: exact fast paths for e in {0.5, 1, 2}, else the C library's pow."""
+    if e == 2.0:
+        return x * x
+    if e == 1.0:
+        return x
+    if e == 0.5:
+        return math.sqrt(x)
+    return x**e
+
+
+@njit(cache=True)
+def _block(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise-summation leaf: sequential below 8 items, else 8 interleaved accumulators."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise summation of a[lo:lo+n], so subset sums match its bits.
+
+    numpy halves a range (at a multiple of 8) until it has at most 128 items and adds left + right;
+    this walks the same tree with an explicit stack (cached compiled code must not recurse).
+    """
+    if n <= 128:
+        return _block(a, lo, n)
+    st_lo = np.empty(128, np.int64)
+    st_n = np.empty(128, np.int64)
+    st_open = np.zeros(128, np.bool_)
+    results = np.empty(128)
+    sp = 0
+    rp = 0
+    st_lo[0], st_n[0], st_open[0] = lo, n, False
+    while sp >= 0:
+        m = st_n[sp]
+        if m <= 128:
+            results[rp] = _block(a, st_lo[sp], m)
+            rp += 1
+            sp -= 1
+        elif st_open[sp]:  # both halves done: combine left + right
+            rp -= 1
+            results[rp - 1] = results[rp - 1] + results[rp]
+            sp -= 1
+        else:
+            n2 = m // 2
+            n2 -= n2 % 8
+            l0 = st_lo[sp]
+            st_open[sp] = True
+            st_lo[sp + 1], st_n[sp + 1], st_open[sp + 1] = l0 + n2, m - n2, False  # right, done second
+            st_lo[sp + 2], st_n[sp + 2], st_open[sp + 2] = l0, n2, False  # left, done first
+            sp += 2
+    return results[0]
+
+
+@njit(cache=True)
+def array_sum(a: np.ndarray) -> float:
+    """`a.sum()` of a contiguous float64 array, bit for bit (numpy starts from 0 and sums pairwise)."""
+    return 0.0 + _pairwise(a, 0, a.size)
+
+
+@njit(cache=True)
+def masked_mean(values: np.ndarray, mask: np.ndarray, buf: np.ndarray) -> float:
+    """`values[mask].mean()` bit for bit (NaN when the mask is empty); `buf` is scratch of len(values)."""
+    k = 0
+    for i in range(values.size):
+        if mask[i]:
+            buf[k] = values[i]
+            k += 1
+    if k == 0:
+        return np.nan
+    return (0.0 + _pairwise(buf, 0, k)) / k
+
+
+@njit(cache=True)
+def _approach(x: float, total: float, pull: float) -> float:
+    """One week of exponential approach given the summed rates and rate-weighted targets (numerics.approach)."""
+    target = pull / total if total > 0.0 else x
+    return x + (-math.expm1(-total)) * (target - x)
+
+
+# ---------------------------------------------------------------------------------------- network
+
+
+@njit(cache=True)
+def neighbour_sums(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, morale: np.ndarray,
+                   habit: np.ndarray, out: np.ndarray) -> None:
+    """Tie-weighted sums of morale, habit and tie strength per row: scipy's CSR product with [m, c, 1]."""
+    for i in range(indptr.size - 1):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            j = indices[jj]
+            a = data[jj]
+            s0 += a * morale[j]
+            s1 += a * habit[j]
+            s2 += a * 1.0
+        out[i, 0] = s0
+        out[i, 1] = s1
+        out[i, 2] = s2
+
+
+@njit(cache=True)
+def row_sums(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Total tie strength per row (scipy's `mat @ ones`)."""
+    n = indptr.size - 1
+    out = np.empty(n)
+    for i in range(n):
+        s = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            s += data[jj] * 1.0
+        out[i] = s
+    return out
+
+
+@njit(cache=True)
+def build_ties(w: np.ndarray, rate: np.ndarray) -> None:
+    """Ties strengthen toward 1 at their build rate: w += (1 - w) * rate."""
+    for e in range(w.size):
+        w[e] += (1.0 - w[e]) * rate[e]
+
+
+@njit(cache=True)
+def strength_by_kind(w: np.ndarray, kind: np.ndarray, n_kinds: int) -> np.ndarray:
+    """Total tie strength per kind, summed in entry order (as `np.bincount(kind, weights=w)`)."""
+    out = np.zeros(n_kinds)
+    for e in range(w.size):
+        out[kind[e]] += w[e]
+    return out
+
+
+@njit(cache=True)
+def leaver_exposure(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rowsum: np.ndarray,
+                    slots: np.ndarray, exposure: np.ndarray) -> None:
+    """Each colleague of a leaver feels the loss by the tie's share of their ties (np.add.at, in entry order)."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            exposure[j] += w[e] / _max(rowsum[j], 1e-9)
+
+
+@njit(cache=True)
+def cut_ties(indptr: np.ndarray, mirror: np.ndarray, w: np.ndarray, rate: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            t = mirror[e]
+            w[e] = 0.0
+            rate[e] = 0.0
+            w[t] = 0.0
+            rate[t] = 0.0
+
+
+@njit(cache=True)
+def join_ties(indptr: np.ndarray, indices: np.ndarray, mirror: np.ndarray, kind: np.ndarray, w: np.ndarray,
+              rate: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, slots: np.ndarray,
+              kind_rate: np.ndarray, new_strength: float, agency_worker_factor: float) -> None:
+    """New hires start with weak ties to whoever is in post; build rates as Relationships.join sets them."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            both = 1.0 if (filled[slot] and filled[j]) else 0.0
+            r = kind_rate[kind[e]] * both
+            r *= agency_worker_factor if (agency_worker[slot] or agency_worker[j]) else 1.0
+            t = mirror[e]
+            w[e] = new_strength * both
+            w[t] = new_strength * both
+            rate[e] = r
+            rate[t] = r
+
+
+# ----------------------------------------------------------------------------------- mechanisms
+
+
+@njit(cache=True)
+def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: np.ndarray,
+                change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
+                case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
+                noise: np.ndarray, baseline: float, recovery_rate: float, contagion_rate: float,
+                change_effect: float, reference_change_load: float, change_fatigue: float,
+                workload_threshold: float, workload_effect: float, direct_time_effect: float, reference_direct: float,
+                fragmentation_effect: float, leaver_effect: float) -> None:
+    """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise."""
+    level = min(max(baseline, 0.2), 0.8)
+    for i in range(mor.size):
+        m = mor[i]
+        rs = rowsum[i]
+        peer = nb[i] / rs if rs > 1e-9 else m
+        br = base_row[i]
+        frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
+        pressure = change_effect * _scalar_power(change_load[i] / reference_change_load, change_fatigue)
+        pressure *= 1.0 - change_buffer[i]
+        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
+        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
+        pressure += fragmentation_effect * frag * staff[i]
+        pressure += leaver_effect * leaver_exposure[i]
+        drive = support[i] - pressure
+        up = _max(drive, 0.0) / (1.0 - level)
+        down = _max(-drive, 0.0) / level
+        total = 0.0 + recovery_rate + contagion_rate + up + down
+        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
+        m = _approach(m, total, pull)
+        mor[i] = _clip(m + noise[i], 0.0, 1.0)
+
+
+@njit(cache=True)
+def team_practice(habit: np.ndarray, team: np.ndarray, frontline: np.ndarray, filled: np.ndarray,
+                  tenure: np.ndarray, manager_slot: np.ndarray, vacant_manager_habit: float,
+                  manager_norm_weight: float) -> np.ndarray:
+    """Each team's practice (Culture.team_practice): incumbents' mean habit blended with the manager's."""
+    t = manager_slot.size
+    incumbents = np.zeros(t, np.int64)
+    for i in range(habit.size):
+        if frontline[i] and filled[i] and tenure[i] >= 26:
+            incumbents[team[i]] += 1
+    n = np.zeros(t, np.int64)
+    tot = np.zeros(t)
+    for i in range(habit.size):
+        if frontline[i] and filled[i]:
+            k = team[i]
+            if incumbents[k] == 0 or tenure[i] >= 26:
+                n[k] += 1
+                tot[k] += habit[i]
+    out = np.empty(t)
+    for k in range(t):
+        mslot = manager_slot[k]
+        mgr = habit[mslot] if filled[mslot] else vacant_manager_habit
+        front = tot[k] / max(n[k], 1) if n[k] > 0 else mgr
+        out[k] = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr
+    return out
+
+
+@njit(cache=True)
+def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: np.ndarray, frontline: np.ndarray,
+                 reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
+                 filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
+                 tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, coworker_rate: float,
+                 manager_rate: float, reinforcement_rate: float, conformity_rate: float, target_habit: float,
+                 norm_weeks: float, norm_threshold: float, norm_steepness: float,
+                 manager_norm_weight: float) -> None:
+    """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
+    for i in range(habit.size):
+        c = habit[i]
+        rs = rowsum[i]
+        peer = nb[i] / rs if rs > 1e-9 else c
+        st = staff[i]
+        mgr = mgr_of[i]
+        control = manager_control[mgr] if filled[mgr] else prescription
+        r0 = coworker_rate * st
+        r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
+        r2 = reinforcement_rate * reinforcement[i] * st
+        r3 = conformity_rate * sustain[i]
+        total = 0.0 + r0 + r1 + r2 + r3
+        pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+        habit[i] = _approach(c, total, pull)
+    practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
+                             manager_norm_weight)
+    lag = -math.expm1(-1.0 / norm_weeks)
+    tipped = np.empty(norm.size)
+    for k in range(norm.size):
+        norm[k] += lag * (practice[k] - norm[k])
+        z = _clip((norm_threshold - norm[k]) / norm_steepness, -60.0, 60.0)
+        tipped[k] = 1.0 / (1.0 + math.exp(-z))
+    for i in range(habit.size):
+        k = max(team[i], 0)
+        sustain[i] = tipped[k] if staff[i] != 0.0 else 0.0
+        norm_of[i] = norm[k]
+
+
+@njit(cache=True)
+def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray, sustain: np.ndarray,
+                  norm_of: np.ndarray, staff: np.ndarray, manager: np.ndarray, team_of_manager: np.ndarray,
+                  sustained_pressure: np.ndarray, team_cases: np.ndarray, team_capacity: np.ndarray,
+                  overload_cap: float, excess_p: float, damping: float, norm_protection: float, tighten_rate: float,
+                  tension_relax_rate: float, old_attractor: float, decay_rate: float, staff_pressure_rate: float,
+                  goal_erosion_rate: float) -> None:
+    """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control."""
+    overload = np.empty(team_cases.size)
+    for k in range(team_cases.size):
+        overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
+    sp = staff_pressure_rate * excess_p
+    for i in range(habit.size):
+        w = sustain[i]
+        guard = (1.0 - damping) * (1.0 - norm_protection * w)
+        pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
+        drive = tighten_rate * pressure * guard
+        total = 0.0 + drive + tension_relax_rate
+        pull = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
+        tension[i] = _approach(tension[i], total, pull)
+        st = staff[i]
+        attractor = w * norm_of[i] + (1.0 - w) * old_attractor
+        r0 = decay_rate * guard * st
+        r1 = sp * guard * st
+        r2 = goal_erosion_rate * sustained_pressure[i] * st
+        total = 0.0 + r0 + r1 + r2
+        pull = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+        c = _approach(habit[i], total, pull)
+        habit[i] = c
+        manager_control[i] = tension[i] * (1.0 - c) + c
+
+
+@njit(cache=True)
+def turnover_hazards(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
+                     workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray,
+                     agency_worker: np.ndarray, partner: np.ndarray, exposure_decay: float, intention_base: float,
+                     intention_morale: float, intention_morale_ref: float, intention_workload: float,
+                     intention_leavers: float, intention_rate: float, base_hazard: float,
+                     early_tenure_excess: float, early_tenure_weeks: float, intention_weight: float,
+                     intention_ref: float, intention_hazard_cap: float, agency_worker_exit_hazard: float,
+                     partner_exit_hazard: float) -> np.ndarray:
+    """Turnover (mechanisms/turnover.py): exposure decays, intention follows its drivers, tenure grows; exit hazards."""
+    h = np.empty(intention.size)
+    for i in range(intention.size):
+        ex = leaver_exposure[i] * exposure_decay
+        leaver_exposure[i] = ex
+        target = intention_base + intention_morale * (intention_morale_ref - morale[i])
+        target += intention_workload * _max(workload[i] - 1.0, 0.0)
+        target += intention_leavers * ex
+        target = _clip(target, 0.0, 1.0)
+        it = intention[i] + intention_rate * (target - intention[i])
+        intention[i] = it
+        te = tenure[i] + 1.0
+        tenure[i] = te
+        if partner[i]:
+            h[i] = partner_exit_hazard
+        elif agency_worker[i]:
+            h[i] = agency_worker_exit_hazard * hazard_mult[i]
+        else:
+            x = base_hazard * role_factor[i]
+            x = x * (1.0 + early_tenure_excess * math.exp(-te / early_tenure_weeks))
+            x *= _min(math.exp(intention_weight * (it - intention_ref)), intention_hazard_cap)
+            h[i] = x * hazard_mult[i]
+    return h
+
+
+@njit(cache=True)
+def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
+                    dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray,
+                    learning_boost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow."""
+    n = proficiency.shape[1]
+    prod = np.ones(n)
+    rec = np.zeros(n)
+    for i in range(n):
+        boost = 1.0 + learning_boost[i]
+        for k in live:
+            who = 1.0 if affects[k, i] else 0.0
+            gap = (1.0 - proficiency[k, i]) * who
+            proficiency[k, i] += gap * _min(rate[k] * boost, 1.0)
+            gap = (1.0 - proficiency[k, i]) * who
+            prod[i] *= 1.0 - dip[k] * gap
+            rec[i] += recording[k] * gap + lasting[k] * who
+    return prod, rec
+
+
+@njit(cache=True)
+def turnover_exits(filled: np.ndarray, u: np.ndarray, h: np.ndarray, overflow: np.ndarray,
+                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
+                   overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Who leaves this week (their draw under their hazard, or their overflow slot closed), and the open overflow."""
+    n = filled.size
+    open_overflow = np.empty(n, np.bool_)
+    leaving = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
+        open_overflow[i] = o
+        if filled[i] and (u[i] < h[i] or (overflow[i] and not o)):
+            leaving[k] = i
+            k += 1
+    return leaving[:k].copy(), open_overflow
+
+
+@njit(cache=True)
+def turnover_arrivals(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, filled: np.ndarray,
+                      agency_worker: np.ndarray, vacant_since: np.ndarray, week: int, min_weeks: int,
+                      u_fill: np.ndarray, fill_hazard: float,
+                      partner_refill_hazard: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Permanent hires to posts waiting long enough, the agency workers they replace, and partner refills."""
+    n = filled.size
+    arrive = np.empty(n, np.int64)
+    replaced = np.empty(n, np.int64)
+    refill = np.empty(n, np.int64)
+    a = r = f = 0
+    for i in range(n):
+        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
+                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
+            arrive[a] = i
+            a += 1
+            if agency_worker[i]:
+                replaced[r] = i
+                r += 1
+        if partner[i] and not filled[i] and u_fill[i] < partner_refill_hazard:
+            refill[f] = i
+            f += 1
+    return arrive[:a].copy(), replaced[:r].copy(), refill[:f].copy()
+
+
+@njit(cache=True)
+def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open_overflow: np.ndarray,
+                   u_agency_worker: np.ndarray, cover_hazard: float) -> np.ndarray:
+    """Empty posts (and open overflow slots) an agency worker could cover this week, in slot order."""
+    n = filled.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if (not filled[i] and ((staff_post[i] and cover) or open_overflow[i])
+                and u_agency_worker[i] < cover_hazard):
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True)
+def team_referrals(cases: np.ndarray, capacity: np.ndarray, referral_rate: np.ndarray,
+                   gatekeeping: float) -> np.ndarray:
+    """Referrals each team accepts this week on average: thresholds rise with the team's overload."""
+    out = np.empty(cases.size)
+    for t in range(cases.size):
+        overload = _max(cases[t] / _max(capacity[t], 1e-9) - 1.0, 0.0)
+        out[t] = referral_rate[t] / (1.0 + gatekeeping * overload)
+    return out
+
+
+@njit(cache=True)
+def team_cases_update(cases: np.ndarray, capacity: np.ndarray, referrals: np.ndarray, pace: np.ndarray,
+                      case_duration: float) -> tuple[float, float]:
+    """New cases in, worked cases closed; returns the total open cases and those above capacity (numpy sums)."""
+    t = cases.size
+    held = np.empty(t)
+    for k in range(t):
+        worked = _min(cases[k], capacity[k])
+        closures = worked * pace[k] / case_duration
+        cases[k] += referrals[k] - closures
+    for k in range(t):
+        held[k] = _min(cases[k], capacity[k])
+    total = 0.0 + _pairwise(cases, 0, t)
+    return total, total - (0.0 + _pairwise(held, 0, t))
+
+
+@njit(cache=True)
+def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                      time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
+                      frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
+                      recording_base: float, recording_per_compliance: float, other_time: float,
+                      change_time_per_load: float, sickness_absence: float, min_direct_time: float,
+                      agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
+                      reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
+    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves."""
+    for i in range(habit.size):
+        recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
+        used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
+        d = 1.0 - used
+        d *= 1.0 - sickness_absence
+        d = _max(d, min_direct_time)
+        direct_time[i] = d
+        novice = agency_worker_novice_penalty if agency_worker[i] else novice_penalty
+        novice = novice * math.exp(-tenure[i] / induction_weeks)
+        cap = _scalar_power(d / reference_direct_time, direct_time_elasticity)
+        cap *= capacity_cases * productivity[i]
+        cap *= 1.0 - novice
+        capacity[i] = cap * (1.0 if (frontline[i] and filled[i]) else 0.0)
+
+
+@njit(cache=True)
+def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity: np.ndarray,
+                      team_cases: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
+                      sustained_pressure: np.ndarray, smoothing_weeks: float) -> np.ndarray:
+    """Workload.allocate: each team's cases shared by capacity; returns the teams' capacity."""
+    t = team_cases.size
+    team_capacity = np.zeros(t)
+    for i in range(team.size):
+        if frontline[i]:
+            team_capacity[team[i]] += capacity[i]
+    ratio = np.empty(t)
+    for k in range(t):
+        ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
+    for i in range(team.size):
+        wl = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
+        workload[i] = wl
+        caseload[i] = wl * capacity[i]
+        excess = _max(wl - 1.0, 0.0)
+        sustained_pressure[i] += (excess - sustained_pressure[i]) / smoothing_weeks
+    return team_capacity
+
+
+@njit(cache=True)
+def team_pace(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, productivity: np.ndarray,
+              n_teams: int) -> np.ndarray:
+    """Workload.team_pace: each team's case holders' mean productivity (1 for a team without any)."""
+    n = np.zeros(n_teams, np.int64)
+    tot = np.zeros(n_teams)
+    for i in range(team.size):
+        if frontline[i] and filled[i]:
+            n[team[i]] += 1
+            tot[team[i]] += productivity[i]
+    out = np.empty(n_teams)
+    for k in range(n_teams):
+        out[k] = tot[k] / max(n[k], 1) if n[k] > 0 else 1.0
+    return out
+
+
+# ------------------------------------------------------------------------------------------- recorder
+
+# positions in the vector `weekly_stats` returns (the per-slot reductions behind the weekly series)
+STATS = ("n_staff", "morale_mean", "morale_p10", "morale_p90", "habit_mean", "habit_high", "manager_control",
+         "intention_mean", "n_posts", "permanent", "agency_workers", "n_holders", "workload_mean",
+         "direct_time_mean", "change_load_mean", "filled_permanent")
+
+
+@njit(cache=True)
+def _quantile_sorted(v: np.ndarray, k: int, q: float) -> float:
+    """Linear-interpolation quantile of the sorted v[:k] (outputs._quantiles)."""
+    pos = q * (k - 1)
+    lo = int(pos)
+    hi = min(lo + 1, k - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+@njit(cache=True)
+def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
+                 staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
+                 manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
+                 direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
+    """Every per-slot reduction the weekly series need, in one pass each, bit-identical to outputs.Observation."""
+    n = staff.size
+    buf = np.empty(n)
+    out = np.full(len(STATS), np.nan)
+    in_post = np.empty(n, np.bool_)
+    holders = np.empty(n, np.bool_)
+    mgrs = np.empty(n, np.bool_)
+    n_staff = n_posts = permanent = agency = n_holders = high = 0
+    for i in range(n):
+        in_post[i] = staff[i] and filled[i]
+        holders[i] = frontline[i] and filled[i]
+        mgrs[i] = manager[i] and filled[i]
+        n_staff += in_post[i]
+        n_holders += holders[i]
+        n_posts += staff_post[i]
+        permanent += staff_post[i] and filled[i] and not agency_worker[i]
+        agency += staff[i] and agency_worker[i]
+        high += in_post[i] and habit[i] > high_habit
+    out[0] = max(n_staff, 1)
+    out[1] = masked_mean(morale, in_post, buf)
+    if n_staff > 0:
+        k = 0
+        for i in range(n):
+            if in_post[i]:
+                buf[k] = morale[i]
+                k += 1
+        v = np.sort(buf[:k])
+        out[2] = _quantile_sorted(v, k, 0.1)
+        out[3] = _quantile_sorted(v, k, 0.9)
+    out[4] = masked_mean(habit, in_post, buf)
+    out[5] = high / max(n_staff, 1)
+    out[6] = masked_mean(manager_control, mgrs, buf)
+    out[7] = masked_mean(intention, in_post, buf)
+    out[8] = max(n_posts, 1)
+    out[9] = permanent
+    out[10] = agency
+    out[11] = n_holders
+    out[12] = masked_mean(workload, holders, buf)
+    out[13] = masked_mean(direct_time, holders, buf)
+    out[14] = masked_mean(change_load, in_post, buf)
+    out[15] = permanent
+    return out
