@@ -214,7 +214,8 @@ def SeriesPanel(model: WorkshopModel):
     with solara.Column(style={"padding": "4px"}):
         solara.Text(viz.readout_text(model.main), classes=["cd-readout"], style={"font-weight": "bold"})
         if len(model.runs) > 1:
-            solara.Text("Twin: " + viz.readout_text(model.runs[1]).split("·", 1)[1], classes=["cd-twin-readout"],
+            twin_now = viz.readout_text(model.runs[1]).split("·", 1)[1].strip()
+            solara.Text(f"Twin at week {max(model.runs[1].week, 0)}: {twin_now}", classes=["cd-twin-readout"],
                         style=SMALL)
         marks = viz.Marks.of(model.main)
         bits = [f"change programme weeks {marks.programme[0]}-{marks.programme[1]} (shaded)"] if marks.programme \
