@@ -167,16 +167,14 @@ def in_browser(seconds: float, steps: int, teams: int, twin: bool) -> dict[str, 
 
 
 def baseline_tree(ref: str) -> Path:
-    """The version `ref` exported from git into a temporary folder, importable as `culturedrift` from its
-    `_import` subfolder (put that first on PYTHONPATH: it wins over this checkout's editable install)."""
+    """The version `ref` exported from git into a temporary folder whose `culturedrift` package holds its own
+    `model` and `experiments` (links), so that version is what imports there: first on PYTHONPATH, and as the
+    working folder of every process started from it (the app server's too), it wins over this checkout."""
     folder = Path(tempfile.mkdtemp(prefix="bench_app_baseline_"))
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    package = folder / "_import" / "culturedrift"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text((folder / "culturedrift" / "__init__.py").read_text())
     for name in ("model", "experiments"):
-        (package / name).symlink_to(folder / name)
+        (folder / "culturedrift" / name).symlink_to(folder / name)
     return folder
 
 
@@ -185,7 +183,7 @@ TABLE_ROW = re.compile(r"^(\d+ teams, (?:one run|twin runs))\s+([\d.]+)\s+([\d.]
 
 def run_baseline(folder: Path, case: str, seconds: float, steps: int) -> tuple[float, float, float]:
     """(server, Step, Play) weeks/s of the baseline version for one case, from its own benchmark's table."""
-    env = {**os.environ, "PYTHONPATH": str(folder / "_import")}
+    env = {**os.environ, "PYTHONPATH": str(folder)}
     out = subprocess.run([sys.executable, str(folder / "benchmarks" / "bench_app_fps.py"), "--cases", case,
                           "--seconds", str(seconds), "--steps", str(steps)], cwd=folder, env=env, check=True,
                          capture_output=True, text=True).stdout

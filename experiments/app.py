@@ -96,13 +96,13 @@ def ScenarioCard(preset: solara.Reactive[str]):
     with solara.Card("Scenario"):
         solara.Select("Scenario", value=titles[preset.value], values=list(by_title),
                       on_value=lambda t: preset.set(by_title[t]), classes=["cd-preset"])
-        solara.Text(registry().get(preset.value)[0].description, style={"font-size": "0.85em"})
-        solara.Text("Load a scenario file (.yaml), e.g. settings saved from this page:", style={"font-size": "0.85em"})
+        small = {"font-size": "0.85em", "display": "block"}
+        solara.Text(registry().get(preset.value)[0].description, style=small)
+        solara.Text("Load a scenario file (.yaml), e.g. settings saved from this page:", style=small)
         FileInput.element(on_filename=name.set, on_content=on_content)
         if error.value:
             solara.Error(error.value, classes=["cd-load-error"])
-        solara.Text("Sliders take effect on RESET; actions (main view) act at the current week.",
-                    style={"font-size": "0.85em"})
+        solara.Text("Sliders take effect on RESET; actions (main view) act at the current week.", style=small)
 
 
 @solara.component

@@ -99,11 +99,13 @@ class Frames:
         self.lock = threading.Lock()
         self.runs = tuple(model.runs)
         twin = len(self.runs) > 1
-        size, dpi = ((4.6, 4.8), TWIN_DPI) if twin else ((6.4, 6.6), DPI)  # twins: two smaller, cheaper pictures
+        size, dpi = ((4.6, 4.4), TWIN_DPI) if twin else ((6.4, 6.0), DPI)  # twins: two smaller, cheaper pictures
         self.nets = []
-        for run in self.runs:
-            fig, view = viz.network_figure(run, size=size, ties_every=TIES_EVERY)
+        self.net_views = []
+        for run in self.runs:  # the caption is page text, not drawn: text is the dearest part of a frame
+            fig, view = viz.network_figure(run, size=size, ties_every=TIES_EVERY, title=False)
             self.nets.append(viz.FrameRenderer(fig, [view], dpi=dpi, fmt=NETWORK_FORMAT))
+            self.net_views.append(view)
         fig, self.series = viz.series_figure(model.main, size=(6.4, 7.6), panels=viz.APP_PANELS,
                                              twin=self.runs[1] if twin else None,
                                              twin_label=run_names(model)[-1].removeprefix("twin: "),
@@ -173,30 +175,29 @@ def NetworkPanel(model: WorkshopModel):
     update_counter.get()
     week, f = model.week, frames(model)
     images = [f.frame(f"network{i}", week) for i in range(len(f.runs))]
+    captions = [v.caption for v in f.net_views]
     solara.use_effect(lambda: gate(model).show("network", week), [model, week])
     with solara.Column(style={"padding": "4px"}):
         solara.Text("Compliance habit spreading through working ties: red = procedure and control (the old "
                     "culture), blue = professional judgement.", style=SMALL)
         with solara.Row():
-            for i, (img, name) in enumerate(zip(images, run_names(model), strict=True)):
-                with solara.Column(style={"flex": "1"}):
+            for i, (img, name, cap) in enumerate(zip(images, run_names(model), captions, strict=True)):
+                with solara.Column(style={"flex": "1", "gap": "0"}):
                     if len(images) > 1:
                         solara.Text(name, style={"font-weight": "bold", **SMALL})
+                    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(escape(x) for x in cap.split("\n")),
+                                classes=[f"cd-network-caption{i or ''}"], style="text-align:center;font-size:0.85em")
                     solara.Image(img, width="100%", format=NETWORK_FORMAT, classes=[f"cd-network{i or ''}"])
 
 
-def hover_areas(model: WorkshopModel, f: Frames) -> str:
-    """Transparent areas over each series panel whose hover text explains it and gives this week's values."""
-    now = [viz.series_so_far(r, viz.SERIES_COLUMNS) for r in model.runs]
-    names = run_names(model)
+def hover_areas(f: Frames) -> str:
+    """Transparent areas over each series panel whose hover text explains it in plain words (the same every
+    week, so the page is not sent it again while playing; this week's values are in the readout above)."""
     divs = []
     for box, (title, lines, _), help_keys in zip(f.boxes(), viz.APP_PANELS, PANEL_HELP, strict=True):
         keys = help_keys if isinstance(help_keys, tuple) else (help_keys,)
         text = [title, *(f"{k}: {GLOSSARY[k]}" for k in keys)]
         text += [d for c, _, _ in lines if (d := describe(c))]
-        for c, label, _ in lines:
-            vals = ", ".join(f"{n} {s[c][-1]:.3f}" for n, s in zip(names, now, strict=True))
-            text.append(f"Week {model.week}, {label}: {vals}")
         left, top, width, height = box
         divs.append(f'<div class="cd-hover" title="{escape(chr(10).join(text))}" style="position:absolute;'
                     f'left:{left:.1f}%;top:{top:.1f}%;width:{width:.1f}%;height:{height:.1f}%"></div>')
@@ -213,7 +214,8 @@ def SeriesPanel(model: WorkshopModel):
     with solara.Column(style={"padding": "4px"}):
         solara.Text(viz.readout_text(model.main), classes=["cd-readout"], style={"font-weight": "bold"})
         if len(model.runs) > 1:
-            solara.Text("Twin: " + viz.readout_text(model.runs[1]).split("·", 1)[1], classes=["cd-twin-readout"],
+            twin_now = viz.readout_text(model.runs[1]).split("·", 1)[1].strip()
+            solara.Text(f"Twin at week {max(model.runs[1].week, 0)}: {twin_now}", classes=["cd-twin-readout"],
                         style=SMALL)
         marks = viz.Marks.of(model.main)
         bits = [f"change programme weeks {marks.programme[0]}-{marks.programme[1]} (shaded)"] if marks.programme \
@@ -235,7 +237,7 @@ def SeriesPanel(model: WorkshopModel):
             solara.Warning(note)
         with solara.Div(style={"position": "relative"}):
             solara.Image(png, width="100%", classes=["cd-series"])
-            solara.HTML(tag="div", unsafe_innerHTML=hover_areas(model, f),
+            solara.HTML(tag="div", unsafe_innerHTML=hover_areas(f),
                         style="position:absolute;left:0;top:0;width:100%;height:100%")
 
 
@@ -290,8 +292,8 @@ def ActPanel(model: WorkshopModel):
         force_update()
 
     with solara.Column(style={"padding": "4px"}):
-        solara.Text(f"Act now (week {max(model.week, 0)}), in this run" +
-                    (" and its twin" if len(model.runs) > 1 else ""), style={"font-weight": "bold"})
+        solara.Text("Act now, at the current week, in this run" + (" and its twin" if len(model.runs) > 1 else ""),
+                    style={"font-weight": "bold"})
         ActButtons(solara.use_memo(lambda: act, [model]), model.week >= model.horizon)
         if message.value:
             solara.Text(message.value, classes=["cd-act-message"], style=SMALL)

@@ -252,13 +252,16 @@ class NetworkView:
     between people as light lines.
 
     The layout is fixed (recomputed only when a restructure moves posts between teams); each week only
-    the nodes' colours and the title change. Ties change slowly and cost most to draw, so they are
-    redrawn every `ties_every` weeks (1 = every week) and otherwise kept in the cached picture."""
+    the nodes' colours and the caption change. Ties change slowly and cost most to draw, so they are
+    redrawn every `ties_every` weeks (1 = every week) and otherwise kept in the cached picture. With
+    `title=False` the caption is left to the caller (the app writes it as page text: drawing text is the
+    dearest part of a frame)."""
 
     def __init__(self, ax: Axes, model: CultureDriftModel, colorbar: bool = True, legend: bool = True,
-                 ties_every: int = 1) -> None:
+                 ties_every: int = 1, title: bool = True) -> None:
         self.ax = ax
         self.model = model
+        self.caption = ""
         self.ties_every = max(int(ties_every), 1)
         self._team = model.state.team.copy()
         self._layout_version = 0
@@ -285,8 +288,9 @@ class NetworkView:
                       for role, (marker, size, _) in ROLE_MARKERS.items()}
         for name, x, y in agency_label_positions(model):
             ax.text(x, y, name, ha="center", va="center", fontsize=8, color="0.35")
-        self.title = ax.set_title("", fontsize=10)
-        self.title.set_animated(True)
+        self.title = ax.set_title("", fontsize=10) if title else None
+        if self.title is not None:
+            self.title.set_animated(True)
         if colorbar:
             mappable = matplotlib.cm.ScalarMappable(norm=NORM, cmap=CMAP.resampled(HABIT_BINS))
             cb = ax.figure.colorbar(mappable, ax=ax, fraction=0.035, pad=0.01)
@@ -304,7 +308,8 @@ class NetworkView:
 
     def animated(self) -> list:
         """Artists that change every week (drawn over the cached picture by FrameRenderer)."""
-        return [*(a for layer in self.nodes.values() for a in layer.artists()), self.title]
+        return [*(a for layer in self.nodes.values() for a in layer.artists()),
+                *([self.title] if self.title is not None else [])]
 
     def background_key(self) -> tuple:
         """Changes when the static picture must be redrawn (never: the limits are fixed)."""
@@ -358,8 +363,9 @@ class NetworkView:
                                                     f"{self.ties_every} weeks)"]) + \
             ([] if self.tie_stride == 1 else [f"1 in {self.tie_stride} ties drawn"])
         ties = "\n" + "; ".join(notes) if notes else ""
-        self.title.set_text(f"Week {week}: who works with whom · {vacant} empty {posts} (gaps) · "
-                            f"{agency} {workers}{ties}")
+        self.caption = f"Week {week}: who works with whom · {vacant} empty {posts} (gaps) · {agency} {workers}{ties}"
+        if self.title is not None:
+            self.title.set_text(self.caption)
 
 
 # --- the series panels ----------------------------------------------------------------------------
@@ -646,11 +652,11 @@ class ObservedView:
 # --- figures ----------------------------------------------------------------------------------------
 
 def network_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 6.4),
-                   ties_every: int = 1) -> tuple[Figure, NetworkView]:
+                   ties_every: int = 1, title: bool = True) -> tuple[Figure, NetworkView]:
     """A figure holding just the network view (the app's network panel)."""
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
-    return fig, NetworkView(ax, model, ties_every=ties_every)
+    return fig, NetworkView(ax, model, ties_every=ties_every, title=title)
 
 
 def series_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 7.2),

@@ -104,7 +104,7 @@ def culture_step(mech: Culture) -> None:
                    mech.sustain, mech.norm_of, mech.mgr_of, s.filled, s.manager_control, sig.prescription, s.team,
                    s.tenure, mech.model.layout.manager_slot, mech.norm, p.coworker_rate, p.manager_rate,
                    p.reinforcement_rate, p.conformity_rate, p.target_habit, p.norm_weeks, p.norm_threshold,
-                   p.norm_steepness, p.manager_norm_weight)
+                   p.norm_steepness, p.manager_norm_weight, float(sig.induction_weeks))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
 

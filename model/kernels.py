@@ -279,19 +279,19 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
 @njit(cache=True)
 def team_practice(habit: np.ndarray, team: np.ndarray, frontline: np.ndarray, filled: np.ndarray,
                   tenure: np.ndarray, manager_slot: np.ndarray, vacant_manager_habit: float,
-                  manager_norm_weight: float) -> np.ndarray:
+                  manager_norm_weight: float, incumbent_weeks: float) -> np.ndarray:
     """Each team's practice (Culture.team_practice): incumbents' mean habit blended with the manager's."""
     t = manager_slot.size
     incumbents = np.zeros(t, np.int64)
     for i in range(habit.size):
-        if frontline[i] and filled[i] and tenure[i] >= 26:
+        if frontline[i] and filled[i] and tenure[i] >= incumbent_weeks:
             incumbents[team[i]] += 1
     n = np.zeros(t, np.int64)
     tot = np.zeros(t)
     for i in range(habit.size):
         if frontline[i] and filled[i]:
             k = team[i]
-            if incumbents[k] == 0 or tenure[i] >= 26:
+            if incumbents[k] == 0 or tenure[i] >= incumbent_weeks:
                 n[k] += 1
                 tot[k] += habit[i]
     out = np.empty(t)
@@ -310,7 +310,7 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, coworker_rate: float,
                  manager_rate: float, reinforcement_rate: float, conformity_rate: float, target_habit: float,
                  norm_weeks: float, norm_threshold: float, norm_steepness: float,
-                 manager_norm_weight: float) -> None:
+                 manager_norm_weight: float, incumbent_weeks: float) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
     for i in range(habit.size):
         c = habit[i]
@@ -327,7 +327,7 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
         pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
         habit[i] = _approach(c, total, pull)
     practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
-                             manager_norm_weight)
+                             manager_norm_weight, incumbent_weeks)
     lag = -math.expm1(-1.0 / norm_weeks)
     tipped = np.empty(norm.size)
     for k in range(norm.size):

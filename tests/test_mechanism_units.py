@@ -191,6 +191,7 @@ def test_culture_reinforcement_pulls_staff_toward_the_target_and_hires_bring_sec
     host, cult = host_with(Culture, pars)
     s, sig = host.state, host.signals
     sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7  # slippage's (vacant manager posts)
+    sig.induction_weeks = 26.0  # workload's: who holds the norm
     host.initialise()
     host.reset_effects()
     host.effects.reinforcement[:] = 1.0
@@ -207,7 +208,7 @@ def test_culture_team_norm_tips_and_a_tipped_team_conforms_to_the_new_culture() 
     pars = CultureParams(coworker_rate=0.0, manager_rate=0.0, reinforcement_rate=0.0, initial_sd=0.0)
     host, cult = host_with(Culture, pars, tenure=100.0)
     s, sig = host.state, host.signals
-    sig.neighbour_sums, sig.prescription = np.zeros((s.n, 3)), 0.7
+    sig.neighbour_sums, sig.prescription, sig.induction_weeks = np.zeros((s.n, 3)), 0.7, 26.0
     host.initialise()
     # everyone starts at the initial habit, far above the threshold: no team has tipped
     assert np.allclose(sig.team_norm[s.staff], pars.initial_habit) and np.all(sig.norm_sustain < 0.01)
@@ -282,3 +283,20 @@ def test_turnover_decides_who_leaves_and_the_host_carries_it_out() -> None:
     host.join(np.flatnonzero(s.staff_post)[:2], agency_worker=True)
     assert sig.joiners == 2 and np.all(s.tenure[np.flatnonzero(s.staff_post)[:2]] == 0)
     assert np.all(s.intention[np.flatnonzero(s.staff_post)[:2]] == pars.new_hire_intention)
+
+
+def test_norm_holders_follow_the_induction_period_on_the_compiled_path_too() -> None:
+    """Who holds a team's norm is read from workload's induction period by the numpy and the compiled culture."""
+    from culturedrift.model import CultureDriftModel
+    from tests.conftest import tiny
+
+    runs = {}
+    for weeks in (8.0, 26.0):
+        sc = tiny(horizon_weeks=12, burn_in_weeks=4, workload={"induction_weeks": weeks})
+        ref, fast = CultureDriftModel(sc, 1, compiled=False), CultureDriftModel(sc, 1, compiled=True)
+        ref.run()
+        fast.run()
+        assert ref.timeseries().equals(fast.timeseries()), weeks
+        assert np.array_equal(ref.culture.norm, fast.culture.norm), weeks
+        runs[weeks] = ref.culture.norm.copy()
+    assert not np.array_equal(runs[8.0], runs[26.0])  # the induction period decides who holds the norm

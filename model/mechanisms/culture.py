@@ -143,9 +143,9 @@ class Culture(Mechanism):
         """Each team's practice: mean habit of its filled frontline posts blended with its manager's habit."""
         s, lay = self.state, self.model.layout
         t = lay.n_teams
-        # the norm is held by incumbents (over six months in post), the people newcomers learn it from
+        # the norm is held by incumbents (past their induction), the people newcomers learn it from
         held = s.frontline & s.filled
-        fl = held & (s.tenure >= 26)
+        fl = held & (s.tenure >= self.signals.induction_weeks)
         fl = np.where(np.bincount(s.team[fl], minlength=t)[np.maximum(s.team, 0)] > 0, fl, held)
         n = np.bincount(s.team[fl], minlength=t)
         tot = np.bincount(s.team[fl], weights=s.compliance_habit[fl], minlength=t)

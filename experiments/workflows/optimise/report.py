@@ -36,7 +36,8 @@ def pareto_figure(o: Outcome, path: Path) -> Path:
     objs = o.spec.objectives
     pairs = list(itertools.combinations(objs, 2)) or [(objs[0], objs[0])]
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(1, len(pairs), figsize=(5.2 * len(pairs) + 0.6, 5.2), squeeze=False)
+        # wide enough for the title and a two-column legend even with one pair of objectives
+        fig, axes = plt.subplots(1, len(pairs), figsize=(max(5.2 * len(pairs) + 0.6, 8.6), 5.6), squeeze=False)
         for ax, (ox, oy) in zip(axes[0], pairs, strict=True):
             mx, my = METRIC[ox], METRIC[oy]
             t = o.trials
@@ -71,11 +72,13 @@ def pareto_figure(o: Outcome, path: Path) -> Path:
         handles.append(plt.Line2D([], [], marker="*", color=REC_COLOUR, markeredgecolor="black", linestyle="",
                                   markersize=13))
         labels.append("recommended schedule (number = file suffix)")
-        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False)
+        ncol = min(2 * len(pairs), 4, len(labels))
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
         stat = "mean" if o.spec.m.statistic == "mean" else "worst decile"
         fig.suptitle(f"What the search found: {stat} over {len(o.spec.search_seeds())} paired search seeds",
                      x=0.03, ha="left", fontsize=13, fontweight="bold")
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.30 if len(labels) > 4 else 0.24, top=0.88,
+        rows = -(-len(labels) // ncol)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14 + 0.055 * rows, top=0.88,
                             wspace=0.3)
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
@@ -215,11 +218,11 @@ def html_report(o: Outcome, figs: dict[str, Path]) -> str:
           f"{len(o.trials)} candidate schedules ({s.search.sampler.upper()} sampler of optuna, seed {s.search.seed}) "
           f"over these levers:</p>", _table(lever_table(o)),
           f"<p>Objectives: {html.escape(objs)}. Constraints: {html.escape('; '.join(cons) or 'none')}.</p>",
-          "<p>" + inline_html(
+          "<p>" + str(inline_html(
               f"Each candidate was scored on the same {len(seeds)} search seeds ({seeds[0]}-{seeds[-1]}, common "
               "random numbers: candidates on one seed share their luck), and each objective is " + stat + ". The "
               "mean is the default because with a handful of seeds it is the least noisy statistic, and pairing "
-              "makes the differences between candidates sharper than the spread of each.") + "</p>"]
+              "makes the differences between candidates sharper than the spread of each.")) + "</p>"]
     p += ["<h2>What was found: the trade-offs</h2>",
           "<p>No schedule is best on everything. The <b>Pareto front</b> holds the schedules that no other schedule "
           "beats on every objective at once: moving along it buys one objective with another. Stars are the "
