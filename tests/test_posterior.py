@@ -70,6 +70,12 @@ def test_ties_are_not_rank_reversals():
     assert "(stable; " in line and "NOT" not in line
 
 
+def test_a_metric_without_direction_has_no_winner():
+    m = SimpleNamespace(key="total_cost", label="Delivered cost", sign=0)
+    summary = pd.DataFrame({"scenario": ["a", "b"] * 2, "seed": [0, 0, 1, 1], "total_cost": [1.0, 2.0, 3.0, 1.0]})
+    assert rank_stability(summary, ["a", "b"], [m]).empty
+
+
 def test_compare_with_a_posterior_prints_rank_stability(tmp_path, capsys):
     a = tmp_path / "a.yaml"
     a.write_text("name: a\nhorizon_weeks: 20\nburn_in_weeks: 4\norganisation: {n_teams: 2}\n")

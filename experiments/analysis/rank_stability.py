@@ -17,13 +17,14 @@ import pandas as pd
 def rank_stability(summary: pd.DataFrame, names: Sequence[str], metrics: Sequence[Any]) -> pd.DataFrame:
     """Share of seeds (posterior draws) in which each strategy is best on each metric; ties share the win.
 
-    `metrics` are objects with `key`, `label` and `sign` (+1 higher is better, -1 lower is better).
+    `metrics` are objects with `key`, `label` and `sign` (+1 higher is better, -1 lower is better); a
+    metric with no better direction (sign 0, e.g. delivered cost) has no winner and is left out.
     `best_or_tied` is the share of draws in which the strategy is best or tied for best, and `all_tied`
     the share in which every strategy scores the same: a win split by ties is not a rank reversal.
     """
     rows = []
     for m in metrics:
-        if m.key not in summary.columns:
+        if m.key not in summary.columns or not m.sign:
             continue
         wide = summary.pivot(index="seed", columns="scenario", values=m.key)[list(names)]
         v = m.sign * wide.to_numpy(float)
