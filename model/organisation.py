@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import field_validator
 
+from culturedrift.model import kernels
 from culturedrift.model.base import Strict, param
 from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
 
@@ -130,9 +131,6 @@ class Network:
         self.mirror[order[1::2]] = order[0::2]
         mat.data = strength[edge].astype(np.float64)
         self.w = mat.data  # view: writing w updates the matrix
-        # kinds whose totals are read every week get a dense mask for a fast dot product
-        self._weekly_kinds = (INTRA_TEAM, INTER_AGENCY)
-        self._kind_masks = np.stack([self.kind == k for k in self._weekly_kinds]).astype(np.float64)
 
     @property
     def col(self) -> np.ndarray:
@@ -154,10 +152,9 @@ class Network:
         return np.concatenate((rows, self.mirror[rows]))
 
     def strength_by_kind(self) -> np.ndarray:
-        """Total tie strength of intra-team and inter-agency ties, indexed by kind (others 0)."""
-        out = np.zeros(4)
-        out[list(self._weekly_kinds)] = self._kind_masks @ self.w
-        return out
+        """Total tie strength per kind, summed in entry order: the same bits on every machine (a BLAS dot
+        product's order depends on the library and the CPU) and no per-kind float masks."""
+        return kernels.strength_by_kind(self.w, self.kind, 4)
 
     def rewire_teams(self, new_team: np.ndarray, new_strength: float, moved_keep: float) -> None:
         """After a restructure, drop ties between former teammates and add ties between new ones."""
