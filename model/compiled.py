@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturedrift.model import kernels as k
+from culturedrift.model.organisation import INTER_AGENCY
 
 if TYPE_CHECKING:
     from culturedrift.model.mechanisms.change_programme import ChangeProgramme
@@ -43,29 +44,36 @@ def neighbour_sums(mech: Relationships) -> None:
 
 
 def relationships_step(mech: Relationships) -> None:
-    """Relationships.step: ties build in one pass; the rare inter-agency boost as in the reference."""
-    w = mech.model.network.w
-    k.build_ties(w, mech.rate)
-    boost = mech.effects.interagency_boost
-    if boost > 0:
-        ia = mech._ia
-        extra = np.minimum(mech.rate[ia] * boost, 1.0)
-        w[ia] += (1.0 - w[ia]) * extra
+    """Relationships.step: ties build in one pass, rates worked out from who holds both ends."""
+    net, s, p = mech.model.network, mech.state, mech.pars
+    k.build_ties_live(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
+                      p.agency_worker_build_factor, INTER_AGENCY, float(mech.effects.interagency_boost))
     mech.measure()
     neighbour_sums(mech)
+
+
+def initial_ties(mech: Relationships) -> None:
+    """Relationships.init's starting tie strengths, without per-entry temporaries."""
+    net, s = mech.model.network, mech.state
+    k.initial_ties(net.mat.indptr, net.mat.indices, net.kind, s.tenure, s.filled, mech.kind_rate, net.w)
+
+
+def tie_strength_per_slot(mech: Relationships) -> np.ndarray:
+    """Each slot's total tie strength (scipy's row sums, in the same order)."""
+    mat = mech.model.network.mat
+    return k.row_sums(mat.indptr, mat.data)
 
 
 def relationships_leave(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_leave: the leavers' ties vanish."""
     net = mech.model.network
-    k.cut_ties(net.mat.indptr, net.mirror, net.w, mech.rate, slots)
+    k.cut_ties(net.mat.indptr, net.mat.indices, net.w, slots)
 
 
 def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_join: weak ties to whoever is in post."""
-    net, s, p = mech.model.network, mech.state, mech.pars
-    k.join_ties(net.mat.indptr, net.mat.indices, net.mirror, net.kind, net.w, mech.rate, s.filled, s.agency_worker,
-                slots, mech.kind_rate, p.new_tie_strength, p.agency_worker_build_factor)
+    net, s = mech.model.network, mech.state
+    k.join_ties(net.mat.indptr, net.mat.indices, net.w, s.filled, slots, mech.pars.new_tie_strength)
 
 
 # ------------------------------------------------------------------------------------ change programme

@@ -187,13 +187,6 @@ def row_sums(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def build_ties(w: np.ndarray, rate: np.ndarray) -> None:
-    """Ties strengthen toward 1 at their build rate: w += (1 - w) * rate."""
-    for e in range(w.size):
-        w[e] += (1.0 - w[e]) * rate[e]
-
-
-@njit(cache=True)
 def strength_by_kind(w: np.ndarray, kind: np.ndarray, n_kinds: int) -> np.ndarray:
     """Total tie strength per kind, summed in entry order (as `np.bincount(kind, weights=w)`)."""
     out = np.zeros(n_kinds)
@@ -213,33 +206,123 @@ def leaver_exposure(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rows
 
 
 @njit(cache=True)
-def cut_ties(indptr: np.ndarray, mirror: np.ndarray, w: np.ndarray, rate: np.ndarray, slots: np.ndarray) -> None:
-    """Leavers' ties vanish, both stored directions."""
-    for slot in slots:
-        for e in range(indptr[slot], indptr[slot + 1]):
-            t = mirror[e]
-            w[e] = 0.0
-            rate[e] = 0.0
-            w[t] = 0.0
-            rate[t] = 0.0
+def twin(indptr: np.ndarray, indices: np.ndarray, i: int, j: int) -> int:
+    """The entry storing tie j->i (the twin of i->j): a binary search of row j, whose columns are sorted."""
+    lo, hi = indptr[j], indptr[j + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if indices[mid] < i:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True)
-def join_ties(indptr: np.ndarray, indices: np.ndarray, mirror: np.ndarray, kind: np.ndarray, w: np.ndarray,
-              rate: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, slots: np.ndarray,
-              kind_rate: np.ndarray, new_strength: float, agency_worker_factor: float) -> None:
-    """New hires start with weak ties to whoever is in post; build rates as Relationships.join sets them."""
+def mirror_entries(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """The twin of every stored entry (for the numpy reference path's vectorised edits)."""
+    out = np.empty(indices.size, np.int64)
+    for i in range(indptr.size - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            out[e] = twin(indptr, indices, i, indices[e])
+    return out
+
+
+@njit(cache=True)
+def cut_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions."""
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            w[e] = 0.0
+            w[twin(indptr, indices, slot, indices[e])] = 0.0
+
+
+@njit(cache=True)
+def join_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, filled: np.ndarray, slots: np.ndarray,
+              new_strength: float) -> None:
+    """New hires start with weak ties to whoever is in post (both stored directions)."""
     for slot in slots:
         for e in range(indptr[slot], indptr[slot + 1]):
             j = indices[e]
-            both = 1.0 if (filled[slot] and filled[j]) else 0.0
-            r = kind_rate[kind[e]] * both
-            r *= agency_worker_factor if (agency_worker[slot] or agency_worker[j]) else 1.0
-            t = mirror[e]
-            w[e] = new_strength * both
-            w[t] = new_strength * both
-            rate[e] = r
-            rate[t] = r
+            x = new_strength * (1.0 if (filled[slot] and filled[j]) else 0.0)
+            w[e] = x
+            w[twin(indptr, indices, slot, j)] = x
+
+
+@njit(cache=True)
+def csr_from_pairs(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A symmetric CSR pattern from undirected pairs: indptr, column per entry and the pair each entry
+    stores (the first of duplicates, as np.unique keeps); columns sorted within each row."""
+    m = src.size
+    counts = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        counts[src[e] + 1] += 1
+        counts[dst[e] + 1] += 1
+    for i in range(n):
+        counts[i + 1] += counts[i]
+    fill = counts[:-1].copy()
+    col = np.empty(2 * m, np.int32)
+    pair = np.empty(2 * m, np.int32)
+    for e in range(m):  # each row receives its pairs in pair order, so a stable sort keeps the first duplicate first
+        a, b = src[e], dst[e]
+        col[fill[a]] = b
+        pair[fill[a]] = e
+        fill[a] += 1
+        col[fill[b]] = a
+        pair[fill[b]] = e
+        fill[b] += 1
+    indptr = np.zeros(n + 1, np.int64)
+    out = 0
+    for i in range(n):
+        lo, hi = counts[i], counts[i + 1]
+        for p in range(lo + 1, hi):  # insertion sort by column (rows are short), stable
+            c, q = col[p], pair[p]
+            r = p - 1
+            while r >= lo and col[r] > c:
+                col[r + 1] = col[r]
+                pair[r + 1] = pair[r]
+                r -= 1
+            col[r + 1] = c
+            pair[r + 1] = q
+        start = out
+        for p in range(lo, hi):  # drop repeated columns (keep the first pair) and compact in place
+            if out > start and col[out - 1] == col[p]:
+                continue
+            col[out] = col[p]
+            pair[out] = pair[p]
+            out += 1
+        indptr[i + 1] = out
+    return indptr, col[:out].copy(), pair[:out].copy()
+
+
+@njit(cache=True)
+def initial_ties(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, tenure: np.ndarray,
+                 filled: np.ndarray, kind_rate: np.ndarray, w: np.ndarray) -> None:
+    """Starting tie strength from how long both ends have worked here (Relationships.init)."""
+    for i in range(indptr.size - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            both = _min(tenure[i], tenure[j])
+            x = (1.0 - math.exp(-kind_rate[kind[e]] * both)) * (1.0 if filled[i] else 0.0)
+            w[e] = x * (1.0 if filled[j] else 0.0)
+
+
+@njit(cache=True)
+def build_ties_live(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, w: np.ndarray, filled: np.ndarray,
+                    agency_worker: np.ndarray, kind_rate: np.ndarray, agency_worker_factor: float,
+                    boosted_kind: int, boost: float) -> None:
+    """Ties strengthen toward 1 at their build rate, worked out from who holds both ends (no stored rates):
+    the kind's rate while both ends are in post, slower with an agency worker at either end; ties of
+    `boosted_kind` build faster still by `boost` (partner liaison)."""
+    for i in range(indptr.size - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            r = kind_rate[kind[e]] * (1.0 if (filled[i] and filled[j]) else 0.0)
+            r *= agency_worker_factor if (agency_worker[i] or agency_worker[j]) else 1.0
+            x = w[e] + (1.0 - w[e]) * r
+            if boost > 0 and kind[e] == boosted_kind:
+                x += (1.0 - x) * _min(r * boost, 1.0)
+            w[e] = x
 
 
 # ----------------------------------------------------------------------------------- mechanisms

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import field_validator
 
+from culturedrift.model import kernels
 from culturedrift.model.base import Strict, param
 from culturedrift.model.state import FRONTLINE, MANAGER, PARTNER
 
@@ -107,37 +108,45 @@ class Network:
     says whether it is intra-team, cross-team, inter-agency or within a partner agency.
     """
 
-    def __init__(self, n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
+    def __init__(self, n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray,
+                 strength: np.ndarray | None = None) -> None:
         self.n = n
         self._build(src, dst, kind, strength)
 
-    def _build(self, src: np.ndarray, dst: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
-        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-        key = lo.astype(np.int64) * self.n + hi
-        key, first = np.unique(key, return_index=True)
-        lo, hi, kind, strength = lo[first], hi[first], kind[first], strength[first]
-        m = key.size
-        eid = np.arange(1, m + 1, dtype=np.float64)
-        mat = sp.csr_array((np.r_[eid, eid], (np.r_[lo, hi], np.r_[hi, lo])), shape=(self.n, self.n))
-        mat.sort_indices()
-        edge = mat.data.astype(np.int64) - 1
-        self.mat = mat
-        self.kind = kind[edge].astype(np.int8)
-        self.row = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(mat.indptr))
-        order = np.argsort(edge, kind="stable")
-        self.mirror = np.empty(order.size, np.int32 if order.size < 2**31 else np.int64)
-        self.mirror[order[0::2]] = order[1::2]
-        self.mirror[order[1::2]] = order[0::2]
-        mat.data = strength[edge].astype(np.float64)
-        self.w = mat.data  # view: writing w updates the matrix
-        # kinds whose totals are read every week get a dense mask for a fast dot product
-        self._weekly_kinds = (INTRA_TEAM, INTER_AGENCY)
-        self._kind_masks = np.stack([self.kind == k for k in self._weekly_kinds]).astype(np.float64)
+    def _build(self, src: np.ndarray, dst: np.ndarray, kind: np.ndarray, strength: np.ndarray | None) -> None:
+        """The CSR pattern straight from the pairs (a repeated pair keeps its first kind and strength), with
+        int32 indices and no per-entry temporaries beyond the pattern itself: at a million staff every
+        byte per entry is ~20 MB."""
+        index = np.int32 if self.n < 2**31 else np.int64
+        src, dst = src.astype(index, copy=False), dst.astype(index, copy=False)  # one compiled signature
+        indptr, indices, pair = kernels.csr_from_pairs(self.n, src, dst)
+        index = np.int32 if indices.size < 2**31 else np.int64
+        data = np.zeros(indices.size) if strength is None else strength[pair].astype(np.float64)
+        self.kind = kind[pair].astype(np.int8)
+        del pair
+        self.mat = sp.csr_array((data, indices, indptr.astype(index)), shape=(self.n, self.n))
+        self.mat.sort_indices()  # already sorted: this only records it
+        self._mirror: np.ndarray | None = None
+        self.w = self.mat.data  # view: writing w updates the matrix
 
     @property
     def col(self) -> np.ndarray:
         """Column (other end) of every stored entry."""
         return self.mat.indices
+
+    @property
+    def mirror(self) -> np.ndarray:
+        """The twin (j->i) of every stored entry (i->j), made on first use: the compiled path finds twins by
+        binary search in the sorted rows instead and never keeps these 8 bytes per entry."""
+        if self._mirror is None:
+            self._mirror = kernels.mirror_entries(self.mat.indptr, self.mat.indices)
+        return self._mirror
+
+    @property
+    def row(self) -> np.ndarray:
+        """Row (this end) of every stored entry, made when asked (not kept: 4 bytes per entry)."""
+        ip = self.mat.indptr
+        return np.repeat(np.arange(self.n, dtype=ip.dtype), np.diff(ip))
 
     def row_entries(self, slots: np.ndarray) -> np.ndarray:
         """The stored entries of the rows of `slots` (ties as seen from those slots), vectorised."""
@@ -154,15 +163,16 @@ class Network:
         return np.concatenate((rows, self.mirror[rows]))
 
     def strength_by_kind(self) -> np.ndarray:
-        """Total tie strength of intra-team and inter-agency ties, indexed by kind (others 0)."""
-        out = np.zeros(4)
-        out[list(self._weekly_kinds)] = self._kind_masks @ self.w
-        return out
+        """Total tie strength per kind, summed in entry order: the same bits on every machine (a BLAS dot
+        product's order depends on the library and the CPU) and no per-kind float masks."""
+        return kernels.strength_by_kind(self.w, self.kind, 4)
 
     def rewire_teams(self, new_team: np.ndarray, new_strength: float, moved_keep: float) -> None:
         """After a restructure, drop ties between former teammates and add ties between new ones."""
-        upper = self.row < self.col
-        src, dst = self.row[upper], self.col[upper]
+        row = self.row
+        upper = row < self.col
+        src, dst = row[upper], self.col[upper]
+        del row
         kind, w = self.kind[upper], self.w[upper]
         keep = kind != INTRA_TEAM
         # former teammates now in different teams become cross-team acquaintances
@@ -176,7 +186,7 @@ class Network:
         self._build(np.r_[src[keep | stay], s_new], np.r_[dst[keep | stay], d_new],
                     np.r_[kind[keep | stay], np.full(s_new.size, INTRA_TEAM, np.int8)],
                     np.r_[w[keep | stay], np.full(s_new.size, new_strength)])
-        # np.unique keeps the first occurrence, so surviving pairs keep their strength
+        # a repeated pair keeps its first occurrence, so surviving pairs keep their strength
 
 
 def build_network(layout: Layout, p: OrganisationParams, rng: np.random.Generator) -> Network:
@@ -193,7 +203,15 @@ def build_network(layout: Layout, p: OrganisationParams, rng: np.random.Generato
     for g in np.unique(layout.partner_group[partners]):
         members = partners[layout.partner_group[partners] == g]
         parts.append((*_random_ties(members, members, p.partner_internal_ties, rng), PARTNER_INTERNAL))
-    src = np.concatenate([a for a, _, _ in parts])
-    dst = np.concatenate([b for _, b, _ in parts])
+    # slot numbers fit int32 (4 bytes a tie end, not 8), and each part is let go once copied: at a million
+    # staff the pairs are ~10 M, so every copy kept alive while the network is built is ~80 MB of peak memory
+    index = np.int32 if n < 2**31 else np.int64
     kind = np.concatenate([np.full(a.size, k, np.int8) for a, _, k in parts])
-    return Network(n, src, dst, kind, np.zeros(src.size))
+    src = np.concatenate([a.astype(index, copy=False) for a, _, _ in parts])
+    dst = np.empty_like(src)
+    at = 0
+    while parts:
+        b = parts.pop(0)[1]
+        dst[at:at + b.size] = b
+        at += b.size
+    return Network(n, src, dst, kind)

@@ -18,6 +18,7 @@ from culturedrift.model.compiled import enabled
 from tests.conftest import tiny
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NUMPY_ONLY = {"relationships.rate", "relationships._ia"}
 STEPPED = ("change_programme", "morale", "culture", "slippage", "turnover", "workload", "relationships")
 
 
@@ -60,7 +61,9 @@ def arrays_of(model: CultureDriftModel) -> dict[str, np.ndarray]:
 def assert_same_bits(a: CultureDriftModel, b: CultureDriftModel) -> None:
     """The two models hold bit-identical arrays and recorded series."""
     xa, xb = arrays_of(a), arrays_of(b)
-    assert xa.keys() == xb.keys()
+    # the compiled path keeps no per-entry build rates (it works them out as it builds the ties)
+    assert xa.keys() - xb.keys() <= NUMPY_ONLY and xb.keys() <= xa.keys()
+    xa = {k: v for k, v in xa.items() if k in xb}
     differ = [k for k in xa if not np.array_equal(xa[k], xb[k], equal_nan=True)]
     assert not differ, f"arrays differ: {differ}"
     assert a.timeseries().equals(b.timeseries())
