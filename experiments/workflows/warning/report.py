@@ -148,7 +148,10 @@ def fig_roc(res: WarnResult, path: Path, n: int = 6) -> Path:
         ax.set_xlabel("False-alarm rate (share of quiet decision points flagged)")
         ax.set_ylabel("Hit rate (share of pre-slippage points flagged)")
         ax.set_title("ROC on test runs (decision points every month)")
-        ax.legend(fontsize=7.5, loc="lower right")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7.5, loc="lower right")
+        else:  # too few test runs with slippage to draw any curve: say so rather than show an empty chart
+            ax.text(0.5, 0.55, "no indicator could be scored on the test runs", ha="center", transform=ax.transAxes)
         fig.tight_layout()
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
