@@ -19,10 +19,11 @@ average before and after (the machine may be busy with other jobs).
 
 `--baseline REF` measures an earlier version (a git ref, e.g. `main`) in the same invocation: for each case
 it runs that version's own copy of this benchmark (exported from git into a temporary folder and imported
-from there) right before this version's, so both see the same load.
+from there) right before this version's, so both see the same load. `--ref REF` measures a git ref the same
+way instead of the working tree (edits made while it runs then cannot change what is measured).
 
     .venv/bin/python benchmarks/bench_app_fps.py [--seconds 10] [--steps 10] [--cases 20,20t,180,180t]
-                                                 [--baseline REF]
+                                                 [--baseline REF] [--ref REF]
 """
 
 from __future__ import annotations
@@ -184,8 +185,8 @@ def baseline_tree(ref: str) -> Path:
 TABLE_ROW = re.compile(r"^(\d+ teams, (?:one run|twin runs))\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", re.M)
 
 
-def run_baseline(folder: Path, case: str, seconds: float, steps: int) -> tuple[float, float, float]:
-    """(server, Step, Play) weeks/s of the baseline version for one case, from its own benchmark's table."""
+def run_exported(folder: Path, case: str, seconds: float, steps: int) -> tuple[float, float, float]:
+    """(server, Step, Play) weeks/s of an exported version for one case, from its own benchmark's table."""
     env = {**os.environ, "PYTHONPATH": str(folder)}
     out = subprocess.run([sys.executable, str(folder / "benchmarks" / "bench_app_fps.py"), "--cases", case,
                           "--seconds", str(seconds), "--steps", str(steps)], cwd=folder, env=env, check=True,
@@ -204,13 +205,17 @@ def main() -> None:
                     help="teams per case, 't' = twin mode (default 20,20t,180,180t: 300 and 2,000 people)")
     ap.add_argument("--baseline", metavar="REF", help="also measure this git ref (e.g. main), case by case, "
                     "in the same invocation")
+    ap.add_argument("--ref", metavar="REF", help="measure this git ref (exported like the baseline) instead of the "
+                    "working tree, so edits made while the benchmark runs cannot change what it measures")
     args = ap.parse_args()
     base = baseline_tree(args.baseline) if args.baseline else None
+    this = baseline_tree(args.ref) if args.ref else None
     try:
-        rows = measure(args, base)
+        rows = measure(args, base, this)
     finally:
-        if base is not None:
-            shutil.rmtree(base, ignore_errors=True)
+        for folder in (base, this):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     print(f"load average (1, 5, 15 min) after: {loadavg()}")
     width = max(28, *(len(r[0]) + 2 for r in rows))
     print(f"\n{'case':<{width}}{'server weeks/s':>16}{'Step weeks/s':>14}{'Play weeks/s':>14}")
@@ -218,17 +223,22 @@ def main() -> None:
         print(f"{what:<{width}}{server:>16.1f}{step:>14.1f}{play:>14.1f}")
 
 
-def measure(args: argparse.Namespace, base: Path | None) -> list[tuple[str, float, float, float]]:
-    """(case, server, Step, Play weeks/s) per case, the baseline's row first when there is one."""
+def measure(args: argparse.Namespace, base: Path | None, this: Path | None) -> list[tuple[str, float, float, float]]:
+    """(case, server, Step, Play weeks/s) per case, the baseline's row first when there is one; `this`: the
+    version measured is an exported ref, not the working tree."""
     rows = []
     for case in args.cases.split(","):
         teams, twin = int(case.rstrip("t")), case.endswith("t")
         what = f"{teams} teams, {'twin runs' if twin else 'one run'}"
         if base is not None:
             print(f"--- {what}, baseline {args.baseline}; load average (1, 5, 15 min) before: {loadavg()}", flush=True)
-            rows.append((f"{what} [{args.baseline}]", *run_baseline(base, case, args.seconds, args.steps)))
+            rows.append((f"{what} [{args.baseline}]", *run_exported(base, case, args.seconds, args.steps)))
             print("server {:.1f}, Step {:.1f}, Play {:.1f} weeks/s".format(*rows[-1][1:]), flush=True)
         print(f"--- {what}; load average (1, 5, 15 min) before: {loadavg()}", flush=True)
+        if this is not None:
+            rows.append((f"{what} [{args.ref}]", *run_exported(this, case, args.seconds, args.steps)))
+            print("server {:.1f}, Step {:.1f}, Play {:.1f} weeks/s".format(*rows[-1][1:]), flush=True)
+            continue
         server = server_side(teams, twin)
         print(f"server-side step + render of every view: {server:.1f} weeks/s", flush=True)
         r = in_browser(args.seconds, args.steps, teams, twin)

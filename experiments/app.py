@@ -104,24 +104,29 @@ def ScenarioCard(preset: solara.Reactive[str]):
                       on_value=lambda t: preset.set(by_title[t]), classes=["cd-preset"])
         small = {"font-size": "0.85em", "display": "block"}
         solara.Text(registry().get(preset.value)[0].description, style=small)
-        solara.Text("Load a scenario file (.yaml), e.g. settings saved from this page:", style=small)
+        solara.Text("Or load a scenario file, e.g. settings saved from this page:", style=small)
         FileInput.element(on_filename=name.set, on_content=on_content)
         if error.value:
             solara.Error(error.value, classes=["cd-load-error"])
-        solara.Text("Sliders take effect on RESET; actions (main view) act at the current week.", style=small)
+        solara.Text("Sliders (below) apply on RESET; actions apply at once.", style=small)
 
 
 @solara.component
-def TwinCard(on: solara.Reactive[bool], kind: solara.Reactive[str], week: solara.Reactive[int]):
-    """Twin runs: the same seed and actions, plus one lever at a chosen week."""
-    with solara.Card("Twin run"):
-        solara.Switch(label="Show a twin run", value=on, classes=["cd-twin"])
+def TwinControls(on: solara.Reactive[bool], kind: solara.Reactive[str], week: solara.Reactive[int]):
+    """Twin runs: the same seed and actions, plus one lever at a chosen week (chosen by its button's label)."""
+    labels = {ACTIONS[k].label: k for k in TWIN_LEVERS}
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px", "padding": "0 4px"}):
+        solara.Switch(label="Twin run", value=on, classes=["cd-twin"])
         if on.value:
-            solara.Select("Twin's lever", value=kind, values=list(TWIN_LEVERS),
-                          classes=["cd-twin-lever"])
-            solara.InputInt("at week", value=week, classes=["cd-twin-week"])
-            solara.Text(f"The twin: {ACTIONS[kind.value].label.lower()} at week {week.value}; everything else "
-                        "shared, luck included.", style={"font-size": "0.85em"})
+            with solara.Div(style={"flex": "1 1 12em"}):
+                solara.Select("Twin's lever", value=ACTIONS[kind.value].label, values=list(labels),
+                              on_value=lambda t: kind.set(labels[t]), dense=True, classes=["cd-twin-lever"])
+            with solara.Div(style={"flex": "0 0 6em"}):
+                solara.InputInt("at week", value=week, classes=["cd-twin-week"])
+    if on.value:
+        solara.Text(f"The twin: {ACTIONS[kind.value].label.lower()} at week {week.value}; everything else "
+                    "shared, luck included (changing these starts both runs again).",
+                    style={"font-size": "0.85em", "padding": "0 4px"})
 
 
 @solara.component
@@ -137,18 +142,19 @@ def Page():
                             [preset.value, twin])
     with solara.Sidebar():
         ScenarioCard(preset)
-        TwinCard(twin_on, twin_kind, twin_week)
-    SolaraViz(model, components=[], model_params=model_params(preset.value), name=APP_NAME,
-              play_interval=PLAY_INTERVAL_MS).key(f"viz-{preset.value}-{twin}")
-    MainView(model.value)
+    with solara.Div(style={"display": "none"}):  # SolaraViz's own main area stays empty: the page is MainView
+        SolaraViz(model, components=[], model_params=model_params(preset.value), name=APP_NAME,
+                  play_interval=PLAY_INTERVAL_MS).key(f"viz-{preset.value}-{twin}")
+    MainView(model.value, TwinControls(twin_on, twin_kind, twin_week))
 
 
 @solara.component
-def MainView(model: AppModel):
-    """Network(s) and actions on the left, series and take-away files on the right."""
-    with solara.Row(style={"align-items": "flex-start", "padding": "8px"}):
-        with solara.Column(style={"flex": "0 0 44%", "min-width": "0"}):
+def MainView(model: AppModel, twin_controls: solara.Element):
+    """Network(s), twin controls and actions on the left, series and take-away files on the right."""
+    with solara.Row(style={"align-items": "flex-start", "padding": "0 4px"}):
+        with solara.Column(style={"flex": "0 0 44%", "min-width": "0", "gap": "4px"}):
             panels.NetworkPanel(model)
+            solara.display(twin_controls)
             panels.ActPanel(model)
         with solara.Column(style={"flex": "1 1 56%", "min-width": "0"}):
             panels.SeriesPanel(model)

@@ -109,7 +109,7 @@ class Controls:
     n_teams: int = 20  # organisation size
 
 
-def _vigilance(sc: Scenario) -> tuple[float, int]:
+def planned_vigilance(sc: Scenario) -> tuple[float, int]:
     """(intensity, first week without it) of the culture vigilance a run of `sc` follows: its scheduled events
     included (e.g. vigilance withdrawn or started mid-run by a saved action), as `Scenario.planned` leaves it."""
     vig = [iv for iv in sc.planned()[1] if iv.kind == VIGILANCE]
@@ -127,7 +127,7 @@ def _is_vigilance_event(e: Any) -> bool:
 
 def preset_controls(sc: Scenario) -> Controls:
     """The slider positions that reproduce a scenario: what loading a preset sets the controls to."""
-    intensity, off = _vigilance(sc)
+    intensity, off = planned_vigilance(sc)
     return Controls(pace=1.0, vigilance=float(intensity), vigilance_off_week=int(off),
                     budget=float(sc.budget.quarterly_budget), labour_market=float(sc.turnover.labour_market_pressure),
                     incidents_per_year=float(sc.slippage.incident_rate_per_year),
@@ -174,7 +174,7 @@ def build_scenario(sc: Scenario, c: Controls) -> Scenario:
     h = sc.horizon_weeks
     updates = compress_programme(sc, c.pace) if c.pace != 1.0 else {
         "interventions": [iv.model_dump(mode="python") for iv in sc.interventions]}
-    if (float(c.vigilance), int(c.vigilance_off_week)) != _vigilance(sc):  # moved: the sliders set vigilance
+    if (float(c.vigilance), int(c.vigilance_off_week)) != planned_vigilance(sc):  # moved: the sliders set vigilance
         planned = [iv.model_dump(mode="python") for iv in sc.planned()[1] if iv.kind == VIGILANCE]
         ivs = updates["interventions"]
         vig_at = [i for i, iv in enumerate(ivs) if iv["kind"] == VIGILANCE]

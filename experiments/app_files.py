@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import jinja2
 import pandas as pd
 
 from culturedrift.experiments import viz
+from culturedrift.experiments.analysis.decision import display_title
 from culturedrift.experiments.app_model import WorkshopModel, build_run
 from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, Settings, scenario_yaml
 from culturedrift.model.outputs import SERIES
@@ -22,7 +26,7 @@ EFFECTS = (("morale_mean", "{:.3f}"), ("turnover_rate_12m", "{:.1%}"), ("vacancy
 
 def _effects() -> list[tuple[str, str, str]]:
     """(column, label, format) of each reported series."""
-    return [(c, SERIES[c].label if c in SERIES else c, fmt) for c, fmt in EFFECTS]
+    return [(c, SERIES[c].label if c in SERIES else c, fmt) for c, fmt in EFFECTS if c in SERIES]
 
 
 def run_names(model: WorkshopModel) -> list[str]:
@@ -48,8 +52,23 @@ def markers(model: WorkshopModel) -> list[tuple[int, str]]:
     return [(a.week, ACTIONS[a.kind].marker) for a in model.settings.log()]
 
 
+# Matplotlib work runs on this one thread: the page server scopes matplotlib's settings to each browser session
+# and every settings lookup on a session's thread then searches for the session, which made drawing a figure
+# three to four times slower; a pool's worker belongs to no session (the app never changes settings per session).
+_DRAWING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="culturedrift-drawing")
+
+
+def drawn[T](draw: Callable[[], T]) -> T:
+    """The result of `draw()` (matplotlib work), run on the drawing thread."""
+    return _DRAWING.submit(draw).result()
+
+
 def figure_bytes(model: WorkshopModel, fmt: str = "png") -> bytes:
     """The series so far as a stand-alone figure (PNG at 150 dpi, or SVG)."""
+    return drawn(lambda: _figure_bytes(model, fmt))
+
+
+def _figure_bytes(model: WorkshopModel, fmt: str) -> bytes:
     with model.lock:
         twin = model.runs[1] if len(model.runs) > 1 else None
         fig, _ = viz.series_figure(model.main, size=(8.0, 10.0), panels=viz.APP_PANELS, twin=twin,
@@ -69,9 +88,18 @@ def settings_yaml(model: WorkshopModel, which: int = 0) -> bytes:
     return scenario_yaml(s, name=name, note=note).encode()
 
 
-def action_effects(settings: Settings, week: int) -> list[dict[str, str]]:
-    """Each action's effect by `week`: this run against the same run without that action (same seed, so
-    the same luck; the difference is the action)."""
+def change_text(diff: float, fmt: str) -> str:
+    """A signed change in the series' own units: shares in percentage points, indices (0-1) as numbers."""
+    if abs(diff) < 1e-9:
+        return "0"
+    if fmt.endswith("%}"):
+        return f"{100 * diff:+.1f} pts"
+    return f"{diff:+.3f}"
+
+
+def action_effects(settings: Settings, week: int) -> list[dict[str, Any]]:
+    """Each action's effect by `week`: this run minus the same run without that action, per reported series
+    (same seed, so the same luck: the difference is the action)."""
     full = build_run(settings, week).timeseries().iloc[-1]
     rows = []
     for k, a in enumerate(settings.actions):
@@ -80,36 +108,43 @@ def action_effects(settings: Settings, week: int) -> list[dict[str, str]]:
         try:
             other = build_run(without, week).timeseries().iloc[-1]
         except ValueError:  # a later action needed this one (e.g. restoring what it withdrew)
-            rows.append({"week": str(a.week), "action": a.label, "effects": "not separable from later actions"})
+            rows.append({"week": a.week, "action": a.label, "changes": None})
             continue
-        parts = [f"{label} {fmt.format(full[c])} (without it {fmt.format(other[c])})"
-                 for c, label, fmt in _effects() if c in full and abs(full[c] - other[c]) > 1e-9]
-        rows.append({"week": str(a.week), "action": a.label, "effects": "; ".join(parts) or "no difference yet"})
+        rows.append({"week": a.week, "action": a.label,
+                     "changes": [change_text(full[c] - other[c], fmt) for c, _, fmt in _effects()]})
     return rows
 
 
 PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>culturedrift workshop debrief</title>
-<style>body{font-family:sans-serif;max-width:52em;margin:1.5em auto;font-size:14px;line-height:1.35}
+<html lang="en"><head><meta charset="utf-8"><title>culturedrift workshop debrief: {{ title }}</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:1.5em auto;font-size:14px;line-height:1.35}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;
-vertical-align:top}th{background:#eee}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.2em}
-small{color:#555}</style></head><body>
-<h1>Workshop debrief: {{ name }}</h1>
-<p>{{ description }}<br><small>Seed {{ seed }}; weeks 0-{{ week }} of {{ horizon }}; made {{ made }}.</small></p>
+vertical-align:top}th{background:#eee}td.n{text-align:right;white-space:nowrap}h1{font-size:1.4em}
+h2{font-size:1.1em;margin-top:1.2em}small{color:#555}</style></head><body>
+<h1>Workshop debrief: {{ title }}</h1>
+<p>{{ description }}<br><small>Scenario {{ name }}, seed {{ seed }}; weeks 0-{{ week }} of {{ horizon }};
+made {{ made }}.</small></p>
 <h2>Where the run stands at week {{ week }}</h2>
-<table><tr><th></th>{% for n in runs %}<th>{{ n }}</th>{% endfor %}</tr>
-{% for label, vals in now %}<tr><td>{{ label }}</td>{% for v in vals %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+<table><tr><th></th>{% for n in runs %}<th>{{ n }}</th>{% endfor %}{% if gap %}<th>twin minus this run</th>
+{% endif %}</tr>
+{% for label, vals in now %}<tr><td>{{ label }}</td>{% for v in vals %}<td class="n">{{ v }}</td>{% endfor %}
+</tr>{% endfor %}
 </table>
-<h2>Actions taken and their effects by week {{ week }}</h2>
-{% if effects %}<table><tr><th>week</th><th>action</th><th>effect (against the same run without it)</th></tr>
-{% for r in effects %}<tr><td>{{ r.week }}</td><td>{{ r.action }}</td><td>{{ r.effects }}</td></tr>{% endfor %}
+{% if twin %}<p><b>Twin run:</b> {{ twin }}. Both runs share the seed and every action, so the gap between them
+is that lever's effect.</p>{% endif %}
+<h2>Actions taken and what each changed by week {{ week }}</h2>
+{% if effects %}<p><small>Each cell: this run minus the same run without that action (same seed, so the same
+luck). Shares in percentage points (pts); morale, compliance habit and prescription on their 0-1 scales.
+</small></p>
+<table><tr><th>week</th><th>action</th>{% for label in labels %}<th>{{ label }}</th>{% endfor %}</tr>
+{% for r in effects %}<tr><td class="n">{{ r.week }}</td><td>{{ r.action }}</td>
+{% if r.changes %}{% for c in r.changes %}<td class="n">{{ c }}</td>{% endfor %}
+{% else %}<td colspan="{{ labels|length }}">not separable from later actions</td>{% endif %}</tr>{% endfor %}
 </table>{% else %}<p>No actions were taken during the run.</p>{% endif %}
 {% if loaded %}<p>Actions already in the loaded scenario: {{ loaded }}.</p>{% endif %}
-{% if twin %}<p><b>Twin run:</b> {{ twin }}. Both runs share the seed, so the gap between them is that lever's
-effect.</p>{% endif %}
 <h2>Words used</h2><table>{% for k, v in glossary %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>
 <p><small>Re-run it: save the settings (scenario YAML) from the page and run
-<code>culturedrift run FILE --seeds {{ seed + 1 }}</code>.</small></p>
+<code>culturedrift run FILE --seeds {{ seed + 1 }}</code> (seed {{ seed }} is this run).</small></p>
 </body></html>""")
 
 
@@ -118,11 +153,15 @@ def debrief_html(model: WorkshopModel) -> bytes:
     with model.lock:
         week, settings = model.week, model.settings
         now_rows = [r.timeseries().iloc[-1] for r in model.runs]
-    now = [(label, [fmt.format(row[c]) for row in now_rows]) for c, label, fmt in _effects() if c in now_rows[0]]
+    twin = len(now_rows) > 1
+    now = [(label, [fmt.format(row[c]) for row in now_rows]
+            + ([change_text(now_rows[1][c] - now_rows[0][c], fmt)] if twin else []))
+           for c, label, fmt in _effects()]
     sc = model.main.spec
-    html = PAGE.render(name=sc.name, description=sc.description, seed=settings.seed, week=week,
-                       horizon=model.horizon, made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                       runs=run_names(model), now=now, effects=action_effects(settings, week),
+    html = PAGE.render(title=display_title(sc), name=sc.name, description=sc.description, seed=settings.seed,
+                       week=week, horizon=model.horizon, made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                       runs=run_names(model), now=now, gap=twin, effects=action_effects(settings, week),
+                       labels=[label for _, label, _ in _effects()],
                        loaded="; ".join(a.text() for a in settings.loaded),
                        twin=model.twin.text() if model.twin else "", glossary=list(GLOSSARY.items()))
     return html.encode()

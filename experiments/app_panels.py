@@ -17,9 +17,10 @@ import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from culturedrift.experiments import viz
-from culturedrift.experiments.app_controls import MAX_TEAMS, load_preset, preset_controls
+from culturedrift.experiments.app_controls import MAX_TEAMS, load_preset, planned_vigilance, preset_controls
 from culturedrift.experiments.app_files import (
     debrief_html,
+    drawn,
     figure_bytes,
     markers,
     run_names,
@@ -76,8 +77,9 @@ def model_params(preset: str) -> dict[str, Any]:
 def controls_text(model: WorkshopModel) -> str:
     """The settings the current run uses (sliders show no numbers until dragged, so the page lists them)."""
     c, h = model.controls, model.horizon
-    stops = "never stops" if c.vigilance_off_week >= h else f"stops at week {c.vigilance_off_week}"
-    vig = "none" if c.vigilance <= 0 else f"{c.vigilance:.1f}, {stops}"
+    intensity, off = planned_vigilance(model.spec)  # actions taken since the sliders were set included
+    stops = "never stops" if off >= h else f"stops at week {off}"
+    vig = "none" if intensity <= 0 else f"{intensity:.1f}, {stops}"
     staff = int((model.spec.organisation.team_size + 1) * c.n_teams)
     budget = model.settings.base.budget.quarterly_budget
     scaled = "" if budget == c.budget else f" (GBP {c.budget:,.0f}k scaled to the organisation's size)"
@@ -124,7 +126,7 @@ class Frames:
             if key not in self.cache:
                 self.cache = {k: v for k, v in self.cache.items() if k[0] != which}
                 r = self.series_img if which == "series" else self.nets[int(which[-1])]
-                self.cache[key] = r.render()
+                self.cache[key] = drawn(r.render)
             return self.cache[key]
 
     def observed(self, keys: tuple[str, ...], week: int) -> tuple[bytes, list[np.ndarray]]:
@@ -138,7 +140,7 @@ class Frames:
             _, view, renderer, feeds, cache = self._observed
             if week not in cache:
                 cache.clear()
-                cache[week] = (renderer.render(), [view.alarm(), *(f.frame()["alarm"] for f in feeds)])
+                cache[week] = (drawn(renderer.render), [view.alarm(), *(f.frame()["alarm"] for f in feeds)])
             return cache[week]
 
     def boxes(self) -> list[tuple[float, float, float, float]]:
@@ -178,18 +180,18 @@ def NetworkPanel(model: WorkshopModel):
     update_counter.get()
     week, f = model.week, frames(model)
     images = [f.frame(f"network{i}", week) for i in range(len(f.runs))]
-    captions = [v.caption for v in f.net_views]
     solara.use_effect(lambda: gate(model).show("network", week), [model, week])
-    with solara.Column(style={"padding": "4px"}):
-        solara.Text("Compliance habit spreading through working ties: red = procedure and control (the old "
-                    "culture), blue = professional judgement.", style=SMALL)
-        with solara.Row():
-            for i, (img, name, cap) in enumerate(zip(images, run_names(model), captions, strict=True)):
-                with solara.Column(style={"flex": "1", "gap": "0"}):
-                    if len(images) > 1:
-                        solara.Text(name, style={"font-weight": "bold", **SMALL})
-                    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(escape(x) for x in cap.split("\n")),
-                                classes=[f"cd-network-caption{i or ''}"], style="text-align:center;font-size:0.85em")
+    with solara.Column(style={"padding": "4px", "gap": "2px"}):
+        note = f.net_views[0].tie_note()
+        solara.Text(f"Week {max(week, 0)}: who works with whom. Compliance habit spreading through working ties: "
+                    "red = procedure and control (the old culture), blue = professional judgement"
+                    + (f"; {note}." if note else "."), style=SMALL)
+        with solara.Row(style={"gap": "4px"}):
+            for i, (img, name, view) in enumerate(zip(images, run_names(model), f.net_views, strict=True)):
+                with solara.Column(style={"flex": "1", "gap": "0", "min-width": "0"}):
+                    text = (f"{name}: " if len(images) > 1 else "") + view.counts_text()
+                    solara.Text(text, classes=[f"cd-network-caption{i or ''}"],
+                                style={"text-align": "center", **SMALL})
                     solara.Image(img, width="100%", format=NETWORK_FORMAT, classes=[f"cd-network{i or ''}"])
 
 
@@ -214,12 +216,27 @@ def SeriesPanel(model: WorkshopModel):
     week, f = model.week, frames(model)
     png = f.frame("series", week)
     solara.use_effect(lambda: gate(model).show("series", week), [model, week])
-    with solara.Column(style={"padding": "4px"}):
-        solara.Text(viz.readout_text(model.main), classes=["cd-readout"], style={"font-weight": "bold"})
+    with solara.Column(style={"padding": "4px", "gap": "2px"}):
+        solara.Text(viz.readout_text(model.main), classes=["cd-readout"],
+                    style={"font-weight": "bold", "font-size": "0.9em"})
         if len(model.runs) > 1:
             twin_now = viz.readout_text(model.runs[1]).split("·", 1)[1].strip()
             solara.Text(f"Twin at week {max(model.runs[1].week, 0)}: {twin_now}", classes=["cd-twin-readout"],
                         style=SMALL)
+        for note in ([model.note] if model.note else []) + model.twin_notes:
+            solara.Warning(note, dense=True)
+        with solara.Div(style={"position": "relative"}):
+            solara.Image(png, width="100%", classes=["cd-series"])
+            solara.HTML(tag="div", unsafe_innerHTML=hover_areas(f),
+                        style="position:absolute;left:0;top:0;width:100%;height:100%")
+        RunNotes(model, len(model.settings.log()))
+
+
+@solara.component
+def RunNotes(model: WorkshopModel, n_actions: int):
+    """What the marks on the series mean and the settings the run uses, under the series (re-rendered when an
+    action is taken, not every week: `n_actions` is what changes)."""
+    with solara.Column(style={"gap": "2px"}):
         marks = viz.Marks.of(model.main)
         bits = [f"change programme weeks {marks.programme[0]}-{marks.programme[1]} (shaded)"] if marks.programme \
             else []
@@ -236,12 +253,6 @@ def SeriesPanel(model: WorkshopModel):
         if log:
             solara.Text("Markers: " + "; ".join(f"▼ {ACTIONS[a.kind].marker} (week {a.week})" for a in log),
                         classes=["cd-markers"], style=SMALL)
-        for note in ([model.note] if model.note else []) + model.twin_notes:
-            solara.Warning(note)
-        with solara.Div(style={"position": "relative"}):
-            solara.Image(png, width="100%", classes=["cd-series"])
-            solara.HTML(tag="div", unsafe_innerHTML=hover_areas(f),
-                        style="position:absolute;left:0;top:0;width:100%;height:100%")
 
 
 @solara.component

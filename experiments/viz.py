@@ -327,6 +327,20 @@ class NetworkView:
         """The week the ties on the picture show."""
         return self._tie_key[1] if self._tie_key else 0
 
+    def counts_text(self) -> str:
+        """Empty posts and agency workers this week, in words."""
+        # "empty", not "vacant": the vacancy rate (DfE) also counts posts covered by agency workers
+        posts = "post" if self.empty_posts == 1 else "posts"
+        workers = "agency worker" if self.agency_workers == 1 else "agency workers"
+        return f"{self.empty_posts} empty {posts} (gaps) · {self.agency_workers} {workers}"
+
+    def tie_note(self) -> str:
+        """Which ties the picture shows, when not every tie of this week ('' when it does)."""
+        notes = ([] if self.ties_every == 1 else [f"ties as at week {self.tie_week()} (redrawn every "
+                                                    f"{self.ties_every} weeks)"]) + \
+            ([] if self.tie_stride == 1 else [f"1 in {self.tie_stride} ties drawn"])
+        return "; ".join(notes)
+
     def update(self) -> None:
         """Redraw for the model's current week (data only; artists are reused)."""
         m = self.model
@@ -353,17 +367,10 @@ class NetworkView:
             for patch, sel in zip(self.ties, groups, strict=True):
                 sel = sel[::self.tie_stride]  # the same share of every group, so their proportions stay true
                 patch.set_path(_segments_path(self.pos[row[sel]], self.pos[col[sel]]))
-        staff_posts = s.staff_post
-        vacant = int(np.count_nonzero(staff_posts & ~filled))
-        agency = int(np.count_nonzero(s.staff & filled & s.agency_worker))
-        # "empty", not "vacant": the vacancy rate (DfE) also counts posts covered by agency workers
-        posts = "post" if vacant == 1 else "posts"
-        workers = "agency worker" if agency == 1 else "agency workers"
-        notes = ([] if self.ties_every == 1 else [f"ties as at week {self.tie_week()} (redrawn every "
-                                                    f"{self.ties_every} weeks)"]) + \
-            ([] if self.tie_stride == 1 else [f"1 in {self.tie_stride} ties drawn"])
-        ties = "\n" + "; ".join(notes) if notes else ""
-        self.caption = f"Week {week}: who works with whom · {vacant} empty {posts} (gaps) · {agency} {workers}{ties}"
+        self.empty_posts = int(np.count_nonzero(s.staff_post & ~filled))
+        self.agency_workers = int(np.count_nonzero(s.staff & filled & s.agency_worker))
+        ties = "\n" + self.tie_note() if self.tie_note() else ""
+        self.caption = f"Week {week}: who works with whom · {self.counts_text()}{ties}"
         if self.title is not None:
             self.title.set_text(self.caption)
 

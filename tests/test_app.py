@@ -27,6 +27,7 @@ from culturedrift.experiments.app_controls import (
     preset_controls,
     preset_paths,
 )
+from culturedrift.experiments.app_files import action_effects, change_text, debrief_html
 from culturedrift.experiments.app_model import WorkshopModel, build_run
 from culturedrift.experiments.app_panels import controls_text, frames, gate, model_params
 from culturedrift.experiments.commands.app import port_problem
@@ -305,6 +306,25 @@ def test_twins_share_their_luck_until_the_lever():
     a, b = (r.timeseries().drop(columns="week") for r in m.runs)
     assert a.iloc[:13].equals(b.iloc[:13])  # rows 0..12: the state before the lever's week has run
     assert (a.iloc[13] != b.iloc[13]).any()
+
+
+def test_debrief_gives_each_actions_change_against_the_run_without_it():
+    m = app_model_for("phased_with_vigilance", Twin("budget_cut", 2))(n_teams=3)
+    for _ in range(3):
+        m.step()
+    m.act("inspection")
+    for _ in range(2):
+        m.step()
+    (row,) = action_effects(m.settings, m.week)
+    labels = ("Mean morale", "12-month turnover", "Vacancy rate", "Agency worker rate",
+              "Mean compliance habit", "Prescription", "Fragmentation")
+    assert row["week"] == 3 and row["action"] == "Inspection now" and len(row["changes"]) == len(labels)
+    assert row["changes"][labels.index("Prescription")].startswith("+0.")  # an inspection raises prescription
+    html = debrief_html(m).decode()
+    assert "Workshop debrief: Phased, vigilance kept on" in html and "twin minus this run" in html
+    assert all(f"<th>{label}</th>" in html for label in labels)
+    assert (change_text(0.012, "{:.1%}"), change_text(-0.0123, "{:.3f}"), change_text(0.0, "{:.3f}")) == \
+        ("+1.2 pts", "-0.012", "0")
 
 
 def test_port_in_use_is_reported_before_starting():

@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     host = "[" + args.host + "]" if ":" in args.host else args.host
     print(f"culturedrift app: serving at http://{host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    env = {**os.environ, "SOLARA_APP": APP_MODULE, SCENARIOS_ENV: spec}
+    # no "runs on Solara" banner: on a projector it sits over the series
+    env = {**os.environ, "SOLARA_APP": APP_MODULE, SCENARIOS_ENV: spec, "SOLARA_THEME_SHOW_BANNER": "False"}
     proc = subprocess.Popen(server_command(args.host, args.port), env=env)
 
     def stop(signum: int, _frame: object) -> None:  # a plain `kill` stops the server too, not only Ctrl-C
