@@ -264,7 +264,8 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     if size.support_seeds:
         say(f"support range: {size.support_seeds} paired seeds")
         evidence["support"] = patterns.support_range(size.support_seeds, workers)
-    say(f"labour market: regional pattern, no runaway, extreme conditions ({size.labour_market_seeds} seeds)")
+    say(f"labour market: regional pattern ({size.region_seeds or size.labour_market_seeds} seeds per region), "
+        f"no runaway and extreme conditions ({size.labour_market_seeds} seeds)")
     with local_map(workers) as map_fn:
         labour = lm.run_checks(size.labour_market_seeds, map_fn, size.region_seeds or None)
     seconds = time.perf_counter() - t0
