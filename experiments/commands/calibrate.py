@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     def keep(res: object) -> None:
         """Write the population so far: a calibration stopped early keeps its last finished generation."""
         pat.write_posterior(res, out / "posterior.csv")
+        pat.write_posterior(res, out / f"population_{res.last_index}.csv")  # every generation kept to compare
 
     with local_map(args.workers) as map_fn:
         try:

@@ -206,12 +206,7 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
         inv = np.linalg.inv(cov)
         acc_z, acc_d, acc_s, sims = [], [], [], 0
         for _ in range(max_batches):
-            idx = rng.choice(prev.z.shape[0], batch, p=w)
-            prop = prev.z[idx] + rng.standard_normal((batch, k)) @ chol.T
-            # proposals outside the prior's support have zero prior weight: reflect them back inside
-            prop = np.where(prop < lo, 2 * lo - prop, prop)
-            prop = np.where(prop > hi, 2 * hi - prop, prop)
-            prop = np.clip(prop, lo, hi)
+            prop = _propose(rng, prev.z, w, chol, lo, hi, batch)
             seeds = rng.integers(0, 2**31 - 1, batch)
             st = _evaluate(evaluate, map_fn, priors, prop, seeds, context)
             sims += batch
@@ -243,6 +238,27 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
         if on_generation:
             on_generation(res)
     return res
+
+
+def _propose(rng: np.random.Generator, z: np.ndarray, w: np.ndarray, chol: np.ndarray, lo: np.ndarray,
+             hi: np.ndarray, n: int, tries: int = 1000) -> np.ndarray:
+    """`n` perturbed particles inside the prior's support: a proposal outside it is drawn again (parent and
+    perturbation), so every proposal comes from the kernel mixture the importance weights divide by.
+
+    Reflecting them back inside instead (as before) put points where that mixture's density is vanishingly
+    small, and their weights swamped the rest: effective sample size 1 of 40 in a 9-parameter calibration.
+    The truncation's own normalisation is ignored in the weights (a common approximation)."""
+    out = np.empty((n, z.shape[1]))
+    todo = np.arange(n)
+    for _ in range(tries):
+        cand = z[rng.choice(z.shape[0], todo.size, p=w)] + rng.standard_normal((todo.size, z.shape[1])) @ chol.T
+        inside = np.all((cand >= lo) & (cand <= hi), axis=1)
+        out[todo[inside]] = cand[inside]
+        todo = todo[~inside]
+        if todo.size == 0:
+            return out
+    out[todo] = np.clip(cand[~inside], lo, hi)  # a kernel almost entirely outside the support: clip the rest
+    return out
 
 
 def _finite(x: float) -> float:
