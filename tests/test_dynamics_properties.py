@@ -54,6 +54,9 @@ ALL_BLOCKS = {key: cls for key, cls, _ in MECHANISMS if isinstance(cls, type)}
 SUPPORT = {"engagement": Engagement, "reflective_supervision": ReflectiveSupervision, "recognition": Recognition,
            "retention": Retention, "culture_vigilance": CultureVigilance}
 DELIVERY = {"kind", "label", "start_week", "end_week", "every_weeks", "active_weeks", "target", "cost_per_week"}
+#: fields of an intervention the sweep does not draw: its identity and its schedule (every intervention runs
+#: from week 0, so its effect is in force the whole run); its cost is drawn (it decides what the budget funds)
+SCHEDULE = DELIVERY - {"cost_per_week"}
 
 
 def bounds(cls: type, name: str) -> tuple[float, float]:
@@ -151,7 +154,7 @@ def every_parameter(draw: Any) -> dict[str, Any]:
     """A scenario with every numeric parameter of every block, intervention kind, change, learning curve,
     the organisation and the output thresholds drawn from its declared range."""
     blocks = {k: _draw_block(draw, cls, {"inspection_interval_weeks"}) for k, cls in ALL_BLOCKS.items()}
-    ivs = [{"kind": kind, "start_week": 0, **_draw_block(draw, cls, DELIVERY)} for kind, cls in REGISTRY.items()]
+    ivs = [{"kind": kind, "start_week": 0, **_draw_block(draw, cls, SCHEDULE)} for kind, cls in REGISTRY.items()]
     org = {n: draw(st.integers(*SIZE[n])) if n in SIZE else v
            for n, v in _draw_block(draw, OrganisationParams).items()}
     changes = [_draw_block(draw, Change, CHANGE_TIMING) for _ in range(3)]
@@ -172,7 +175,7 @@ def _ends(cls: type, which: int, skip: set[str] = frozenset()) -> dict[str, Any]
 def _corner(which: int) -> dict[str, Any]:
     """All parameters at the low (0) or high (1) end of their declared ranges."""
     blocks = {k: _ends(cls, which, {"inspection_interval_weeks"}) for k, cls in ALL_BLOCKS.items()}
-    ivs = [{"kind": kind, "start_week": 0, **_ends(cls, which, DELIVERY)} for kind, cls in REGISTRY.items()]
+    ivs = [{"kind": kind, "start_week": 0, **_ends(cls, which, SCHEDULE)} for kind, cls in REGISTRY.items()]
     org = _ends(OrganisationParams, which)
     org["n_teams"] = SIZE["n_teams"][which]
     return {**blocks, "interventions": ivs, "organisation": _organisation(org),
