@@ -44,12 +44,15 @@ def neighbour_sums(mech: Relationships) -> None:
 
 
 def relationships_step(mech: Relationships) -> None:
-    """Relationships.step: ties build in one pass, rates worked out from who holds both ends."""
+    """Relationships.step in one pass over the ties: they build (rates worked out from who holds both ends), and
+    the strength by kind and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
-    k.build_ties_live(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
-                      p.agency_worker_build_factor, INTER_AGENCY, float(mech.effects.interagency_boost))
-    mech.measure()
-    neighbour_sums(mech)
+    out = np.empty((s.n, 3))
+    now = k.relationships_week(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker,
+                               mech.kind_rate, p.agency_worker_build_factor, INTER_AGENCY,
+                               float(mech.effects.interagency_boost), s.morale, s.compliance_habit, out, 4)
+    mech.measure(now)
+    mech.publish(neighbour_sums=out)
 
 
 def initial_ties(mech: Relationships) -> None:

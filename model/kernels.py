@@ -308,21 +308,39 @@ def initial_ties(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, tenu
 
 
 @njit(cache=True)
-def build_ties_live(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, w: np.ndarray, filled: np.ndarray,
-                    agency_worker: np.ndarray, kind_rate: np.ndarray, agency_worker_factor: float,
-                    boosted_kind: int, boost: float) -> None:
-    """Ties strengthen toward 1 at their build rate, worked out from who holds both ends (no stored rates):
-    the kind's rate while both ends are in post, slower with an agency worker at either end; ties of
-    `boosted_kind` build faster still by `boost` (partner liaison)."""
+def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, w: np.ndarray,
+                       filled: np.ndarray, agency_worker: np.ndarray, kind_rate: np.ndarray,
+                       agency_worker_factor: float, boosted_kind: int, boost: float, morale: np.ndarray,
+                       habit: np.ndarray, out: np.ndarray, n_kinds: int) -> np.ndarray:
+    """Relationships.step in one pass over the ties. Each tie strengthens toward 1 at its build rate, worked out
+    from who holds both ends (no stored rates): the kind's rate while both ends are in post, slower with an
+    agency worker at either end; ties of `boosted_kind` build faster still by `boost` (partner liaison). The
+    updated tie is then added to its kind's total in entry order (`strength_by_kind`) and to its row's
+    neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic."""
+    by_kind = np.zeros(n_kinds)
     for i in range(indptr.size - 1):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        fi = filled[i]
+        ai = agency_worker[i]
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            r = kind_rate[kind[e]] * (1.0 if (filled[i] and filled[j]) else 0.0)
-            r *= agency_worker_factor if (agency_worker[i] or agency_worker[j]) else 1.0
+            ke = kind[e]
+            r = kind_rate[ke] * (1.0 if (fi and filled[j]) else 0.0)
+            r *= agency_worker_factor if (ai or agency_worker[j]) else 1.0
             x = w[e] + (1.0 - w[e]) * r
-            if boost > 0 and kind[e] == boosted_kind:
+            if boost > 0 and ke == boosted_kind:
                 x += (1.0 - x) * _min(r * boost, 1.0)
             w[e] = x
+            by_kind[ke] += x
+            s0 += x * morale[j]
+            s1 += x * habit[j]
+            s2 += x * 1.0
+        out[i, 0] = s0
+        out[i, 1] = s1
+        out[i, 2] = s2
+    return by_kind
 
 
 # ----------------------------------------------------------------------------------- mechanisms
@@ -720,3 +738,65 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
     out[14] = masked_mean(change_load, in_post, buf)
     out[15] = permanent
     return out
+
+
+# positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
+SERIES_KEYS = ("morale_mean", "morale_p10", "morale_p90", "compliance_habit_mean", "compliance_habit_high_share",
+               "manager_control", "turnover_intention", "turnover_rate_12m", "vacancy_rate", "agency_worker_share",
+               "headcount", "leavers", "joiners", "caseload_mean", "workload_mean", "time_with_children",
+               "service_standard", "backlog", "fragmentation", "fragmentation_team", "fragmentation_interagency",
+               "change_load", "pace", "prescription", "cost_week", "agency_worker_cost_week",
+               "intervention_cost_week", "cost_cumulative", "overspend", "shortfall", "agency_worker_hires_refused")
+# positions in the vector of organisation-wide numbers `weekly_series` is given (signals and running totals)
+SCALAR_KEYS = ("leavers", "joiners", "service_standard", "backlog", "pace", "prescription", "cost_week",
+               "agency_worker_cost_week", "intervention_cost_week", "cost_cumulative", "overspend", "shortfall",
+               "agency_worker_hires_refused")
+
+
+@njit(cache=True)
+def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
+                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
+                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
+                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float, leavers_ring: np.ndarray,
+                  filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
+                  scalars: np.ndarray) -> np.ndarray:
+    """One recorded week's catalogue series (SERIES_KEYS) in one call, each with the same IEEE operations as its
+    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order."""
+    st = weekly_stats(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
+                      intention, workload, direct_time, change_load, high_habit)
+    v = np.empty(len(SERIES_KEYS))
+    v[0] = st[1]
+    v[1] = st[2]
+    v[2] = st[3]
+    v[3] = st[4]
+    v[4] = st[5]
+    v[5] = st[6]
+    v[6] = st[7]
+    ring_mean = (0.0 + _pairwise(filled_ring, 0, filled_ring.size)) / filled_ring.size
+    v[7] = (0.0 + _pairwise(leavers_ring, 0, leavers_ring.size)) / _max(ring_mean, 1.0)
+    v[8] = (st[8] - st[9]) / st[8]
+    v[9] = st[10] / _max(st[10] + st[9], 1.0)
+    v[10] = st[0]
+    v[11] = scalars[0]
+    v[12] = scalars[1]
+    v[13] = (0.0 + _pairwise(team_cases, 0, team_cases.size)) / _max(st[11], 1.0)
+    v[14] = st[12]
+    v[15] = st[13]
+    v[16] = scalars[2]
+    v[17] = scalars[3]
+    v[18] = fragmentation[2]
+    v[19] = fragmentation[0]
+    v[20] = fragmentation[1]
+    v[21] = st[14]
+    for i in range(4, len(SCALAR_KEYS)):
+        v[18 + i] = scalars[i]
+    return v
+
+
+@njit(cache=True)
+def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
+    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
+    k = 0
+    for i in range(filled.size):
+        k += staff_post[i] and filled[i] and not agency_worker[i]
+    return k

@@ -218,3 +218,30 @@ def test_warm_up_leaves_nothing_to_compile_for_a_run() -> None:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", WARM_CHECK], cwd=root, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_recorder_kernel_gives_way_to_other_code_for_series_it_does_not_own() -> None:
+    """The compiled Recorder takes the catalogue's own series from one kernel call; diagnostics and a built-in key
+    declared anew (another `compute`) still come from their own code, identically on both paths."""
+    from dataclasses import replace
+
+    from culturedrift.model import outputs
+
+    a = CultureDriftModel(scenario(True), 5, diagnostics=("productivity", "tenure_mean"), compiled=False)
+    b = CultureDriftModel(scenario(True), 5, diagnostics=("productivity", "tenure_mean"), compiled=True)
+    assert b.recorder.fast_cols.size == len(outputs.KERNEL_SERIES) and a.recorder.fast_cols.size == 0
+    a.run()
+    b.run()
+    assert_same_bits(a, b)
+    assert b.timeseries()["tenure_mean"].notna().all()
+    saved = dict(outputs.SERIES)
+    mine = replace(outputs.SERIES["headcount"], compute=lambda o: -1)
+    outputs.withdraw("headcount")
+    try:
+        with outputs.declared(mine):
+            c = CultureDriftModel(scenario(False), 5, weeks=3, compiled=True)
+            c.run()
+            assert (c.timeseries()["headcount"] == -1).all()
+    finally:  # the catalogue as it was, in its order
+        outputs.SERIES.clear()
+        outputs.SERIES.update(saved)
