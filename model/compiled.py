@@ -180,11 +180,10 @@ def turnover_step(mech: Turnover) -> None:
 
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
     """Turnover.on_leave: colleagues' exposure in one pass over the leavers' ties; vacancies start."""
-    m, s, net, sig = mech.model, mech.state, mech.model.network, mech.signals
-    k.leaver_exposure(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots, s.leaver_exposure)
-    permanent = slots[~s.agency_worker[slots] & s.staff[slots]]
-    s.vacant_since[permanent] = m.week
-    mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + int(permanent.size))
+    s, net, sig = mech.state, mech.model.network, mech.signals
+    permanent = k.turnover_leave(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots,
+                                 s.leaver_exposure, s.agency_worker, s.staff, s.vacant_since, float(mech.model.week))
+    mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + permanent)
 
 
 # ----------------------------------------------------------------------------------------- workload

@@ -116,19 +116,19 @@ class Host:
     # --- effects: interventions write them, the mechanisms that declared them read them ---
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
-        eff = self.effects
+        eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
         for ch in self.channels.values():
             if ch.per == "organisation":
-                setattr(eff, ch.name, ch.neutral)
+                eff[ch.name] = ch.neutral
                 continue
-            arr = getattr(eff, ch.name, None)
+            arr = eff.get(ch.name)
             if arr is None:
-                setattr(eff, ch.name, np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype))
+                eff[ch.name] = np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype)
                 if ch.remember:
-                    setattr(self.last_effects, ch.name, getattr(eff, ch.name).copy())
+                    last[ch.name] = eff[ch.name].copy()
                 continue
             if ch.remember:
-                setattr(self.last_effects, ch.name, arr.copy())
+                last[ch.name] = arr.copy()
             arr.fill(ch.neutral)
 
     def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:

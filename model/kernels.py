@@ -206,6 +206,21 @@ def leaver_exposure(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rows
 
 
 @njit(cache=True)
+def turnover_leave(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rowsum: np.ndarray, slots: np.ndarray,
+                   exposure: np.ndarray, agency_worker: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray,
+                   week: float) -> int:
+    """Turnover.on_leave: colleagues' exposure (`leaver_exposure`), and each permanent leaver's post starts its
+    vacancy this week; returns the number of permanent leavers."""
+    leaver_exposure(indptr, indices, w, rowsum, slots, exposure)
+    k = 0
+    for slot in slots:
+        if staff[slot] and not agency_worker[slot]:
+            vacant_since[slot] = week
+            k += 1
+    return k
+
+
+@njit(cache=True)
 def twin(indptr: np.ndarray, indices: np.ndarray, i: int, j: int) -> int:
     """The entry storing tie j->i (the twin of i->j): a binary search of row j, whose columns are sorted."""
     lo, hi = indptr[j], indptr[j + 1]
@@ -317,18 +332,26 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     agency worker at either end; ties of `boosted_kind` build faster still by `boost` (partner liaison). The
     updated tie is then added to its kind's total in entry order (`strength_by_kind`) and to its row's
     neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic."""
+    n = indptr.size - 1
+    # per-slot lookups first, so the loop over ties has no branch on who holds either end (a third faster)
+    held = np.empty(n)
+    agency = np.empty(n, np.uint8)
+    for i in range(n):
+        held[i] = 1.0 if filled[i] else 0.0
+        agency[i] = 1 if agency_worker[i] else 0
+    factor = np.array([1.0, agency_worker_factor])
     by_kind = np.zeros(n_kinds)
-    for i in range(indptr.size - 1):
+    for i in range(n):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        fi = filled[i]
-        ai = agency_worker[i]
+        hi = held[i]
+        ai = agency[i]
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             ke = kind[e]
-            r = kind_rate[ke] * (1.0 if (fi and filled[j]) else 0.0)
-            r *= agency_worker_factor if (ai or agency_worker[j]) else 1.0
+            r = kind_rate[ke] * (hi * held[j])
+            r *= factor[ai | agency[j]]
             x = w[e] + (1.0 - w[e]) * r
             if boost > 0 and ke == boosted_kind:
                 x += (1.0 - x) * _min(r * boost, 1.0)
@@ -683,12 +706,21 @@ STATS = ("n_staff", "morale_mean", "morale_p10", "morale_p90", "habit_mean", "ha
 
 
 @njit(cache=True)
-def _quantile_sorted(v: np.ndarray, k: int, q: float) -> float:
-    """Linear-interpolation quantile of the sorted v[:k] (outputs._quantiles)."""
+def _quantile(v: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile of v (outputs._quantiles) from the two order statistics it needs, found by
+    selection in linear time instead of a sort (the same two values, so the same bits)."""
+    k = v.size
     pos = q * (k - 1)
     lo = int(pos)
-    hi = min(lo + 1, k - 1)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+    part = np.partition(v, lo)
+    v_lo = part[lo]
+    v_hi = v_lo
+    if lo + 1 < k:  # the next order statistic: the smallest of those the selection put above v_lo
+        v_hi = part[lo + 1]
+        for i in range(lo + 2, k):
+            if part[i] < v_hi:
+                v_hi = part[i]
+    return v_lo + (v_hi - v_lo) * (pos - lo)
 
 
 @njit(cache=True)
@@ -722,9 +754,8 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
             if in_post[i]:
                 buf[k] = morale[i]
                 k += 1
-        v = np.sort(buf[:k])
-        out[2] = _quantile_sorted(v, k, 0.1)
-        out[3] = _quantile_sorted(v, k, 0.9)
+        out[2] = _quantile(buf[:k], 0.1)
+        out[3] = _quantile(buf[:k], 0.9)
     out[4] = masked_mean(habit, in_post, buf)
     out[5] = high / max(n_staff, 1)
     out[6] = masked_mean(manager_control, mgrs, buf)
