@@ -4,7 +4,9 @@ Every command that runs many simulations (run, compare, sweep, validate, calibra
 `imap` / `run_map` here, so chunking, retries, progress, interrupts and worker hygiene are written once:
 
 - tasks are sent in chunks (several tasks per message) so the per-task overhead of a pool or a Dask
-  scheduler stays small against a run; results come back per task, in task order from `run_map`;
+  scheduler stays small against a run; by default the chunks shrink as the batch drains (guided
+  scheduling: large first, single tasks last), so no worker sits idle at the end while another finishes
+  a large chunk; results come back per task, in task order from `run_map`;
 - a chunk whose worker died (killed, out of memory, a lost Dask worker) is sent again, up to
   `MAX_ATTEMPTS` times; a task that raises stops the batch with `TaskFailed` naming the task;
 - local workers ignore Ctrl-C (the driving process stops them) and exit by themselves when the driving
@@ -91,6 +93,19 @@ def resolve_workers(requested: int | None, n_tasks: int | None = None, oversubsc
 def auto_chunk_size(n_tasks: int, capacity: int, per_slot: int = 4, most: int = 16) -> int:
     """About `per_slot` chunks per worker slot (few messages, a short tail), between 1 and `most` tasks each."""
     return max(1, min(most, math.ceil(n_tasks / (max(capacity, 1) * per_slot))))
+
+
+def chunk_plan(n_tasks: int, capacity: int, chunk_size: int | None = None, per_slot: int = 4,
+               most: int = 16) -> list[tuple[int, int]]:
+    """(start, size) of each chunk: `chunk_size` tasks each when given, else guided: each chunk takes a
+    1/(capacity x per_slot) share of the tasks still unsent (at most `most`, at least 1), so messages are few
+    while the batch is long and the last chunks are single tasks (a short tail: two workers stay busy to the end)."""
+    plan, start = [], 0
+    while start < n_tasks:
+        size = chunk_size or auto_chunk_size(n_tasks - start, capacity, per_slot, most)
+        plan.append((start, min(size, n_tasks - start)))
+        start += size
+    return plan
 
 
 def _run_chunk(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -437,9 +452,7 @@ def imap_chunks(ex: Executor, fn: Callable[[Any], Any], items: Sequence[Any], *,
     `fn` must be a top-level function (it is pickled to the workers). A chunk lost `MAX_ATTEMPTS` times
     yields `on_lost(item, error)` for each of its items, or raises `ExecutorLost` without `on_lost`.
     """
-    n = len(items)
-    size = chunk_size or auto_chunk_size(n, ex.capacity)
-    queue = [(s, list(items[s:s + size])) for s in range(0, n, size)][::-1]
+    queue = [(s, list(items[s:s + k])) for s, k in chunk_plan(len(items), ex.capacity, chunk_size)][::-1]
     attempts: Counter[int] = Counter()
     pending: dict[Any, tuple[int, list[Any]]] = {}
     window = 1 if isinstance(ex, Serial) else 2 * ex.capacity + 1
