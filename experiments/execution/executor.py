@@ -30,6 +30,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -174,11 +175,17 @@ class Serial(Executor):
         return set(pending)
 
 
+def _single_threaded() -> bool:
+    """No other Python thread runs here (one could hold a lock a forked child would inherit locked). Threads of
+    native libraries (OpenBLAS starts some when numpy is imported) are fork-aware and do not count."""
+    return threading.active_count() == 1
+
+
 def pool_context() -> multiprocessing.context.BaseContext:
     """Fork when that is safe (POSIX, one thread here: workers start instantly with everything imported), else
     a fork server that has imported the model once (fork from a multi-threaded process can deadlock)."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if "fork" in methods and _single_threaded():
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
@@ -242,11 +249,14 @@ class LocalProcesses(Executor):
         self.capacity = workers
         self.label = f"local process pool ({workers} workers)"
         self.pool = self._new_pool(pool_context())
-        self.pool.submit(int).result()  # start the workers now, before any progress-bar thread exists
 
     def _new_pool(self, ctx: multiprocessing.context.BaseContext) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_start,
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_start,
                                    initargs=(os.getpid(), self.initializer))
+        with warnings.catch_warnings():  # Python warns of forking with any thread, native ones included (above)
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            pool.submit(int).result()  # start the workers now, before any progress-bar thread exists
+        return pool
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         return self.pool.submit(fn, *args)
@@ -259,7 +269,7 @@ class LocalProcesses(Executor):
 
     def recover(self) -> None:
         self._stop(self.pool)
-        ctx = pool_context() if threading.active_count() == 1 else multiprocessing.get_context("forkserver")
+        ctx = pool_context() if _single_threaded() else multiprocessing.get_context("forkserver")
         self.pool = self._new_pool(ctx)
 
     @staticmethod
@@ -497,9 +507,16 @@ def imap_chunks(ex: Executor, fn: Callable[[Any], Any], items: Sequence[Any], *,
                 fut.cancel()
 
 
+class _Bar(tqdm):
+    """tqdm without its monitor thread: that thread (started even for a disabled bar) would make every later
+    local pool start its workers through a fork server (fresh imports, kernels loaded again) instead of fork."""
+
+    monitor_interval = 0
+
+
 def progress_bar(total: int, desc: str, progress: bool, unit: str = "runs", initial: int = 0) -> tqdm:
     """The one progress bar of the command line: done / total, elapsed, ETA."""
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not progress, leave=False,
+    return _Bar(total=total, initial=initial, desc=desc, unit=unit, disable=not progress, leave=False,
                 bar_format=BAR_FORMAT, dynamic_ncols=True, mininterval=0.5)
 
 
