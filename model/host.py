@@ -141,7 +141,14 @@ class Host:
             setattr(eff, name, min(value, ch.cap) if ch.cap is not None else value)
             return
         arr = getattr(eff, name)
-        if ch.combine == "multiply":
+        if whom.dtype == bool:  # a mask (an intervention's group): one ufunc pass in place, no gather or scatter
+            if ch.combine == "multiply":
+                np.multiply(arr, amount, out=arr, where=whom)
+            elif ch.cap is not None:
+                np.minimum(arr + amount, ch.cap, out=arr, where=whom)
+            else:
+                np.add(arr, amount, out=arr, where=whom)
+        elif ch.combine == "multiply":
             arr[whom] *= amount
         elif ch.cap is not None:
             arr[whom] = np.minimum(arr[whom] + amount, ch.cap)
