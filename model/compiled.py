@@ -163,7 +163,7 @@ def turnover_step(mech: Turnover) -> None:
                            p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight, p.intention_ref,
                            p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
     u = mech.rng.random(s.n)
-    u_fill, u_agency_worker = mech.rng_recruit.random(s.n), mech.rng_recruit.random(s.n)
+    u_fill, u_agency_worker = mech.rng_recruit.random((2, s.n))  # the reference's two draws, in one call
     leaving, open_overflow = k.turnover_exits(s.filled, u, h, mech.overflow, eff.overflow_open, s.team,
                                               mech.overflow_rank, eff.overflow_share)
     m.leave(leaving)
@@ -175,7 +175,10 @@ def turnover_step(mech: Turnover) -> None:
     if p.agency_worker_cover or open_overflow.any():
         cand = k.turnover_cover(s.filled, s.staff_post, p.agency_worker_cover, open_overflow, u_agency_worker,
                                 p.agency_worker_cover_hazard)
-        m.join(cand[: mech.affordable(cand)], agency_worker=True)
+        if cand.size:  # Turnover.affordable: as many candidates, in order, as the hiring headroom pays for
+            n = k.affordable(mech.signals.agency_worker_weekly_cost, cand, mech.signals.hiring_headroom)
+            mech.publish(agency_worker_hires_refused=int(cand.size - n))
+            m.join(cand[:n], agency_worker=True)
 
 
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:

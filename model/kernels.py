@@ -609,6 +609,18 @@ def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open
 
 
 @njit(cache=True)
+def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int:
+    """How many candidates, in order, the headroom pays for: `searchsorted(cumsum(cost[candidates]), headroom,
+    side="right")` (numpy's cumsum is sequential, so the running sum is the same bits)."""
+    total = 0.0
+    for k in range(candidates.size):
+        total += cost[candidates[k]]
+        if total > headroom:
+            return k
+    return candidates.size
+
+
+@njit(cache=True)
 def team_referrals(cases: np.ndarray, capacity: np.ndarray, referral_rate: np.ndarray,
                    gatekeeping: float) -> np.ndarray:
     """Referrals each team accepts this week on average: thresholds rise with the team's overload."""

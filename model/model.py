@@ -175,8 +175,8 @@ class CultureDriftModel(Host, mesa.Model):
         if self.week < 0:
             return
         s = self.state
-        self._events.append((self.week + 1, event, s.role[slots].copy(), s.agency_worker[slots].copy(),
-                             s.tenure[slots].copy(), slots.copy()))
+        self._events.append((self.week + 1, event, s.role[slots], s.agency_worker[slots], s.tenure[slots],
+                             slots.copy()))  # indexing by slot numbers already copies
 
     def events_frame(self) -> pd.DataFrame:
         """Joins and leaves as a DataFrame."""

@@ -257,3 +257,13 @@ def test_recorder_kernel_gives_way_to_other_code_for_series_it_does_not_own() ->
     finally:  # the catalogue as it was, in its order
         outputs.SERIES.clear()
         outputs.SERIES.update(saved)
+
+
+@given(n=st.integers(0, 40), seed=st.integers(0, 2**32 - 1), headroom=st.floats(0.0, 30.0))
+@SETTINGS
+def test_affordable_cover_is_numpys_cumulative_search(n: int, seed: int, headroom: float) -> None:
+    r = np.random.default_rng(seed)
+    cost = r.choice([1.0, 1.5, 2.7], 50)
+    cand = np.sort(r.choice(50, n, replace=False))
+    want = int(np.searchsorted(np.cumsum(cost[cand]), headroom, side="right"))
+    assert kernels.affordable(cost, cand, headroom) == want
