@@ -151,6 +151,14 @@ def _approach(x: float, total: float, pull: float) -> float:
     return x + (-math.expm1(-total)) * (target - x)
 
 
+@njit(cache=True)
+def _approach_by(x: float, total: float, pull: float, step: float) -> float:
+    """`_approach` with its step 1 - exp(-total) given: callers reuse it while consecutive slots share a total
+    (teammates under the same norm and interventions), the same number without another expm1."""
+    target = pull / total if total > 0.0 else x
+    return x + step * (target - x)
+
+
 # ---------------------------------------------------------------------------------------- network
 
 
@@ -436,6 +444,7 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  norm_weeks: float, norm_threshold: float, norm_steepness: float,
                  manager_norm_weight: float, incumbent_weeks: float) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
+    last, step = np.nan, 0.0  # the last total and its step (see _approach_by)
     for i in range(habit.size):
         c = habit[i]
         rs = rowsum[i]
@@ -449,7 +458,9 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
         r3 = conformity_rate * sustain[i]
         total = 0.0 + r0 + r1 + r2 + r3
         pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        habit[i] = _approach(c, total, pull)
+        if total != last:
+            last, step = total, -math.expm1(-total)
+        habit[i] = _approach_by(c, total, pull, step)
     practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
                              manager_norm_weight, incumbent_weeks)
     lag = -math.expm1(-1.0 / norm_weeks)
@@ -476,6 +487,7 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
     sp = staff_pressure_rate * excess_p
+    last_t, step_t, last_c, step_c = np.nan, 0.0, np.nan, 0.0  # last totals and their steps (see _approach_by)
     for i in range(habit.size):
         w = sustain[i]
         guard = (1.0 - damping) * (1.0 - norm_protection * w)
@@ -483,7 +495,9 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         drive = tighten_rate * pressure * guard
         total = 0.0 + drive + tension_relax_rate
         pull = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-        tension[i] = _approach(tension[i], total, pull)
+        if total != last_t:
+            last_t, step_t = total, -math.expm1(-total)
+        tension[i] = _approach_by(tension[i], total, pull, step_t)
         st = staff[i]
         attractor = w * norm_of[i] + (1.0 - w) * old_attractor
         r0 = decay_rate * guard * st
@@ -491,7 +505,9 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         r2 = goal_erosion_rate * sustained_pressure[i] * st
         total = 0.0 + r0 + r1 + r2
         pull = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        c = _approach(habit[i], total, pull)
+        if total != last_c:
+            last_c, step_c = total, -math.expm1(-total)
+        c = _approach_by(habit[i], total, pull, step_c)
         habit[i] = c
         manager_control[i] = tension[i] * (1.0 - c) + c
 
