@@ -625,6 +625,25 @@ def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open
 
 
 @njit(cache=True)
+def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
+                  workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
+                  partner: np.ndarray, exposure_decay: float, intention_base: float, intention_morale: float,
+                  intention_morale_ref: float, intention_workload: float, intention_leavers: float,
+                  intention_rate: float, base_hazard: float, early_tenure_excess: float, early_tenure_weeks: float,
+                  intention_weight: float, intention_ref: float, intention_hazard_cap: float,
+                  agency_worker_exit_hazard: float, partner_exit_hazard: float, filled: np.ndarray, u: np.ndarray,
+                  overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
+                  overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """`turnover_hazards` then `turnover_exits` in one call: who leaves this week, and the open overflow slots."""
+    h = turnover_hazards(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
+                         agency_worker, partner, exposure_decay, intention_base, intention_morale,
+                         intention_morale_ref, intention_workload, intention_leavers, intention_rate, base_hazard,
+                         early_tenure_excess, early_tenure_weeks, intention_weight, intention_ref,
+                         intention_hazard_cap, agency_worker_exit_hazard, partner_exit_hazard)
+    return turnover_exits(filled, u, h, overflow, overflow_open, team, overflow_rank, overflow_share)
+
+
+@njit(cache=True)
 def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int:
     """How many candidates, in order, the headroom pays for: `searchsorted(cumsum(cost[candidates]), headroom,
     side="right")` (numpy's cumsum is sequential, so the running sum is the same bits)."""
@@ -707,6 +726,39 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
         excess = _max(wl - 1.0, 0.0)
         sustained_pressure[i] += (excess - sustained_pressure[i]) / smoothing_weeks
     return team_capacity
+
+
+@njit(cache=True)
+def workload_referrals(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
+                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
+                       recording_base: float, recording_per_compliance: float, other_time: float,
+                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
+                       agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
+                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float,
+                       cases: np.ndarray, team_capacity: np.ndarray, referral_rate: np.ndarray,
+                       gatekeeping: float) -> np.ndarray:
+    """Workload.step up to its random draw: `workload_capacity`, then the mean referrals (`team_referrals`)."""
+    workload_capacity(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity, frontline,
+                      filled, direct_time, capacity, recording_base, recording_per_compliance, other_time,
+                      change_time_per_load, sickness_absence, min_direct_time, agency_worker_novice_penalty,
+                      novice_penalty, induction_weeks, reference_direct_time, direct_time_elasticity, capacity_cases)
+    return team_referrals(cases, team_capacity, referral_rate, gatekeeping)
+
+
+@njit(cache=True)
+def workload_cases(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, productivity: np.ndarray,
+                   learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray, referrals: np.ndarray,
+                   case_duration: float, capacity: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
+                   sustained_pressure: np.ndarray, smoothing_weeks: float) -> tuple[float, float, np.ndarray]:
+    """Workload.step after its random draw: each team's pace (`team_pace`, 1 before any system goes live), its
+    cases (`team_cases_update`: total and backlog) and their allocation (`workload_allocate`: new team capacity)."""
+    t = cases.size
+    pace = team_pace(team, frontline, filled, productivity, t) if learning_live else np.ones(t)
+    total, backlog = team_cases_update(cases, team_capacity, referrals, pace, case_duration)
+    new_capacity = workload_allocate(team, frontline, filled, capacity, cases, workload, caseload, sustained_pressure,
+                                     smoothing_weeks)
+    return total, backlog, new_capacity
 
 
 @njit(cache=True)
