@@ -154,11 +154,29 @@ def sweep(runs: int, workers: int) -> dict:
     items = [SweepRun(base, tuple(summary_keys()), i, i, 0, 1000 + i, {}) for i in range(runs)]
     t0 = time.perf_counter()
     with LocalProcesses(workers) as ex:
+        c0 = cpu_seconds()
         rows = run_map(run_one, items, executor=ex)
+        cpu = cpu_seconds() - c0
     dt = time.perf_counter() - t0
     ok = sum(r["status"] == "ok" for r in rows)
     return {"runs": runs, "ok": ok, "workers": workers, "seconds": round(dt, 1),
-            "ms_per_run": round(1e3 * dt / runs, 1)}
+            "ms_per_run": round(1e3 * dt / runs, 1), "cpu_ms_per_run": round(1e3 * cpu / runs, 1),
+            "load_after": load()}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and every live process below it (pool and Dask workers)."""
+    import psutil
+
+    total = 0.0
+    me = psutil.Process()
+    for proc in (me, *me.children(recursive=True)):
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:  # a process that ended meanwhile
+            pass
+    return total
 
 
 def scaling(runs: int, dask: int) -> dict:
@@ -176,15 +194,19 @@ def scaling(runs: int, dask: int) -> dict:
     items = [SweepRun(base, tuple(summary_keys()), i, i, 0, 2000 + i, {}) for i in range(runs)]
     run_map(run_one, items[:2], executor=Serial())
 
-    def timed(ex) -> tuple[float, pd.DataFrame]:
-        t0 = time.perf_counter()
+    cpu: dict[str, float] = {}
+
+    def timed(ex, name: str) -> tuple[float, pd.DataFrame]:
+        c0, t0 = cpu_seconds(), time.perf_counter()
         rows = run_map(run_one, items, executor=ex)
-        return time.perf_counter() - t0, pd.DataFrame(rows)
+        t = time.perf_counter() - t0
+        cpu[name] = cpu_seconds() - c0  # driver + workers (+ the Dask scheduler, which runs in this process)
+        return t, pd.DataFrame(rows)
 
     out: dict = {"runs": runs, "load_before": load()}
-    t1, ref = timed(Serial())
+    t1, ref = timed(Serial(), "serial")
     with LocalProcesses(2) as ex:
-        t2, rows = timed(ex)
+        t2, rows = timed(ex, "local2")
     out |= {"serial_s": round(t1, 2), "local2_s": round(t2, 2), "local2_same": bool(rows.equals(ref))}
     if dask:
         from distributed import LocalCluster
@@ -194,8 +216,9 @@ def scaling(runs: int, dask: int) -> dict:
             ex.client.wait_for_workers(2, timeout=60)
             ex.capacity = 2
             run_map(run_one, items[:4], executor=ex)  # the workers import the model and load the kernels once
-            t3, rows = timed(ex)
+            t3, rows = timed(ex, "dask2")
         out |= {"dask2_s": round(t3, 2), "dask2_same": bool(rows.equals(ref))}
+    out |= {f"{k}_cpu_ms_per_run": round(1e3 * v / runs, 1) for k, v in cpu.items()}
     out["load_after"] = load()
     return out
 
@@ -265,7 +288,9 @@ def main() -> None:
     if a.sweep_runs:
         sw = _fresh("sweep", a.sweep_runs, 2)
         print(f"sweep: {sw['runs']:,} five-year runs ({sw['ok']} ok) on {sw['workers']} local workers: "
-              f"{sw['seconds']} s ({sw['ms_per_run']} ms per run)")
+              f"{sw['seconds']} s ({sw['ms_per_run']} ms per run; {sw['cpu_ms_per_run']} CPU ms per run, driver and "
+              f"workers, i.e. {sw['cpu_ms_per_run'] * sw['runs'] / 2e3:.0f} s if both cores were free and "
+              f"fully used; load now {sw['load_after']})")
         targets.append((f"{a.sweep_runs:,}-run sweep on 2 cores", "< 60 s", f"{sw['seconds']} s",
                         sw["seconds"] < 60))
 
@@ -274,7 +299,9 @@ def main() -> None:
         speed = sc["serial_s"] / sc["local2_s"]
         print(f"executor scaling, {sc['runs']} five-year runs (load {sc['load_before']} -> {sc['load_after']}): "
               f"in process {sc['serial_s']} s, 2 local processes {sc['local2_s']} s ({speed:.2f}x"
-              f"{'' if sc['local2_same'] else ', ROWS DIFFER'})")
+              f"{'' if sc['local2_same'] else ', ROWS DIFFER'}); CPU ms per run: in process "
+              f"{sc['serial_cpu_ms_per_run']}, 2 local processes {sc['local2_cpu_ms_per_run']}"
+              + (f", Dask {sc['dask2_cpu_ms_per_run']}" if "dask2_cpu_ms_per_run" in sc else ""))
         targets.append((f"2 local workers vs 1, {sc['runs']} runs", ">= 1.8x", f"{speed:.2f}x",
                         speed >= 1.8 and sc["local2_same"]))
         if "dask2_s" in sc:
@@ -285,6 +312,11 @@ def main() -> None:
                   f"{'' if sc['dask2_same'] else ', ROWS DIFFER'}")
             targets.append(("Dask overhead per run vs 2 local workers", "<= 10%", f"{over * 100:+.1f}%",
                             over <= 0.10 and sc["dask2_same"]))
+            cpu_over = sc["dask2_cpu_ms_per_run"] / sc["serial_cpu_ms_per_run"] - 1
+            print(f"  Dask's CPU per run against one worker in process: {cpu_over * 100:+.1f}% (driver, scheduler and "
+                  "workers; wall-clock ratios need an idle machine, CPU time much less so)")
+            targets.append(("Dask CPU overhead per run vs in process", "<= 10%", f"{cpu_over * 100:+.1f}%",
+                            cpu_over <= 0.10 and sc["dask2_same"]))
 
     print(f"\nload average now {load()}; {time.perf_counter() - started:.0f} s in all; targets are for an idle "
           "2-core machine")
