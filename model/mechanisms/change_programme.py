@@ -129,6 +129,8 @@ class ChangeProgramme(Mechanism):
 
     def on_join(self, slots: np.ndarray) -> None:
         """People hired after go-live learn the system at induction."""
+        if not self.signals.learning_live:  # nothing has gone live yet (the usual case before the first go-live)
+            return
         for c in self.learning:
             k = self.col[id(c)]
             if self.live[k]:
