@@ -141,7 +141,7 @@ class Host:
             setattr(eff, name, min(value, ch.cap) if ch.cap is not None else value)
             return
         arr = getattr(eff, name)
-        if whom.dtype == bool:  # a mask (an intervention's group): one ufunc pass in place, no gather or scatter
+        if whom is not None and whom.dtype == bool:  # a mask (a group): one ufunc pass in place, no gather/scatter
             if ch.combine == "multiply":
                 np.multiply(arr, amount, out=arr, where=whom)
             elif ch.cap is not None:
