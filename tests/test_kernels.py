@@ -267,3 +267,24 @@ def test_affordable_cover_is_numpys_cumulative_search(n: int, seed: int, headroo
     cand = np.sort(r.choice(50, n, replace=False))
     want = int(np.searchsorted(np.cumsum(cost[cand]), headroom, side="right"))
     assert kernels.affordable(cost, cand, headroom) == want
+
+
+def test_a_run_moves_mesas_clock_as_stepping_does_and_keeps_events_on_it() -> None:
+    """`run()` steps its weeks directly when nothing else is on Mesa's clock; the clock ends where week-by-week
+    stepping leaves it, and a Mesa event scheduled on the clock makes the run step week by week and fire it."""
+    sc = tiny(horizon_weeks=6, burn_in_weeks=2)
+    ran, stepped, watched = (CultureDriftModel(sc, 1) for _ in range(3))
+    ran.run()
+    while stepped.running:
+        stepped.step()
+    seen: list[int] = []
+
+    def look() -> None:
+        seen.append(watched.week)
+
+    watched.schedule_event(look, at=watched.time + 3)
+    watched.run()
+    for m in (ran, watched):
+        assert (m.time, m.steps, m.week) == (stepped.time, stepped.steps, stepped.week) == (8.0, 8, 6)
+        assert m.timeseries().equals(stepped.timeseries())
+    assert seen == [3]  # at its tick, after that tick's weekly step (Mesa gives the step the higher priority)
