@@ -295,6 +295,11 @@ def rule_of(col: str, level: float, handover: int) -> AlarmRule:
     return AlarmRule(col, sign * (level - 1e-9))
 
 
+def column_of(rule: AlarmRule) -> str:
+    """The scored column a rule was made from (inverse of `rule_of`): its indicator, or its rise since handover."""
+    return rule.indicator if rule.baseline_from is None else RISE + rule.indicator
+
+
 def example_run(runs: pd.DataFrame, panel: pd.DataFrame) -> int | None:
     """A test run with slippage a few years in, for the 'what leaders see' figure."""
     onset = panel.groupby("run")[["onset", "handover"]].first()
