@@ -157,12 +157,20 @@ def plan_futures(exp: WarnExperiment, strategies: list[Scenario]) -> tuple[list[
             if exp.horizon_weeks is not None:
                 updates["horizon_weeks"] = exp.horizon_weeks
             variant = sc.with_updates(updates) if updates else sc
+            kept = vigilance_kept(variant)
             for seed in range(exp.seeds):
                 rows.append({"run": len(rows), "strategy": sc.name,
                              "condition": int(c["condition"]), "seed": seed, "handover": variant.handover,
-                             "horizon": variant.horizon_weeks, **updates})
+                             "horizon": variant.horizon_weeks, "vigilance_kept": kept, **updates})
                 specs.append(RunSpec(variant, seed))
     return specs, pd.DataFrame(rows)
+
+
+def vigilance_kept(sc: Scenario) -> bool:
+    """Whether culture vigilance runs to the horizon (events included): the runs whose rises show ordinary drift."""
+    _, ivs = sc.planned()
+    return any(iv.kind == "culture_vigilance" and (iv.end_week is None or iv.end_week >= sc.horizon_weeks)
+               for iv in ivs)
 
 
 def run_panel(result: RunResult, scenario: Scenario, run: int, threshold: float) -> pd.DataFrame:
