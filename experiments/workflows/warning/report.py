@@ -124,7 +124,7 @@ def fig_ranking(res: WarnResult, path: Path) -> Path:
                     fmt="none", ecolor=c)
         a2.scatter(lead, y, c=c, zorder=3)
         a2.axvline(0, color="k", lw=0.8, ls=":")
-        a2.set_xlabel("Notice before slippage, weeks (median)")
+        a2.set_xlabel(f"Notice before slippage, weeks (median; at most {res.experiment.label.horizon_weeks})")
         if t.empty:  # too few test runs with and without slippage to score anything: say so
             a1.set_yticks([])
             a1.text(0.5, 0.5, "no indicator could be scored on the test runs", ha="center", va="center",
@@ -375,14 +375,14 @@ def method_lines(res: WarnResult) -> list[str]:
     kept = runs["vigilance_kept"] if "vigilance_kept" in runs else pd.Series(False, index=runs.index)
     keep = runs[kept] if kept.any() else runs[runs["strategy"] == runs["strategy"].iloc[-1]]
     med, p90, thr = keep["max_rise"].median(), keep["max_rise"].quantile(0.9), exp.label.threshold
-    where = (f"where culture vigilance is kept on ({', '.join(sorted(keep['strategy'].unique()))})" if kept.any()
-             else f"in {keep['strategy'].iloc[0]}")
+    where = "where culture vigilance is kept on" if kept.any() else "in"
+    seen = f"{', '.join(sorted(keep['strategy'].unique()))}: median {med:.3f}, 90th percentile {p90:.3f}"
     if thr > p90:
-        drift = f"above the rises seen {where} (median {med:.3f}, 90th percentile {p90:.3f})"
+        drift = f"above the rises seen {where} ({seen})"
     else:
-        drift = (f"{'above' if thr > med else 'below'} the median rise {where} ({med:.3f}; 90th percentile "
-                 f"{p90:.3f}): vigilance damps slippage in this model rather than preventing it, so material "
-                 "slippage happens in some runs with vigilance kept on too")
+        drift = (f"{'above' if thr > med else 'below'} the median rise {where} ({seen}): vigilance damps slippage "
+                 "in this model rather than preventing it, so material slippage happens in some runs with vigilance "
+                 "kept on too")
     lines = [
         f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} draws of uncertain conditions "
         f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
@@ -393,8 +393,8 @@ def method_lines(res: WarnResult) -> list[str]:
         "of test seeds (all runs of a seed together).",
         f"- **Label:** at each decision point (every {exp.label.step_weeks} weeks from handover, while "
         f"{exp.label.horizon_weeks} weeks remain, before slippage has begun) the label is 1 if material slippage "
-        f"begins within {exp.label.horizon_weeks} weeks. Threshold {thr:.2f} habit points, about a third of what a "
-        f"phased programme achieves by handover; it is {drift}.",
+        f"begins within {exp.label.horizon_weeks} weeks. Threshold {thr:.2f} habit points, over a third of what a "
+        f"phased programme achieves by handover (~0.23); it is {drift}.",
         "- **Alarm level:** per indicator, the level with the largest hit rate less false-alarm rate on training runs "
         "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the year before onset. "
         "**False-alarm rate:** share of quiet decision points where it sounds. **Notice:** weeks from the first "
