@@ -128,8 +128,8 @@ def fig_ranking(res: WarnResult, path: Path) -> Path:
         if t.empty:  # too few test runs with and without slippage to score anything: say so
             a1.set_yticks([])
             a1.text(0.5, 0.5, "no indicator could be scored on the test runs", ha="center", va="center",
-                    transform=a1.transAxes)
-            a2.set_xlim(-13, 52)
+                    transform=a1.transAxes, bbox={"fc": "white", "ec": "none"})
+            a2.set_xlim(-res.experiment.label.horizon_weeks / 2, res.experiment.label.horizon_weeks + 2)
         kinds = [k for k in colours if k in set(t["kind"])] or list(colours)
         handles = [plt.Line2D([], [], ls="", marker="o", color=colours[k], label=k) for k in kinds]
         # the key sits in a band of its own under the title, so it never covers the title or a point
