@@ -89,17 +89,34 @@ def test_toy_spec_known_optimum_is_recovered(tmp_path):
 
 RESUME_SCRIPT = """
 import sys, time
+from pathlib import Path
 sys.path.insert(0, {tests!r})
+import optuna
 from test_optimise import toy_scorer
 from culturedrift.experiments.workflows.optimise import search as S
 from culturedrift.experiments.workflows.optimise.spec import load_spec
-from pathlib import Path
 spec = load_spec({spec!r})
 study = S.open_study(spec, Path({out!r}), resume=True)
-def slow(scs):
-    time.sleep(0.4)
+ready = Path({ready!r})
+def complete():
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+def hold():  # tell the test where we are, then wait to be killed
+    ready.write_text("here")
+    while True:
+        time.sleep(1)
+if {at!r} == "asking":  # stop halfway through asking a batch
+    ask = optuna.Study.ask
+    def asking(self, *a, **k):
+        t = ask(self, *a, **k)
+        if complete() >= 6 and len(self.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))) == 2:
+            hold()
+        return t
+    optuna.Study.ask = asking
+def scoring(scs):  # stop while a whole batch is being scored
+    if {at!r} == "scoring" and complete() >= 6:
+        hold()
     return toy_scorer(scs)
-S.search(spec, study, 16, S.Points(spec.search_seeds()), progress=False, scorer=slow)
+S.search(spec, study, 16, S.Points(spec.search_seeds()), progress=False, scorer=scoring)
 """
 
 
@@ -107,27 +124,33 @@ def _complete(study):
     return [(t.params, t.values) for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))]
 
 
-def test_resume_after_kill_gives_the_same_study(tmp_path):
+@pytest.mark.parametrize("at", ["scoring", "asking"])
+def test_resume_after_kill_gives_the_same_study(tmp_path, at):
+    """SIGKILL while a batch is scored (its trials run again with the same values) or while it is still being
+    asked (the partial batch is asked again), then --resume: the study equals an uninterrupted one."""
     spec_path = toy_spec(tmp_path, trials=16)
     spec = load_spec(spec_path)
     ref = S.open_study(spec, tmp_path / "ref")
     S.search(spec, ref, 16, S.Points(spec.search_seeds()), progress=False, scorer=toy_scorer)
-    out = tmp_path / "killed"
+    out, ready = tmp_path / "killed", tmp_path / "ready"
     S.open_study(spec, out)
-    script = RESUME_SCRIPT.format(tests=str(ROOT / "tests"), spec=str(spec_path), out=str(out))
+    script = RESUME_SCRIPT.format(tests=str(ROOT / "tests"), spec=str(spec_path), out=str(out), ready=str(ready),
+                                  at=at)
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # kill mid-study: some trials done, a batch running
-            with sqlite3.connect(out / S.STUDY_DB) as con:
-                states = [r[0] for r in con.execute("select state from trials")]
-            if states.count("COMPLETE") >= 6 and "RUNNING" in states:
-                break
-            assert proc.poll() is None, "the study finished before it could be killed"
+        deadline = time.monotonic() + 300
+        while not ready.exists():  # the script says when it is at the chosen point; no race on timing
+            assert proc.poll() is None, "the study stopped before it reached the point where it is killed"
+            assert time.monotonic() < deadline, "the study never reached the point where it is killed"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+    with sqlite3.connect(out / S.STUDY_DB) as con:
+        states = [r[0] for r in con.execute("select state from trials")]
+    assert states.count("RUNNING") == (4 if at == "scoring" else 2) and states.count("COMPLETE") >= 6
     resumed = S.open_study(spec, out, resume=True)
     assert len(_complete(resumed)) < 16
     S.search(spec, resumed, 16, S.Points(spec.search_seeds()), progress=False, scorer=toy_scorer)
