@@ -238,6 +238,7 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
             "failure": [{"metric": "peak_turnover_12m", "above": 0.3}], "samples": 6}
     (tmp_path / "cond.yaml").write_text(yaml.safe_dump(cond))
     spec = write_spec(tmp_path, compare_with=["other.yaml"], conditions="cond.yaml",
+                      objectives=["peak_turnover_12m", "culture_kept", "total_cost"],
                       robustness={"samples": 6, "seeds": 1, "strategies": ["hand_made"]})
     out = tmp_path / "out"
     assert main(["optimise", str(spec), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
@@ -248,6 +249,7 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
     assert len(rec) == 1 and load_scenario(rec[0]).name == "toy_1"
     oos = pd.read_csv(out / "out_of_sample.csv")
     assert set(oos["shipped"]) == {"hand_made"}
+    assert set(oos["verdict"]) <= {"better", "worse", "unclear"}  # cost is judged as an objective, not shown unranked
     page = (out / "report.html").read_text()
     assert "What was searched" in page and "Where the advice fails" in page
     assert main(["optimise", str(spec), "--out", str(out), "--no-progress"]) == 2  # exists: needs --resume
@@ -255,6 +257,16 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
                  "--out", str(tmp_path / "rob"), "--workers", "1", "--no-progress"]) == 0
     boxes = pd.read_csv(tmp_path / "rob" / "boxes.csv")
     assert list(boxes["strategy"]) == ["toy_1", "hand_made"]
+
+
+def test_cost_is_an_objective_to_minimise_though_the_decision_table_does_not_rank_it():
+    from culturedrift.experiments.workflows.compare import METRIC as SHOWN
+    from culturedrift.experiments.workflows.compare import verdict
+    from culturedrift.experiments.workflows.optimise.spec import METRIC
+
+    assert not SHOWN["total_cost"].ranked
+    assert METRIC["total_cost"].better == "lower" and verdict(METRIC["total_cost"], -5.0, -1.0) == "better"
+    assert S.robust(np.arange(10.0), METRIC["total_cost"], "worst_decile") > 8  # the costly tail
 
 
 def test_posterior_draws_by_weight_apply_scenario_columns(tmp_path):

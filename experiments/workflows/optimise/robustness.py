@@ -35,8 +35,7 @@ from culturedrift.experiments.execution.runner import RunSpec, run_all
 from culturedrift.experiments.reporting.html import embed, page, raw
 from culturedrift.experiments.reporting.html import inline as inline_html
 from culturedrift.experiments.reporting.style import DPI, RC, style
-from culturedrift.experiments.workflows.compare import METRIC
-from culturedrift.experiments.workflows.optimise.spec import SpecError, metric_value
+from culturedrift.experiments.workflows.optimise.spec import METRIC, SpecError, metric_value
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.scenario import load_yaml_model
 

@@ -41,8 +41,8 @@ import optuna
 import pandas as pd
 
 from culturedrift.experiments.execution.runner import RunSpec, run_all
-from culturedrift.experiments.workflows.compare import METRIC, METRICS, Metric
-from culturedrift.experiments.workflows.optimise.spec import Spec, SpecError, metric_value
+from culturedrift.experiments.workflows.compare import Metric
+from culturedrift.experiments.workflows.optimise.spec import METRIC, METRICS, Spec, SpecError, metric_value
 from culturedrift.model import Scenario
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
