@@ -19,7 +19,7 @@ import yaml
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.workflows.compare import METRICS
 from culturedrift.experiments.workflows.optimise import search as S
-from culturedrift.experiments.workflows.optimise.robustness import FIRST_SEED, find_box
+from culturedrift.experiments.workflows.optimise.robustness import FIRST_SEED, find_box, locate
 from culturedrift.experiments.workflows.optimise.spec import SpecError, load_spec
 from culturedrift.model import load_scenario
 
@@ -227,6 +227,17 @@ def test_prim_finds_a_planted_failure_box():
     assert box.limits["cut"][1] == pytest.approx(0.3, abs=0.06)
     assert box.coverage >= 0.8 and box.density >= 0.8
     assert find_box(x, np.zeros(len(x), bool)) is None
+
+
+def test_where_failing_is_the_norm_prim_finds_where_the_strategy_holds():
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.uniform(size=(400, 3)), columns=["pressure", "demand", "cut"])
+    holds = ((x["pressure"] < 0.4) & (x["demand"] < 0.4)).to_numpy()  # fails in ~84% of conditions
+    box = locate(x, ~holds, min_density=0.8)
+    assert box.holds and set(box.limits) == {"pressure", "demand"}
+    assert box.limits["pressure"][1] == pytest.approx(0.4, abs=0.06)
+    assert box.limits["demand"][1] == pytest.approx(0.4, abs=0.06)
+    assert not locate(x, holds, min_density=0.8).holds  # rare failures: the failure box, as before
 
 
 @pytest.mark.slow
