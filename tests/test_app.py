@@ -361,8 +361,13 @@ def _need_browser():
     return sync_playwright
 
 
+# A genuine slippage run on seed 0: vigilance withdrawn at handover (week 104) in a tight labour market
+# (North West-like pressure) with frequent serious incidents, both inside `warn`'s designed conditions; the
+# compliance habit climbs from 0.46 to 0.59 and the recommended rule (a rise in the practice audit since
+# handover) first fires in week 148, before material slippage begins (week 153).
 SLIP_YAML = ("extends: " + str(preset_paths()["phased_vigilance_withdrawn"]) + "\nname: small_slip\n"
-             "title: Small organisation, vigilance withdrawn\norganisation:\n  n_teams: 5\n")
+             "title: Small organisation, vigilance withdrawn\norganisation:\n  n_teams: 8\n"
+             "turnover:\n  labour_market_pressure: 1.4\nslippage:\n  incident_rate_per_year: 0.8\n")
 
 
 @pytest.fixture
@@ -620,12 +625,15 @@ def test_observed_feed_holds_figures_between_reports_and_equals_observe_model():
 
 def _first_alarm_after(sc, week: int) -> int:
     """First week after `week` the recommended rule raises the alarm in a run of `sc` (seed 0), computed
-    outside the app."""
+    outside the app; the run must really slip (habit 0.10 above its low after `week`, warn's label)."""
     import numpy as np
 
     from culturedrift.model.observables import observe_model
 
     run = build_run(Settings(sc, 0), sc.horizon_weeks)
+    habit = run.timeseries()["compliance_habit_mean"].to_numpy()[week:]
+    rise = float(np.max(habit - np.minimum.accumulate(habit)))
+    assert rise >= 0.10, f"not a slippage run: the compliance habit rises only {rise:.3f} after week {week}"
     alarm = observe_model(run, viz.alarm_rule())["alarm"].to_numpy()
     later = np.flatnonzero(alarm & (np.arange(alarm.size) > week))
     assert later.size, f"the recommended alarm rule ({viz.alarm_rule().describe()}) never fires after week {week}"
