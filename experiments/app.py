@@ -115,18 +115,17 @@ def ScenarioCard(preset: solara.Reactive[str]):
 def TwinControls(on: solara.Reactive[bool], kind: solara.Reactive[str], week: solara.Reactive[int]):
     """Twin runs: the same seed and actions, plus one lever at a chosen week (chosen by its button's label)."""
     labels = {ACTIONS[k].label: k for k in TWIN_LEVERS}
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px", "padding": "0 4px"}):
+    with solara.Row(style={"align-items": "center", "gap": "8px", "padding": "0 4px"}):
         solara.Switch(label="Twin run", value=on, classes=["cd-twin"])
         if on.value:
-            with solara.Div(style={"flex": "1 1 12em"}):
+            with solara.Div(style={"flex": "1 1 0", "min-width": "0"}):
                 solara.Select("Twin's lever", value=ACTIONS[kind.value].label, values=list(labels),
                               on_value=lambda t: kind.set(labels[t]), dense=True, classes=["cd-twin-lever"])
-            with solara.Div(style={"flex": "0 0 6em"}):
+            with solara.Div(style={"flex": "0 0 4.5em"}):
                 solara.InputInt("at week", value=week, classes=["cd-twin-week"])
     if on.value:
-        solara.Text(f"The twin: {ACTIONS[kind.value].label.lower()} at week {week.value}; everything else "
-                    "shared, luck included (changing these starts both runs again).",
-                    style={"font-size": "0.85em", "padding": "0 4px"})
+        solara.Text("Same seed and actions, luck included; only the lever differs. Changing it starts both runs "
+                    "again.", style={"font-size": "0.85em", "padding": "0 4px"})
 
 
 @solara.component

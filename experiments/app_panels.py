@@ -184,12 +184,13 @@ def NetworkPanel(model: WorkshopModel):
     with solara.Column(style={"padding": "4px", "gap": "2px"}):
         note = f.net_views[0].tie_note()
         solara.Text(f"Week {max(week, 0)}: who works with whom. Compliance habit spreading through working ties: "
-                    "red = procedure and control (the old culture), blue = professional judgement"
-                    + (f"; {note}." if note else "."), style=SMALL)
+                    "red = procedure and control (the old culture), blue = professional judgement; gaps are "
+                    "empty posts, black rings agency workers" + (f"; {note}." if note else "."), style=SMALL)
         with solara.Row(style={"gap": "4px"}):
-            for i, (img, name, view) in enumerate(zip(images, run_names(model), f.net_views, strict=True)):
+            for i, (img, name, view) in enumerate(zip(images, ("this run", "twin")[:len(images)], f.net_views,
+                                                      strict=True)):
                 with solara.Column(style={"flex": "1", "gap": "0", "min-width": "0"}):
-                    text = (f"{name}: " if len(images) > 1 else "") + view.counts_text()
+                    text = (f"{name}: " if len(images) > 1 else "") + view.counts_text().replace(" (gaps)", "")
                     solara.Text(text, classes=[f"cd-network-caption{i or ''}"],
                                 style={"text-align": "center", **SMALL})
                     solara.Image(img, width="100%", format=NETWORK_FORMAT, classes=[f"cd-network{i or ''}"])
