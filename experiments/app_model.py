@@ -13,6 +13,7 @@ gives for the exported scenario and seed (tests compare the two).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import mesa
 
@@ -21,33 +22,37 @@ from culturedrift.model import CultureDriftModel
 
 
 class PageGate:
-    """Which week each panel of a page has shown, and a bounded wait for the page to catch up.
+    """Which page update each panel of a page has shown, and a bounded wait for the page to catch up.
 
-    Mesa's play loop steps the model in a thread and asks for a page update after each week without waiting;
-    when rendering takes longer than a step, every render finds the model moved on and the page is sent
-    nothing until play stops. The gate makes week w+1 wait until every panel has shown week w."""
+    Mesa's play loop steps the model in a thread and asks for a page update after every `render interval`
+    weeks (it counts them) without waiting; when rendering takes longer than a step, every render finds the
+    model moved on and the page is sent nothing until play stops. The gate makes a step wait while an update
+    asked for has not reached every panel; the weeks between two updates (render interval > 1) step freely,
+    every one of them recorded."""
 
-    def __init__(self, panels: tuple[str, ...], timeout: float = 3.0) -> None:
+    def __init__(self, panels: tuple[str, ...], requested: Callable[[], int], timeout: float = 3.0) -> None:
         self.panels = panels
+        self.requested = requested
         self.timeout = timeout
         self._shown = dict.fromkeys(panels, -1)
         self._changed = threading.Condition()
 
-    def show(self, panel: str, week: int) -> None:
-        """Called by a panel once its frame for `week` is on the page."""
+    def show(self, panel: str, update: int) -> None:
+        """Called by a panel once its frame for page update number `update` is on the page."""
         with self._changed:
-            self._shown[panel] = week
+            self._shown[panel] = update
             self._changed.notify_all()
 
     def shown(self) -> int:
-        """The latest week every panel has shown (-1 before the first frame)."""
+        """The latest update every panel has shown (-1 before the first frame)."""
         with self._changed:
             return min(self._shown.values())
 
-    def wait(self, week: int) -> bool:
-        """Wait until every panel has shown `week` (at most `timeout` s); False if it timed out."""
+    def wait(self) -> bool:
+        """Wait until every panel has shown the latest update asked for (at most `timeout` s); False if it
+        timed out."""
         with self._changed:
-            return self._changed.wait_for(lambda: min(self._shown.values()) >= week, self.timeout)
+            return self._changed.wait_for(lambda: min(self._shown.values()) >= self.requested(), self.timeout)
 
 
 def build_run(settings: Settings, week: int = 0) -> CultureDriftModel:
@@ -119,7 +124,7 @@ class WorkshopModel(mesa.Model):
     def step(self) -> None:
         """One week of every run (on a page: not before the page has shown the current week)."""
         if self.page_gate is not None:
-            self.page_gate.wait(self.week)
+            self.page_gate.wait()
         with self.lock:
             for run in self.runs:
                 run.step()

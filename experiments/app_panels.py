@@ -1,7 +1,7 @@
 """The page's panels: network(s), series with action markers and hover text, actions, and take-away files.
 
 Each panel renders the model's current week to an image with blitting renderers (viz.FrameRenderer)
-and tells the model's PageGate once that week is on the page, so play never runs ahead of the page.
+and tells the model's PageGate once that page update is on the page, so play never runs ahead of the page.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def gate(model: WorkshopModel) -> PageGate:
     """The page gate of this model (made when a page first shows it)."""
     with _LOCK:
         if model.page_gate is None:
-            model.page_gate = PageGate(PANELS)
+            model.page_gate = PageGate(PANELS, requested=lambda: update_counter.value)
         return model.page_gate
 
 
@@ -177,10 +177,10 @@ def gate(model: WorkshopModel) -> PageGate:
 @solara.component
 def NetworkPanel(model: WorkshopModel):
     """The organisation's network this week (both twins side by side)."""
-    update_counter.get()
+    update = update_counter.get()
     week, f = model.week, frames(model)
     images = [f.frame(f"network{i}", week) for i in range(len(f.runs))]
-    solara.use_effect(lambda: gate(model).show("network", week), [model, week])
+    solara.use_effect(lambda: gate(model).show("network", update), [model, update])
     with solara.Column(style={"padding": "4px", "gap": "2px"}):
         note = f.net_views[0].tie_note()
         solara.Text(f"Week {max(week, 0)}: who works with whom. Compliance habit spreading through working ties: "
@@ -213,10 +213,10 @@ def hover_areas(f: Frames) -> str:
 @solara.component
 def SeriesPanel(model: WorkshopModel):
     """Readout, run settings and the key series so far (hover a panel for what it means)."""
-    update_counter.get()
+    update = update_counter.get()
     week, f = model.week, frames(model)
     png = f.frame("series", week)
-    solara.use_effect(lambda: gate(model).show("series", week), [model, week])
+    solara.use_effect(lambda: gate(model).show("series", update), [model, update])
     with solara.Column(style={"padding": "4px", "gap": "2px"}):
         solara.Text(viz.readout_text(model.main), classes=["cd-readout"],
                     style={"font-weight": "bold", "font-size": "0.9em"})

@@ -28,8 +28,8 @@ from culturedrift.experiments.app_controls import (
     preset_paths,
 )
 from culturedrift.experiments.app_files import action_effects, change_text, debrief_html
-from culturedrift.experiments.app_model import WorkshopModel, build_run
-from culturedrift.experiments.app_panels import controls_text, frames, gate, model_params
+from culturedrift.experiments.app_model import PageGate, WorkshopModel, build_run
+from culturedrift.experiments.app_panels import controls_text, frames, model_params
 from culturedrift.experiments.commands.app import port_problem
 from culturedrift.experiments.workshop import (
     Action,
@@ -189,29 +189,32 @@ def test_app_renderers_produce_images_that_change_week_to_week():
 
 
 def test_a_model_on_a_page_steps_only_after_the_page_showed_its_week():
-    """Play cannot run ahead of the page: week w+1 waits until both panels have shown week w."""
+    """Play cannot run ahead of the page: a step waits until both panels have shown the latest page update asked
+    for; the weeks between two updates (Mesa's render interval > 1) step without waiting."""
     import threading
 
     m = AppModel(preset="baseline", n_teams=3)
     m.step()  # no page yet: no waiting
-    g = gate(m)
-    g.timeout = 0.01
-    assert g.shown() == -1 and not g.wait(1)  # nothing shown yet: the wait gives up after its timeout
-    g.show("network", 1)
-    assert not g.wait(1)  # one panel is not enough
-    g.show("series", 1)
-    assert g.wait(1) and g.shown() == 1
+    asked = [0]
+    g = m.page_gate = PageGate(("network", "series"), requested=lambda: asked[0], timeout=0.01)
+    assert g.shown() == -1 and not g.wait()  # nothing shown yet: the wait gives up after its timeout
+    g.show("network", 0)
+    assert not g.wait()  # one panel is not enough
+    g.show("series", 0)
+    assert g.wait() and g.shown() == 0
     m.step()
-    assert m.week == 2
+    m.step()  # no new update asked for (render interval 2): no waiting
+    assert m.week == 3
+    asked[0] = 1  # the page is asked for an update
     g.timeout = 60.0
     stepper = threading.Thread(target=m.step)
     stepper.start()
     stepper.join(0.2)
-    assert stepper.is_alive() and m.week == 2  # waiting for the page to show week 2
-    g.show("network", 2)
-    g.show("series", 2)
+    assert stepper.is_alive() and m.week == 3  # waiting for the page to show update 1
+    g.show("network", 1)
+    g.show("series", 1)
     stepper.join(60)
-    assert not stepper.is_alive() and m.week == 3
+    assert not stepper.is_alive() and m.week == 4
 
 
 # --- action log -> scenario entries, settings -> scenario file (pure) -------------------------------------
