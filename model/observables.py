@@ -297,7 +297,7 @@ class AlarmRule:
 
 # The alarm rule `culturedrift warn experiments/warn.yaml` recommends (docs/early_warning.md); the default of
 # adaptive vigilance and the rule the trainer's app shows.
-RECOMMENDED_RULE = AlarmRule("obs_procedural_practice", 0.15)
+RECOMMENDED_RULE = AlarmRule("obs_procedural_practice", 0.233, window=3, baseline_from=104)
 
 
 class Observer:

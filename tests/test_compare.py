@@ -483,6 +483,23 @@ def test_outputs_of_an_earlier_comparison_that_are_not_rewritten_are_removed(cmp
     assert (out / "notes.txt").read_text() == "mine"  # files that are not comparison outputs are left alone
 
 
+def test_interventions_started_by_events_are_explained_and_costed(calm):
+    """An intervention a scheduled event starts is one of its strategy's levers and part of its planned cost."""
+    from culturedrift.experiments.reporting.text import describe_scenario, planned_support_cost
+
+    start = {"kind": "intervention_start", "week": 6, "intervention": {"kind": "culture_vigilance", "start_week": 6}}
+    by_event = tiny("by_event", change_programme=RUSH["change_programme"], interventions=RUSH["interventions"][:1],
+                    events=[start])
+    listed = tiny("listed", change_programme=RUSH["change_programme"],
+                  interventions=[RUSH["interventions"][0], start["intervention"]])
+    assert planned_support_cost(by_event) == pytest.approx(planned_support_cost(listed))
+    assert "culture vigilance (week 6 to the end)" in " ".join(describe_scenario(by_event, calm))
+    off = compare_mod.without_lever(by_event, "culture_vigilance")
+    assert [iv.kind for iv in off.planned()[1]] == ["engagement"]
+    c = compare([calm, by_event], seeds=2, workers=1, explain=True)
+    assert set(c.levers.loc[c.levers["scenario"] == "by_event", "lever"]) == {"engagement", "culture_vigilance"}
+
+
 def test_explain_switches_each_lever_off_on_the_same_seeds(calm, rush):
     """Unexplained results: each intervention's contribution is the paired effect of switching it off."""
     c = compare([calm, rush], seeds=2, workers=1, explain=True)

@@ -19,7 +19,7 @@ import yaml
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.workflows.compare import METRICS
 from culturedrift.experiments.workflows.optimise import search as S
-from culturedrift.experiments.workflows.optimise.robustness import FIRST_SEED, find_box
+from culturedrift.experiments.workflows.optimise.robustness import FIRST_SEED, find_box, locate
 from culturedrift.experiments.workflows.optimise.spec import SpecError, load_spec
 from culturedrift.model import load_scenario
 
@@ -89,17 +89,34 @@ def test_toy_spec_known_optimum_is_recovered(tmp_path):
 
 RESUME_SCRIPT = """
 import sys, time
+from pathlib import Path
 sys.path.insert(0, {tests!r})
+import optuna
 from test_optimise import toy_scorer
 from culturedrift.experiments.workflows.optimise import search as S
 from culturedrift.experiments.workflows.optimise.spec import load_spec
-from pathlib import Path
 spec = load_spec({spec!r})
 study = S.open_study(spec, Path({out!r}), resume=True)
-def slow(scs):
-    time.sleep(0.4)
+ready = Path({ready!r})
+def complete():
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+def hold():  # tell the test where we are, then wait to be killed
+    ready.write_text("here")
+    while True:
+        time.sleep(1)
+if {at!r} == "asking":  # stop halfway through asking a batch
+    ask = optuna.Study.ask
+    def asking(self, *a, **k):
+        t = ask(self, *a, **k)
+        if complete() >= 6 and len(self.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))) == 2:
+            hold()
+        return t
+    optuna.Study.ask = asking
+def scoring(scs):  # stop while a whole batch is being scored
+    if {at!r} == "scoring" and complete() >= 6:
+        hold()
     return toy_scorer(scs)
-S.search(spec, study, 16, S.Points(spec.search_seeds()), progress=False, scorer=slow)
+S.search(spec, study, 16, S.Points(spec.search_seeds()), progress=False, scorer=scoring)
 """
 
 
@@ -107,27 +124,33 @@ def _complete(study):
     return [(t.params, t.values) for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))]
 
 
-def test_resume_after_kill_gives_the_same_study(tmp_path):
+@pytest.mark.parametrize("at", ["scoring", "asking"])
+def test_resume_after_kill_gives_the_same_study(tmp_path, at):
+    """SIGKILL while a batch is scored (its trials run again with the same values) or while it is still being
+    asked (the partial batch is asked again), then --resume: the study equals an uninterrupted one."""
     spec_path = toy_spec(tmp_path, trials=16)
     spec = load_spec(spec_path)
     ref = S.open_study(spec, tmp_path / "ref")
     S.search(spec, ref, 16, S.Points(spec.search_seeds()), progress=False, scorer=toy_scorer)
-    out = tmp_path / "killed"
+    out, ready = tmp_path / "killed", tmp_path / "ready"
     S.open_study(spec, out)
-    script = RESUME_SCRIPT.format(tests=str(ROOT / "tests"), spec=str(spec_path), out=str(out))
+    script = RESUME_SCRIPT.format(tests=str(ROOT / "tests"), spec=str(spec_path), out=str(out), ready=str(ready),
+                                  at=at)
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # kill mid-study: some trials done, a batch running
-            with sqlite3.connect(out / S.STUDY_DB) as con:
-                states = [r[0] for r in con.execute("select state from trials")]
-            if states.count("COMPLETE") >= 6 and "RUNNING" in states:
-                break
-            assert proc.poll() is None, "the study finished before it could be killed"
+        deadline = time.monotonic() + 300
+        while not ready.exists():  # the script says when it is at the chosen point; no race on timing
+            assert proc.poll() is None, "the study stopped before it reached the point where it is killed"
+            assert time.monotonic() < deadline, "the study never reached the point where it is killed"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+    with sqlite3.connect(out / S.STUDY_DB) as con:
+        states = [r[0] for r in con.execute("select state from trials")]
+    assert states.count("RUNNING") == (4 if at == "scoring" else 2) and states.count("COMPLETE") >= 6
     resumed = S.open_study(spec, out, resume=True)
     assert len(_complete(resumed)) < 16
     S.search(spec, resumed, 16, S.Points(spec.search_seeds()), progress=False, scorer=toy_scorer)
@@ -206,6 +229,17 @@ def test_prim_finds_a_planted_failure_box():
     assert find_box(x, np.zeros(len(x), bool)) is None
 
 
+def test_where_failing_is_the_norm_prim_finds_where_the_strategy_holds():
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.uniform(size=(400, 3)), columns=["pressure", "demand", "cut"])
+    holds = ((x["pressure"] < 0.4) & (x["demand"] < 0.4)).to_numpy()  # fails in ~84% of conditions
+    box = locate(x, ~holds, min_density=0.8)
+    assert box.holds and set(box.limits) == {"pressure", "demand"}
+    assert box.limits["pressure"][1] == pytest.approx(0.4, abs=0.06)
+    assert box.limits["demand"][1] == pytest.approx(0.4, abs=0.06)
+    assert not locate(x, holds, min_density=0.8).holds  # rare failures: the failure box, as before
+
+
 @pytest.mark.slow
 def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
     (tmp_path / "other.yaml").write_text(yaml.safe_dump({**TINY_BASE, "name": "hand_made"}))
@@ -215,6 +249,7 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
             "failure": [{"metric": "peak_turnover_12m", "above": 0.3}], "samples": 6}
     (tmp_path / "cond.yaml").write_text(yaml.safe_dump(cond))
     spec = write_spec(tmp_path, compare_with=["other.yaml"], conditions="cond.yaml",
+                      objectives=["peak_turnover_12m", "culture_kept", "total_cost"],
                       robustness={"samples": 6, "seeds": 1, "strategies": ["hand_made"]})
     out = tmp_path / "out"
     assert main(["optimise", str(spec), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
@@ -225,6 +260,7 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
     assert len(rec) == 1 and load_scenario(rec[0]).name == "toy_1"
     oos = pd.read_csv(out / "out_of_sample.csv")
     assert set(oos["shipped"]) == {"hand_made"}
+    assert set(oos["verdict"]) <= {"better", "worse", "unclear"}  # cost is judged as an objective, not shown unranked
     page = (out / "report.html").read_text()
     assert "What was searched" in page and "Where the advice fails" in page
     assert main(["optimise", str(spec), "--out", str(out), "--no-progress"]) == 2  # exists: needs --resume
@@ -232,6 +268,16 @@ def test_optimise_and_robustness_cli_end_to_end(tmp_path, capsys):
                  "--out", str(tmp_path / "rob"), "--workers", "1", "--no-progress"]) == 0
     boxes = pd.read_csv(tmp_path / "rob" / "boxes.csv")
     assert list(boxes["strategy"]) == ["toy_1", "hand_made"]
+
+
+def test_cost_is_an_objective_to_minimise_though_the_decision_table_does_not_rank_it():
+    from culturedrift.experiments.workflows.compare import METRIC as SHOWN
+    from culturedrift.experiments.workflows.compare import verdict
+    from culturedrift.experiments.workflows.optimise.spec import METRIC
+
+    assert not SHOWN["total_cost"].ranked
+    assert METRIC["total_cost"].better == "lower" and verdict(METRIC["total_cost"], -5.0, -1.0) == "better"
+    assert S.robust(np.arange(10.0), METRIC["total_cost"], "worst_decile") > 8  # the costly tail
 
 
 def test_posterior_draws_by_weight_apply_scenario_columns(tmp_path):

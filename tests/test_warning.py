@@ -11,7 +11,15 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
-from culturedrift.experiments.workflows.warning.experiment import WarnExperiment, analyse, split_seeds
+from culturedrift.experiments.workflows.warning.experiment import (
+    RISE,
+    WarnExperiment,
+    WarnResult,
+    analyse,
+    kind_of,
+    split_seeds,
+)
+from culturedrift.experiments.workflows.warning.report import headline
 from culturedrift.experiments.workflows.warning.scoring import critical_slowing, onset_week, run_alarms, score
 from culturedrift.model import simulate
 from culturedrift.model.model import CultureDriftModel
@@ -194,6 +202,26 @@ def _scenario_file(path: Path, name: str, vigilance_end: int | None) -> str:
             "interventions": [iv]}
     (path / f"{name}.yaml").write_text(yaml.safe_dump(data))
     return f"{name}.yaml"
+
+
+def _score_row(indicator: str, auc: float, hit: float, false_alarm: float, lead: float) -> dict[str, object]:
+    return {"indicator": indicator, "kind": kind_of(indicator), "alarm_level": 0.2, "auc": auc, "auc_lo": auc - 0.05,
+            "auc_hi": auc + 0.05, "hit_rate": hit, "hit_rate_lo": hit - 0.1, "hit_rate_hi": hit + 0.05,
+            "false_alarm_rate": false_alarm, "false_alarm_rate_lo": false_alarm - 0.05,
+            "false_alarm_rate_hi": false_alarm + 0.05, "lead_weeks": lead, "lead_lo": lead - 4, "lead_hi": lead + 3}
+
+
+def test_summary_quotes_the_rates_of_the_rule_it_recommends() -> None:
+    """A rise rule is scored apart from its indicator's level: the summary must quote the rise's row."""
+    key = "obs_procedural_practice"
+    scores = pd.DataFrame([_score_row(RISE + key, 0.83, 0.85, 0.16, 22), _score_row(key, 0.62, 0.95, 0.43, 30)])
+    exp = WarnExperiment(name="x", strategies=["a.yaml"], seeds=4)
+    rule = AlarmRule(key, 0.233, window=3, baseline_from=104)
+    res = WarnResult(exp, pd.DataFrame(), pd.DataFrame(), scores, {}, [0, 2], [1, 3], rule)
+    text = next(x for x in headline(res) if x.startswith("**Recommended alarm rule"))
+    assert "rises more than 23.3 points" in text
+    assert "flags 85% of slides" in text and "in 16% of quiet months" in text and "22 weeks" in text
+    assert "flags 95%" not in text and "43%" not in text  # the level indicator's rates
 
 
 def test_warn_cli_end_to_end(tmp_path: Path) -> None:

@@ -110,7 +110,8 @@ class ComparisonData:
         """Intervention kinds a strategy schedules within the compared window (the levers behind its effects)."""
         sc = self.scenarios[self.names.index(name)]
         end = self.weeks or sc.horizon_weeks
-        return list(dict.fromkeys(iv.name for iv in sc.interventions if iv.start_week < end))
+        _, planned = sc.planned()  # those started by scheduled events too
+        return list(dict.fromkeys(iv.name for iv in planned if iv.start_week < end))
 
 
 def verdict(m: Metric, lo: float, hi: float, is_reference: bool = False) -> str:

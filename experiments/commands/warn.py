@@ -52,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"culturedrift warn: error: {e}; nothing was written", file=sys.stderr)
         return 1
     written = write_report(res, out)
-    top = res.scores[res.scores["kind"] == "observable"].head(5)
+    top = res.scores[res.scores["kind"].str.startswith("observable")].head(5)  # levels and rises since handover
     print("Best observable indicators (test runs; AUC [95% CI], median notice in weeks):")
     for r in top.itertuples():
-        print(f"  {r.indicator:<28} AUC {r.auc:.2f} [{r.auc_lo:.2f}, {r.auc_hi:.2f}]  notice {r.lead_weeks:.0f}")
+        print(f"  {r.indicator:<34} AUC {r.auc:.2f} [{r.auc_lo:.2f}, {r.auc_hi:.2f}]  notice {r.lead_weeks:.0f}")
     print(f"Recommended alarm rule: {res.rule.describe() if res.rule else 'none (no indicator clears AUC 0.5)'}")
     print(f"Wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.0f} s")
     print(f"Report: {(out / 'report.html').resolve()}")

@@ -64,7 +64,8 @@ def settings_changed(sc: Scenario, against: Scenario) -> list[str]:
 def planned_support_cost(sc: Scenario, weeks: int | None = None) -> float:
     """Cost of the scheduled interventions if fully funded over the horizon or window (GBP thousand)."""
     end = weeks or sc.horizon_weeks
-    return float(sum(iv.weekly_cost() * sum(iv.active(w) for w in range(end)) for iv in sc.interventions))
+    _, planned = sc.planned()  # interventions started or stopped by scheduled events included
+    return float(sum(iv.weekly_cost() * sum(iv.active(w) for w in range(end)) for iv in planned))
 
 
 def describe_scenario(sc: Scenario, reference: Scenario | None = None, weeks: int | None = None) -> list[str]:
@@ -78,7 +79,8 @@ def describe_scenario(sc: Scenario, reference: Scenario | None = None, weeks: in
                      "scenario: changes and interventions dated later have not happened yet.")
     else:
         lines.append(f"Simulated for {sc.horizon_weeks} weeks ({sc.horizon_weeks / 52:.1f} years).")
-    changes = sorted(sc.change_programme, key=lambda c: (c.start_week, c.name))
+    planned_changes, interventions = sc.planned()  # as the scheduled events leave them
+    changes = sorted(planned_changes, key=lambda c: (c.start_week, c.name))
     if changes:
         first, last = changes[0].start_week, changes[-1].start_week
         items = ", ".join(f"{c.name.replace('_', ' ')} ({c.kind.replace('_', ' ')}, week {c.start_week})"
@@ -88,9 +90,9 @@ def describe_scenario(sc: Scenario, reference: Scenario | None = None, weeks: in
         lines.append(f"{what} live {span}: {items}. Programme support ends at handover, week {sc.handover}.")
     else:
         lines.append("No change programme: business as usual.")
-    if sc.interventions:
+    if interventions:
         by_kind: dict[str, list[str]] = {}
-        for iv in sc.interventions:
+        for iv in interventions:
             when = _weeks(iv.start_week, iv.end_week)
             if iv.every_weeks:
                 when += f", {iv.active_weeks} of every {iv.every_weeks} weeks"
@@ -406,8 +408,8 @@ def levers(cmp: Comparison, name: str) -> str:
     mine = cmp.active_interventions(name)
     theirs = set(cmp.active_interventions(cmp.reference))
     parts = []
-    n_changes = sum(c.start_week < end for c in sc.change_programme)
-    n_ref = sum(c.start_week < end for c in ref.change_programme)
+    n_changes = sum(c.start_week < end for c in sc.planned()[0])
+    n_ref = sum(c.start_week < end for c in ref.planned()[0])
     if n_changes != n_ref:
         parts.append(f"{n_changes} fixed changes (reference {n_ref})")
     added = [k.replace("_", " ") for k in mine if k not in theirs]

@@ -57,6 +57,7 @@ from culturedrift.experiments.execution.runner import RunSpec, default_workers, 
 from culturedrift.experiments.reporting.text import reading
 from culturedrift.experiments.reporting.write import DATA_FILES, OUTPUT_FILES, manifest, write_comparison
 from culturedrift.model import RunResult, Scenario, load_scenario, parse_scenario
+from culturedrift.model.events import InterventionStart
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "CONFIDENCE", "DATA_FILES", "INTERVAL", "METRIC", "METRICS",
@@ -173,9 +174,11 @@ def compare(scenarios: Iterable[Scenario | str | Path | dict[str, Any]], seeds: 
 
 
 def without_lever(sc: Scenario, lever: str) -> Scenario:
-    """The strategy with every intervention of one kind switched off (everything else, seeds included, the same)."""
+    """The strategy with every intervention of one kind switched off, those scheduled events would start included
+    (everything else, seeds included, the same)."""
     kept = [iv for iv in sc.interventions if iv.name != lever]
-    return sc.model_copy(update={"interventions": kept, "name": f"{sc.name}.without.{lever}"})
+    events = [e for e in sc.events if not (isinstance(e, InterventionStart) and e.intervention.name == lever)]
+    return sc.model_copy(update={"interventions": kept, "events": events, "name": f"{sc.name}.without.{lever}"})
 
 
 def explain_levers(cmp: Comparison, workers: int = 1, executor: Any = None, progress: bool = False) -> Comparison:

@@ -17,8 +17,7 @@ from culturedrift.experiments.reporting.html import Figure, page, raw
 from culturedrift.experiments.reporting.html import inline as inline_html
 from culturedrift.experiments.reporting.style import DPI, RC, style
 from culturedrift.experiments.reporting.text import describe_scenario
-from culturedrift.experiments.workflows.compare import METRIC
-from culturedrift.experiments.workflows.optimise.spec import fmt_lever, lever_label
+from culturedrift.experiments.workflows.optimise.spec import METRIC, fmt_lever, lever_label
 
 if TYPE_CHECKING:
     from culturedrift.experiments.workflows.optimise.workflow import Outcome
@@ -272,7 +271,8 @@ def _verdict_html(o: Outcome) -> str:
             m = METRIC[x]
             d = g.loc[x]
             diff = f"{m.fmt_diff(d['diff'])} [{m.fmt_diff(d['diff_lo'])}, {m.fmt_diff(d['diff_hi'])}]"
-            cells.append(f"<td class='{d['verdict']}'>{mark[d['verdict']]}<br><small>{html.escape(diff)}</small></td>")
+            cells.append(f"<td class='{d['verdict']}'>{mark.get(d['verdict'], d['verdict'])}<br>"
+                         f"<small>{html.escape(diff)}</small></td>")
         beats = "yes" if g["beats"].iloc[0] else "no"
         rows.append(f"<tr><td class='name'>{html.escape(r)} vs {html.escape(h)}</td>{''.join(cells)}"
                     f"<td class='{'better' if beats == 'yes' else ''}'>{beats}</td></tr>")

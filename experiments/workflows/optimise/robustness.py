@@ -35,8 +35,7 @@ from culturedrift.experiments.execution.runner import RunSpec, run_all
 from culturedrift.experiments.reporting.html import embed, page, raw
 from culturedrift.experiments.reporting.html import inline as inline_html
 from culturedrift.experiments.reporting.style import DPI, RC, style
-from culturedrift.experiments.workflows.compare import METRIC
-from culturedrift.experiments.workflows.optimise.spec import SpecError, metric_value
+from culturedrift.experiments.workflows.optimise.spec import METRIC, SpecError, metric_value
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.scenario import load_yaml_model
 
@@ -157,6 +156,7 @@ class Box:
     limits: dict[str, tuple[float, float]]  # restricted conditions only
     n_fail: int
     n: int
+    holds: bool = False  # where the strategy holds, found when failure is the norm (coverage and density of successes)
 
 
 def find_box(x: pd.DataFrame, failed: np.ndarray, min_density: float = 0.8) -> Box | None:
@@ -184,6 +184,17 @@ def find_box(x: pd.DataFrame, failed: np.ndarray, min_density: float = 0.8) -> B
                int(failed.sum()), len(failed))
 
 
+def locate(x: pd.DataFrame, failed: np.ndarray, min_density: float = 0.8) -> Box | None:
+    """The failure box; where failing is the norm (every box is already that dense), the box where it holds."""
+    failed = np.asarray(failed, bool)
+    if failed.mean() < min_density or failed.all():
+        return find_box(x, failed, min_density)
+    box = find_box(x, ~failed, min_density)
+    assert box is not None  # some conditions hold
+    box.holds = True
+    return box
+
+
 @dataclass
 class Robustness:
     """Results: sampled conditions with each strategy's outcome, PRIM boxes and rank-first shares."""
@@ -207,8 +218,15 @@ class Robustness:
             return f"**{name}** did not fail in any of the {len(self.table)} sampled conditions."
         if share == 1:
             return f"**{name}** fails in every one of the {len(self.table)} sampled conditions."
-        where = "; ".join(f"{self._label(k)} {lo:.3g}-{hi:.3g}" for k, (lo, hi) in b.limits.items()) or \
-            "anywhere (no condition separates failures)"
+        where = "; ".join(f"{self._label(k)} {lo:.3g}-{hi:.3g}" for k, (lo, hi) in b.limits.items())
+        if b.holds:
+            return (f"**{name}** fails in {share:.0%} of the sampled conditions: failing is the norm here. "
+                    + (f"It holds mostly where {where} (PRIM box of the conditions where it holds: coverage "
+                       f"{b.coverage:.0%} of them, density {b.density:.0%} of the conditions inside hold)."
+                       if where else "No condition separates where it holds from where it fails."))
+        if not where:
+            return (f"**{name}** fails in {share:.0%} of the sampled conditions, spread over the whole space: no "
+                    "condition separates where it fails from where it holds.")
         return (f"**{name}** fails in {share:.0%} of the sampled conditions; failures concentrate where {where} "
                 f"(PRIM box: coverage {b.coverage:.0%} of its failures, density {b.density:.0%} of the conditions "
                 f"inside fail).")
@@ -246,12 +264,14 @@ def _box_table_html(r: Robustness) -> str:
         if b is None:
             rows.append(f"<tr><td class='name'>{html.escape(n)}</td><td>0%</td><td colspan=3>never fails</td></tr>")
             continue
-        lim = "; ".join(f"{r._label(k)}: {lo:.3g} to {hi:.3g}" for k, (lo, hi) in b.limits.items())
+        lim = "; ".join(f"{r._label(k)}: {lo:.3g} to {hi:.3g}" for k, (lo, hi) in b.limits.items()) or "-"
+        lim = f"holds where {lim}" if b.holds else f"fails where {lim}"
         rows.append(f"<tr><td class='name'>{html.escape(n)}</td><td>{r.failed(n).mean():.0%}</td>"
-                    f"<td style='text-align:left'>{html.escape(lim or '-')}</td><td>{b.coverage:.0%}</td>"
+                    f"<td style='text-align:left'>{html.escape(lim)}</td><td>{b.coverage:.0%}</td>"
                     f"<td>{b.density:.0%}</td></tr>")
     return ("<div class='scroll'><table><thead><tr><th class='name'>Strategy</th><th>Fails in</th>"
-            "<th>Failure box (conditions)</th><th>Coverage</th><th>Density</th></tr></thead><tbody>" +
+            "<th>PRIM box (conditions; where it holds when failing is the norm)</th><th>Coverage</th><th>Density</th>"
+            "</tr></thead><tbody>" +
             "".join(rows) + "</tbody></table></div>")
 
 
@@ -296,7 +316,7 @@ def run_robustness(spec_path: str | Path, strategies: Sequence[Scenario | str | 
         table[f"{n}.failed"] = fail
     boxes = {}
     for n in names:
-        b = find_box(x, table[f"{n}.failed"].to_numpy(), spec.min_density)
+        b = locate(x, table[f"{n}.failed"].to_numpy(), spec.min_density)
         if b is not None:
             b.strategy = n
         boxes[n] = b
@@ -329,14 +349,18 @@ def failure_figure(r: Robustness, path: Path) -> Path:
             if b:
                 x0, x1 = b.limits.get(fx, (r.table[fx].min(), r.table[fx].max()))
                 y0, y1 = b.limits.get(fy, (r.table[fy].min(), r.table[fy].max()))
-                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", linewidth=1.5,
-                                           linestyle="--", label="PRIM failure box"))
+                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=1.5,
+                                           edgecolor="#0072B2" if b.holds else "black", linestyle="--",
+                                           label="PRIM box: where it holds" if b.holds else "PRIM failure box"))
             ax.set_xlabel(r._label(fx))
             ax.set_ylabel(r._label(fy))
             ax.set_title(f"{n}: fails in {f.mean():.0%}", fontsize=10, color=style(0)["color"])
             ax.grid(alpha=0.3)
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+        seen: dict[str, Any] = {}
+        for ax in axes[0]:  # one key for every panel: box kinds may differ between strategies
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                seen.setdefault(lab, h)
+        fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=4, frameon=False)
         rules = " or ".join(f.text() for f in r.spec.failure)
         fig.suptitle(f"Where each strategy fails\n(fails = {rules})", x=0.02, ha="left", fontsize=11,
                      fontweight="bold")
@@ -356,7 +380,7 @@ def write_robustness(r: Robustness, out: Path) -> None:
             b = r.boxes.get(n)
             rows.append({"strategy": n, "fail_share": float(r.failed(n).mean()),
                          "coverage": b.coverage if b else np.nan, "density": b.density if b else np.nan,
-                         "mass": b.mass if b else np.nan,
+                         "mass": b.mass if b else np.nan, "box_is": ("holds" if b.holds else "fails") if b else "",
                          "box": json.dumps({k: list(v) for k, v in b.limits.items()}) if b else ""})
         pd.DataFrame(rows).to_csv(stage / "boxes.csv", index=False)
         r.rank_first.rename("share_ranked_first").to_csv(stage / "rank_first.csv", index_label="strategy")

@@ -41,8 +41,8 @@ import optuna
 import pandas as pd
 
 from culturedrift.experiments.execution.runner import RunSpec, run_all
-from culturedrift.experiments.workflows.compare import METRIC, METRICS, Metric
-from culturedrift.experiments.workflows.optimise.spec import Spec, SpecError, metric_value
+from culturedrift.experiments.workflows.compare import Metric
+from culturedrift.experiments.workflows.optimise.spec import METRIC, METRICS, Spec, SpecError, metric_value
 from culturedrift.model import Scenario
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -216,15 +216,34 @@ def _dead(owner: str) -> bool:
     return False
 
 
+ASKING = "asking:"  # study attribute "asking:<owner>" is True while that process asks a batch
+
+
 def requeue_stale(study: optuna.Study) -> int:
-    """Fail the trials left running by a process of this machine that died, and queue their values again."""
+    """Fail the trials left running by a process of this machine that died; queue again what must run again.
+
+    A process that died after asking its whole batch leaves trials with their owner set: they run again with
+    the same values. One that died while asking (its "asking" mark still set) leaves a partial batch, owned
+    or not yet: those trials are dropped, except any taken from the queue, and the whole batch is asked again,
+    which gives the same values because the sampler is re-seeded from the count of completed trials and
+    ignores failed ones. Running the partial batch as a batch of its own would shift every later proposal.
+    """
+    fail = optuna.trial.TrialState.FAIL
+    marks = {k.removeprefix(ASKING) for k, v in study.user_attrs.items() if k.startswith(ASKING) and v}
+    dead_asking = {o for o in marks if _dead(o)}
     n = 0
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         owner = t.user_attrs.get("owner", "")
-        if owner and _dead(owner):
-            study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+        # an unowned trial is one a process was asking when it died, unless a live process is asking now
+        partial = owner in dead_asking or (not owner and dead_asking and dead_asking == marks)
+        if not partial and not (owner and _dead(owner)):
+            continue
+        study._storage.set_trial_state_values(t._trial_id, fail)
+        if not partial or "fixed_params" in t.system_attrs:
             study.enqueue_trial(t.params, user_attrs={"requeued_from": t.number}, skip_if_exists=False)
-            n += 1
+        n += 1
+    for o in dead_asking:
+        study.set_user_attr(ASKING + o, False)
     return n
 
 
@@ -258,10 +277,14 @@ def search(spec: Spec, study: optuna.Study, trials: int, points: Points, workers
         study.sampler = make_sampler(spec, done)
         # queued trials (an interrupted batch, the warm start) run on their own, so the batches that follow
         # start where they would have
-        batch = [study.ask(dists) for _ in range(min(waiting or spec.search.batch, spec.search.batch, left))]
+        mark = ASKING + _owner()
+        study.set_user_attr(mark, True)  # a kill from here until the batch is asked leaves a partial batch
+        batch = []
+        for _ in range(min(waiting or spec.search.batch, spec.search.batch, left)):
+            batch.append(t := study.ask(dists))
+            t.set_user_attr("owner", _owner())
+        study.set_user_attr(mark, False)
         try:
-            for t in batch:
-                t.set_user_attr("owner", _owner())
             scs = [spec.scenario(t.params, f"trial_{t.number}") for t in batch]
             values = scorer(scs) if scorer else score(scs, points, workers, executor, progress,
                                                       desc=f"trials {done + 1}-{done + len(batch)}")

@@ -11,19 +11,34 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from culturedrift.experiments.workflows.compare import METRIC
+from culturedrift.experiments.workflows.compare import METRIC as SHOWN
+from culturedrift.experiments.workflows.compare import Metric
 from culturedrift.model import Scenario, ScenarioError, load_scenario
 from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.mechanisms.leadership import WEEKS_PER_QUARTER
+from culturedrift.model.outputs import SUMMARIES
 from culturedrift.model.scenario import format_errors, load_yaml_model
 
 SUPPORT_KINDS = ("engagement", "reflective_supervision", "training")
+
+
+def _judged(m: Metric) -> Metric:
+    """The metric with the catalogue's own direction when the decision table shows it unranked."""
+    own = SUMMARIES[m.key].better
+    return m if m.ranked or own not in ("higher", "lower") else replace(m, better=own)
+
+
+# The decision table shows delivered cost unranked (a strategy may spend less because it had less money); a search
+# asked to minimise it must rank it, so optimise and robustness judge every metric by the catalogue's direction.
+METRIC: dict[str, Metric] = {k: _judged(m) for k, m in SHOWN.items()}
+METRICS: tuple[Metric, ...] = tuple(METRIC.values())
 Statistic = Literal["mean", "worst_decile"]
 
 

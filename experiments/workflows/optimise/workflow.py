@@ -17,9 +17,9 @@ import pandas as pd
 import yaml
 
 from culturedrift.experiments.execution.files import staging
-from culturedrift.experiments.workflows.compare import METRIC, Comparison, compare, verdict, write_comparison
+from culturedrift.experiments.workflows.compare import Comparison, compare, verdict, write_comparison
 from culturedrift.experiments.workflows.optimise import search as S
-from culturedrift.experiments.workflows.optimise.spec import Spec, fmt_lever, lever_label, load_spec
+from culturedrift.experiments.workflows.optimise.spec import METRIC, Spec, fmt_lever, lever_label, load_spec
 from culturedrift.model import Scenario, load_scenario
 
 

@@ -157,12 +157,20 @@ def plan_futures(exp: WarnExperiment, strategies: list[Scenario]) -> tuple[list[
             if exp.horizon_weeks is not None:
                 updates["horizon_weeks"] = exp.horizon_weeks
             variant = sc.with_updates(updates) if updates else sc
+            kept = vigilance_kept(variant)
             for seed in range(exp.seeds):
                 rows.append({"run": len(rows), "strategy": sc.name,
                              "condition": int(c["condition"]), "seed": seed, "handover": variant.handover,
-                             "horizon": variant.horizon_weeks, **updates})
+                             "horizon": variant.horizon_weeks, "vigilance_kept": kept, **updates})
                 specs.append(RunSpec(variant, seed))
     return specs, pd.DataFrame(rows)
+
+
+def vigilance_kept(sc: Scenario) -> bool:
+    """Whether culture vigilance runs to the horizon (events included): the runs whose rises show ordinary drift."""
+    _, ivs = sc.planned()
+    return any(iv.kind == "culture_vigilance" and (iv.end_week is None or iv.end_week >= sc.horizon_weeks)
+               for iv in ivs)
 
 
 def run_panel(result: RunResult, scenario: Scenario, run: int, threshold: float) -> pd.DataFrame:
@@ -293,6 +301,11 @@ def rule_of(col: str, level: float, handover: int) -> AlarmRule:
         return AlarmRule(key, level - 1e-9, rise_window(key), baseline_from=handover)
     sign = OBSERVABLE[col].sign
     return AlarmRule(col, sign * (level - 1e-9))
+
+
+def column_of(rule: AlarmRule) -> str:
+    """The scored column a rule was made from (inverse of `rule_of`): its indicator, or its rise since handover."""
+    return rule.indicator if rule.baseline_from is None else RISE + rule.indicator
 
 
 def example_run(runs: pd.DataFrame, panel: pd.DataFrame) -> int | None:
