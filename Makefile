@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(SUITE_LOCK) $(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_model.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) results/default

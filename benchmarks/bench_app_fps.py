@@ -2,11 +2,11 @@
 organisation (20 teams) and a 2,000-person one (180 teams). Targets: twins at 300 people >= 5 weeks/s,
 2,000 people >= 2 weeks/s.
 
-For each case starts `culturedrift app --scenario` (a copy of the default scenario with the organisation
-size) on a free 127.0.0.1 port and opens it in headless Chromium (Playwright); twin mode is switched on
-in the page. A small
-script in the page samples the readout line ("Week N of 260 ...") and the two images every 10 ms and
-keeps the time of every change, so the numbers are what the page shows, not what the server computed:
+For each case starts `culturedrift app --scenario` (a copy of the default scenario with the organisation size,
+and the budget grown with it as the app grows it) on a free 127.0.0.1 port and opens it in headless Chromium
+(Playwright); twin mode is switched on in the page. A small script in the page samples the readout line ("Week
+N of 260 ...") and the two images every 10 ms and keeps the time of every change, so the numbers are what the
+page shows, not what the server computed:
 
 - Step: clicks on Step, each waiting until the page shows the new week; the time from the click to the
   new week on the page gives frames per second (Playwright's own overhead is left out);
@@ -38,10 +38,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 from culturedrift.experiments.app import DEFAULT_PRESET, app_model_for
-from culturedrift.experiments.app_controls import preset_paths
+from culturedrift.experiments.app_controls import load_preset, preset_controls, preset_paths, scaled_budget
 from culturedrift.experiments.app_panels import frames as _frames
 from culturedrift.experiments.workshop import Twin
 
@@ -117,8 +118,10 @@ def in_browser(seconds: float, steps: int, teams: int, twin: bool) -> dict[str, 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     folder = Path(tempfile.mkdtemp(prefix="bench_app_"))
+    base = load_preset(DEFAULT_PRESET)  # the same authority at this size: its budget grows with it, as the app's does
+    budget = scaled_budget(base, replace(preset_controls(base), n_teams=teams))
     (folder / "bench.yaml").write_text(f"extends: {preset_paths()[DEFAULT_PRESET]}\nname: bench_{teams}_teams\n"
-                                       f"organisation:\n  n_teams: {teams}\n")
+                                       f"organisation:\n  n_teams: {teams}\nbudget:\n  quarterly_budget: {budget}\n")
     proc = subprocess.Popen([sys.executable, "-m", "culturedrift.experiments.cli", "app", "--port", str(port),
                              "--scenario", str(folder)], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)

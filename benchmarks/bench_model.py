@@ -1,6 +1,7 @@
 """`make bench`: the model's speed and memory targets, measured side by side in one invocation, printed as ratios.
 
-Usage: python benchmarks/bench_model.py [--sizes 10000] [--big 1000000] [--sweep-runs 1000] [--repeats 3]
+Usage: python benchmarks/bench_model.py [--quick] [--sizes 10000] [--big 1000000] [--sweep-runs 1000]
+                                       [--scaling-runs 80] [--repeats 3] [--no-dask]
 
   1. agent-steps per second of the full model against the idiomatic Mesa yardstick
      (benchmarks/yardstick_mesa.py: three numbers per person on a network, `shuffle_do`) at each size;
@@ -9,7 +10,14 @@ Usage: python benchmarks/bench_model.py [--sizes 10000] [--big 1000000] [--sweep
      reference path (`compiled=False`), alternating so load hits both alike; target >= 4x;
   3. a sweep of that authority (default 1,000 runs) on 2 local worker processes through the one executor;
      target under 60 s on an idle 2-core machine;
-  4. peak memory of a 1,000,000-staff organisation built and stepped, and bytes per slot; target < 1 GiB.
+  4. peak memory of a 1,000,000-staff organisation built and stepped, and bytes per slot; target < 1 GiB;
+  5. executor scaling on a sweep-shaped batch of >= 80 five-year runs: in process (1 worker), 2 local worker
+     processes (target >= 1.8x one worker) and a real Dask LocalCluster on 127.0.0.1 with 2 single-threaded
+     worker processes (target: at most 10% more time per run than the 2 local processes); every executor
+     must return the same rows.
+
+`--quick` is a shorter check of the same items (200-run sweep, 2 repeats); the default is what the targets
+ask for and takes about 5 minutes on an idle 2-core machine.
 
 Every model measurement runs in a fresh process (so peak memory is that size's own). Times are wall
 clock with CPU seconds beside them; the load average is printed before and after, because on a shared
@@ -53,6 +61,17 @@ def staff_scenario(n_staff: int, weeks: int):
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), for the record beside the numbers."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "CPU model unknown"
 
 
 def load() -> str:
@@ -135,11 +154,76 @@ def sweep(runs: int, workers: int) -> dict:
     items = [SweepRun(base, tuple(summary_keys()), i, i, 0, 1000 + i, {}) for i in range(runs)]
     t0 = time.perf_counter()
     with LocalProcesses(workers) as ex:
+        c0 = cpu_seconds()
         rows = run_map(run_one, items, executor=ex)
+        cpu = cpu_seconds() - c0
     dt = time.perf_counter() - t0
     ok = sum(r["status"] == "ok" for r in rows)
     return {"runs": runs, "ok": ok, "workers": workers, "seconds": round(dt, 1),
-            "ms_per_run": round(1e3 * dt / runs, 1)}
+            "ms_per_run": round(1e3 * dt / runs, 1), "cpu_ms_per_run": round(1e3 * cpu / runs, 1),
+            "load_after": load()}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and every live process below it (pool and Dask workers)."""
+    import psutil
+
+    total = 0.0
+    me = psutil.Process()
+    for proc in (me, *me.children(recursive=True)):
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:  # a process that ended meanwhile
+            pass
+    return total
+
+
+def scaling(runs: int, dask: int) -> dict:
+    """The same batch of five-year runs in process, on 2 local processes and (if `dask`) on a 2-worker Dask
+    LocalCluster on 127.0.0.1; rows must be identical on every executor."""
+    import pandas as pd
+
+    from culturedrift.experiments.execution.executor import DaskCluster, LocalProcesses, Serial, run_map
+    from culturedrift.experiments.workflows.sweep.engine import SweepRun, run_one
+    from culturedrift.model import Scenario, warm_up
+    from culturedrift.model.outputs import summary_keys
+
+    warm_up()
+    base = Scenario(name="bench")
+    items = [SweepRun(base, tuple(summary_keys()), i, i, 0, 2000 + i, {}) for i in range(runs)]
+    run_map(run_one, items[:2], executor=Serial())
+
+    best: dict[str, tuple[float, float]] = {}  # executor -> (best wall s, best CPU s) over the rounds
+    rows: dict[str, pd.DataFrame] = {}
+
+    def timed(ex, name: str) -> None:
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        result = run_map(run_one, items, executor=ex)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0  # driver + workers (+ Dask's scheduler, here)
+        old = best.get(name, (float("inf"), float("inf")))
+        best[name] = (min(old[0], wall), min(old[1], cpu))
+        rows[name] = pd.DataFrame(result)
+
+    out: dict = {"runs": runs, "load_before": load()}
+    for _ in range(2):  # two rounds, alternating executors, best of each: load hits them alike
+        timed(Serial(), "serial")
+        with LocalProcesses(2) as ex:
+            timed(ex, "local2")
+        if dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                              dashboard_address=None) as cluster, DaskCluster(cluster.scheduler_address) as ex:
+                ex.client.wait_for_workers(2, timeout=60)
+                ex.capacity = 2
+                run_map(run_one, items[:4], executor=ex)  # the workers import the model and load the kernels once
+                timed(ex, "dask2")
+    for name, (wall, cpu) in best.items():
+        out |= {f"{name}_s": round(wall, 2), f"{name}_cpu_ms_per_run": round(1e3 * cpu / runs, 1),
+                f"{name}_same": bool(rows[name].equals(rows["serial"]))}
+    out["load_after"] = load()
+    return out
 
 
 def _fresh(kind: str, *args: int) -> dict:
@@ -155,15 +239,22 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sweep-runs", type=int, default=1000, help="runs in the 2-worker sweep (0 to skip)")
+    ap.add_argument("--scaling-runs", type=int, default=80, help="runs for executor scaling (0 to skip)")
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster")
+    ap.add_argument("--quick", action="store_true", help="shorter: 200-run sweep, 2 repeats")
     ap.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         kind, args = a.one[0], [int(x) for x in a.one[1:]]
         result = {"model": lambda: measure_model(*args), "yardstick": lambda: measure_yardstick(*args),
-                  "five_year": lambda: five_year_runs(*args), "sweep": lambda: sweep(*args)}[kind]()
+                  "five_year": lambda: five_year_runs(*args), "sweep": lambda: sweep(*args),
+                  "scaling": lambda: scaling(*args)}[kind]()
         print(json.dumps(result))
         return
-    print(f"culturedrift benchmark: {os.cpu_count()} cores, load average {load()} (1, 5, 15 min)")
+    if a.quick:
+        a.sweep_runs, a.repeats = min(a.sweep_runs, 200), min(a.repeats, 2)
+    started = time.perf_counter()
+    print(f"culturedrift benchmark: {os.cpu_count()} cores ({cpu_model()}), load average {load()} (1, 5, 15 min)")
     targets: list[tuple[str, str, str, bool]] = []
 
     cold = cold_start()
@@ -200,11 +291,39 @@ def main() -> None:
     if a.sweep_runs:
         sw = _fresh("sweep", a.sweep_runs, 2)
         print(f"sweep: {sw['runs']:,} five-year runs ({sw['ok']} ok) on {sw['workers']} local workers: "
-              f"{sw['seconds']} s ({sw['ms_per_run']} ms per run)")
+              f"{sw['seconds']} s ({sw['ms_per_run']} ms per run; {sw['cpu_ms_per_run']} CPU ms per run, driver and "
+              f"workers, i.e. {sw['cpu_ms_per_run'] * sw['runs'] / 2e3:.0f} s if both cores were free and "
+              f"fully used; load now {sw['load_after']})")
         targets.append((f"{a.sweep_runs:,}-run sweep on 2 cores", "< 60 s", f"{sw['seconds']} s",
                         sw["seconds"] < 60))
 
-    print(f"\nload average now {load()}; targets are for an idle 2-core machine")
+    if a.scaling_runs:
+        sc = _fresh("scaling", a.scaling_runs, 0 if a.no_dask else 1)
+        speed = sc["serial_s"] / sc["local2_s"]
+        print(f"executor scaling, {sc['runs']} five-year runs (load {sc['load_before']} -> {sc['load_after']}): "
+              f"in process {sc['serial_s']} s, 2 local processes {sc['local2_s']} s ({speed:.2f}x"
+              f"{'' if sc['local2_same'] else ', ROWS DIFFER'}); CPU ms per run: in process "
+              f"{sc['serial_cpu_ms_per_run']}, 2 local processes {sc['local2_cpu_ms_per_run']}"
+              + (f", Dask {sc['dask2_cpu_ms_per_run']}" if "dask2_cpu_ms_per_run" in sc else ""))
+        targets.append((f"2 local workers vs 1, {sc['runs']} runs", ">= 1.8x", f"{speed:.2f}x",
+                        speed >= 1.8 and sc["local2_same"]))
+        if "dask2_s" in sc:
+            over = sc["dask2_s"] / sc["local2_s"] - 1
+            ideal = 2 * sc["dask2_s"] / sc["serial_s"] - 1
+            print(f"  Dask LocalCluster, 2 workers on 127.0.0.1: {sc['dask2_s']} s: {over * 100:+.1f}% per run against "
+                  f"2 local processes, {ideal * 100:+.1f}% against the ideal 2x of one worker"
+                  f"{'' if sc['dask2_same'] else ', ROWS DIFFER'}")
+            targets.append(("Dask overhead per run vs 2 local workers", "<= 10%", f"{over * 100:+.1f}%",
+                            over <= 0.10 and sc["dask2_same"]))
+            cpu_over = sc["dask2_cpu_ms_per_run"] / sc["local2_cpu_ms_per_run"] - 1
+            print(f"  Dask's CPU per run against 2 local processes: {cpu_over * 100:+.1f}% (driver, scheduler and "
+                  "workers; both run two workers at once, so they contend for the cores alike; wall-clock ratios "
+                  "need an idle machine, CPU time much less so)")
+            targets.append(("Dask CPU per run vs 2 local workers", "<= 10%", f"{cpu_over * 100:+.1f}%",
+                            cpu_over <= 0.10 and sc["dask2_same"]))
+
+    print(f"\nload average now {load()}; {time.perf_counter() - started:.0f} s in all; targets are for an idle "
+          "2-core machine")
     width = max(len(t[0]) for t in targets)
     for name, target, got, met in targets:
         print(f"  {name:<{width}}  target {target:<8} measured {got:<22} {'met' if met else 'NOT met'}")

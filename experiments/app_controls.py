@@ -102,23 +102,32 @@ class Controls:
     pace: float = 1.0  # how much faster than the preset's schedule the programme runs (2 = twice as fast)
     vigilance: float = 0.0  # intensity of culture vigilance (0 = none, 1 = the typical programme)
     vigilance_off_week: int = 260  # first week without vigilance; the horizon means it never stops
-    budget: float = 400.0  # GBP thousand per quarter
+    budget: float = 400.0  # GBP thousand per quarter at the scenario's size (scaled with n_teams)
     labour_market: float = 1.0  # labour-market pressure, ratio to the English average
     incidents_per_year: float = 0.3  # serious incidents reaching the press
     inspection_interval: int = 0  # weeks between routine inspections (0 = none)
     n_teams: int = 20  # organisation size
 
 
-def preset_controls(sc: Scenario) -> Controls:
-    """The slider positions that reproduce a scenario: what loading a preset sets the controls to."""
-    vig = [iv for iv in sc.interventions if iv.kind == VIGILANCE]
+def _vigilance(sc: Scenario) -> tuple[float, int]:
+    """(intensity, first week without it) of the culture vigilance a run of `sc` follows: its scheduled events
+    included (e.g. vigilance withdrawn or started mid-run by a saved action), as `Scenario.planned` leaves it."""
+    vig = [iv for iv in sc.planned()[1] if iv.kind == VIGILANCE]
     h = sc.horizon_weeks
     if vig:
-        intensity = vig[0].intensity
-        off = h if vig[0].end_week is None else min(vig[0].end_week, h)
-    else:
-        intensity = 0.0
-        off = sc.handover if 0 < sc.handover < h else h
+        return float(vig[0].intensity), h if vig[0].end_week is None else min(vig[0].end_week, h)
+    return 0.0, sc.handover if 0 < sc.handover < h else h
+
+
+def _is_vigilance_event(e: Any) -> bool:
+    """An event that starts or ends culture vigilance (the vigilance sliders replace it when moved)."""
+    return (e.kind == "intervention_end" and e.intervention_kind == VIGILANCE) or \
+        (e.kind == "intervention_start" and e.intervention.kind == VIGILANCE)
+
+
+def preset_controls(sc: Scenario) -> Controls:
+    """The slider positions that reproduce a scenario: what loading a preset sets the controls to."""
+    intensity, off = _vigilance(sc)
     return Controls(pace=1.0, vigilance=float(intensity), vigilance_off_week=int(off),
                     budget=float(sc.budget.quarterly_budget), labour_market=float(sc.turnover.labour_market_pressure),
                     incidents_per_year=float(sc.slippage.incident_rate_per_year),
@@ -165,24 +174,33 @@ def build_scenario(sc: Scenario, c: Controls) -> Scenario:
     h = sc.horizon_weeks
     updates = compress_programme(sc, c.pace) if c.pace != 1.0 else {
         "interventions": [iv.model_dump(mode="python") for iv in sc.interventions]}
-    ivs = updates["interventions"]
-    vig_at = [i for i, iv in enumerate(ivs) if iv["kind"] == VIGILANCE]
-    template = dict(ivs[vig_at[0]]) if vig_at else {"kind": VIGILANCE, "start_week": 0}
-    off = int(c.vigilance_off_week)
-    keep = [iv for iv in ivs if iv["kind"] != VIGILANCE]
-    if c.vigilance > 0 and off > template["start_week"]:
-        template.update(intensity=float(c.vigilance), end_week=None if off >= h else off)
-        at = vig_at[0] if vig_at else len(keep)
-        keep.insert(at, template)
-    updates["interventions"] = keep
+    if (float(c.vigilance), int(c.vigilance_off_week)) != _vigilance(sc):  # moved: the sliders set vigilance
+        planned = [iv.model_dump(mode="python") for iv in sc.planned()[1] if iv.kind == VIGILANCE]
+        ivs = updates["interventions"]
+        vig_at = [i for i, iv in enumerate(ivs) if iv["kind"] == VIGILANCE]
+        template = dict(planned[0]) if planned else {"kind": VIGILANCE, "start_week": 0}
+        off = int(c.vigilance_off_week)
+        keep = [iv for iv in ivs if iv["kind"] != VIGILANCE]
+        if c.vigilance > 0 and off > template["start_week"]:
+            template.update(intensity=float(c.vigilance), end_week=None if off >= h else off)
+            keep.insert(vig_at[0] if vig_at else len(keep), template)
+        updates["interventions"] = keep
+        updates["events"] = [e.model_dump(mode="python") for e in sc.events if not _is_vigilance_event(e)]
     updates.update({
-        "budget.quarterly_budget": float(c.budget),
+        "budget.quarterly_budget": scaled_budget(sc, c),
         "turnover.labour_market_pressure": float(c.labour_market),
         "slippage.incident_rate_per_year": float(c.incidents_per_year),
         "slippage.inspection_interval_weeks": int(c.inspection_interval) or None,
         "organisation.n_teams": int(c.n_teams),
     })
     return sc.with_updates(updates)
+
+
+def scaled_budget(sc: Scenario, c: Controls) -> float:
+    """The quarterly budget of the organisation the sliders make: the budget slider's amount is for the
+    scenario's own size and grows with the number of teams, as an authority's budget grows with its posts
+    (a larger organisation on a small one's budget cannot pay for agency cover: its posts stay empty)."""
+    return float(c.budget) * (int(c.n_teams) / sc.organisation.n_teams)
 
 
 def parse_seed(text: Any) -> tuple[int, str | None]:

@@ -61,7 +61,8 @@ def model_params(preset: str) -> dict[str, Any]:
         "vigilance": slider("SliderFloat", "Leadership vigilance (0 = none)", "vigilance", 0.0, 2.0, 0.1),
         "vigilance_off_week": slider("SliderInt", f"Vigilance stops at week ({h} = never)", "vigilance_off_week",
                                      1, h, 1),
-        "budget": slider("SliderInt", "Budget (GBP k per quarter)", "budget", 0, 1000, 25),
+        "budget": slider("SliderInt", f"Budget (GBP k per quarter for {sc.organisation.n_teams} teams; grows "
+                         "with size)", "budget", 0, 1000, 25),
         "labour_market": slider("SliderFloat", "Labour-market pressure (1 = England)", "labour_market",
                                 0.5, 2.0, 0.05),
         "incidents_per_year": slider("SliderFloat", "Serious incidents per year", "incidents_per_year",
@@ -78,7 +79,9 @@ def controls_text(model: WorkshopModel) -> str:
     stops = "never stops" if c.vigilance_off_week >= h else f"stops at week {c.vigilance_off_week}"
     vig = "none" if c.vigilance <= 0 else f"{c.vigilance:.1f}, {stops}"
     staff = int((model.spec.organisation.team_size + 1) * c.n_teams)
-    return (f"Running with: pace {c.pace:.2f}x · vigilance {vig} · budget GBP {c.budget:.0f}k a quarter · "
+    budget = model.settings.base.budget.quarterly_budget
+    scaled = "" if budget == c.budget else f" (GBP {c.budget:,.0f}k scaled to the organisation's size)"
+    return (f"Running with: pace {c.pace:.2f}x · vigilance {vig} · budget GBP {budget:,.0f}k a quarter{scaled} · "
             f"labour market {c.labour_market:.2f} · incidents {c.incidents_per_year:.1f} a year · inspections "
             f"{'none' if not c.inspection_interval else f'every {c.inspection_interval} weeks'} · "
             f"{c.n_teams} teams ({staff} staff posts)")

@@ -320,6 +320,11 @@ GLOSSARY: dict[str, str] = {
                     "statistics (England 14-20%).",
     "Agency worker rate": "Share of social workers who are locums paid through an agency (England 12-18%); "
                            "they cost more and stay for shorter spells.",
+    "Empty post": "A social-work post with nobody in it this week (a gap in the network picture): no permanent "
+                  "holder and no agency worker covering it. Vacancy counts both empty and agency-covered posts.",
+    "Budget": "The quarterly money for agency cover and leadership programmes. Agency cover of a vacant post is "
+              "bought only while the budget lasts, so an organisation on too small a budget keeps posts empty "
+              "instead of covering them. On this page it grows with the organisation's size.",
     "Morale": "How people feel about their work (0-1): falls with overload, change and lost colleagues, "
               "rises with support. Low morale drives leaving.",
     "Twin runs": "Two runs with the same seed and the same actions, differing in one lever: their luck is "

@@ -145,10 +145,10 @@ class Mechanism:
 
     def publish(self, **values: Any) -> None:
         """Write this mechanism's own signals (any other name is an error)."""
-        for key, value in values.items():
-            if key not in self._mine:
-                raise AttributeError(f"{self.name} does not publish signal '{key}'")
-            setattr(self.signals, key, value)
+        if not self._mine.issuperset(values):
+            key = next(k for k in values if k not in self._mine)
+            raise AttributeError(f"{self.name} does not publish signal '{key}'")
+        vars(self.signals).update(values)  # one dict update: several signals are published every week
 
     def init_state(self) -> None:
         """Give the state it owns its values at the start (reads only layout, occupancy and its own state)."""

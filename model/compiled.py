@@ -44,12 +44,15 @@ def neighbour_sums(mech: Relationships) -> None:
 
 
 def relationships_step(mech: Relationships) -> None:
-    """Relationships.step: ties build in one pass, rates worked out from who holds both ends."""
+    """Relationships.step in one pass over the ties: they build (rates worked out from who holds both ends), and
+    the strength by kind and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
-    k.build_ties_live(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
-                      p.agency_worker_build_factor, INTER_AGENCY, float(mech.effects.interagency_boost))
-    mech.measure()
-    neighbour_sums(mech)
+    out = np.empty((s.n, 3))
+    now = k.relationships_week(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker,
+                               mech.kind_rate, p.agency_worker_build_factor, INTER_AGENCY,
+                               float(mech.effects.interagency_boost), s.morale, s.compliance_habit, out, 4)
+    mech.measure(now)
+    mech.publish(neighbour_sums=out)
 
 
 def initial_ties(mech: Relationships) -> None:
@@ -153,16 +156,17 @@ def turnover_step(mech: Turnover) -> None:
     """Turnover.step: intention, tenure and hazards fused; who leaves and joins decided as in the reference."""
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
     mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
-    h = k.turnover_hazards(s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor,
-                           eff.exit_hazard_multiplier, s.agency_worker, s.partner, p.leaver_exposure_decay,
-                           p.intention_base, p.intention_morale, p.intention_morale_ref, p.intention_workload,
-                           p.intention_leavers, p.intention_rate, p.base_exit_hazard * mech.market_exit,
-                           p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight, p.intention_ref,
-                           p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
+    # the week's draws first (nothing before them in this step draws from these two streams), then hazards and
+    # exits in one kernel call
     u = mech.rng.random(s.n)
-    u_fill, u_agency_worker = mech.rng_recruit.random(s.n), mech.rng_recruit.random(s.n)
-    leaving, open_overflow = k.turnover_exits(s.filled, u, h, mech.overflow, eff.overflow_open, s.team,
-                                              mech.overflow_rank, eff.overflow_share)
+    u_fill, u_agency_worker = mech.rng_recruit.random((2, s.n))  # the reference's two draws, in one call
+    leaving, open_overflow = k.turnover_week(
+        s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor, eff.exit_hazard_multiplier,
+        s.agency_worker, s.partner, p.leaver_exposure_decay, p.intention_base, p.intention_morale,
+        p.intention_morale_ref, p.intention_workload, p.intention_leavers, p.intention_rate,
+        p.base_exit_hazard * mech.market_exit, p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
+        p.intention_ref, p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard, s.filled, u,
+        mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share)
     m.leave(leaving)
     arrive, replaced, refill = k.turnover_arrivals(s.is_post, s.staff, s.partner, s.filled, s.agency_worker,
                                                    s.vacant_since, m.week, p.recruitment_min_weeks, u_fill,
@@ -172,16 +176,18 @@ def turnover_step(mech: Turnover) -> None:
     if p.agency_worker_cover or open_overflow.any():
         cand = k.turnover_cover(s.filled, s.staff_post, p.agency_worker_cover, open_overflow, u_agency_worker,
                                 p.agency_worker_cover_hazard)
-        m.join(cand[: mech.affordable(cand)], agency_worker=True)
+        if cand.size:  # Turnover.affordable: as many candidates, in order, as the hiring headroom pays for
+            n = k.affordable(mech.signals.agency_worker_weekly_cost, cand, mech.signals.hiring_headroom)
+            mech.publish(agency_worker_hires_refused=int(cand.size - n))
+            m.join(cand[:n], agency_worker=True)
 
 
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
     """Turnover.on_leave: colleagues' exposure in one pass over the leavers' ties; vacancies start."""
-    m, s, net, sig = mech.model, mech.state, mech.model.network, mech.signals
-    k.leaver_exposure(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots, s.leaver_exposure)
-    permanent = slots[~s.agency_worker[slots] & s.staff[slots]]
-    s.vacant_since[permanent] = m.week
-    mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + int(permanent.size))
+    s, net, sig = mech.state, mech.model.network, mech.signals
+    permanent = k.turnover_leave(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots,
+                                 s.leaver_exposure, s.agency_worker, s.staff, s.vacant_since, float(mech.model.week))
+    mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + permanent)
 
 
 # ----------------------------------------------------------------------------------------- workload
@@ -206,14 +212,19 @@ def workload_allocate(mech: Workload) -> None:
 
 
 def workload_step(mech: Workload) -> None:
-    """Workload.step; only the Poisson referrals are drawn outside the kernels (from the same stream)."""
+    """Workload.step in two kernel calls around the Poisson referrals (drawn from the same stream, here)."""
     p, sig, s = mech.pars, mech.signals, mech.state
-    workload_capacity(mech)
-    cases, capacity = sig.team_cases, sig.team_capacity
-    referrals = mech.rng.poisson(k.team_referrals(cases, capacity, mech.referral_rate, p.gatekeeping))
-    t = mech.model.layout.n_teams
-    pace = (k.team_pace(s.team, s.frontline, s.filled, sig.productivity, t) if sig.learning_live
-            else np.ones(t))
-    total, backlog = k.team_cases_update(cases, capacity, referrals, pace, p.case_duration_weeks)
-    mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0)
-    workload_allocate(mech)
+    lam = k.workload_referrals(s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost,
+                               s.agency_worker, s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time,
+                               s.capacity, p.recording_base, p.recording_per_compliance, p.other_time,
+                               p.change_time_per_load, p.sickness_absence, p.min_direct_time,
+                               p.agency_worker_novice_penalty, p.novice_penalty, p.induction_weeks,
+                               p.reference_direct_time, p.direct_time_elasticity, p.capacity_cases, sig.team_cases,
+                               sig.team_capacity, mech.referral_rate, p.gatekeeping)
+    referrals = mech.rng.poisson(lam)
+    total, backlog, team_capacity = k.workload_cases(s.team, s.frontline, s.filled, sig.productivity,
+                                                     bool(sig.learning_live), sig.team_cases, sig.team_capacity,
+                                                     referrals, p.case_duration_weeks, s.capacity, s.workload,
+                                                     s.caseload, s.sustained_pressure, p.pressure_smoothing_weeks)
+    mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
+                 team_capacity=team_capacity)

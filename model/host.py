@@ -116,19 +116,19 @@ class Host:
     # --- effects: interventions write them, the mechanisms that declared them read them ---
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
-        eff = self.effects
+        eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
         for ch in self.channels.values():
             if ch.per == "organisation":
-                setattr(eff, ch.name, ch.neutral)
+                eff[ch.name] = ch.neutral
                 continue
-            arr = getattr(eff, ch.name, None)
+            arr = eff.get(ch.name)
             if arr is None:
-                setattr(eff, ch.name, np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype))
+                eff[ch.name] = np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype)
                 if ch.remember:
-                    setattr(self.last_effects, ch.name, getattr(eff, ch.name).copy())
+                    last[ch.name] = eff[ch.name].copy()
                 continue
             if ch.remember:
-                setattr(self.last_effects, ch.name, arr.copy())
+                last[ch.name] = arr.copy()
             arr.fill(ch.neutral)
 
     def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:
@@ -141,7 +141,14 @@ class Host:
             setattr(eff, name, min(value, ch.cap) if ch.cap is not None else value)
             return
         arr = getattr(eff, name)
-        if ch.combine == "multiply":
+        if whom is not None and whom.dtype == bool:  # a mask (a group): one ufunc pass in place, no gather/scatter
+            if ch.combine == "multiply":
+                np.multiply(arr, amount, out=arr, where=whom)
+            elif ch.cap is not None:
+                np.minimum(arr + amount, ch.cap, out=arr, where=whom)
+            else:
+                np.add(arr, amount, out=arr, where=whom)
+        elif ch.combine == "multiply":
             arr[whom] *= amount
         elif ch.cap is not None:
             arr[whom] = np.minimum(arr[whom] + amount, ch.cap)

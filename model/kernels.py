@@ -151,6 +151,14 @@ def _approach(x: float, total: float, pull: float) -> float:
     return x + (-math.expm1(-total)) * (target - x)
 
 
+@njit(cache=True)
+def _approach_by(x: float, total: float, pull: float, step: float) -> float:
+    """`_approach` with its step 1 - exp(-total) given: callers reuse it while consecutive slots share a total
+    (teammates under the same norm and interventions), the same number without another expm1."""
+    target = pull / total if total > 0.0 else x
+    return x + step * (target - x)
+
+
 # ---------------------------------------------------------------------------------------- network
 
 
@@ -203,6 +211,21 @@ def leaver_exposure(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rows
         for e in range(indptr[slot], indptr[slot + 1]):
             j = indices[e]
             exposure[j] += w[e] / _max(rowsum[j], 1e-9)
+
+
+@njit(cache=True)
+def turnover_leave(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, rowsum: np.ndarray, slots: np.ndarray,
+                   exposure: np.ndarray, agency_worker: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray,
+                   week: float) -> int:
+    """Turnover.on_leave: colleagues' exposure (`leaver_exposure`), and each permanent leaver's post starts its
+    vacancy this week; returns the number of permanent leavers."""
+    leaver_exposure(indptr, indices, w, rowsum, slots, exposure)
+    k = 0
+    for slot in slots:
+        if staff[slot] and not agency_worker[slot]:
+            vacant_since[slot] = week
+            k += 1
+    return k
 
 
 @njit(cache=True)
@@ -308,21 +331,47 @@ def initial_ties(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, tenu
 
 
 @njit(cache=True)
-def build_ties_live(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, w: np.ndarray, filled: np.ndarray,
-                    agency_worker: np.ndarray, kind_rate: np.ndarray, agency_worker_factor: float,
-                    boosted_kind: int, boost: float) -> None:
-    """Ties strengthen toward 1 at their build rate, worked out from who holds both ends (no stored rates):
-    the kind's rate while both ends are in post, slower with an agency worker at either end; ties of
-    `boosted_kind` build faster still by `boost` (partner liaison)."""
-    for i in range(indptr.size - 1):
+def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, w: np.ndarray,
+                       filled: np.ndarray, agency_worker: np.ndarray, kind_rate: np.ndarray,
+                       agency_worker_factor: float, boosted_kind: int, boost: float, morale: np.ndarray,
+                       habit: np.ndarray, out: np.ndarray, n_kinds: int) -> np.ndarray:
+    """Relationships.step in one pass over the ties. Each tie strengthens toward 1 at its build rate, worked out
+    from who holds both ends (no stored rates): the kind's rate while both ends are in post, slower with an
+    agency worker at either end; ties of `boosted_kind` build faster still by `boost` (partner liaison). The
+    updated tie is then added to its kind's total in entry order (`strength_by_kind`) and to its row's
+    neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic."""
+    n = indptr.size - 1
+    # per-slot lookups first, so the loop over ties has no branch on who holds either end (a third faster)
+    held = np.empty(n)
+    agency = np.empty(n, np.uint8)
+    for i in range(n):
+        held[i] = 1.0 if filled[i] else 0.0
+        agency[i] = 1 if agency_worker[i] else 0
+    factor = np.array([1.0, agency_worker_factor])
+    by_kind = np.zeros(n_kinds)
+    for i in range(n):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        hi = held[i]
+        ai = agency[i]
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            r = kind_rate[kind[e]] * (1.0 if (filled[i] and filled[j]) else 0.0)
-            r *= agency_worker_factor if (agency_worker[i] or agency_worker[j]) else 1.0
+            ke = kind[e]
+            r = kind_rate[ke] * (hi * held[j])
+            r *= factor[ai | agency[j]]
             x = w[e] + (1.0 - w[e]) * r
-            if boost > 0 and kind[e] == boosted_kind:
+            if boost > 0 and ke == boosted_kind:
                 x += (1.0 - x) * _min(r * boost, 1.0)
             w[e] = x
+            by_kind[ke] += x
+            s0 += x * morale[j]
+            s1 += x * habit[j]
+            s2 += x * 1.0
+        out[i, 0] = s0
+        out[i, 1] = s1
+        out[i, 2] = s2
+    return by_kind
 
 
 # ----------------------------------------------------------------------------------- mechanisms
@@ -395,6 +444,7 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  norm_weeks: float, norm_threshold: float, norm_steepness: float,
                  manager_norm_weight: float, incumbent_weeks: float) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
+    last, step = np.nan, 0.0  # the last total and its step (see _approach_by)
     for i in range(habit.size):
         c = habit[i]
         rs = rowsum[i]
@@ -408,7 +458,9 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
         r3 = conformity_rate * sustain[i]
         total = 0.0 + r0 + r1 + r2 + r3
         pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        habit[i] = _approach(c, total, pull)
+        if total != last:
+            last, step = total, -math.expm1(-total)
+        habit[i] = _approach_by(c, total, pull, step)
     practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
                              manager_norm_weight, incumbent_weeks)
     lag = -math.expm1(-1.0 / norm_weeks)
@@ -435,6 +487,7 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
     sp = staff_pressure_rate * excess_p
+    last_t, step_t, last_c, step_c = np.nan, 0.0, np.nan, 0.0  # last totals and their steps (see _approach_by)
     for i in range(habit.size):
         w = sustain[i]
         guard = (1.0 - damping) * (1.0 - norm_protection * w)
@@ -442,7 +495,9 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         drive = tighten_rate * pressure * guard
         total = 0.0 + drive + tension_relax_rate
         pull = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-        tension[i] = _approach(tension[i], total, pull)
+        if total != last_t:
+            last_t, step_t = total, -math.expm1(-total)
+        tension[i] = _approach_by(tension[i], total, pull, step_t)
         st = staff[i]
         attractor = w * norm_of[i] + (1.0 - w) * old_attractor
         r0 = decay_rate * guard * st
@@ -450,7 +505,9 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         r2 = goal_erosion_rate * sustained_pressure[i] * st
         total = 0.0 + r0 + r1 + r2
         pull = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        c = _approach(habit[i], total, pull)
+        if total != last_c:
+            last_c, step_c = total, -math.expm1(-total)
+        c = _approach_by(habit[i], total, pull, step_c)
         habit[i] = c
         manager_control[i] = tension[i] * (1.0 - c) + c
 
@@ -568,6 +625,37 @@ def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open
 
 
 @njit(cache=True)
+def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
+                  workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
+                  partner: np.ndarray, exposure_decay: float, intention_base: float, intention_morale: float,
+                  intention_morale_ref: float, intention_workload: float, intention_leavers: float,
+                  intention_rate: float, base_hazard: float, early_tenure_excess: float, early_tenure_weeks: float,
+                  intention_weight: float, intention_ref: float, intention_hazard_cap: float,
+                  agency_worker_exit_hazard: float, partner_exit_hazard: float, filled: np.ndarray, u: np.ndarray,
+                  overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
+                  overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """`turnover_hazards` then `turnover_exits` in one call: who leaves this week, and the open overflow slots."""
+    h = turnover_hazards(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
+                         agency_worker, partner, exposure_decay, intention_base, intention_morale,
+                         intention_morale_ref, intention_workload, intention_leavers, intention_rate, base_hazard,
+                         early_tenure_excess, early_tenure_weeks, intention_weight, intention_ref,
+                         intention_hazard_cap, agency_worker_exit_hazard, partner_exit_hazard)
+    return turnover_exits(filled, u, h, overflow, overflow_open, team, overflow_rank, overflow_share)
+
+
+@njit(cache=True)
+def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int:
+    """How many candidates, in order, the headroom pays for: `searchsorted(cumsum(cost[candidates]), headroom,
+    side="right")` (numpy's cumsum is sequential, so the running sum is the same bits)."""
+    total = 0.0
+    for k in range(candidates.size):
+        total += cost[candidates[k]]
+        if total > headroom:
+            return k
+    return candidates.size
+
+
+@njit(cache=True)
 def team_referrals(cases: np.ndarray, capacity: np.ndarray, referral_rate: np.ndarray,
                    gatekeeping: float) -> np.ndarray:
     """Referrals each team accepts this week on average: thresholds rise with the team's overload."""
@@ -641,6 +729,39 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
 
 
 @njit(cache=True)
+def workload_referrals(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
+                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
+                       recording_base: float, recording_per_compliance: float, other_time: float,
+                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
+                       agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
+                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float,
+                       cases: np.ndarray, team_capacity: np.ndarray, referral_rate: np.ndarray,
+                       gatekeeping: float) -> np.ndarray:
+    """Workload.step up to its random draw: `workload_capacity`, then the mean referrals (`team_referrals`)."""
+    workload_capacity(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity, frontline,
+                      filled, direct_time, capacity, recording_base, recording_per_compliance, other_time,
+                      change_time_per_load, sickness_absence, min_direct_time, agency_worker_novice_penalty,
+                      novice_penalty, induction_weeks, reference_direct_time, direct_time_elasticity, capacity_cases)
+    return team_referrals(cases, team_capacity, referral_rate, gatekeeping)
+
+
+@njit(cache=True)
+def workload_cases(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, productivity: np.ndarray,
+                   learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray, referrals: np.ndarray,
+                   case_duration: float, capacity: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
+                   sustained_pressure: np.ndarray, smoothing_weeks: float) -> tuple[float, float, np.ndarray]:
+    """Workload.step after its random draw: each team's pace (`team_pace`, 1 before any system goes live), its
+    cases (`team_cases_update`: total and backlog) and their allocation (`workload_allocate`: new team capacity)."""
+    t = cases.size
+    pace = team_pace(team, frontline, filled, productivity, t) if learning_live else np.ones(t)
+    total, backlog = team_cases_update(cases, team_capacity, referrals, pace, case_duration)
+    new_capacity = workload_allocate(team, frontline, filled, capacity, cases, workload, caseload, sustained_pressure,
+                                     smoothing_weeks)
+    return total, backlog, new_capacity
+
+
+@njit(cache=True)
 def team_pace(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, productivity: np.ndarray,
               n_teams: int) -> np.ndarray:
     """Workload.team_pace: each team's case holders' mean productivity (1 for a team without any)."""
@@ -665,12 +786,21 @@ STATS = ("n_staff", "morale_mean", "morale_p10", "morale_p90", "habit_mean", "ha
 
 
 @njit(cache=True)
-def _quantile_sorted(v: np.ndarray, k: int, q: float) -> float:
-    """Linear-interpolation quantile of the sorted v[:k] (outputs._quantiles)."""
+def _quantile(v: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile of v (outputs._quantiles) from the two order statistics it needs, found by
+    selection in linear time instead of a sort (the same two values, so the same bits)."""
+    k = v.size
     pos = q * (k - 1)
     lo = int(pos)
-    hi = min(lo + 1, k - 1)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+    part = np.partition(v, lo)
+    v_lo = part[lo]
+    v_hi = v_lo
+    if lo + 1 < k:  # the next order statistic: the smallest of those the selection put above v_lo
+        v_hi = part[lo + 1]
+        for i in range(lo + 2, k):
+            if part[i] < v_hi:
+                v_hi = part[i]
+    return v_lo + (v_hi - v_lo) * (pos - lo)
 
 
 @njit(cache=True)
@@ -704,9 +834,8 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
             if in_post[i]:
                 buf[k] = morale[i]
                 k += 1
-        v = np.sort(buf[:k])
-        out[2] = _quantile_sorted(v, k, 0.1)
-        out[3] = _quantile_sorted(v, k, 0.9)
+        out[2] = _quantile(buf[:k], 0.1)
+        out[3] = _quantile(buf[:k], 0.9)
     out[4] = masked_mean(habit, in_post, buf)
     out[5] = high / max(n_staff, 1)
     out[6] = masked_mean(manager_control, mgrs, buf)
@@ -720,3 +849,65 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
     out[14] = masked_mean(change_load, in_post, buf)
     out[15] = permanent
     return out
+
+
+# positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
+SERIES_KEYS = ("morale_mean", "morale_p10", "morale_p90", "compliance_habit_mean", "compliance_habit_high_share",
+               "manager_control", "turnover_intention", "turnover_rate_12m", "vacancy_rate", "agency_worker_share",
+               "headcount", "leavers", "joiners", "caseload_mean", "workload_mean", "time_with_children",
+               "service_standard", "backlog", "fragmentation", "fragmentation_team", "fragmentation_interagency",
+               "change_load", "pace", "prescription", "cost_week", "agency_worker_cost_week",
+               "intervention_cost_week", "cost_cumulative", "overspend", "shortfall", "agency_worker_hires_refused")
+# positions in the vector of organisation-wide numbers `weekly_series` is given (signals and running totals)
+SCALAR_KEYS = ("leavers", "joiners", "service_standard", "backlog", "pace", "prescription", "cost_week",
+               "agency_worker_cost_week", "intervention_cost_week", "cost_cumulative", "overspend", "shortfall",
+               "agency_worker_hires_refused")
+
+
+@njit(cache=True)
+def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
+                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
+                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
+                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float, leavers_ring: np.ndarray,
+                  filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
+                  scalars: np.ndarray) -> np.ndarray:
+    """One recorded week's catalogue series (SERIES_KEYS) in one call, each with the same IEEE operations as its
+    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order."""
+    st = weekly_stats(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
+                      intention, workload, direct_time, change_load, high_habit)
+    v = np.empty(len(SERIES_KEYS))
+    v[0] = st[1]
+    v[1] = st[2]
+    v[2] = st[3]
+    v[3] = st[4]
+    v[4] = st[5]
+    v[5] = st[6]
+    v[6] = st[7]
+    ring_mean = (0.0 + _pairwise(filled_ring, 0, filled_ring.size)) / filled_ring.size
+    v[7] = (0.0 + _pairwise(leavers_ring, 0, leavers_ring.size)) / _max(ring_mean, 1.0)
+    v[8] = (st[8] - st[9]) / st[8]
+    v[9] = st[10] / _max(st[10] + st[9], 1.0)
+    v[10] = st[0]
+    v[11] = scalars[0]
+    v[12] = scalars[1]
+    v[13] = (0.0 + _pairwise(team_cases, 0, team_cases.size)) / _max(st[11], 1.0)
+    v[14] = st[12]
+    v[15] = st[13]
+    v[16] = scalars[2]
+    v[17] = scalars[3]
+    v[18] = fragmentation[2]
+    v[19] = fragmentation[0]
+    v[20] = fragmentation[1]
+    v[21] = st[14]
+    for i in range(4, len(SCALAR_KEYS)):
+        v[18 + i] = scalars[i]
+    return v
+
+
+@njit(cache=True)
+def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
+    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
+    k = 0
+    for i in range(filled.size):
+        k += staff_post[i] and filled[i] and not agency_worker[i]
+    return k

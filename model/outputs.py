@@ -284,13 +284,24 @@ class Recorder:
         self.cost = 0.0
         self.overspend = 0.0
         self.shortfall = 0.0
+        # compiled path: the catalogue's own series come from one kernel call a week (kernels.weekly_series);
+        # any other series (a diagnostic, one declared elsewhere, a built-in redeclared) from its `compute`
+        self.compiled = bool(getattr(model, "compiled", False))
+        fast = [(i, KERNEL_SERIES.index(o.key)) for i, o in enumerate(self.series)
+                if self.compiled and _BUILT_IN.get(o.key) is o]
+        self.fast_cols = np.array([i for i, _ in fast], np.intp)
+        self.fast_pos = np.array([j for _, j in fast], np.intp)
+        self.slow = [(i, o) for i, o in enumerate(self.series) if i not in set(self.fast_cols.tolist())]
 
     def tick(self) -> None:
         """Update the 12-month windows (called every week, burn-in included)."""
         m, s = self.model, self.model.state
         k = m.week % TURNOVER_WINDOW_WEEKS
         self.leavers_ring[k] = m.signals.leavers_permanent
-        self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
+        if self.compiled:
+            self.filled_ring[k] = kernels.count_permanent(s.staff_post, s.filled, s.agency_worker)
+        else:
+            self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
 
     def record(self, row: int) -> None:
         """Write week `row`."""
@@ -299,10 +310,27 @@ class Recorder:
             self.cost += sig.spend
             self.overspend += sig.overspend
             self.shortfall += sig.shortfall
-        obs = Observation(self.model, self, row)
         out = self.data[row]
-        for i, o in enumerate(self.series):
-            out[i] = o.compute(obs)
+        if self.fast_cols.size:
+            out[self.fast_cols] = self.kernel_series(row)[self.fast_pos]
+        if self.slow:
+            obs = Observation(self.model, self, row)
+            for i, o in self.slow:
+                out[i] = o.compute(obs)
+
+    def kernel_series(self, row: int) -> np.ndarray:
+        """The catalogue's own series of week `row` in one compiled call (kernels.SERIES_KEYS order)."""
+        m = self.model
+        s, sig = m.state, m.signals
+        spent = row > 0  # row 0 is the state before any week of the horizon: nothing spent yet
+        scalars = np.array([sig.leavers, sig.joiners, sig.service_standard, sig.backlog, sig.pace, sig.prescription,
+                            sig.spend if spent else 0.0, sig.agency_worker_spend if spent else 0.0,
+                            sig.intervention_spend if spent else 0.0, self.cost, self.overspend, self.shortfall,
+                            sig.agency_worker_hires_refused if spent else 0], dtype=np.float64)
+        return kernels.weekly_series(s.staff, s.filled, s.frontline, s.manager, s.staff_post, s.agency_worker,
+                                     s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload,
+                                     s.direct_time, s.change_load, m.spec.outputs.high_compliance_habit,
+                                     self.leavers_ring, self.filled_ring, sig.team_cases, sig.fragmentation, scalars)
 
     def frame(self, upto: int | None = None) -> pd.DataFrame:
         """The weekly record of weeks 0..upto (default: all) as a DataFrame."""
@@ -444,6 +472,10 @@ for _o in (
            compute=lambda o: o.signals.agency_worker_hires_refused if o.row > 0 else 0),
 ):
     declare(_o)
+
+# the series above, as declared here: on the compiled path the Recorder takes them from kernels.weekly_series
+KERNEL_SERIES = list(kernels.SERIES_KEYS)
+_BUILT_IN = {k: SERIES[k] for k in KERNEL_SERIES}
 
 # ------------------------------------------------ diagnostics (recorded on request, e.g. by validation)
 

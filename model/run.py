@@ -86,4 +86,6 @@ def simulate_summary(params: dict[str, Any] | None = None, seed: int = 0,
     updates = {k: v.item() if hasattr(v, "item") and getattr(v, "ndim", None) == 0 else v
                for k, v in updates.items()}
     sc = base_sc.with_updates(updates) if updates else base_sc
-    return {k: float(v) for k, v in simulate(sc, int(seed)).summary.items()}
+    model = CultureDriftModel(sc, int(seed))  # as `simulate`, without the event log and tagged frames nobody reads
+    model.run()
+    return {k: float(v) for k, v in summarise(model.timeseries(), sc.handover).items()}

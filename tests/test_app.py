@@ -40,6 +40,7 @@ from culturedrift.experiments.workshop import (
     scenario_from_text,
     scenario_yaml,
 )
+from culturedrift.model import CultureDriftModel
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -100,13 +101,35 @@ def test_other_sliders_set_their_scenario_fields():
     c = Controls(pace=1.0, vigilance=0.0, vigilance_off_week=260, budget=150, labour_market=1.4,
                  incidents_per_year=2.0, inspection_interval=156, n_teams=6)
     out = build_scenario(sc, c)
-    assert out.budget.quarterly_budget == 150
+    assert out.budget.quarterly_budget == 150 * 6 / 20  # the budget slider is for the scenario's 20 teams
     assert out.turnover.labour_market_pressure == 1.4
     assert out.slippage.incident_rate_per_year == 2.0
     assert out.slippage.inspection_interval_weeks == 156
     assert out.organisation.n_teams == 6
     assert build_scenario(sc, replace(c, inspection_interval=0)).slippage.inspection_interval_weeks is None
     assert sc.organisation.n_teams == 20  # the preset itself is untouched
+
+
+def test_preset_controls_read_vigilance_as_the_scheduled_events_leave_it():
+    """A saved run whose vigilance was withdrawn (or started) by an action loads with the sliders where that
+    run had them, and rebuilds to the same scenario; moving a vigilance slider replaces those events."""
+    base = load_preset("phased_with_vigilance")
+    withdrawn = apply_actions(base, [Action(80, "vigilance_off")])
+    c = preset_controls(withdrawn)
+    assert (c.vigilance, c.vigilance_off_week) == (1.0, 80)
+    assert build_scenario(withdrawn, c).model_dump() == withdrawn.model_dump()
+    started = apply_actions(load_preset("phased"), [Action(50, "vigilance_on")])
+    assert preset_controls(started).vigilance == 1.0
+    assert build_scenario(started, preset_controls(started)).model_dump() == started.model_dump()
+    later = build_scenario(withdrawn, replace(c, vigilance_off_week=120))
+    assert not later.events and viz.Marks.of(CultureDriftModel(later, 0)).vigilance_off == 120
+
+
+def test_budget_grows_with_the_organisation_size():
+    sc = load_preset("phased_with_vigilance")
+    c = preset_controls(sc)
+    assert build_scenario(sc, replace(c, n_teams=180)).budget.quarterly_budget == 9 * sc.budget.quarterly_budget
+    assert build_scenario(sc, replace(c, n_teams=10, budget=300)).budget.quarterly_budget == 150
 
 
 def test_parse_seed():
@@ -533,7 +556,7 @@ def test_reset_without_page_parameters_rebuilds_the_bound_preset():
     cls = app_model_for("tight_budget")
     assert cls is app_model_for("tight_budget")
     m = cls(n_teams=3)
-    assert m.spec.name == "tight_budget" and m.spec.budget.quarterly_budget == 250
+    assert m.spec.name == "tight_budget" and m.spec.budget.quarterly_budget == 250 * 3 / 20  # scaled to size
     twin = app_model_for("tight_budget", Twin("budget_cut", 20))(n_teams=3)
     assert twin.twin == Twin("budget_cut", 20) and len(twin.runs) == 2
     assert m.spec.organisation.n_teams == 3

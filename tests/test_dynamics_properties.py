@@ -1,12 +1,16 @@
 """Property tests of the bounded dynamics: every declared parameter range, boundedness, smoothness, direction.
 
 - `approach` (model/numerics.py) never overshoots, stays in [0, 1] and is monotone and Lipschitz in its rates.
-- Boundedness: whole-model runs with every numeric parameter of culture, slippage, morale, workload and
-  the support interventions drawn from its declared range (and at the corners of the ranges) keep every
-  bounded state in [0, 1], finite, and every weekly step of the mean state small.
+- Boundedness: whole-model runs with every numeric parameter of every mechanism's block (budget, workload,
+  relationships, morale, culture, slippage, turnover), of every intervention kind, of the change programme
+  (changes and learning curves), of the organisation and of the output thresholds drawn from its declared
+  range (and at the corners of the ranges) keep every bounded state in [0, 1], finite, and every weekly
+  step of the mean state small. The organisation's size is drawn small (n_teams 1-6): a larger one only
+  adds slots (the model's state is arrays; size is covered by benchmarks/bench_model.py at 1M staff).
 - Direction: each parameter's documented direction, checked on its own mechanism in isolation (the
   other mechanisms frozen, noise off), for random pairs of values inside its declared range. Every numeric
-  parameter of those blocks is either in DIRECTIONS or listed in NO_DIRECTION with the reason.
+  parameter of every mechanism's block is either in DIRECTIONS / MARKET_DIRECTIONS or listed in
+  NO_DIRECTION with the reason.
 """
 
 from __future__ import annotations
@@ -23,22 +27,36 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from culturedrift.model import CultureDriftModel
+from culturedrift.model.interventions import REGISTRY
 from culturedrift.model.interventions.engagement import Engagement
 from culturedrift.model.interventions.recognition import Recognition
 from culturedrift.model.interventions.retention import Retention
 from culturedrift.model.interventions.supervision import ReflectiveSupervision
 from culturedrift.model.interventions.vigilance import CultureVigilance
+from culturedrift.model.mechanisms import MECHANISMS
+from culturedrift.model.mechanisms.change_programme import Change, LearningCurve
 from culturedrift.model.mechanisms.culture import CultureParams
+from culturedrift.model.mechanisms.leadership import BudgetParams
 from culturedrift.model.mechanisms.morale import MoraleParams
+from culturedrift.model.mechanisms.relationships import RelationshipParams
 from culturedrift.model.mechanisms.slippage import SlippageParams
+from culturedrift.model.mechanisms.turnover import TurnoverParams
 from culturedrift.model.mechanisms.workload import WorkloadParams
 from culturedrift.model.numerics import approach, drive_rates
+from culturedrift.model.organisation import OrganisationParams
+from culturedrift.model.outputs import OutputParams
 from tests.conftest import tiny
 
 BLOCKS = {"culture": CultureParams, "slippage": SlippageParams, "morale": MoraleParams, "workload": WorkloadParams}
+MARKET_BLOCKS = {"turnover": TurnoverParams, "relationships": RelationshipParams, "budget": BudgetParams}
+#: every mechanism's parameter block, from the model's one ordered list (a new mechanism is swept too)
+ALL_BLOCKS = {key: cls for key, cls, _ in MECHANISMS if isinstance(cls, type)}
 SUPPORT = {"engagement": Engagement, "reflective_supervision": ReflectiveSupervision, "recognition": Recognition,
            "retention": Retention, "culture_vigilance": CultureVigilance}
 DELIVERY = {"kind", "label", "start_week", "end_week", "every_weeks", "active_weeks", "target", "cost_per_week"}
+#: fields of an intervention the sweep does not draw: its identity and its schedule (every intervention runs
+#: from week 0, so its effect is in force the whole run); its cost is drawn (it decides what the budget funds)
+SCHEDULE = DELIVERY - {"cost_per_week"}
 
 
 def bounds(cls: type, name: str) -> tuple[float, float]:
@@ -97,12 +115,6 @@ def test_drive_rates_reproduce_the_explicit_step_at_the_reference_level(level, d
 
 # --- boundedness and smoothness over every declared range ---
 
-PROGRAMME = [{"name": "it", "kind": "it_system", "start_week": 2, "duration_weeks": 10, "disruption": 0.1,
-              "learning": {}},
-             {"name": "proc", "kind": "process", "start_week": 0, "duration_weeks": 8, "disruption": 0.15,
-              "prescription_change": -0.2}]
-
-
 def _draw_block(draw: Any, cls: type, skip: set[str] = frozenset()) -> dict[str, Any]:
     out = {}
     for n in numeric_fields(cls, skip):
@@ -114,28 +126,62 @@ def _draw_block(draw: Any, cls: type, skip: set[str] = frozenset()) -> dict[str,
     return out
 
 
+SIZE = {"n_teams": (1, 6)}  # drawn small: size only adds slots (module docstring)
+CHANGE_TIMING = {"start_week", "duration_weeks"}  # kept inside the 24-week test horizon
+
+
+def _programme(learning: dict[str, Any], changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An IT system with a learning curve, a structure change and a process change, with drawn parameters."""
+    kinds = [("it", "it_system", 2), ("restructure", "structure", 6), ("proc", "process", 0)]
+    out = []
+    for (name, kind, start), c in zip(kinds, changes, strict=True):
+        c = {**c, "name": name, "kind": kind, "start_week": start, "duration_weeks": 10}
+        if kind != "structure":
+            c["rewire_fraction"] = 0.0
+        if kind == "it_system":
+            c["learning"] = learning
+        out.append(c)
+    return out
+
+
+def _organisation(values: dict[str, Any]) -> dict[str, Any]:
+    """Organisation fields with small partner agencies (their size is a count, like n_teams)."""
+    return {**values, "partner_agencies": {"police": 4, "health": 6, "education": 6}}
+
+
 @st.composite
 def every_parameter(draw: Any) -> dict[str, Any]:
-    """A scenario with every numeric parameter of the dynamics blocks and support interventions drawn."""
-    blocks = {k: _draw_block(draw, cls, {"inspection_interval_weeks"}) for k, cls in BLOCKS.items()}
-    ivs = []
-    for kind, cls in SUPPORT.items():
-        iv = {"kind": kind, "start_week": 0, **_draw_block(draw, cls, DELIVERY)}
-        ivs.append(iv)
-    return {**blocks, "interventions": ivs}
+    """A scenario with every numeric parameter of every block, intervention kind, change, learning curve,
+    the organisation and the output thresholds drawn from its declared range."""
+    blocks = {k: _draw_block(draw, cls, {"inspection_interval_weeks"}) for k, cls in ALL_BLOCKS.items()}
+    ivs = [{"kind": kind, "start_week": 0, **_draw_block(draw, cls, SCHEDULE)} for kind, cls in REGISTRY.items()]
+    org = {n: draw(st.integers(*SIZE[n])) if n in SIZE else v
+           for n, v in _draw_block(draw, OrganisationParams).items()}
+    changes = [_draw_block(draw, Change, CHANGE_TIMING) for _ in range(3)]
+    return {**blocks, "interventions": ivs, "organisation": _organisation(org),
+            "change_programme": _programme(_draw_block(draw, LearningCurve), changes),
+            "outputs": _draw_block(draw, OutputParams)}
+
+
+def _ends(cls: type, which: int, skip: set[str] = frozenset()) -> dict[str, Any]:
+    """Every numeric field of `cls` at the low (0) or high (1) end of its declared range."""
+    out: dict[str, Any] = {}
+    for n in numeric_fields(cls, skip):
+        v = bounds(cls, n)[which]
+        out[n] = int(v) if cls.model_fields[n].annotation is int else v
+    return out
 
 
 def _corner(which: int) -> dict[str, Any]:
     """All parameters at the low (0) or high (1) end of their declared ranges."""
-    blocks = {k: {n: bounds(cls, n)[which] for n in numeric_fields(cls, {"inspection_interval_weeks"})}
-              for k, cls in BLOCKS.items()}
-    for k, cls in BLOCKS.items():
-        for n in numeric_fields(cls):
-            if cls.model_fields[n].annotation is int and n in blocks[k]:
-                blocks[k][n] = int(blocks[k][n])
-    ivs = [{"kind": kind, "start_week": 0, **{n: bounds(cls, n)[which] for n in numeric_fields(cls, DELIVERY)}}
-           for kind, cls in SUPPORT.items()]
-    return {**blocks, "interventions": ivs}
+    blocks = {k: _ends(cls, which, {"inspection_interval_weeks"}) for k, cls in ALL_BLOCKS.items()}
+    ivs = [{"kind": kind, "start_week": 0, **_ends(cls, which, SCHEDULE)} for kind, cls in REGISTRY.items()]
+    org = _ends(OrganisationParams, which)
+    org["n_teams"] = SIZE["n_teams"][which]
+    return {**blocks, "interventions": ivs, "organisation": _organisation(org),
+            "change_programme": _programme(_ends(LearningCurve, which),
+                                           [_ends(Change, which, CHANGE_TIMING) for _ in range(3)]),
+            "outputs": _ends(OutputParams, which)}
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -143,7 +189,7 @@ def _corner(which: int) -> dict[str, Any]:
 @example(pars=_corner(1), seed=1)
 @example(pars=_corner(0), seed=2)
 def test_every_declared_range_keeps_the_state_bounded_and_smooth(pars, seed):
-    sc = tiny(horizon_weeks=24, burn_in_weeks=4, change_programme=PROGRAMME, **pars)
+    sc = tiny(horizon_weeks=24, burn_in_weeks=4, **pars)
     m = CultureDriftModel(sc, seed)
     s = m.state
     prev, who, last_step, reversals = None, _holders(m), np.zeros(2), np.zeros(2, int)
@@ -468,13 +514,6 @@ def _outcome(built: CultureDriftModel, d: Direction, value: float, steps: int = 
     return d.measure(m)
 
 
-def test_every_numeric_parameter_has_a_direction_or_a_reason():
-    declared = {f"{k}.{n}" for k, cls in BLOCKS.items() for n in numeric_fields(cls, set())}
-    declared |= {f"{k}.inspection_interval_weeks" for k in ("slippage",)}
-    covered = {f"{d.block}.{d.name}" for d in DIRECTIONS} | set(NO_DIRECTION)
-    assert declared <= covered, sorted(declared - covered)
-
-
 @pytest.mark.parametrize("d", DIRECTIONS, ids=lambda d: f"{d.block}.{d.name}")
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(u=st.floats(0.05, 0.45), v=st.floats(0.55, 0.95))
@@ -523,3 +562,225 @@ def test_hiring_selectivity_moves_hires_toward_the_target(built):
         _culture(m).pars = _culture(m).pars.model_copy(update={"hiring_selectivity": sel})
         means.append(float(_culture(m).hire_habits(4000).mean()))
     assert means[0] > means[1] > means[2]
+
+
+# --- documented directions of the labour market, working relationships and budget ---
+# Each is measured one step after `setup` in a fresh model built with the value (burn-in 0, so both values
+# start from the same draws and share every later one), at a size where one step moves dozens of people.
+
+MARKET_ORG = {"n_teams": 100, "team_size": 10, "partner_agencies": {"police": 100, "health": 100, "education": 100}}
+
+
+@dataclass(frozen=True)
+class Market:
+    """Raising `block.name` moves `measure` in direction `sign`, with the other parameters at `fixed`."""
+
+    block: str
+    name: str
+    sign: int
+    fixed: dict[str, dict[str, Any]]
+    setup: Callable[[CultureDriftModel], None]
+    step: Callable[[CultureDriftModel], None]
+    measure: Callable[[CultureDriftModel], float]
+    doc: str
+
+
+def _people(**values: float) -> Callable[[CultureDriftModel], None]:
+    """Every staff slot's state set to the same values (intention, tenure, morale, workload, exposure)."""
+    def f(m: CultureDriftModel) -> None:
+        for k, v in values.items():
+            getattr(m.state, k)[m.state.staff] = v
+    return f
+
+
+def _vacate(share: float = 0.5, waited: float = 300.0, spread: float = 0.0,
+            agency_workers: bool = False) -> Callable[[CultureDriftModel], None]:
+    """Every other staff post emptied (or handed to an agency worker), waiting `waited` to `waited + spread`
+    weeks; every permanent holder moved to the week's tenure of the rest."""
+    def f(m: CultureDriftModel) -> None:
+        s = m.state
+        posts = np.flatnonzero(s.staff_post)
+        chosen = posts[: int(share * posts.size) * 2: 2] if share <= 0.5 else posts[: int(share * posts.size)]
+        m.leave(chosen[s.filled[chosen]])
+        s.vacant_since[chosen] = m.week - waited - np.linspace(0.0, spread, chosen.size)
+        if agency_workers:
+            m.join(chosen, agency_worker=True)
+    return f
+
+
+def _headroom(m: CultureDriftModel) -> None:
+    """Money for every agency worker the market can supply this week."""
+    m.mechanism("leadership").publish(hiring_headroom=1e12)
+
+
+def _both(*fs: Callable[[CultureDriftModel], None]) -> Callable[[CultureDriftModel], None]:
+    def f(m: CultureDriftModel) -> None:
+        for g in fs:
+            g(m)
+    return f
+
+
+def _turnover_step(m: CultureDriftModel) -> None:
+    m.mechanism("turnover").step()
+
+
+def _leavers(m: CultureDriftModel) -> float:
+    return float(m.signals.leavers)
+
+
+def _count(mask: Callable[[CultureDriftModel], np.ndarray]) -> Callable[[CultureDriftModel], float]:
+    return lambda m: float(np.count_nonzero(mask(m)))
+
+
+_permanent = _count(lambda m: m.state.staff_post & m.state.filled & ~m.state.agency_worker)
+_agency = _count(lambda m: m.state.filled & m.state.agency_worker)
+_partners = _count(lambda m: m.state.partner & m.state.filled)
+_intention = lambda m: float(m.state.intention[m.state.staff].mean())  # noqa: E731
+
+
+def _ties(kind: int | None = None) -> Callable[[CultureDriftModel], float]:
+    def f(m: CultureDriftModel) -> float:
+        by_kind = m.network.strength_by_kind()
+        return float(by_kind.sum() if kind is None else by_kind[kind])
+    return f
+
+
+def _tie_steps(m: CultureDriftModel) -> None:
+    for _ in range(4):
+        m.mechanism("relationships").step()
+
+
+def _budget_step(m: CultureDriftModel) -> None:
+    m.mechanism("leadership").step()
+
+
+def _headroom_left(m: CultureDriftModel) -> float:
+    return float(m.signals.hiring_headroom)
+
+
+def _overflow_agency_workers(m: CultureDriftModel) -> None:
+    s = m.state
+    m.join(np.flatnonzero(s.staff & ~s.is_post & ~s.filled), agency_worker=True)
+
+
+def _no_agency_workers(m: CultureDriftModel) -> None:
+    m.leave(np.flatnonzero(m.state.agency_worker & m.state.filled))
+
+
+T = {"intention_rate": 0.0}  # intention held where the setup puts it (hazard directions)
+M = Market
+MARKET_DIRECTIONS = [
+    # exits
+    M("turnover", "base_exit_hazard", +1, {}, _people(), _turnover_step, _leavers, "the base hazard"),
+    M("turnover", "early_tenure_excess", +1, {"turnover": {"base_exit_hazard": 0.02}}, _people(tenure=10.0),
+      _turnover_step, _leavers, "new starters leave more often (DfE leavers by length of service)"),
+    M("turnover", "early_tenure_weeks", +1, {"turnover": {"base_exit_hazard": 0.05, "early_tenure_excess": 5.0}},
+      _people(tenure=150.0), _turnover_step, _leavers, "the early excess lasts longer"),
+    M("turnover", "intention_weight", +1, {"turnover": {**T, "base_exit_hazard": 0.02, "intention_hazard_cap": 20.0}},
+      _people(intention=0.45), _turnover_step, _leavers, "intention above its reference raises the hazard more"),
+    M("turnover", "intention_hazard_cap", +1, {"turnover": {**T, "base_exit_hazard": 0.02, "intention_weight": 20.0}},
+      _people(intention=1.0), _turnover_step, _leavers, "a disaffected workforce leaves faster, up to the cap"),
+    M("turnover", "intention_ref", -1, {"turnover": {**T, "base_exit_hazard": 0.05, "intention_hazard_cap": 20.0}},
+      _people(intention=0.5), _turnover_step, _leavers, "the intention at which the hazard is its base"),
+    M("turnover", "manager_hazard_factor", +1, {"turnover": {"base_exit_hazard": 0.15}}, _people(),
+      _turnover_step, _leavers, "managers' own hazard"),
+    M("turnover", "agency_worker_exit_hazard", +1, {}, _vacate(agency_workers=True), _turnover_step, _leavers,
+      "agency assignments end"),
+    M("turnover", "partner_exit_hazard", +1, {}, _people(), _turnover_step, _leavers, "partner staff move on"),
+    M("turnover", "labour_market_pressure", -1, {"turnover": {"permanent_fill_hazard": 0.5,
+                                                               "base_exit_hazard": 0.05}},
+      _vacate(), _turnover_step, _permanent, "a tighter market: harder to fill, a little more leaving"),
+    M("turnover", "market_exit_elasticity", +1, {"turnover": {"labour_market_pressure": 2.0,
+                                                               "base_exit_hazard": 0.05}},
+      _people(), _turnover_step, _leavers, "leaving responds to the market (above the English average)"),
+    # intention
+    M("turnover", "intention_rate", +1, {}, _people(intention=0.0), _turnover_step, _intention,
+      "intention follows its drivers faster"),
+    M("turnover", "intention_base", +1, {}, _people(intention=0.0, morale=0.6, workload=0.0, leaver_exposure=0.0),
+      _turnover_step, _intention, "intention at the reference morale"),
+    M("turnover", "intention_morale", +1, {}, _people(intention=0.0, morale=0.5, workload=0.0, leaver_exposure=0.0),
+      _turnover_step, _intention, "low morale raises intention"),
+    M("turnover", "intention_morale_ref", +1, {},
+      _people(intention=0.0, morale=0.5, workload=0.0, leaver_exposure=0.0), _turnover_step, _intention,
+      "the same morale counts as lower"),
+    M("turnover", "intention_workload", +1, {},
+      _people(intention=0.0, morale=0.6, workload=1.1, leaver_exposure=0.0), _turnover_step, _intention,
+      "overload raises intention"),
+    M("turnover", "intention_leavers", +1, {},
+      _people(intention=0.0, morale=0.6, workload=0.0, leaver_exposure=0.1), _turnover_step, _intention,
+      "colleagues leaving raise intention (Felps et al. 2009)"),
+    M("turnover", "leaver_exposure_decay", +1, {"turnover": {"base_exit_hazard": 0.0}},
+      _people(leaver_exposure=0.5), _turnover_step, lambda m: float(m.state.leaver_exposure[m.state.staff].mean()),
+      "a departure is felt for longer"),
+    M("turnover", "new_hire_intention", +1, {"turnover": {"permanent_fill_hazard": 1.0, "base_exit_hazard": 0.0}},
+      _both(_vacate(), _people(intention=0.3)), _turnover_step, _intention, "new starters' intention"),
+    # filling posts
+    M("turnover", "recruitment_min_weeks", -1, {"turnover": {"permanent_fill_hazard": 0.5,
+                                                              "agency_worker_cover": False}},
+      _vacate(waited=0.0, spread=60.0), _turnover_step, _permanent, "nobody arrives before the minimum delay"),
+    M("turnover", "permanent_fill_hazard", +1, {}, _vacate(), _turnover_step, _permanent, "posts fill faster"),
+    M("turnover", "market_recruit_elasticity", -1, {"turnover": {"labour_market_pressure": 1.4,
+                                                                  "permanent_fill_hazard": 0.5}},
+      _vacate(), _turnover_step, _permanent, "filling posts responds to the market"),
+    M("turnover", "agency_worker_cover_hazard", +1, {"turnover": {"recruitment_min_weeks": 260}},
+      _both(_vacate(), _headroom), _turnover_step, _agency, "a locum is found faster"),
+    M("turnover", "partner_refill_hazard", +1, {"turnover": {"partner_exit_hazard": 0.5}}, _people(),
+      _both(_turnover_step, _turnover_step), _partners, "partner agencies refill their posts"),
+    # working relationships
+    M("relationships", "team_build_rate", +1, {}, _people(), _tie_steps, _ties(0), "teammates' ties build"),
+    M("relationships", "cross_team_build_rate", +1, {}, _people(), _tie_steps, _ties(1), "cross-team ties build"),
+    M("relationships", "interagency_build_rate", +1, {}, _people(), _tie_steps, _ties(2),
+      "inter-agency ties build (Munro 2011 ch. 5)"),
+    M("relationships", "agency_worker_build_factor", +1, {}, _vacate(agency_workers=True), _tie_steps, _ties(),
+      "agency workers' ties build at this share of the rate"),
+    M("relationships", "new_tie_strength", +1, {}, _vacate(agency_workers=True), lambda m: None, _ties(),
+      "a new colleague's ties start at this strength"),
+    M("relationships", "moved_tie_retained", +1, {}, _people(),
+      lambda m: m.restructure(0.5, np.random.default_rng(0)), _ties(1),
+      "former teammates moved by a restructure keep this share of the tie as cross-team contacts"),
+    # budget
+    M("budget", "quarterly_budget", +1, {}, _no_agency_workers, _budget_step, _headroom_left,
+      "more money for agency cover"),
+    M("budget", "agency_worker_premium_per_week", -1, {"budget": {"quarterly_budget": 1e6}}, _people(),
+      _budget_step, _headroom_left, "agency workers in post cost more"),
+    M("budget", "overflow_cost_per_week", -1, {"budget": {"quarterly_budget": 1e6}}, _overflow_agency_workers,
+      _budget_step, _headroom_left, "supernumerary agency workers cost more"),
+]
+MARKET_NO_DIRECTION = {
+    "turnover.initial_tenure_weeks": "initial condition: the burn-in replaces it (CAL checks the settled state)",
+    "turnover.initial_vacancy": "initial condition: the burn-in replaces it (CAL checks the settled state)",
+    "turnover.initial_agency_worker_cover": "initial condition: the burn-in replaces it (CAL checks the settled "
+    "state)",
+}
+
+
+def _market_outcome(d: Market, value: float) -> float:
+    blocks = {k: dict(v) for k, v in d.fixed.items()}
+    blocks.setdefault(d.block, {})[d.name] = int(value) if ALL_BLOCKS[d.block].model_fields[d.name].annotation \
+        is int else value
+    sc = tiny(horizon_weeks=4, burn_in_weeks=0, organisation=MARKET_ORG, **blocks)
+    m = CultureDriftModel(sc, 11)
+    d.setup(m)
+    d.step(m)
+    return d.measure(m)
+
+
+def test_every_parameter_of_every_mechanism_has_a_direction_or_a_reason():
+    declared = {f"{k}.{n}" for k, cls in ALL_BLOCKS.items() for n in numeric_fields(cls, set())}
+    covered = ({f"{d.block}.{d.name}" for d in DIRECTIONS} | {f"{d.block}.{d.name}" for d in MARKET_DIRECTIONS}
+               | set(NO_DIRECTION) | set(MARKET_NO_DIRECTION) | {"slippage.inspection_interval_weeks"})
+    assert declared <= covered, sorted(declared - covered)
+
+
+@pytest.mark.parametrize("d", MARKET_DIRECTIONS, ids=lambda d: f"{d.block}.{d.name}")
+@settings(max_examples=3, deadline=None)
+@given(u=st.floats(0.05, 0.45), v=st.floats(0.55, 0.95))
+def test_labour_market_ties_and_budget_directions_hold_across_the_declared_range(d, u, v):
+    cls = ALL_BLOCKS[d.block]
+    lo, hi = bounds(cls, d.name)
+    top = min(hi, lo + 4.0 * max(float(cls.model_fields[d.name].default), 1e-3) + 1.0) if hi - lo > 50 else hi
+    a, b = lo + u * (top - lo), lo + v * (top - lo)
+    if cls.model_fields[d.name].annotation is int:
+        a, b = np.floor(a), np.ceil(b)
+    ya, yb = _market_outcome(d, a), _market_outcome(d, b)
+    assert d.sign * (yb - ya) > 0, f"{d.block}.{d.name}: {a:.4g} -> {ya:.6g}, {b:.4g} -> {yb:.6g} ({d.doc})"

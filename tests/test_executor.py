@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from culturedrift.experiments.execution import executor as ex_mod
@@ -16,6 +17,7 @@ from culturedrift.experiments.execution.executor import (
     TaskFailed,
     auto_chunk_size,
     check_dask_address,
+    chunk_plan,
     pmap,
     resolve_workers,
     run_map,
@@ -71,6 +73,16 @@ def test_worker_counts_and_chunks(monkeypatch):
     with pytest.raises(InputError, match="limit"):
         resolve_workers(10_000, oversubscribe=True)
     assert auto_chunk_size(80, 2) == 10 and auto_chunk_size(3, 2) == 1 and auto_chunk_size(10_000, 2) == 16
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 80, 1000])
+def test_guided_chunks_cover_every_task_once_and_end_with_single_tasks(n):
+    plan = chunk_plan(n, 2)
+    sizes = [k for _, k in plan]
+    assert [s for s, _ in plan] == list(np.cumsum([0, *sizes[:-1]])) if plan else n == 0
+    assert sum(sizes) == n and sizes == sorted(sizes, reverse=True) and max(sizes, default=1) <= 16
+    assert n < 8 or (sizes[0] == auto_chunk_size(n, 2) and sizes[-2:] == [1, 1])
+    assert chunk_plan(10, 2, chunk_size=4) == [(0, 4), (4, 4), (8, 2)]
 
 
 def test_dask_addresses_are_checked_at_once():

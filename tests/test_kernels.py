@@ -114,6 +114,18 @@ def test_sums_and_means_follow_numpys_pairwise_summation(n: int, seed: int, shar
     assert (np.isnan(got) and not mask.any()) or got == a[mask].mean()
 
 
+@given(n=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1), levels=st.sampled_from([0, 3, 50]))
+@SETTINGS
+def test_quantiles_by_selection_are_those_of_the_sorted_values(n: int, seed: int, levels: int) -> None:
+    """The recorder's p10/p90 found by selection equal numpy's sorted-order interpolation (ties included)."""
+    from culturedrift.model.outputs import _quantiles
+
+    r = np.random.default_rng(seed)
+    a = r.random(n) if not levels else r.integers(0, levels + 1, n) / levels
+    for q in (0.0, 0.1, 0.5, 0.9, 1.0):
+        assert kernels._quantile(a.copy(), q) == _quantiles(a, q)[0] == np.quantile(a, q)
+
+
 def test_long_sums_follow_numpy_across_its_blocks() -> None:
     r = np.random.default_rng(3)
     for n in (128, 129, 8191, 8192, 8193, 100_003, 1_000_001):
@@ -218,3 +230,61 @@ def test_warm_up_leaves_nothing_to_compile_for_a_run() -> None:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", WARM_CHECK], cwd=root, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_recorder_kernel_gives_way_to_other_code_for_series_it_does_not_own() -> None:
+    """The compiled Recorder takes the catalogue's own series from one kernel call; diagnostics and a built-in key
+    declared anew (another `compute`) still come from their own code, identically on both paths."""
+    from dataclasses import replace
+
+    from culturedrift.model import outputs
+
+    a = CultureDriftModel(scenario(True), 5, diagnostics=("productivity", "tenure_mean"), compiled=False)
+    b = CultureDriftModel(scenario(True), 5, diagnostics=("productivity", "tenure_mean"), compiled=True)
+    assert b.recorder.fast_cols.size == len(outputs.KERNEL_SERIES) and a.recorder.fast_cols.size == 0
+    a.run()
+    b.run()
+    assert_same_bits(a, b)
+    assert b.timeseries()["tenure_mean"].notna().all()
+    saved = dict(outputs.SERIES)
+    mine = replace(outputs.SERIES["headcount"], compute=lambda o: -1)
+    outputs.withdraw("headcount")
+    try:
+        with outputs.declared(mine):
+            c = CultureDriftModel(scenario(False), 5, weeks=3, compiled=True)
+            c.run()
+            assert (c.timeseries()["headcount"] == -1).all()
+    finally:  # the catalogue as it was, in its order
+        outputs.SERIES.clear()
+        outputs.SERIES.update(saved)
+
+
+@given(n=st.integers(0, 40), seed=st.integers(0, 2**32 - 1), headroom=st.floats(0.0, 30.0))
+@SETTINGS
+def test_affordable_cover_is_numpys_cumulative_search(n: int, seed: int, headroom: float) -> None:
+    r = np.random.default_rng(seed)
+    cost = r.choice([1.0, 1.5, 2.7], 50)
+    cand = np.sort(r.choice(50, n, replace=False))
+    want = int(np.searchsorted(np.cumsum(cost[cand]), headroom, side="right"))
+    assert kernels.affordable(cost, cand, headroom) == want
+
+
+def test_a_run_moves_mesas_clock_as_stepping_does_and_keeps_events_on_it() -> None:
+    """`run()` steps its weeks directly when nothing else is on Mesa's clock; the clock ends where week-by-week
+    stepping leaves it, and a Mesa event scheduled on the clock makes the run step week by week and fire it."""
+    sc = tiny(horizon_weeks=6, burn_in_weeks=2)
+    ran, stepped, watched = (CultureDriftModel(sc, 1) for _ in range(3))
+    ran.run()
+    while stepped.running:
+        stepped.step()
+    seen: list[int] = []
+
+    def look() -> None:
+        seen.append(watched.week)
+
+    watched.schedule_event(look, at=watched.time + 3)
+    watched.run()
+    for m in (ran, watched):
+        assert (m.time, m.steps, m.week) == (stepped.time, stepped.steps, stepped.week) == (8.0, 8, 6)
+        assert m.timeseries().equals(stepped.timeseries())
+    assert seen == [3]  # at its tick, after that tick's weekly step (Mesa gives the step the higher priority)

@@ -27,12 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--generations", type=positive_int, default=None, help="override the number of generations")
     p.add_argument("--seeds", type=positive_int, default=None,
                    help="seeds per geography in every evaluation (default: run.seeds in data/patterns.yaml)")
+    p.add_argument("--max-batches", type=positive_int, default=None,
+                   help="batches of proposals a generation may use to fill its population "
+                   "(default: data/patterns.yaml)")
+    p.add_argument("--resume", default=None, metavar="FILE",
+                   help="continue from a population written by an earlier run (its posterior.csv): --generations "
+                   "then counts the new generations, so a long calibration runs in chunks")
     p.add_argument("--out", default="results/calibration", help="output directory (default results/calibration)")
     p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="local processes")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from culturedrift.experiments.execution.executor import local_map
     from culturedrift.experiments.workflows import patterns as pat
     from culturedrift.model import Scenario
@@ -45,6 +53,15 @@ def run(args: argparse.Namespace) -> int:
         sz["generations"] = args.generations
     if args.seeds:
         sz["seeds"] = args.seeds
+    if args.max_batches:
+        sz["max_batches"] = args.max_batches
+    resume = None
+    if args.resume:
+        try:
+            resume = pd.read_csv(args.resume)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            print(f"culturedrift calibrate: --resume {args.resume}: cannot read it: {e}")
+            return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -52,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
     def keep(res: object) -> None:
         """Write the population so far: a calibration stopped early keeps its last finished generation."""
         pat.write_posterior(res, out / "posterior.csv")
+        pat.write_posterior(res, out / f"population_{res.last_index}.csv")  # every generation kept to compare
 
     with local_map(args.workers) as map_fn:
-        res, dist = pat.calibrate(settings, args.size, map_fn=map_fn, progress=print, on_generation=keep)
+        try:
+            res, dist = pat.calibrate(settings, args.size, map_fn=map_fn, progress=print, on_generation=keep,
+                                      resume=resume)
+        except ValueError as e:
+            if resume is None:
+                raise
+            print(f"culturedrift calibrate: --resume {args.resume}: {e}")
+            return 2
     elapsed = time.perf_counter() - t0
     per_eval = len(settings["cross_section"]["fitted"]) * int(sz.get("seeds", settings["run"].get("seeds", 1)))
     runs = res.simulations * per_eval
@@ -63,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     pat.write_posterior(res, out / "posterior.csv")
     ident.to_csv(out / "identification.csv", index=False)
     fit.to_csv(out / "fit.csv", index=False)
-    gens = [{"generation": i, "epsilon": g.epsilon, "simulations": g.simulations, "accepted": int(g.z.shape[0])}
+    gens = [{"generation": res.first_index + i, "epsilon": g.epsilon, "simulations": g.simulations,
+             "accepted": int(g.z.shape[0]), "resumed_from": bool(resume is not None and i == 0)}
             for i, g in enumerate(res.generations)]
     (out / "calibration.json").write_text(json.dumps({"generations": gens, "model_runs": runs,
                                                       "seconds": elapsed, "workers": args.workers,

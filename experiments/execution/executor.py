@@ -4,7 +4,9 @@ Every command that runs many simulations (run, compare, sweep, validate, calibra
 `imap` / `run_map` here, so chunking, retries, progress, interrupts and worker hygiene are written once:
 
 - tasks are sent in chunks (several tasks per message) so the per-task overhead of a pool or a Dask
-  scheduler stays small against a run; results come back per task, in task order from `run_map`;
+  scheduler stays small against a run; by default the chunks shrink as the batch drains (guided
+  scheduling: large first, single tasks last), so no worker sits idle at the end while another finishes
+  a large chunk; results come back per task, in task order from `run_map`;
 - a chunk whose worker died (killed, out of memory, a lost Dask worker) is sent again, up to
   `MAX_ATTEMPTS` times; a task that raises stops the batch with `TaskFailed` naming the task;
 - local workers ignore Ctrl-C (the driving process stops them) and exit by themselves when the driving
@@ -28,6 +30,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -91,6 +94,19 @@ def resolve_workers(requested: int | None, n_tasks: int | None = None, oversubsc
 def auto_chunk_size(n_tasks: int, capacity: int, per_slot: int = 4, most: int = 16) -> int:
     """About `per_slot` chunks per worker slot (few messages, a short tail), between 1 and `most` tasks each."""
     return max(1, min(most, math.ceil(n_tasks / (max(capacity, 1) * per_slot))))
+
+
+def chunk_plan(n_tasks: int, capacity: int, chunk_size: int | None = None, per_slot: int = 4,
+               most: int = 16) -> list[tuple[int, int]]:
+    """(start, size) of each chunk: `chunk_size` tasks each when given, else guided: each chunk takes a
+    1/(capacity x per_slot) share of the tasks still unsent (at most `most`, at least 1), so messages are few
+    while the batch is long and the last chunks are single tasks (a short tail: two workers stay busy to the end)."""
+    plan, start = [], 0
+    while start < n_tasks:
+        size = chunk_size or auto_chunk_size(n_tasks - start, capacity, per_slot, most)
+        plan.append((start, min(size, n_tasks - start)))
+        start += size
+    return plan
 
 
 def _run_chunk(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -159,11 +175,17 @@ class Serial(Executor):
         return set(pending)
 
 
+def _single_threaded() -> bool:
+    """No other Python thread runs here (one could hold a lock a forked child would inherit locked). Threads of
+    native libraries (OpenBLAS starts some when numpy is imported) are fork-aware and do not count."""
+    return threading.active_count() == 1
+
+
 def pool_context() -> multiprocessing.context.BaseContext:
     """Fork when that is safe (POSIX, one thread here: workers start instantly with everything imported), else
     a fork server that has imported the model once (fork from a multi-threaded process can deadlock)."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if "fork" in methods and _single_threaded():
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
@@ -227,11 +249,14 @@ class LocalProcesses(Executor):
         self.capacity = workers
         self.label = f"local process pool ({workers} workers)"
         self.pool = self._new_pool(pool_context())
-        self.pool.submit(int).result()  # start the workers now, before any progress-bar thread exists
 
     def _new_pool(self, ctx: multiprocessing.context.BaseContext) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_start,
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_start,
                                    initargs=(os.getpid(), self.initializer))
+        with warnings.catch_warnings():  # Python warns of forking with any thread, native ones included (above)
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            pool.submit(int).result()  # start the workers now, before any progress-bar thread exists
+        return pool
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         return self.pool.submit(fn, *args)
@@ -244,7 +269,7 @@ class LocalProcesses(Executor):
 
     def recover(self) -> None:
         self._stop(self.pool)
-        ctx = pool_context() if threading.active_count() == 1 else multiprocessing.get_context("forkserver")
+        ctx = pool_context() if _single_threaded() else multiprocessing.get_context("forkserver")
         self.pool = self._new_pool(ctx)
 
     @staticmethod
@@ -437,9 +462,7 @@ def imap_chunks(ex: Executor, fn: Callable[[Any], Any], items: Sequence[Any], *,
     `fn` must be a top-level function (it is pickled to the workers). A chunk lost `MAX_ATTEMPTS` times
     yields `on_lost(item, error)` for each of its items, or raises `ExecutorLost` without `on_lost`.
     """
-    n = len(items)
-    size = chunk_size or auto_chunk_size(n, ex.capacity)
-    queue = [(s, list(items[s:s + size])) for s in range(0, n, size)][::-1]
+    queue = [(s, list(items[s:s + k])) for s, k in chunk_plan(len(items), ex.capacity, chunk_size)][::-1]
     attempts: Counter[int] = Counter()
     pending: dict[Any, tuple[int, list[Any]]] = {}
     window = 1 if isinstance(ex, Serial) else 2 * ex.capacity + 1
@@ -484,9 +507,16 @@ def imap_chunks(ex: Executor, fn: Callable[[Any], Any], items: Sequence[Any], *,
                 fut.cancel()
 
 
+class _Bar(tqdm):
+    """tqdm without its monitor thread: that thread (started even for a disabled bar) would make every later
+    local pool start its workers through a fork server (fresh imports, kernels loaded again) instead of fork."""
+
+    monitor_interval = 0
+
+
 def progress_bar(total: int, desc: str, progress: bool, unit: str = "runs", initial: int = 0) -> tqdm:
     """The one progress bar of the command line: done / total, elapsed, ETA."""
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not progress, leave=False,
+    return _Bar(total=total, initial=initial, desc=desc, unit=unit, disable=not progress, leave=False,
                 bar_format=BAR_FORMAT, dynamic_ncols=True, mininterval=0.5)
 
 

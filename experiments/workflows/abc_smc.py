@@ -86,6 +86,12 @@ class Generation:
 class SMCResult:
     priors: list[Prior]
     generations: list[Generation] = field(default_factory=list)
+    first_index: int = 0  # number of the first generation held (a resumed run starts where the last one stopped)
+
+    @property
+    def last_index(self) -> int:
+        """Number of the final generation, counted from the run's generation 0."""
+        return self.first_index + len(self.generations) - 1
 
     @property
     def final(self) -> Generation:
@@ -123,6 +129,20 @@ class SMCResult:
         return pd.DataFrame(rows)
 
 
+def generation_from_particles(df: pd.DataFrame, priors: list[Prior]) -> Generation:
+    """A population written by `SMCResult.particles` (e.g. a calibration's posterior.csv), to resume from."""
+    missing = [c for c in [p.name for p in priors] + ["weight", "distance"] if c not in df.columns]
+    if missing:
+        raise ValueError(f"cannot resume: the population has no column {', '.join(repr(c) for c in missing)}")
+    if df.empty:
+        raise ValueError("cannot resume: the population has no particles (rows)")
+    z = np.column_stack([p.to_unit(df[p.name].to_numpy(float)) for p in priors])
+    stats = df[[c for c in df.columns if c.startswith("stat:")]].rename(columns=lambda c: c[5:])
+    w = df["weight"].to_numpy(float)
+    d = df["distance"].to_numpy(float)
+    return Generation(z, w / w.sum(), d, stats.to_dict("records"), float(d.max()), 0)
+
+
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> list[float]:
     """Quantiles of a weighted sample (inverse of the weighted empirical CDF, midpoint rule)."""
     order = np.argsort(x)
@@ -142,32 +162,42 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
             priors: list[Prior], *, population: int, generations: int, batch: int | None = None,
             quantile: float = 0.5, seed: int = 0, map_fn: MapFn | None = None, context: Any = None,
             max_batches: int = 6, progress: Callable[[str], None] | None = None,
-            on_generation: Callable[[SMCResult], None] | None = None) -> SMCResult:
+            on_generation: Callable[[SMCResult], None] | None = None, start: Generation | None = None,
+            start_index: int = 0) -> SMCResult:
     """Run ABC-SMC. `evaluate(params, seed, context)` -> statistics (picklable, top level);
     `distance(stats)` -> float (NaN or inf for a failed run); `on_generation(result)` after every generation
-    (e.g. to write the population so far, so a long calibration stopped early keeps its last generation)."""
+    (e.g. to write the population so far, so a long calibration stopped early keeps its last generation).
+
+    With `start` (generation number `start_index` of an earlier run, see `generation_from_particles`) the run
+    resumes from it and adds `generations` new generations, drawing from a stream keyed by (seed,
+    start_index): a long calibration can be run in chunks, each reproducible."""
     map_fn = map_fn or (lambda fn, tasks: [fn(*t) for t in tasks])
     batch = batch or 2 * population
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if start is None else [seed, start_index])
     k = len(priors)
     lo = np.array([p.bounds[0] for p in priors])
     hi = np.array([p.bounds[1] for p in priors])
-    res = SMCResult(priors)
+    res = SMCResult(priors, first_index=start_index if start is not None else 0)
 
-    z = rng.uniform(lo, hi, (batch, k))
-    seeds = rng.integers(0, 2**31 - 1, batch)
-    stats = _evaluate(evaluate, map_fn, priors, z, seeds, context)
-    d = np.array([_finite(distance(s)) for s in stats])
-    keep = np.argsort(d, kind="stable")[:population]
-    gen = Generation(z[keep], np.full(keep.size, 1.0 / keep.size), d[keep], [stats[i] for i in keep],
-                     float(d[keep].max()), batch)
-    res.generations.append(gen)
-    if progress:
-        progress(f"generation 0: {batch} runs, tolerance {gen.epsilon:.3g}")
-    if on_generation:
-        on_generation(res)
+    if start is not None:
+        res.generations.append(start)
+        last = generations + 1
+    else:
+        z = rng.uniform(lo, hi, (batch, k))
+        seeds = rng.integers(0, 2**31 - 1, batch)
+        stats = _evaluate(evaluate, map_fn, priors, z, seeds, context)
+        d = np.array([_finite(distance(s)) for s in stats])
+        keep = np.argsort(d, kind="stable")[:population]
+        gen = Generation(z[keep], np.full(keep.size, 1.0 / keep.size), d[keep], [stats[i] for i in keep],
+                         float(d[keep].max()), batch)
+        res.generations.append(gen)
+        if progress:
+            progress(f"generation 0: {batch} runs, tolerance {gen.epsilon:.3g}")
+        if on_generation:
+            on_generation(res)
+        last = generations
 
-    for t in range(1, generations):
+    for t in range(1, last):
         prev = res.generations[-1]
         eps = float(np.quantile(prev.distance, quantile))
         w = prev.weights / prev.weights.sum()
@@ -176,12 +206,7 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
         inv = np.linalg.inv(cov)
         acc_z, acc_d, acc_s, sims = [], [], [], 0
         for _ in range(max_batches):
-            idx = rng.choice(prev.z.shape[0], batch, p=w)
-            prop = prev.z[idx] + rng.standard_normal((batch, k)) @ chol.T
-            # proposals outside the prior's support have zero prior weight: reflect them back inside
-            prop = np.where(prop < lo, 2 * lo - prop, prop)
-            prop = np.where(prop > hi, 2 * hi - prop, prop)
-            prop = np.clip(prop, lo, hi)
+            prop = _propose(rng, prev.z, w, chol, lo, hi, batch)
             seeds = rng.integers(0, 2**31 - 1, batch)
             st = _evaluate(evaluate, map_fn, priors, prop, seeds, context)
             sims += batch
@@ -197,7 +222,8 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
         s_new = acc_s[:population]
         if z_new.shape[0] < 2:
             if progress:
-                progress(f"generation {t}: fewer than 2 of {sims} runs within tolerance {eps:.3g}; stopping")
+                progress(f"generation {res.first_index + t}: fewer than 2 of {sims} runs within tolerance "
+                         f"{eps:.3g}; stopping")
             break
         # importance weights: uniform prior over the support / mixture of perturbation kernels
         diff = z_new[:, None, :] - prev.z[None, :, :]
@@ -207,11 +233,32 @@ def abc_smc(evaluate: Callable[..., dict[str, float]], distance: Callable[[dict[
         res.generations.append(Generation(z_new, wn, d_new, s_new, eps, sims))
         if progress:
             ess = 1.0 / np.sum(wn**2)
-            progress(f"generation {t}: tolerance {eps:.3g}, {z_new.shape[0]} accepted of {sims} runs, "
-                     f"effective sample size {ess:.0f}")
+            progress(f"generation {res.first_index + t}: tolerance {eps:.3g}, {z_new.shape[0]} accepted of "
+                     f"{sims} runs, effective sample size {ess:.0f}")
         if on_generation:
             on_generation(res)
     return res
+
+
+def _propose(rng: np.random.Generator, z: np.ndarray, w: np.ndarray, chol: np.ndarray, lo: np.ndarray,
+             hi: np.ndarray, n: int, tries: int = 1000) -> np.ndarray:
+    """`n` perturbed particles inside the prior's support: a proposal outside it is drawn again (parent and
+    perturbation), so every proposal comes from the kernel mixture the importance weights divide by.
+
+    Reflecting them back inside instead (as before) put points where that mixture's density is vanishingly
+    small, and their weights swamped the rest: effective sample size 1 of 40 in a 9-parameter calibration.
+    The truncation's own normalisation is ignored in the weights (a common approximation)."""
+    out = np.empty((n, z.shape[1]))
+    todo = np.arange(n)
+    for _ in range(tries):
+        cand = z[rng.choice(z.shape[0], todo.size, p=w)] + rng.standard_normal((todo.size, z.shape[1])) @ chol.T
+        inside = np.all((cand >= lo) & (cand <= hi), axis=1)
+        out[todo[inside]] = cand[inside]
+        todo = todo[~inside]
+        if todo.size == 0:
+            return out
+    out[todo] = np.clip(cand[~inside], lo, hi)  # a kernel almost entirely outside the support: clip the rest
+    return out
 
 
 def _finite(x: float) -> float:

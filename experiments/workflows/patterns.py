@@ -150,19 +150,24 @@ def context_for(settings: dict[str, Any], scenarios: dict[str, Scenario]) -> dic
 
 
 def calibrate(settings: dict[str, Any], size: str = "full", map_fn: abc_smc.MapFn | None = None,
-              progress: Any = None, base: Scenario | None = None,
-              on_generation: Any = None) -> tuple[abc_smc.SMCResult, PatternDistance]:
-    """ABC-SMC of the structural labour-market parameters and the fitted regions' pressures."""
+              progress: Any = None, base: Scenario | None = None, on_generation: Any = None,
+              resume: pd.DataFrame | None = None) -> tuple[abc_smc.SMCResult, PatternDistance]:
+    """ABC-SMC of the structural labour-market parameters and the fitted regions' pressures; with `resume`
+    (a population written by `write_posterior`) it continues that run for `generations` more generations."""
     sels = selections(settings)
     scen = geography_scenarios(settings, base=base)
     dist = PatternDistance(settings, sels)
     sz = settings["smc"][size]
     ctx = context_for(settings, scen)
     ctx["seeds"] = int(sz.get("seeds", ctx["seeds"]))
-    res = abc_smc.abc_smc(evaluate, dist, abc_smc.priors_from(settings["priors"]), population=sz["population"],
+    priors = abc_smc.priors_from(settings["priors"])
+    start = abc_smc.generation_from_particles(resume, priors) if resume is not None else None
+    start_index = int(resume["generation"].iloc[0]) if resume is not None and "generation" in resume else 0
+    res = abc_smc.abc_smc(evaluate, dist, priors, population=sz["population"],
                           generations=sz["generations"], batch=sz["batch"], quantile=sz["quantile"],
                           seed=settings["smc"]["seed"], map_fn=map_fn, context=ctx,
-                          progress=progress, max_batches=sz.get("max_batches", 3), on_generation=on_generation)
+                          progress=progress, max_batches=sz.get("max_batches", 3), on_generation=on_generation,
+                          start=start, start_index=start_index)
     return res, dist
 
 
@@ -192,13 +197,16 @@ def fit_table(res: abc_smc.SMCResult, dist: PatternDistance, settings: dict[str,
 
 
 def write_posterior(res: abc_smc.SMCResult, path: str | Path) -> Path:
-    """The final population as CSV: one column per parameter (scenario paths), weight, distance, statistics.
+    """The final population as CSV: one column per parameter (scenario paths), weight, distance, statistics
+    and its generation number (what `calibrate --resume` continues from).
 
     `compare --posterior FILE` draws rows by weight and applies the columns that are scenario paths.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    res.particles().to_csv(tmp, index=False)
+    df = res.particles()
+    df.insert(df.columns.get_loc("distance") + 1, "generation", res.last_index)
+    df.to_csv(tmp, index=False)
     tmp.replace(path)
     return path

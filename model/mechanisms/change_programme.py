@@ -129,6 +129,8 @@ class ChangeProgramme(Mechanism):
 
     def on_join(self, slots: np.ndarray) -> None:
         """People hired after go-live learn the system at induction."""
+        if not self.signals.learning_live:  # nothing has gone live yet (the usual case before the first go-live)
+            return
         for c in self.learning:
             k = self.col[id(c)]
             if self.live[k]:
@@ -141,7 +143,7 @@ class ChangeProgramme(Mechanism):
         for c in self.changes:
             if c.start_week <= week < c.end_week:
                 pace += 1
-                s.change_load[self.posts(c.affects)] += c.disruption
+                np.add(s.change_load, c.disruption, out=s.change_load, where=self.posts(c.affects))
             if c.prescription_change:
                 shift += c.prescription_change * min(max((week - c.start_week + 1) / c.duration_weeks, 0.0), 1.0)
             if week == c.start_week:

@@ -123,9 +123,10 @@ class Culture(Mechanism):
     def on_join(self, slots: np.ndarray) -> None:
         """Hires bring habits from the labour market; partner workers their agency's."""
         s = self.state
-        staff = slots[~s.partner[slots]]
+        partner = s.partner[slots]
+        staff = slots[~partner]
         s.compliance_habit[staff] = self.hire_habits(staff.size)
-        s.compliance_habit[slots[s.partner[slots]]] = self.pars.partner_habit
+        s.compliance_habit[slots[partner]] = self.pars.partner_habit
 
     def hire_habits(self, n: int) -> np.ndarray:
         """Habits of n hires from the labour market."""

@@ -69,7 +69,7 @@ class Leadership(Mechanism):
         """This week's cost of agency workers already in post."""
         s, p = self.state, self.pars
         in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
-        overflow = int(np.count_nonzero(s.agency_worker & ~s.is_post))
+        overflow = int(np.count_nonzero(s.agency_worker)) - in_posts
         return in_posts * p.agency_worker_premium_per_week + overflow * p.overflow_cost_per_week
 
     def step(self) -> None:

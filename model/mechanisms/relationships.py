@@ -146,15 +146,17 @@ class Relationships(Mechanism):
         self.measure()
         self.update_neighbour_sums()
 
-    def measure(self) -> None:
-        """Fragmentation: intra-team, inter-agency and the two combined."""
-        now = self.model.network.strength_by_kind()
-        base = self.baseline
-        own = [INTRA_TEAM, INTER_AGENCY]
+    def measure(self, now: np.ndarray | None = None) -> None:
+        """Fragmentation: intra-team, inter-agency and the two combined (`now`: this week's strength by kind,
+        when the compiled step has just summed it)."""
+        if now is None:
+            now = self.model.network.strength_by_kind()
+        now, base = now.tolist(), self.baseline.tolist()  # Python floats: the same IEEE arithmetic, less overhead
 
         def missing(a: float, b: float) -> float:
-            return float(min(max(1.0 - a / b, 0.0), 1.0)) if b > 0 else 0.0
+            return min(max(1.0 - a / b, 0.0), 1.0) if b > 0 else 0.0
 
         self.publish(fragmentation=np.array([missing(now[INTRA_TEAM], base[INTRA_TEAM]),
                                              missing(now[INTER_AGENCY], base[INTER_AGENCY]),
-                                             missing(now[own].sum(), base[own].sum())]))
+                                             missing(now[INTRA_TEAM] + now[INTER_AGENCY],
+                                                     base[INTRA_TEAM] + base[INTER_AGENCY])]))

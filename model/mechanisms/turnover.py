@@ -136,7 +136,10 @@ class Turnover(Mechanism):
         covered = vacant & (r.random(s.n) < p.initial_agency_worker_cover) & p.agency_worker_cover
         s.filled[:] = (s.is_post & ~vacant) | covered
         s.agency_worker[:] = covered
-        s.tenure[covered] = r.exponential(1.0 / p.agency_worker_exit_hazard, int(covered.sum()))
+        # an assignment's elapsed time averages 1 / exit hazard; agency workers who never leave (hazard 0,
+        # inside the declared range) are given the permanent staff's mean instead of an infinite one
+        h = p.agency_worker_exit_hazard
+        s.tenure[covered] = r.exponential(1.0 / h if h > 0 else p.initial_tenure_weeks, int(covered.sum()))
         s.vacant_since[:] = np.where(vacant, -r.uniform(0, 2.0 / max(self.fill_hazard, 1e-3), s.n), 0.0)
         self.overflow = s.staff & ~s.is_post
         k = self.model.layout.overflow_slots_per_team

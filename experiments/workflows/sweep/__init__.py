@@ -5,10 +5,10 @@
     SweepStore("results/lhs").results()      # one row per run: parameters and summary metrics
 """
 
+from culturedrift.experiments.execution.executor import auto_chunk_size
 from culturedrift.experiments.workflows.sweep.engine import (
     SweepReport,
     SweepRun,
-    auto_chunk_size,
     run_one,
     sweep,
 )

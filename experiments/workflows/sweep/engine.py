@@ -20,7 +20,7 @@ from culturedrift.experiments.execution.executor import (
     MAX_ATTEMPTS,
     DaskCluster,
     Executor,
-    auto_chunk_size,
+    chunk_plan,
     imap_chunks,
     make_executor,
     progress_bar,
@@ -191,11 +191,10 @@ def sweep(experiment: str | Path | Prepared, out: str | Path, *, workers: int | 
                     tasks.append(SweepRun(prep.base, metrics, r, p, k, run_seed(exp.seed, p, k,
                                                                                exp.common_random_numbers),
                                           prep.params(p)))
-                size = chunk_size or auto_chunk_size(len(todo), ex.capacity)
                 say(f"sweep {exp.name}: {exp.design} design, {len(prep.points)} points x {reps} replicates = "
                     f"{prep.n_runs} runs; {len(done)} already done, {len(todo)} to run in "
-                    f"{math.ceil(len(todo) / size)} chunks on {ex.label}")
-                _drive(ex, tasks, size, store, exp.metrics, report, progress, flush_seconds)
+                    f"{len(chunk_plan(len(todo), ex.capacity, chunk_size))} chunks on {ex.label}")
+                _drive(ex, tasks, chunk_size, store, exp.metrics, report, progress, flush_seconds)
             except BaseException:
                 ex.close(interrupted=True)
                 raise
@@ -210,7 +209,7 @@ def sweep(experiment: str | Path | Prepared, out: str | Path, *, workers: int | 
         store.unlock()
 
 
-def _drive(ex: Executor, tasks: list[SweepRun], size: int, store: SweepStore, metrics: list[str],
+def _drive(ex: Executor, tasks: list[SweepRun], size: int | None, store: SweepStore, metrics: list[str],
            report: SweepReport, progress: bool, flush_seconds: float) -> None:
     session = store.next_session()
     seq = 0

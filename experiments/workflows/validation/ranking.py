@@ -12,7 +12,9 @@ the decision table are computed:
 
 For each contrast: Morris mu* (with its bootstrap CI) and sigma per parameter, in the contrast's units
 per the full range of the parameter, and the share of design points at which the contrast has the
-other sign from its value at the defaults: a rank reversal within the evidence ranges.
+other sign from its value at the defaults: a rank reversal within the evidence ranges. Beside it, the
+share of seeds *at the defaults* whose contrast has the other sign from the mean: the reversals seed luck
+alone produces, so a reversal share near it says the ranges add little to what one run's luck does.
 
 Run: python -m culturedrift.experiments.workflows.validation.ranking [TRAJECTORIES] [WORKERS] [OUT]
 """
@@ -96,8 +98,10 @@ def morris(trajectories: int = 4, workers: int = 1, horizon: int = 260, levels: 
     table = pd.concat(tables, ignore_index=True)
     at_default = defaults.mean()
     reversal = {k: float((np.sign(c[k]) != np.sign(at_default[k])).mean()) for k in CONTRASTS}
+    luck = {k: float((np.sign(defaults[k]) != np.sign(at_default[k])).mean()) for k in CONTRASTS}
     return {"table": table, "points": pd.concat([pd.DataFrame(x, columns=names), rows, c], axis=1),
             "default": at_default, "default_sd": defaults.std(ddof=1), "reversal_share": reversal,
+            "seed_reversal_share": luck,
             "trajectories": trajectories, "runs": len(tasks) * len(STRATEGIES)}
 
 
@@ -112,8 +116,11 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measure
     res["points"].to_csv(out / "points.csv", index=False)
     pd.set_option("display.width", 200)
     print(f"{res['runs']} runs; contrasts at the defaults (mean over {r} seeds):")
-    print(pd.DataFrame({"default": res["default"], "sd": res["default_sd"],
-                        "reversal share": pd.Series(res["reversal_share"])}).to_string())
+    summary = pd.DataFrame({"default": res["default"], "sd": res["default_sd"],
+                            "reversal share": pd.Series(res["reversal_share"]),
+                            "seed-luck reversal share": pd.Series(res["seed_reversal_share"])})
+    summary.to_csv(out / "summary.csv", index_label="contrast")
+    print(summary.to_string())
     print(res["table"].sort_values(["contrast", "mu_star"], ascending=[True, False]).to_string(index=False))
 
 

@@ -96,9 +96,10 @@ def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
             half = (e.hi - e.lo) / 2 if np.isfinite(e.hi - e.lo) and e.hi > e.lo else 1.0
             z, zl, zh = (e.expected * x / half for x in (e.mean, e.lo, e.hi))
             lo, hi = min(zl, zh), max(zl, zh)
-            c = ROLE["target"] if e.passed else ROLE["second"]
+            supporting = e.name.startswith("supporting")  # a knockout: reported, outside the verdict
+            c = ROLE["neutral"] if supporting else ROLE["target"] if e.passed else ROLE["second"]
             ax.plot([lo, hi], [i, i], color=c, lw=2)
-            ax.plot([z], [i], "o" if e.passed else "X", color=c)
+            ax.plot([z], [i], "o" if e.passed else "X", color=c, mfc="white" if supporting else c)
         ax.axvline(0, color="k", lw=0.8)
         ax.set_yticks(range(len(items)))
         ax.set_yticklabels([f"{k}: {_short(e)[:60]}" for k, e in items], fontsize=7)
@@ -107,7 +108,9 @@ def effects_figure(groups: dict[str, list[Effect]], path: Path) -> Path:
                       fontsize=8)
         fig.suptitle("Validation effects: green circle passes, orange cross fails", x=0.02, ha="left", fontsize=11,
                      fontweight="bold")
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_size_inches()[1]))
+        fig.text(0.02, 1 - 0.55 / fig.get_size_inches()[1], "grey hollow marker: a supporting knockout, reported "
+                 "but outside the verdict", ha="left", va="top", fontsize=8)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.8 / fig.get_size_inches()[1]))
         return save(fig, path, dpi=110)
 
 
@@ -264,7 +267,8 @@ def validate(out: str | Path, quick: bool = False, workers: int = 2, size: Size 
     if size.support_seeds:
         say(f"support range: {size.support_seeds} paired seeds")
         evidence["support"] = patterns.support_range(size.support_seeds, workers)
-    say(f"labour market: regional pattern, no runaway, extreme conditions ({size.labour_market_seeds} seeds)")
+    say(f"labour market: regional pattern ({size.region_seeds or size.labour_market_seeds} seeds per region), "
+        f"no runaway and extreme conditions ({size.labour_market_seeds} seeds)")
     with local_map(workers) as map_fn:
         labour = lm.run_checks(size.labour_market_seeds, map_fn, size.region_seeds or None)
     seconds = time.perf_counter() - t0
