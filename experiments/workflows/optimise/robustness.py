@@ -351,7 +351,7 @@ def failure_figure(r: Robustness, path: Path) -> Path:
             f = r.failed(n)
             ax.scatter(r.table.loc[~f, fx], r.table.loc[~f, fy], s=18, color="#0072B2", alpha=0.7, label="holds")
             ax.scatter(r.table.loc[f, fx], r.table.loc[f, fy], s=24, marker="x", color="#D55E00", label="fails")
-            if b:
+            if b and not (b.holds and b.n_fail < 3):  # a box around one or two points says nothing
                 x0, x1 = b.limits.get(fx, (r.table[fx].min(), r.table[fx].max()))
                 y0, y1 = b.limits.get(fy, (r.table[fy].min(), r.table[fy].max()))
                 ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=1.5,
