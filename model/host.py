@@ -13,11 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
 from culturedrift.model.state import Staff
+
+_BOOL, _FLOAT = np.dtype(bool), np.dtype(np.float64)
 
 
 class Host:
@@ -141,8 +144,11 @@ class Host:
             setattr(eff, name, min(value, ch.cap) if ch.cap is not None else value)
             return
         arr = getattr(eff, name)
-        if whom is not None and whom.dtype == bool:  # a mask (a group): one ufunc pass in place, no gather/scatter
-            if ch.combine == "multiply":
+        if whom is not None and whom.dtype is _BOOL:  # a mask (a group): one pass in place, no gather/scatter
+            if self.compiled and arr.dtype is _FLOAT:
+                kernels.masked_effect(arr, whom, float(amount), ch.combine == "multiply", ch.cap is not None,
+                                      0.0 if ch.cap is None else float(ch.cap))
+            elif ch.combine == "multiply":
                 np.multiply(arr, amount, out=arr, where=whom)
             elif ch.cap is not None:
                 np.minimum(arr + amount, ch.cap, out=arr, where=whom)

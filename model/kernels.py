@@ -159,6 +159,20 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
+@njit(cache=True)
+def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bool, capped: bool,
+                  cap: float) -> None:
+    """Host.add_effect on a mask: add (or multiply by) `amount` where `whom`, capped as np.minimum would."""
+    for i in range(arr.size):
+        if whom[i]:
+            if multiply:
+                arr[i] *= amount
+            elif capped:
+                arr[i] = _min(arr[i] + amount, cap)
+            else:
+                arr[i] += amount
+
+
 # ---------------------------------------------------------------------------------------- network
 
 

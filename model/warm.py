@@ -14,7 +14,8 @@ def warm_up() -> None:
         "name": "warm_up", "horizon_weeks": 3, "burn_in_weeks": 1,
         "organisation": {"n_teams": 2, "team_size": 3, "partner_agencies": {"police": 2, "health": 2}},
         "change_programme": [{"name": "system", "kind": "it_system", "start_week": 0, "duration_weeks": 2,
-                              "learning": {}}]})
+                              "learning": {}}],
+        "interventions": [{"kind": "engagement", "start_week": 0}]})  # interventions' effects compile too
     model = CultureDriftModel(sc, 0, compiled=True)
     movers = np.flatnonzero(model.state.filled)[:2]
     model.leave(movers)  # leaving and joining compile too, even if nobody happens to move in three weeks

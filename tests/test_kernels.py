@@ -292,3 +292,12 @@ def test_a_run_moves_mesas_clock_as_stepping_does_and_keeps_events_on_it() -> No
         assert (m.time, m.steps, m.week) == (stepped.time, stepped.steps, stepped.week) == (8.0, 8, 6)
         assert m.timeseries().equals(stepped.timeseries())
     assert seen == [3]  # at its tick, after that tick's weekly step (Mesa gives the step the higher priority)
+
+
+def test_the_flat_summary_is_the_runs_summary() -> None:
+    """`simulate_summary` (sweeps, SALib) skips the event log and tagged frames but gives `simulate`'s summary."""
+    from culturedrift.model import simulate, simulate_summary
+
+    sc = scenario(True)
+    np.testing.assert_equal(simulate_summary(None, 4, base=sc),
+                            {k: float(v) for k, v in simulate(sc, 4).summary.items()})  # NaN (n/a) equals NaN

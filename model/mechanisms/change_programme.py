@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from culturedrift.model import compiled
+from culturedrift.model import compiled, kernels
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.groups import Group, group_slots
 
@@ -143,7 +143,10 @@ class ChangeProgramme(Mechanism):
         for c in self.changes:
             if c.start_week <= week < c.end_week:
                 pace += 1
-                np.add(s.change_load, c.disruption, out=s.change_load, where=self.posts(c.affects))
+                if self.model.compiled:
+                    kernels.masked_effect(s.change_load, self.posts(c.affects), c.disruption, False, False, 0.0)
+                else:
+                    s.change_load[self.posts(c.affects)] += c.disruption
             if c.prescription_change:
                 shift += c.prescription_change * min(max((week - c.start_week + 1) / c.duration_weeks, 0.0), 1.0)
             if week == c.start_week:

@@ -220,10 +220,15 @@ class Robustness:
             return f"**{name}** fails in every one of the {len(self.table)} sampled conditions."
         where = "; ".join(f"{self._label(k)} {lo:.3g}-{hi:.3g}" for k, (lo, hi) in b.limits.items())
         if b.holds:
-            return (f"**{name}** fails in {share:.0%} of the sampled conditions: failing is the norm here. "
-                    + (f"It holds mostly where {where} (PRIM box of the conditions where it holds: coverage "
-                       f"{b.coverage:.0%} of them, density {b.density:.0%} of the conditions inside hold)."
-                       if where else "No condition separates where it holds from where it fails."))
+            held = b.n_fail  # the box was found for the conditions where it holds
+            head = f"**{name}** fails in {share:.0%} of the sampled conditions: failing is the norm here. "
+            if held < 3:
+                return head + f"It holds in only {held} of {b.n}: too few to say where."
+            if not where:
+                return head + "No condition separates where it holds from where it fails."
+            return head + (f"It holds {'mostly ' if b.density >= 0.5 else 'at best '}where {where} (PRIM box of the "
+                           f"conditions where it holds: coverage {b.coverage:.0%} of them, density {b.density:.0%} "
+                           "of the conditions inside hold).")
         if not where:
             return (f"**{name}** fails in {share:.0%} of the sampled conditions, spread over the whole space: no "
                     "condition separates where it fails from where it holds.")
@@ -346,7 +351,7 @@ def failure_figure(r: Robustness, path: Path) -> Path:
             f = r.failed(n)
             ax.scatter(r.table.loc[~f, fx], r.table.loc[~f, fy], s=18, color="#0072B2", alpha=0.7, label="holds")
             ax.scatter(r.table.loc[f, fx], r.table.loc[f, fy], s=24, marker="x", color="#D55E00", label="fails")
-            if b:
+            if b and not (b.holds and b.n_fail < 3):  # a box around one or two points says nothing
                 x0, x1 = b.limits.get(fx, (r.table[fx].min(), r.table[fx].max()))
                 y0, y1 = b.limits.get(fy, (r.table[fy].min(), r.table[fy].max()))
                 ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=1.5,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from culturedrift.experiments.execution.executor import make_executor
 from culturedrift.experiments.execution.files import staging
 from culturedrift.experiments.workflows.compare import Comparison, compare, verdict, write_comparison
 from culturedrift.experiments.workflows.optimise import search as S
@@ -24,10 +25,15 @@ from culturedrift.model import Scenario, load_scenario
 
 
 @contextlib.contextmanager
-def executor_for(scheduler: str | None) -> Iterator[Any]:
-    """A Dask cluster's executor when a scheduler address is given, else None (the local pool)."""
+def executor_for(scheduler: str | None, workers: int = 1) -> Iterator[Any]:
+    """A Dask cluster's executor when a scheduler address is given, else one local pool kept for the whole
+    command (a pool per batch paid its start-up every batch), or None to run in this process."""
     if not scheduler:
-        yield None
+        if workers <= 1:
+            yield None
+            return
+        with make_executor(workers) as pool:
+            yield pool
         return
     from distributed import Client
 
@@ -80,7 +86,7 @@ def run_optimise(spec_path: str | Path, out: str | Path, trials: int | None = No
     draws = S.load_posterior(posterior, spec.base, len(spec.search_seeds())) if posterior else None
     points = S.Points(spec.search_seeds(), draws)
     t: dict[str, float] = {}
-    with executor_for(scheduler) as ex:
+    with executor_for(scheduler, workers) as ex:
         t0 = time.perf_counter()
         study = S.open_study(spec, out, storage, resume)
         S.search(spec, study, n_trials, points, workers, ex, progress)
