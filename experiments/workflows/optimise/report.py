@@ -30,6 +30,10 @@ def _axis(key: str) -> str:
     return f"{m.label} ({m.unit}) \u2014 {m.better} is better"
 
 
+#: where each recommendation's number sits around its star (points): up-right, down-right, up-left, down-left
+LABEL_OFFSETS = ((7, 7), (7, -16), (-16, 7), (-16, -16))
+
+
 def pareto_figure(o: Outcome, path: Path) -> Path:
     """Every trial (grey), the Pareto front (orange), the recommendations (numbered) and the shipped strategies."""
     objs = o.spec.objectives
@@ -53,11 +57,12 @@ def pareto_figure(o: Outcome, path: Path) -> Path:
                 ax.scatter(p[f"objective.{ox}"] * mx.scale, p[f"objective.{oy}"] * my.scale, s=30,
                            color=REC_COLOUR, alpha=0.85, label="Pareto front (no other is better on all)",
                            zorder=2)
-                for _, r in p[p["recommended"].notna()].iterrows():
+                for j, (_, r) in enumerate(p[p["recommended"].notna()].iterrows()):
                     x, y = r[f"objective.{ox}"] * mx.scale, r[f"objective.{oy}"] * my.scale
                     ax.scatter([x], [y], s=180, marker="*", color=REC_COLOUR, edgecolor="black", linewidth=0.8,
                                zorder=4)
-                    ax.annotate(str(r["recommended"]).rsplit("_", 1)[-1], (x, y), xytext=(6, 6),
+                    # each number in its own direction, so recommendations that cluster stay legible
+                    ax.annotate(str(r["recommended"]).rsplit("_", 1)[-1], (x, y), xytext=LABEL_OFFSETS[j % 4],
                                 textcoords="offset points", fontsize=10, fontweight="bold", zorder=5)
             for i, (_, r) in enumerate(o.shipped.iterrows()):
                 st = style(i + 2)  # orange is kept for the search's own schedules
