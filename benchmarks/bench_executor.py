@@ -1,19 +1,21 @@
-"""Where a Dask cluster's time goes against 2 local processes: wall and CPU per run, split by process and thread.
+"""Executor scaling and where a Dask cluster's time goes, in alternating rounds of one invocation (not a timed test).
 
-A sweep-shaped batch of five-year runs of the default 300-person authority (issue 12 asks for >= 80), run in
-alternating rounds (load hits every executor alike; best wall and best CPU of each are printed):
-  1. in this process, one after the other (the yardstick);
-  2. on 2 local worker processes;
-  3. on a real Dask cluster on 127.0.0.1 started as a user starts one, `dask scheduler` and 2 single-threaded
-     `dask worker`s, on Dask's default settings;
-  4. on the same cluster started with the project's simulation settings (experiments/execution/dask_setup.py)
-     passed as DASK_* environment variables, as docs/execution.md shows.
-CPU time is summed over this process and every process below it and split by role: the client (this process),
-the scheduler, the nannies, and in each worker the thread running tasks, the event loop and the profiler thread.
-Target (issue 12): Dask loses at most 10% per run against the 2 local processes. Every executor returns the
-same rows (checked). The load average is printed beside the numbers: only an idle machine's wall clock counts.
+A sweep-shaped batch of five-year runs of the default 300-person authority (issue 12 asks for >= 80) on:
+  1. this process, one run after the other (the yardstick);
+  2. 2 local worker processes (target: >= 1.8x the yardstick);
+  3. a real Dask cluster on 127.0.0.1 started as a user starts one, `dask scheduler` and 2 single-threaded
+     `dask worker`s, with the project's simulation settings (experiments/execution/dask_setup.py) passed as
+     DASK_* environment variables, as docs/execution.md shows (target: at most 10% more per run than 2);
+  4. with --dask-defaults, the same cluster on Dask's own defaults (what the settings save).
+Every round starts each executor afresh (start-up and warm-up not timed) in a rotated order, so load drifting
+during the invocation hits them alike; each round's Dask/local ratios are paired, and their median is what
+`make bench` judges (the best time of each executor is printed too). CPU time is summed over this process and
+every process below it and split by role: the client (this process), the scheduler, the nannies, and in each
+worker the thread running the tasks, the event loop and the profiler thread; what is not "running tasks" is
+Dask's cost outside the runs, which other processes' load barely moves. Every executor must return the same
+rows (checked). `benchmarks/bench_model.py` (`make bench`) calls `measure` for its scaling item.
 
-    .venv/bin/python benchmarks/bench_executor.py [--runs 80] [--rounds 3] [--no-dask]
+    .venv/bin/python benchmarks/bench_executor.py [--runs 80] [--rounds 4] [--no-dask] [--dask-defaults]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psutil
@@ -41,14 +45,15 @@ from culturedrift.model import Scenario, warm_up
 from culturedrift.model.outputs import summary_keys
 
 BIN = Path(sys.executable).parent
-DASK_DEFAULTS, SIMULATION = "Dask, Dask's defaults", "Dask, simulation settings"
+TASKS = "worker: running tasks"
+Role = Callable[[int, int], str]
 
 
-def tasks(n: int) -> list[SweepRun]:
+def tasks(n: int, first_seed: int = 2000) -> list[SweepRun]:
     """The batch: n runs of the default five-year authority, one seed each."""
     base = Scenario(name="bench")
     assert base.horizon_weeks >= 260, "the default scenario is expected to run five years"
-    return [SweepRun(base, tuple(summary_keys()), i, i, 0, 1000 + i, {}) for i in range(n)]
+    return [SweepRun(base, tuple(summary_keys()), i, i, 0, first_seed + i, {}) for i in range(n)]
 
 
 def thread_cpu() -> dict[tuple[int, int], float]:
@@ -72,11 +77,11 @@ def worker_threads() -> dict[int, dict[int, str]]:
 def dask_role(name: str) -> str:
     """The part of a Dask worker a thread belongs to."""
     if "Dask-Default-Threads" in name:
-        return "worker: running tasks"
+        return TASKS
     return {"MainThread": "worker: event loop", "Profile": "worker: profiler thread"}.get(name, "worker: other threads")
 
 
-def timed(ex: Executor, items: list[SweepRun], role: Callable[[int, int], str]) -> tuple[float, dict[str, float], list]:
+def timed(ex: Executor, items: list[SweepRun], role: Role) -> tuple[float, dict[str, float], pd.DataFrame]:
     """Wall seconds, CPU seconds by role, and the rows of one batch on `ex`."""
     c0, t0 = thread_cpu(), time.perf_counter()
     rows = run_map(run_one, items, executor=ex)
@@ -84,7 +89,7 @@ def timed(ex: Executor, items: list[SweepRun], role: Callable[[int, int], str]) 
     by: dict[str, float] = defaultdict(float)
     for key, cpu in c1.items():
         by[role(*key)] += cpu - c0.get(key, 0.0)
-    return wall, dict(by), rows
+    return wall, dict(by), pd.DataFrame(rows)
 
 
 @contextmanager
@@ -114,10 +119,27 @@ def dask_cluster(env: dict[str, str]) -> Iterator[tuple[str, int, set[int]]]:
                     p.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     p.kill()
+                    p.wait(timeout=5)
 
 
-def on_dask(items: list[SweepRun], env: dict[str, str]) -> tuple[float, dict[str, float], list, str]:
+def on_serial(items: list[SweepRun]) -> tuple[float, dict[str, float], pd.DataFrame]:
+    """One batch in this process."""
+    return timed(Serial(), items, lambda pid, tid: "this process")
+
+
+def on_local(items: list[SweepRun]) -> tuple[float, dict[str, float], pd.DataFrame]:
+    """One batch on a fresh pool of 2 local worker processes."""
+    here = os.getpid()
+    with LocalProcesses(2) as ex:
+        return timed(ex, items, lambda pid, tid: "driver" if pid == here else "workers")
+
+
+def on_dask(items: list[SweepRun], env: dict[str, str]) -> tuple[float, dict[str, float], pd.DataFrame]:
     """One batch on a fresh 2-worker cluster started with `env` (its start-up and warm-up not timed)."""
+    import cloudpickle
+
+    if __name__ != "__main__":  # imported (by bench_model.py): workers cannot import this file, so send it by value
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
     with dask_cluster(env) as (address, scheduler, nannies), DaskCluster(address) as ex:
         ex.client.wait_for_workers(2, timeout=60)
         ex.capacity = 2
@@ -135,8 +157,7 @@ def on_dask(items: list[SweepRun], env: dict[str, str]) -> tuple[float, dict[str
                 return "nannies"
             return dask_role(names[pid].get(tid, "")) if pid in names else "other processes"
 
-        wall, cpu, rows = timed(ex, items, role)
-        return wall, cpu, rows, ex.label
+        return timed(ex, items, role)
 
 
 def load() -> str:
@@ -144,60 +165,83 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def measure(runs: int = 80, rounds: int = 4, dask: bool = True, dask_defaults: bool = False,
+            log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every executor on the same batch in `rounds` rotated rounds: best wall and CPU of each, the median of the
+    per-round Dask/local ratios, and CPU per run by role (mean over rounds); rows checked identical."""
+    warm_up()  # local workers fork from this process with the kernels loaded
+    items = tasks(runs)
+    on_serial(items[:2])  # warms this process's caches
+    runners: dict[str, Callable[[], tuple[float, dict[str, float], pd.DataFrame]]] = {
+        "serial": lambda: on_serial(items), "local2": lambda: on_local(items)}
+    if dask:
+        runners["dask2"] = lambda: on_dask(items, environment())
+    if dask and dask_defaults:
+        runners["dask2_defaults"] = lambda: on_dask(items, {})
+    out: dict[str, Any] = {"runs": runs, "rounds": rounds, "load_before": load()}
+    walls: dict[str, list[float]] = defaultdict(list)
+    cpus: dict[str, list[dict[str, float]]] = defaultdict(list)
+    same: dict[str, bool] = {}
+    names = list(runners)
+    ref: pd.DataFrame | None = None
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # rotated: no executor always goes first
+            wall, cpu, rows = runners[name]()
+            ref = rows if ref is None else ref
+            same[name] = same.get(name, True) and rows.equals(ref)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+        if log:
+            log(f"  round {r + 1}: " + ", ".join(f"{k} {walls[k][-1]:.2f} s / {sum(cpus[k][-1].values()):.1f} CPU s"
+                                                for k in names) + f"; load {load()}")
+    for name in names:
+        total = [sum(c.values()) for c in cpus[name]]
+        roles = {role for c in cpus[name] for role in c}
+        by_role = {role: round(1e3 * statistics.mean(c.get(role, 0.0) for c in cpus[name]) / runs, 2)
+                   for role in sorted(roles)}
+        out |= {f"{name}_s": round(min(walls[name]), 2), f"{name}_cpu_ms_per_run": round(1e3 * min(total) / runs, 1),
+                f"{name}_same": same[name], f"{name}_walls": [round(w, 2) for w in walls[name]],
+                f"{name}_cpu_by_role_ms": by_role}
+        if name.startswith("dask2"):
+            local_cpu = [sum(c.values()) for c in cpus["local2"]]
+            out[f"{name}_wall_vs_local2"] = statistics.median(d / lo for d, lo in zip(walls[name], walls["local2"],
+                                                                                      strict=True)) - 1
+            out[f"{name}_cpu_vs_local2"] = statistics.median(d / lo for d, lo in zip(total, local_cpu, strict=True)) - 1
+            outside = [sum(v for k, v in c.items() if k != TASKS) for c in cpus[name]]
+            out[f"{name}_outside_runs_ms"] = round(1e3 * statistics.mean(outside) / runs, 2)
+            out[f"{name}_outside_share"] = statistics.mean(o / max(t - o, 1e-9) for o, t in zip(outside, total,
+                                                                                              strict=True))
+    out["load_after"] = load()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=80)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--dask-defaults", action="store_true", help="also a cluster on Dask's default settings")
     args = ap.parse_args()
-    items = tasks(args.runs)
     print(f"{args.runs} five-year runs of the default authority; {os.cpu_count()} cores; load average {load()}")
-    warm_up()  # local workers fork from this process with the kernels loaded
-    run_map(run_one, items[:2], executor=Serial())
-
-    walls: dict[str, list[float]] = defaultdict(list)
-    cpus: dict[str, list[dict[str, float]]] = defaultdict(list)
-    ref: pd.DataFrame | None = None
-
-    def record(name: str, wall: float, cpu: dict[str, float], rows: list) -> None:
-        nonlocal ref
-        frame = pd.DataFrame(rows)
-        ref = frame if ref is None else ref
-        assert frame.equals(ref), f"{name} gave different rows"
-        walls[name].append(wall)
-        cpus[name].append(cpu)
-
-    here = os.getpid()
-    for r in range(args.rounds):
-        record("in process", *timed(Serial(), items, lambda pid, tid: "this process"))
-        with LocalProcesses(2) as ex:
-            record("2 local processes", *timed(ex, items, lambda pid, tid: "driver" if pid == here else "workers"))
-        if not args.no_dask:
-            for name, env in ((DASK_DEFAULTS, {}), (SIMULATION, environment())):
-                wall, cpu, rows, label = on_dask(items, env)
-                record(name, wall, cpu, rows)
-                if r == 0:
-                    print(f"  {name}: {label}")
-        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in walls.items()) + f"; load {load()}")
-
-    n = args.runs
-    best = {k: (min(walls[k]), min(sum(c.values()) for c in cpus[k])) for k in walls}
-    one, local = best["in process"], best["2 local processes"]
-    print(f"\nbest of {args.rounds} alternating rounds (load now {load()}):")
-    print(f"  {'executor':<28}{'wall s':>8}{'speed-up':>10}{'CPU ms/run':>12}{'wall vs local':>15}{'CPU vs local':>14}")
-    for k, (wall, cpu) in best.items():
-        print(f"  {k:<28}{wall:8.2f}{one[0] / wall:9.2f}x{cpu / n * 1e3:12.1f}"
-              f"{(wall / local[0] - 1) * 100:+14.1f}%{(cpu / local[1] - 1) * 100:+13.1f}%")
+    m = measure(args.runs, args.rounds, not args.no_dask, args.dask_defaults, log=print)
+    names = [k[:-2] for k in m if k.endswith("_s") and f"{k[:-2]}_walls" in m]
+    print(f"\nbest of {args.rounds} rotated rounds (load {m['load_before']} -> {m['load_after']}):")
+    print(f"  {'executor':<16}{'wall s':>8}{'speed-up':>10}{'CPU ms/run':>12}{'wall vs local2':>16}"
+          f"{'CPU vs local2':>15}  (Dask: median of the rounds' paired ratios)")
+    for k in names:
+        wall, cpu = m[f"{k}_s"], m[f"{k}_cpu_ms_per_run"]
+        vs = (f"{m[f'{k}_wall_vs_local2'] * 100:+15.1f}%{m[f'{k}_cpu_vs_local2'] * 100:+14.1f}%"
+              if k.startswith("dask2") else "")
+        differ = "" if m[f"{k}_same"] else "  ROWS DIFFER"
+        print(f"  {k:<16}{wall:8.2f}{m['serial_s'] / wall:9.2f}x{cpu:12.1f}{vs}{differ}")
     print("\nCPU ms per run by process and thread (mean over the rounds):")
-    for k, rounds in cpus.items():
-        roles = sorted({role for c in rounds for role in c})
-        mean = {role: sum(c.get(role, 0.0) for c in rounds) / len(rounds) / n * 1e3 for role in roles}
-        parts = ", ".join(f"{role} {ms:.1f}" for role, ms in sorted(mean.items(), key=lambda kv: -kv[1]) if ms >= 0.05)
-        print(f"  {k:<28}{sum(mean.values()):6.1f}: {parts}")
-    if SIMULATION in best:
-        over = best[SIMULATION][0] / local[0] - 1
-        print(f"\nDask (simulation settings) against 2 local processes: {over * 100:+.1f}% wall per run, "
-              f"{(best[SIMULATION][1] / local[1] - 1) * 100:+.1f}% CPU per run (target <= +10%)")
+    for k in names:
+        parts = sorted(m[f"{k}_cpu_by_role_ms"].items(), key=lambda kv: -kv[1])
+        print(f"  {k:<16}{sum(v for _, v in parts):6.1f}: " + ", ".join(f"{r} {v:.1f}" for r, v in parts if v >= 0.05))
+    for k in names:
+        if k.startswith("dask2"):
+            print(f"{k}: {m[f'{k}_outside_runs_ms']:.1f} CPU ms per run outside the runs "
+                  f"({m[f'{k}_outside_share'] * 100:.1f}% of a run's own CPU time)")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ Usage: python benchmarks/bench_sweep.py [--runs 60] [--big 1000] [--skip-dask] [
 
 The runs are the default 300-person authority (20 teams) under the phased programme over five years,
 varying labour-market pressure and change fatigue (LHS). Dask overhead is measured on a LocalCluster
-(2 single-threaded worker processes) against the local pool, both with near-empty runs (1 week, 1
-team), so the difference is the cost of the path, not of the model.
+(2 single-threaded worker processes with the project's simulation settings) against the local pool, both
+with near-empty runs (1 week, 1 team), so the difference is the cost of the path, not of the model.
 """
 
 from __future__ import annotations
@@ -69,12 +69,12 @@ def main() -> None:
         print(f"{args.big}-run sweep, 2 workers: {tb:.1f} s ({args.big / tb:.2f} runs/s)")
 
     if not args.skip_dask:
-        from distributed import LocalCluster
+        from culturedrift.experiments.execution.dask_setup import local_cluster
 
         fixed = {"horizon_weeks": 1, "burn_in_weeks": 0, "organisation.n_teams": 1, "change_programme": [],
                  "interventions": [], "handover_week": 0}
         small, large = (experiment(n, seed=3, overrides=fixed) for n in (args.tiny_runs, 2 * args.tiny_runs))
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with local_cluster(2) as cluster:  # single-threaded workers with the project's simulation settings
             addr = cluster.scheduler_address
             for chunk in (1, None):
                 # marginal cost per run (time for 2n runs minus time for n, over n): start-up costs cancel
