@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from culturedrift.model import kernels as k
-from culturedrift.model.organisation import INTER_AGENCY
+from culturedrift.model.organisation import INTER_AGENCY, INTRA_TEAM
 
 if TYPE_CHECKING:
+    from culturedrift.model.base import Mechanism
     from culturedrift.model.mechanisms.change_programme import ChangeProgramme
     from culturedrift.model.mechanisms.culture import Culture
     from culturedrift.model.mechanisms.morale import Morale
@@ -30,6 +31,36 @@ if TYPE_CHECKING:
 def enabled() -> bool:
     """Whether new models use the compiled kernels (default yes; `CULTUREDRIFT_COMPILED=0` selects numpy)."""
     return os.environ.get("CULTUREDRIFT_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+# the parameters each kernel reads from its mechanism's record (see `record`)
+MORALE = ("baseline", "recovery_rate", "contagion_rate", "change_effect", "reference_change_load", "change_fatigue",
+          "workload_threshold", "workload_effect", "direct_time_effect", "fragmentation_effect", "leaver_effect")
+CULTURE = ("coworker_rate", "manager_rate", "reinforcement_rate", "conformity_rate", "target_habit", "norm_weeks",
+           "norm_threshold", "norm_steepness", "manager_norm_weight")
+WORKLOAD = ("recording_base", "recording_per_compliance", "other_time", "change_time_per_load", "sickness_absence",
+            "min_direct_time", "agency_worker_novice_penalty", "novice_penalty", "induction_weeks",
+            "reference_direct_time", "direct_time_elasticity", "capacity_cases", "gatekeeping", "case_duration_weeks",
+            "pressure_smoothing_weeks")
+TURNOVER = ("leaver_exposure_decay", "intention_base", "intention_morale", "intention_morale_ref",
+            "intention_workload", "intention_leavers", "intention_rate", "early_tenure_excess", "early_tenure_weeks",
+            "intention_weight", "intention_ref", "intention_hazard_cap", "agency_worker_exit_hazard",
+            "partner_exit_hazard", "recruitment_min_weeks", "partner_refill_hazard", "agency_worker_cover",
+            "agency_worker_cover_hazard")
+SLIPPAGE = ("overload_pressure_cap", "tighten_rate", "tension_relax_rate", "decay_rate", "staff_pressure_rate",
+            "goal_erosion_rate")
+
+
+def record(mech: Mechanism, fields: tuple[str, ...]) -> np.ndarray:
+    """The mechanism's parameters `fields` as a one-row record that its kernels read by name: one argument instead
+    of a dozen (each argument costs a kernel call time). Made once per parameter block; a block replaced mid-run
+    is read afresh."""
+    made = mech.__dict__.get("_record")
+    if made is None or made[0] is not mech.pars:
+        values = tuple(float(getattr(mech.pars, f)) for f in fields)
+        made = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in fields]))
+        mech._record = made
+    return made[1]
 
 
 # --------------------------------------------------------------------------------------- relationships
@@ -45,14 +76,14 @@ def neighbour_sums(mech: Relationships) -> None:
 
 def relationships_step(mech: Relationships) -> None:
     """Relationships.step in one pass over the ties: they build (rates worked out from who holds both ends), and
-    the strength by kind and the neighbour sums are taken as each tie is updated."""
+    the strength by kind (hence fragmentation) and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
     out = np.empty((s.n, 3))
-    now = k.relationships_week(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker,
-                               mech.kind_rate, p.agency_worker_build_factor, INTER_AGENCY,
-                               float(mech.effects.interagency_boost), s.morale, s.compliance_habit, out, 4)
-    mech.measure(now)
-    mech.publish(neighbour_sums=out)
+    frag = k.relationships_week(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker,
+                                mech.kind_rate, p.agency_worker_build_factor, INTER_AGENCY,
+                                float(mech.effects.interagency_boost), s.morale, s.compliance_habit, out,
+                                mech.baseline, INTRA_TEAM, INTER_AGENCY)
+    mech.publish(neighbour_sums=out, fragmentation=frag)
 
 
 def initial_ties(mech: Relationships) -> None:
@@ -99,9 +130,7 @@ def morale_step(mech: Morale) -> None:
     noise = mech.rng.normal(0.0, p.noise_sd, s.n)
     k.morale_step(s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer,
                   s.workload, s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, noise,
-                  p.baseline, p.recovery_rate, p.contagion_rate, p.change_effect, p.reference_change_load,
-                  p.change_fatigue, p.workload_threshold, p.workload_effect, p.direct_time_effect,
-                  sig.reference_direct_time, p.fragmentation_effect, p.leaver_effect)
+                  sig.reference_direct_time, record(mech, MORALE))
 
 
 # ------------------------------------------------------------------------------------------ culture
@@ -113,9 +142,8 @@ def culture_step(mech: Culture) -> None:
     nb = sig.neighbour_sums
     k.culture_step(s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement,
                    mech.sustain, mech.norm_of, mech.mgr_of, s.filled, s.manager_control, sig.prescription, s.team,
-                   s.tenure, mech.model.layout.manager_slot, mech.norm, p.coworker_rate, p.manager_rate,
-                   p.reinforcement_rate, p.conformity_rate, p.target_habit, p.norm_weeks, p.norm_threshold,
-                   p.norm_steepness, p.manager_norm_weight, float(sig.induction_weeks))
+                   s.tenure, mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks),
+                   record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
 
@@ -124,7 +152,7 @@ def culture_step(mech: Culture) -> None:
 
 
 def slippage_step(mech: Slippage) -> None:
-    """Slippage.step (the organisation-wide prescription stays in Python: a handful of scalars)."""
+    """Slippage.step: this week's prescription (from the draws and scalars the reference uses), then every slot."""
     p, s, sig = mech.pars, mech.state, mech.signals
     week = mech.model.week
     mech.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
@@ -133,53 +161,47 @@ def slippage_step(mech: Slippage) -> None:
         jump += p.incident_magnitude
     if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
         jump += p.inspection_magnitude
-    c_mean = k.masked_mean(s.compliance_habit, s.staff & s.filled, np.empty(s.n))
-    c_mean = 0.0 if np.isnan(c_mean) else float(c_mean)
-    omissions = (1.0 - sig.service_standard) * (1.0 - p.omission_masking * c_mean)
-    P = sig.prescription + jump + p.omission_sensitivity * omissions
-    P += p.prescription_relax_rate * (mech.policy - P)
-    P = min(max(P, 0.0), 1.0)
+    P = k.prescription(s.compliance_habit, s.staff, s.filled, sig.prescription, jump, mech.policy,
+                       sig.service_standard, p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
     mech.publish(prescription=P)
     excess_p = max(P - mech.policy, 0.0)
     old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
     k.slippage_step(s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm,
                     mech.staff, mech.mgr, mech.team_of_manager, s.sustained_pressure, sig.team_cases,
-                    sig.team_capacity, p.overload_pressure_cap, excess_p, mech.effects.control_damping,
-                    sig.norm_protection, p.tighten_rate, p.tension_relax_rate, old, p.decay_rate,
-                    p.staff_pressure_rate, p.goal_erosion_rate)
+                    sig.team_capacity, excess_p, mech.effects.control_damping, sig.norm_protection, old,
+                    record(mech, SLIPPAGE))
 
 
 # ----------------------------------------------------------------------------------------- turnover
 
 
 def turnover_step(mech: Turnover) -> None:
-    """Turnover.step: intention, tenure and hazards fused; who leaves and joins decided as in the reference."""
+    """Turnover.step: intention, tenure, hazards and exits in one call; then hires, replaced agency workers and
+    affordable agency cover decided in one call (what the reference decides between its joins and leaves)."""
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
     mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
-    # the week's draws first (nothing before them in this step draws from these two streams), then hazards and
-    # exits in one kernel call
+    # the week's draws first (nothing before them in this step draws from these two streams)
     u = mech.rng.random(s.n)
     u_fill, u_agency_worker = mech.rng_recruit.random((2, s.n))  # the reference's two draws, in one call
+    pars = record(mech, TURNOVER)
     leaving, open_overflow = k.turnover_week(
         s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor, eff.exit_hazard_multiplier,
-        s.agency_worker, s.partner, p.leaver_exposure_decay, p.intention_base, p.intention_morale,
-        p.intention_morale_ref, p.intention_workload, p.intention_leavers, p.intention_rate,
-        p.base_exit_hazard * mech.market_exit, p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
-        p.intention_ref, p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard, s.filled, u,
-        mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share)
+        s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled, u, mech.overflow,
+        eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share, pars)
     m.leave(leaving)
-    arrive, replaced, refill = k.turnover_arrivals(s.is_post, s.staff, s.partner, s.filled, s.agency_worker,
-                                                   s.vacant_since, m.week, p.recruitment_min_weeks, u_fill,
-                                                   mech.fill_hazard, p.partner_refill_hazard)
+    sig = mech.signals
+    cost = getattr(sig, "agency_worker_weekly_cost", None)
+    headroom = sig.hiring_headroom if cost is not None else -np.inf  # a host without a budget buys no cover
+    # the reference's cover candidates are the empty slots after the permanent joins, whose only effect on what
+    # cover reads is that their slots are filled: so the moves are decided before they are carried out
+    replaced, joining, cover, refused = k.turnover_moves(
+        s.is_post, s.staff, s.partner, s.staff_post, s.filled, s.agency_worker, s.vacant_since, m.week, u_fill,
+        mech.fill_hazard, open_overflow, u_agency_worker, cost if cost is not None else np.zeros(s.n), headroom, pars)
     m.leave(replaced)
-    m.join(np.concatenate((arrive, refill)), agency_worker=False)
-    if p.agency_worker_cover or open_overflow.any():
-        cand = k.turnover_cover(s.filled, s.staff_post, p.agency_worker_cover, open_overflow, u_agency_worker,
-                                p.agency_worker_cover_hazard)
-        if cand.size:  # Turnover.affordable: as many candidates, in order, as the hiring headroom pays for
-            n = k.affordable(mech.signals.agency_worker_weekly_cost, cand, mech.signals.hiring_headroom)
-            mech.publish(agency_worker_hires_refused=int(cand.size - n))
-            m.join(cand[:n], agency_worker=True)
+    m.join(joining, agency_worker=False)
+    if refused:
+        mech.publish(agency_worker_hires_refused=int(refused))
+    m.join(cover, agency_worker=True)
 
 
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
@@ -213,18 +235,15 @@ def workload_allocate(mech: Workload) -> None:
 
 def workload_step(mech: Workload) -> None:
     """Workload.step in two kernel calls around the Poisson referrals (drawn from the same stream, here)."""
-    p, sig, s = mech.pars, mech.signals, mech.state
+    sig, s = mech.signals, mech.state
+    pars = record(mech, WORKLOAD)
     lam = k.workload_referrals(s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost,
                                s.agency_worker, s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time,
-                               s.capacity, p.recording_base, p.recording_per_compliance, p.other_time,
-                               p.change_time_per_load, p.sickness_absence, p.min_direct_time,
-                               p.agency_worker_novice_penalty, p.novice_penalty, p.induction_weeks,
-                               p.reference_direct_time, p.direct_time_elasticity, p.capacity_cases, sig.team_cases,
-                               sig.team_capacity, mech.referral_rate, p.gatekeeping)
+                               s.capacity, sig.team_cases, sig.team_capacity, mech.referral_rate, pars)
     referrals = mech.rng.poisson(lam)
     total, backlog, team_capacity = k.workload_cases(s.team, s.frontline, s.filled, sig.productivity,
                                                      bool(sig.learning_live), sig.team_cases, sig.team_capacity,
-                                                     referrals, p.case_duration_weeks, s.capacity, s.workload,
-                                                     s.caseload, s.sustained_pressure, p.pressure_smoothing_weeks)
+                                                     referrals, s.capacity, s.workload, s.caseload,
+                                                     s.sustained_pressure, pars)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
                  team_capacity=team_capacity)

@@ -23,6 +23,11 @@ from culturedrift.model.state import Staff
 _BOOL, _FLOAT = np.dtype(bool), np.dtype(np.float64)
 
 
+def _hears(mech: Mechanism, hook: str) -> bool:
+    """Whether a mechanism does anything on `hook` (its class or the instance replaces Mechanism's no-op)."""
+    return hook in vars(mech) or getattr(type(mech), hook) is not getattr(Mechanism, hook)
+
+
 class Host:
     """Layout, state, signals and streams shared by an ordered list of mechanisms."""
 
@@ -72,6 +77,10 @@ class Host:
         self.reset_effects()
         self.mechanisms = [cls(pars, self) for cls, pars in parts]
         self._by_name = {m.name: m for m in self.mechanisms}
+        # the mechanisms that listen to people moving (the rest keep Mechanism's no-op): a week's joins and
+        # leaves call only these, in list order for joins and reverse order for leaves
+        self._joiners = [m for m in self.mechanisms if _hears(m, "on_join")]
+        self._leavers = [m for m in reversed(self.mechanisms) if _hears(m, "on_leave")]
         for event in events:
             self.add_event(event)
 
@@ -171,7 +180,7 @@ class Host:
         s.agency_worker[slots] = agency_worker
         for arr, value in self._on_hire:
             arr[slots] = value
-        for mech in self.mechanisms:
+        for mech in self._joiners:
             mech.on_join(slots)
         self.joined(slots)
 
@@ -180,7 +189,7 @@ class Host:
         if slots.size == 0:
             return
         self.leaving(slots)
-        for mech in reversed(self.mechanisms):
+        for mech in self._leavers:
             mech.on_leave(slots)
         for arr, value in self._on_leave:
             arr[slots] = value

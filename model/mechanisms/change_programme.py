@@ -134,7 +134,7 @@ class ChangeProgramme(Mechanism):
         for c in self.learning:
             k = self.col[id(c)]
             if self.live[k]:
-                self.state.proficiency[k, slots] = c.learning.new_hire_proficiency
+                self.state.proficiency[k][slots] = c.learning.new_hire_proficiency  # row, then slots: numpy's fast path
 
     def step(self) -> None:
         s, week = self.state, self.model.week
