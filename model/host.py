@@ -37,6 +37,7 @@ class Host:
         self.layout = layout
         # compiled kernels (model/kernels.py) or the numpy reference: the same numbers, to the last bit
         self.compiled = compiled_enabled() if compiled is None else bool(compiled)
+        self.entries: dict[int, Any] = {}  # each weekly kernel's compiled function for this host's arguments
         self.network = network
         self.seed = int(seed)
         self.week = week
