@@ -15,12 +15,31 @@ import numpy as np
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
+from culturedrift.model.compiled import call
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
 from culturedrift.model.state import Staff
 
 _BOOL, _FLOAT = np.dtype(bool), np.dtype(np.float64)
+
+
+def _assign(pairs: tuple[tuple[np.ndarray, Any], ...], slots: np.ndarray, flat: bool) -> None:
+    """Each array takes its value at `slots`; a week's few movers one by one when every array is flat (per slot),
+    which costs less than fancy indexing (the same values)."""
+    if slots.size <= 4 and flat:
+        at = slots.tolist()
+        for arr, value in pairs:
+            for i in at:
+                arr[i] = value
+        return
+    for arr, value in pairs:
+        arr[slots] = value
+
+
+def _dispatched(host: Host, kernel: Any, *args: Any) -> Any:
+    """`kernel(*args)` through numba's dispatch (arguments whose types may vary from call to call)."""
+    return kernel(*args)
 
 
 def _hears(mech: Mechanism, hook: str) -> bool:
@@ -66,6 +85,7 @@ class Host:
                 writer[sig.name] = cls.name
                 setattr(self.signals, sig.name, None)
         self.signal_writer = writer
+        self._flat = all(arr.ndim == 1 for arr, _ in (*self._on_hire, *self._on_leave))
         self.effects = Signals()
         self.last_effects = Signals()
         self.channels: dict[str, Channel] = {}
@@ -156,8 +176,10 @@ class Host:
         arr = getattr(eff, name)
         if whom is not None and whom.dtype is _BOOL:  # a mask (a group): one pass in place, no gather/scatter
             if self.compiled and arr.dtype is _FLOAT:
-                kernels.masked_effect(arr, whom, float(amount), ch.combine == "multiply", ch.cap is not None,
-                                      0.0 if ch.cap is None else float(ch.cap))
+                # a contiguous mask (a group's, as interventions give) keeps the kernel's argument types fixed
+                run = call if whom.flags.c_contiguous else _dispatched
+                run(self, kernels.masked_effect, arr, whom, float(amount), ch.combine == "multiply",
+                    ch.cap is not None, 0.0 if ch.cap is None else float(ch.cap))
             elif ch.combine == "multiply":
                 np.multiply(arr, amount, out=arr, where=whom)
             elif ch.cap is not None:
@@ -177,10 +199,7 @@ class Host:
         if slots.size == 0:
             return
         s = self.state
-        s.filled[slots] = True
-        s.agency_worker[slots] = agency_worker
-        for arr, value in self._on_hire:
-            arr[slots] = value
+        _assign(((s.filled, True), (s.agency_worker, agency_worker), *self._on_hire), slots, self._flat)
         for mech in self._joiners:
             mech.on_join(slots)
         self.joined(slots)
@@ -192,11 +211,8 @@ class Host:
         self.leaving(slots)
         for mech in self._leavers:
             mech.on_leave(slots)
-        for arr, value in self._on_leave:
-            arr[slots] = value
         s = self.state
-        s.filled[slots] = False
-        s.agency_worker[slots] = False
+        _assign((*self._on_leave, (s.filled, False), (s.agency_worker, False)), slots, self._flat)
         self.left(slots)
 
     def restructure(self, fraction: float, rng: np.random.Generator) -> None:

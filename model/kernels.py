@@ -357,27 +357,35 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic.
     Returns the fragmentation against `baseline`, the week-0 strength by kind (`fragmentation`)."""
     n = indptr.size - 1
-    # per-slot lookups first, so the loop over ties has no branch on who holds either end (a third faster)
-    held = np.empty(n)
-    agency = np.empty(n, np.uint8)
+    # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
+    # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
+    # factor): one lookup per tie, no branch on who holds either end
+    code = np.empty(n, np.int64)
     for i in range(n):
-        held[i] = 1.0 if filled[i] else 0.0
-        agency[i] = 1 if agency_worker[i] else 0
+        code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
+    held = np.array([0.0, 1.0, 1.0])
+    agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
+    rate = np.empty((kind_rate.size, 3, 3))
+    for q in range(kind_rate.size):
+        for a in range(3):
+            for b in range(3):
+                r = kind_rate[q] * (held[a] * held[b])
+                r *= factor[agency[a] | agency[b]]
+                rate[q, a, b] = r
     by_kind = np.zeros(baseline.size)
     boosting = boost > 0
     for i in range(n):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        hi = held[i]
-        ai = agency[i]
+        ci = code[i]
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             ke = kind[e]
-            r = kind_rate[ke] * (hi * held[j])
-            r *= factor[ai | agency[j]]
-            x = w[e] + (1.0 - w[e]) * r
+            r = rate[ke, ci, code[j]]
+            we = w[e]
+            x = we + (1.0 - we) * r
             if boosting and ke == boosted_kind:
                 x += (1.0 - x) * _min(r * boost, 1.0)
             w[e] = x
@@ -1000,3 +1008,16 @@ def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: n
     for i in range(filled.size):
         k += staff_post[i] and filled[i] and not agency_worker[i]
     return k
+
+
+@njit(cache=True)
+def agency_workers(agency_worker: np.ndarray, is_post: np.ndarray) -> tuple[int, int]:
+    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts)."""
+    in_posts = overflow = 0
+    for i in range(agency_worker.size):
+        if agency_worker[i]:
+            if is_post[i]:
+                in_posts += 1
+            else:
+                overflow += 1
+    return in_posts, overflow

@@ -144,7 +144,8 @@ class ChangeProgramme(Mechanism):
             if c.start_week <= week < c.end_week:
                 pace += 1
                 if self.model.compiled:
-                    kernels.masked_effect(s.change_load, self.posts(c.affects), c.disruption, False, False, 0.0)
+                    compiled.call(self.model, kernels.masked_effect, s.change_load, self.posts(c.affects),
+                                  float(c.disruption), False, False, 0.0)
                 else:
                     s.change_load[self.posts(c.affects)] += c.disruption
             if c.prescription_change:
@@ -152,9 +153,11 @@ class ChangeProgramme(Mechanism):
             if week == c.start_week:
                 self._go_live(c)
         self.publish(pace=pace, prescription_shift=shift)
-        if self.learning and self.live.any() and self.model.compiled:
+        if not (self.learning and self.signals.learning_live):  # published at the first go-live of a learning curve
+            return
+        if self.model.compiled:
             compiled.learning_curves(self)
-        elif self.learning and self.live.any():
+        else:
             # learning curve: close a share of the gap each week, faster with training
             # (a loop over the few live changes; each line is vectorised over all slots)
             prod = np.ones(s.n)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled, kernels
 from culturedrift.model.base import Mechanism, Signal, Strict, param
 
 WEEKS_PER_QUARTER = 13
@@ -68,8 +69,11 @@ class Leadership(Mechanism):
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
         s, p = self.state, self.pars
-        in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
-        overflow = int(np.count_nonzero(s.agency_worker)) - in_posts
+        if self.model.compiled:
+            in_posts, overflow = compiled.call(self.model, kernels.agency_workers, s.agency_worker, s.is_post)
+        else:
+            in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
+            overflow = int(np.count_nonzero(s.agency_worker)) - in_posts
         return in_posts * p.agency_worker_premium_per_week + overflow * p.overflow_cost_per_week
 
     def step(self) -> None:
