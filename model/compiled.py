@@ -10,6 +10,7 @@ paths to the same bits.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,6 +53,18 @@ def call(host: Host, kernel: Any, *args: Any) -> Any:
     return out
 
 
+def dispatched(host: Host, kernel: Any, *args: Any) -> Any:
+    """`kernel(*args)` through numba's dispatch on every call (arguments whose types may vary between calls)."""
+    return kernel(*args)
+
+
+def by(slots: np.ndarray) -> Callable[..., Any]:
+    """How to call a kernel given people moving: `call` for the slot arrays the host's own moves pass (contiguous
+    int64, fixed types), numba's dispatch for any other (a test's or an event's own array)."""
+    return call if slots.dtype is _INT64 and slots.flags.c_contiguous else dispatched
+
+
+_INT64 = np.dtype(np.int64)
 _DISPATCH = os.environ.get("CULTUREDRIFT_DISPATCH", "0").strip().lower() in ("1", "true", "yes", "on")
 
 # the parameters each kernel reads from its mechanism's record (see `record`)
@@ -122,13 +135,14 @@ def tie_strength_per_slot(mech: Relationships) -> np.ndarray:
 def relationships_leave(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_leave: the leavers' ties vanish."""
     net = mech.model.network
-    k.cut_ties(net.mat.indptr, net.mat.indices, net.w, slots)
+    by(slots)(mech.model, k.cut_ties, net.mat.indptr, net.mat.indices, net.w, slots)
 
 
 def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_join: weak ties to whoever is in post."""
     net, s = mech.model.network, mech.state
-    k.join_ties(net.mat.indptr, net.mat.indices, net.w, s.filled, slots, mech.pars.new_tie_strength)
+    by(slots)(mech.model, k.join_ties, net.mat.indptr, net.mat.indices, net.w, s.filled, slots,
+              float(mech.pars.new_tie_strength))
 
 
 # ------------------------------------------------------------------------------------ change programme
@@ -229,8 +243,9 @@ def turnover_step(mech: Turnover) -> None:
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
     """Turnover.on_leave: colleagues' exposure in one pass over the leavers' ties; vacancies start."""
     s, net, sig = mech.state, mech.model.network, mech.signals
-    permanent = k.turnover_leave(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots,
-                                 s.leaver_exposure, s.agency_worker, s.staff, s.vacant_since, float(mech.model.week))
+    permanent = by(slots)(mech.model, k.turnover_leave, net.mat.indptr, net.mat.indices, net.w,
+                          sig.neighbour_sums[:, 2], slots, s.leaver_exposure, s.agency_worker, s.staff,
+                          s.vacant_since, float(mech.model.week))
     mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + permanent)
 
 

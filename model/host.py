@@ -15,7 +15,7 @@ import numpy as np
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
-from culturedrift.model.compiled import call
+from culturedrift.model.compiled import call, dispatched
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
@@ -35,11 +35,6 @@ def _assign(pairs: tuple[tuple[np.ndarray, Any], ...], slots: np.ndarray, flat: 
         return
     for arr, value in pairs:
         arr[slots] = value
-
-
-def _dispatched(host: Host, kernel: Any, *args: Any) -> Any:
-    """`kernel(*args)` through numba's dispatch (arguments whose types may vary from call to call)."""
-    return kernel(*args)
 
 
 def _hears(mech: Mechanism, hook: str) -> bool:
@@ -95,6 +90,8 @@ class Host:
                     raise ValueError(f"effect channel '{ch.name}' of {cls.name} is already declared")
                 self.channels[ch.name] = ch
         self._size = {"person": n, "team": layout.n_teams}
+        # what resetting each channel needs, read once (the reset runs every week)
+        self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()]
         self.reset_effects()
         self.mechanisms = [cls(pars, self) for cls, pars in parts]
         self._by_name = {m.name: m for m in self.mechanisms}
@@ -150,19 +147,19 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
-        for ch in self.channels.values():
-            if ch.per == "organisation":
-                eff[ch.name] = ch.neutral
+        for name, neutral, per, remember, dtype in self._resets:
+            if per == "organisation":
+                eff[name] = neutral
                 continue
-            arr = eff.get(ch.name)
+            arr = eff.get(name)
             if arr is None:
-                eff[ch.name] = np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype)
-                if ch.remember:
-                    last[ch.name] = eff[ch.name].copy()
+                eff[name] = np.full(self._size[per], neutral, dtype=dtype)
+                if remember:
+                    last[name] = eff[name].copy()
                 continue
-            if ch.remember:
-                last[ch.name] = arr.copy()
-            arr.fill(ch.neutral)
+            if remember:
+                last[name] = arr.copy()
+            arr.fill(neutral)
 
     def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:
         """Add (or multiply in) an intervention's effect on channel `name` for `whom` (None: a number)."""
@@ -177,7 +174,7 @@ class Host:
         if whom is not None and whom.dtype is _BOOL:  # a mask (a group): one pass in place, no gather/scatter
             if self.compiled and arr.dtype is _FLOAT:
                 # a contiguous mask (a group's, as interventions give) keeps the kernel's argument types fixed
-                run = call if whom.flags.c_contiguous else _dispatched
+                run = call if whom.flags.c_contiguous else dispatched
                 run(self, kernels.masked_effect, arr, whom, float(amount), ch.combine == "multiply",
                     ch.cap is not None, 0.0 if ch.cap is None else float(ch.cap))
             elif ch.combine == "multiply":

@@ -1002,6 +1002,22 @@ def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, 
 
 
 @njit(cache=True)
+def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.ndarray, filled: np.ndarray,
+                  frontline: np.ndarray, manager: np.ndarray, staff_post: np.ndarray, agency_worker: np.ndarray,
+                  morale: np.ndarray, habit: np.ndarray, manager_control: np.ndarray, intention: np.ndarray,
+                  workload: np.ndarray, direct_time: np.ndarray, change_load: np.ndarray, high_habit: float,
+                  leavers_ring: np.ndarray, filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
+                  scalars: np.ndarray) -> None:
+    """`weekly_series`, each series written straight into its column `cols[k]` of the record's row `out` (the
+    series at `pos[k]` of SERIES_KEYS)."""
+    v = weekly_series(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
+                      intention, workload, direct_time, change_load, high_habit, leavers_ring, filled_ring, team_cases,
+                      fragmentation, scalars)
+    for k in range(cols.size):
+        out[cols[k]] = v[pos[k]]
+
+
+@njit(cache=True)
 def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
     """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
     k = 0
