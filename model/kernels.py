@@ -883,14 +883,47 @@ STATS = ("n_staff", "morale_mean", "morale_p10", "morale_p90", "habit_mean", "ha
 
 
 @njit(cache=True)
+def _select(a: np.ndarray, kth: int) -> float:
+    """Quickselect in place: a[kth] becomes the value a sorted copy holds there, with no larger value before it and
+    no smaller one after (what np.partition guarantees, without its argument checks and copies)."""
+    lo, hi = 0, a.size - 1
+    while hi > lo:
+        mid = (lo + hi) >> 1
+        if a[mid] < a[lo]:  # median of three as the pivot
+            a[mid], a[lo] = a[lo], a[mid]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+        pivot = a[mid]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if kth <= j:
+            hi = j
+        elif kth >= i:
+            lo = i
+        else:  # between the two halves: every value there equals the pivot
+            break
+    return a[kth]
+
+
+@njit(cache=True)
 def _quantile(v: np.ndarray, q: float) -> float:
     """Linear-interpolation quantile of v (outputs._quantiles) from the two order statistics it needs, found by
     selection in linear time instead of a sort (the same two values, so the same bits)."""
     k = v.size
     pos = q * (k - 1)
     lo = int(pos)
-    part = np.partition(v, lo)
-    v_lo = part[lo]
+    part = v.copy()
+    v_lo = _select(part, lo)
     v_hi = v_lo
     if lo + 1 < k:  # the next order statistic: the smallest of those the selection put above v_lo
         v_hi = part[lo + 1]
@@ -905,45 +938,52 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
-    """Every per-slot reduction the weekly series need, in one pass each, bit-identical to outputs.Observation."""
+    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: one pass gathers the
+    values of staff in post, case holders and managers (in slot order, as numpy's masks do), then each is summed
+    pairwise as numpy sums."""
     n = staff.size
-    buf = np.empty(n)
-    out = np.full(len(STATS), np.nan)
-    in_post = np.empty(n, np.bool_)
-    holders = np.empty(n, np.bool_)
-    mgrs = np.empty(n, np.bool_)
-    n_staff = n_posts = permanent = agency = n_holders = high = 0
+    post = np.empty((4, n))  # morale, habit, intention and change load of staff in post
+    held = np.empty((2, n))  # workload and direct time of case holders in post
+    mgr = np.empty(n)  # control style of managers in post
+    k = h = g = n_posts = permanent = agency = high = 0
     for i in range(n):
-        in_post[i] = staff[i] and filled[i]
-        holders[i] = frontline[i] and filled[i]
-        mgrs[i] = manager[i] and filled[i]
-        n_staff += in_post[i]
-        n_holders += holders[i]
+        f = filled[i]
+        if staff[i] and f:
+            post[0, k] = morale[i]
+            post[1, k] = habit[i]
+            post[2, k] = intention[i]
+            post[3, k] = change_load[i]
+            high += habit[i] > high_habit
+            k += 1
+        if frontline[i] and f:
+            held[0, h] = workload[i]
+            held[1, h] = direct_time[i]
+            h += 1
+        if manager[i] and f:
+            mgr[g] = manager_control[i]
+            g += 1
         n_posts += staff_post[i]
-        permanent += staff_post[i] and filled[i] and not agency_worker[i]
+        permanent += staff_post[i] and f and not agency_worker[i]
         agency += staff[i] and agency_worker[i]
-        high += in_post[i] and habit[i] > high_habit
-    out[0] = max(n_staff, 1)
-    out[1] = masked_mean(morale, in_post, buf)
-    if n_staff > 0:
-        k = 0
-        for i in range(n):
-            if in_post[i]:
-                buf[k] = morale[i]
-                k += 1
-        out[2] = _quantile(buf[:k], 0.1)
-        out[3] = _quantile(buf[:k], 0.9)
-    out[4] = masked_mean(habit, in_post, buf)
-    out[5] = high / max(n_staff, 1)
-    out[6] = masked_mean(manager_control, mgrs, buf)
-    out[7] = masked_mean(intention, in_post, buf)
+    out = np.full(len(STATS), np.nan)
+    out[0] = max(k, 1)
+    if k > 0:
+        out[1] = (0.0 + _pairwise(post[0], 0, k)) / k
+        out[2] = _quantile(post[0, :k], 0.1)
+        out[3] = _quantile(post[0, :k], 0.9)
+        out[4] = (0.0 + _pairwise(post[1], 0, k)) / k
+        out[7] = (0.0 + _pairwise(post[2], 0, k)) / k
+        out[14] = (0.0 + _pairwise(post[3], 0, k)) / k
+    out[5] = high / max(k, 1)
+    if g > 0:
+        out[6] = (0.0 + _pairwise(mgr, 0, g)) / g
     out[8] = max(n_posts, 1)
     out[9] = permanent
     out[10] = agency
-    out[11] = n_holders
-    out[12] = masked_mean(workload, holders, buf)
-    out[13] = masked_mean(direct_time, holders, buf)
-    out[14] = masked_mean(change_load, in_post, buf)
+    out[11] = h
+    if h > 0:
+        out[12] = (0.0 + _pairwise(held[0], 0, h)) / h
+        out[13] = (0.0 + _pairwise(held[1], 0, h)) / h
     out[15] = permanent
     return out
 
