@@ -61,7 +61,7 @@ def dispatched(host: Host, kernel: Any, *args: Any) -> Any:
 def by(slots: np.ndarray) -> Callable[..., Any]:
     """How to call a kernel given people moving: `call` for the slot arrays the host's own moves pass (contiguous
     int64, fixed types), numba's dispatch for any other (a test's or an event's own array)."""
-    return call if slots.dtype is _INT64 and slots.flags.c_contiguous else dispatched
+    return call if slots.dtype == _INT64 and slots.flags.c_contiguous else dispatched
 
 
 _INT64 = np.dtype(np.int64)
