@@ -68,8 +68,9 @@ _INT64 = np.dtype(np.int64)
 _DISPATCH = os.environ.get("CULTUREDRIFT_DISPATCH", "0").strip().lower() in ("1", "true", "yes", "on")
 
 # the parameters each kernel reads from its mechanism's record (see `record`)
-MORALE = ("baseline", "recovery_rate", "contagion_rate", "change_effect", "reference_change_load", "change_fatigue",
-          "workload_threshold", "workload_effect", "direct_time_effect", "fragmentation_effect", "leaver_effect")
+MORALE = ("noise_sd", "baseline", "recovery_rate", "contagion_rate", "change_effect", "reference_change_load",
+          "change_fatigue", "workload_threshold", "workload_effect", "direct_time_effect", "fragmentation_effect",
+          "leaver_effect")
 CULTURE = ("coworker_rate", "manager_rate", "reinforcement_rate", "conformity_rate", "target_habit", "norm_weeks",
            "norm_threshold", "norm_steepness", "manager_norm_weight")
 WORKLOAD = ("recording_base", "recording_per_compliance", "other_time", "change_time_per_load", "sickness_absence",
@@ -161,12 +162,12 @@ def learning_curves(mech: ChangeProgramme) -> None:
 
 def morale_step(mech: Morale) -> None:
     """Morale.step."""
-    p, s, sig, eff = mech.pars, mech.state, mech.signals, mech.effects
+    s, sig, eff = mech.state, mech.signals, mech.effects
     nb = sig.neighbour_sums
-    noise = mech.rng.normal(0.0, p.noise_sd, s.n)
+    z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
     call(mech.model, k.morale_step, s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load,
          eff.change_buffer, s.workload, s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support,
-         noise, sig.reference_direct_time, record(mech, MORALE))
+         z, sig.reference_direct_time, record(mech, MORALE))
 
 
 # ------------------------------------------------------------------------------------------ culture

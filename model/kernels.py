@@ -422,10 +422,12 @@ def fragmentation(now: np.ndarray, base: np.ndarray, intra: int, inter: int) -> 
 def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
                 case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
-                noise: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
+                z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
+    `z` holds standard normal draws: numpy's normal(0, sd) is 0 + sd * z, computed here as numpy computes it.
     `pars` is the mechanism's parameter record (compiled.record)."""
     p = pars[0]
+    noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
     change_effect, reference_change_load, change_fatigue = p.change_effect, p.reference_change_load, p.change_fatigue
     workload_threshold, workload_effect = p.workload_threshold, p.workload_effect
@@ -456,7 +458,7 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        mor[i] = _clip(m + noise[i], 0.0, 1.0)
+        mor[i] = _clip(m + (0.0 + noise_sd * z[i]), 0.0, 1.0)
 
 
 @njit(cache=True)
