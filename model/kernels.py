@@ -380,7 +380,15 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
         s1 = 0.0
         s2 = 0.0
         ci = code[i]
-        for e in range(indptr[i], indptr[i + 1]):
+        if ci == 0:  # a vacant slot's ties do not build (rate 0: w + (1 - w) * 0 is w): they are only summed
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                x = w[e]
+                by_kind[kind[e]] += x
+                s0 += x * morale[j]
+                s1 += x * habit[j]
+                s2 += x * 1.0
+        for e in range(indptr[i], indptr[i + 1] if ci else indptr[i]):
             j = indices[e]
             ke = kind[e]
             r = rate[ke, ci, code[j]]

@@ -141,7 +141,7 @@ class ChangeProgramme(Mechanism):
         s.change_load.fill(0.0)
         pace, shift = 0, 0.0
         for c in self.changes:
-            if c.start_week <= week < c.end_week:
+            if c.start_week <= week < c.start_week + c.duration_weeks:  # in its implementation period (end_week)
                 pace += 1
                 if self.model.compiled:
                     compiled.call(self.model, kernels.masked_effect, s.change_load, self.posts(c.affects),
