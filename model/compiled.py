@@ -10,7 +10,6 @@ paths to the same bits.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,32 +35,36 @@ def enabled() -> bool:
     return os.environ.get("CULTUREDRIFT_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def call(host: Host, kernel: Any, *args: Any) -> Any:
-    """`kernel(*args)`; from the second call on, straight through the compiled function for this host's argument
-    types.
+class Kernels:
+    """A host's weekly kernels by name (`host.kernels.morale_step(
+        ...)`): the first call of each goes through numba,
+    which loads or compiles it, and from then on the name is the compiled function numba chose for this host's
+    arguments.
 
     A weekly kernel is given the same kinds of argument every week (the host's state arrays, signals and numbers),
     so numba's type dispatch on every call (about 0.15 µs per argument: a tenth of a small organisation's week) is
-    paid once per host: the first call goes through numba, which loads or compiles the kernel, and the compiled
-    function it chose is kept on the host. `CULTUREDRIFT_DISPATCH=1` keeps numba's dispatch on every call."""
-    entry = host.entries.get(id(kernel))
-    if entry is not None:
-        return entry(*args)
-    out = kernel(*args)
-    if not _DISPATCH:
-        host.entries[id(kernel)] = kernel.get_overload(tuple(typeof(a) for a in args))
-    return out
+    paid once per host. `CULTUREDRIFT_DISPATCH=1` keeps numba's dispatch on every call."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        kernel = getattr(k, name)
+        if _DISPATCH:
+            setattr(self, name, kernel)
+            return kernel
+
+        def first(*args: Any) -> Any:
+            out = kernel(*args)
+            setattr(self, name, kernel.get_overload(tuple(typeof(a) for a in args)))
+            return out
+
+        return first
 
 
-def dispatched(host: Host, kernel: Any, *args: Any) -> Any:
-    """`kernel(*args)` through numba's dispatch on every call (arguments whose types may vary between calls)."""
-    return kernel(*args)
-
-
-def by(slots: np.ndarray) -> Callable[..., Any]:
-    """How to call a kernel given people moving: `call` for the slot arrays the host's own moves pass (contiguous
-    int64, fixed types), numba's dispatch for any other (a test's or an event's own array)."""
-    return call if slots.dtype == _INT64 and slots.flags.c_contiguous else dispatched
+def by(host: Host, slots: np.ndarray) -> Any:
+    """Where to find a kernel given people moving: the host's compiled functions for the slot arrays its own moves
+    pass (contiguous int64: fixed types), numba's dispatch for any other (a test's or an event's own array)."""
+    return host.kernels if slots.dtype == _INT64 and slots.flags.c_contiguous else k
 
 
 _INT64 = np.dtype(np.int64)
@@ -114,10 +117,10 @@ def relationships_step(mech: Relationships) -> None:
     the strength by kind (hence fragmentation) and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
     out = np.empty((s.n, 3))
-    frag = call(mech.model, k.relationships_week, net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled,
-                s.agency_worker, mech.kind_rate, p.agency_worker_build_factor, INTER_AGENCY,
-                float(mech.effects.interagency_boost), s.morale, s.compliance_habit, out, mech.baseline, INTRA_TEAM,
-                INTER_AGENCY)
+    frag = mech.model.kernels.relationships_week(
+        net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
+        p.agency_worker_build_factor, INTER_AGENCY, float(mech.effects.interagency_boost), s.morale, s.compliance_habit,
+        out, mech.baseline, INTRA_TEAM, INTER_AGENCY)
     mech.publish(neighbour_sums=out, fragmentation=frag)
 
 
@@ -136,13 +139,13 @@ def tie_strength_per_slot(mech: Relationships) -> np.ndarray:
 def relationships_leave(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_leave: the leavers' ties vanish."""
     net = mech.model.network
-    by(slots)(mech.model, k.cut_ties, net.mat.indptr, net.mat.indices, net.w, slots)
+    by(mech.model, slots).cut_ties(net.mat.indptr, net.mat.indices, net.w, slots)
 
 
 def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_join: weak ties to whoever is in post."""
     net, s = mech.model.network, mech.state
-    by(slots)(mech.model, k.join_ties, net.mat.indptr, net.mat.indices, net.w, s.filled, slots,
+    by(mech.model, slots).join_ties(net.mat.indptr, net.mat.indices, net.w, s.filled, slots,
               float(mech.pars.new_tie_strength))
 
 
@@ -151,9 +154,9 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 
 def learning_curves(mech: ChangeProgramme) -> None:
     """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
-    prod, rec = call(mech.model, k.learning_curves, mech.state.proficiency, mech.affect_cols,
-                     np.flatnonzero(mech.live), mech.rate, mech.dip, mech.rec, mech.lasting,
-                     mech.effects.learning_boost)
+    prod, rec = mech.model.kernels.learning_curves(
+        mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate, mech.dip, mech.rec,
+        mech.lasting, mech.effects.learning_boost)
     mech.publish(productivity=prod, extra_recording=rec)
 
 
@@ -165,9 +168,10 @@ def morale_step(mech: Morale) -> None:
     s, sig, eff = mech.state, mech.signals, mech.effects
     nb = sig.neighbour_sums
     z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
-    call(mech.model, k.morale_step, s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load,
-         eff.change_buffer, s.workload, s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support,
-         z, sig.reference_direct_time, record(mech, MORALE))
+    mech.model.kernels.morale_step(
+        s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
+        s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z, sig.reference_direct_time,
+        record(mech, MORALE))
 
 
 # ------------------------------------------------------------------------------------------ culture
@@ -177,10 +181,10 @@ def culture_step(mech: Culture) -> None:
     """Culture.step: socialisation, then the team norms and how far each has tipped."""
     p, s, sig = mech.pars, mech.state, mech.signals
     nb = sig.neighbour_sums
-    call(mech.model, k.culture_step, s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline,
-         mech.effects.reinforcement, mech.sustain, mech.norm_of, mech.mgr_of, s.filled, s.manager_control,
-         sig.prescription, s.team, s.tenure, mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks),
-         record(mech, CULTURE))
+    mech.model.kernels.culture_step(
+        s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement, mech.sustain,
+        mech.norm_of, mech.mgr_of, s.filled, s.manager_control, sig.prescription, s.team, s.tenure,
+        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
 
@@ -198,14 +202,16 @@ def slippage_step(mech: Slippage) -> None:
         jump += p.incident_magnitude
     if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
         jump += p.inspection_magnitude
-    P = call(mech.model, k.prescription, s.compliance_habit, s.staff, s.filled, sig.prescription, jump, mech.policy,
-             sig.service_standard, p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
+    P = mech.model.kernels.prescription(
+        s.compliance_habit, s.staff, s.filled, sig.prescription, jump, mech.policy, sig.service_standard,
+        p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
     mech.publish(prescription=P)
     excess_p = max(P - mech.policy, 0.0)
     old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
-    call(mech.model, k.slippage_step, s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain,
-         sig.team_norm, mech.staff, mech.mgr, mech.team_of_manager, s.sustained_pressure, sig.team_cases,
-         sig.team_capacity, excess_p, mech.effects.control_damping, sig.norm_protection, old, record(mech, SLIPPAGE))
+    mech.model.kernels.slippage_step(
+        s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm, mech.staff, mech.mgr,
+        mech.team_of_manager, s.sustained_pressure, sig.team_cases, sig.team_capacity, excess_p,
+        mech.effects.control_damping, sig.norm_protection, old, record(mech, SLIPPAGE))
 
 
 # ----------------------------------------------------------------------------------------- turnover
@@ -220,20 +226,19 @@ def turnover_step(mech: Turnover) -> None:
     u = mech.rng.random(s.n)
     u_fill, u_agency_worker = mech.rng_recruit.random((2, s.n))  # the reference's two draws, in one call
     pars = record(mech, TURNOVER)
-    leaving, open_overflow = call(
-        m, k.turnover_week, s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor,
-        eff.exit_hazard_multiplier, s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled, u,
-        mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share, pars)
+    leaving, open_overflow = m.kernels.turnover_week(
+        s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor, eff.exit_hazard_multiplier,
+        s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled, u, mech.overflow,
+        eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share, pars)
     m.leave(leaving)
     sig = mech.signals
     cost = getattr(sig, "agency_worker_weekly_cost", None)
     headroom = sig.hiring_headroom if cost is not None else -np.inf  # a host without a budget buys no cover
     # the reference's cover candidates are the empty slots after the permanent joins, whose only effect on what
     # cover reads is that their slots are filled: so the moves are decided before they are carried out
-    replaced, joining, cover, refused = call(
-        m, k.turnover_moves, s.is_post, s.staff, s.partner, s.staff_post, s.filled, s.agency_worker, s.vacant_since,
-        m.week, u_fill, mech.fill_hazard, open_overflow, u_agency_worker,
-        cost if cost is not None else np.zeros(s.n), headroom, pars)
+    replaced, joining, cover, refused = m.kernels.turnover_moves(
+        s.is_post, s.staff, s.partner, s.staff_post, s.filled, s.agency_worker, s.vacant_since, m.week, u_fill,
+        mech.fill_hazard, open_overflow, u_agency_worker, cost if cost is not None else np.zeros(s.n), headroom, pars)
     m.leave(replaced)
     m.join(joining, agency_worker=False)
     if refused:
@@ -244,7 +249,7 @@ def turnover_step(mech: Turnover) -> None:
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
     """Turnover.on_leave: colleagues' exposure in one pass over the leavers' ties; vacancies start."""
     s, net, sig = mech.state, mech.model.network, mech.signals
-    permanent = by(slots)(mech.model, k.turnover_leave, net.mat.indptr, net.mat.indices, net.w,
+    permanent = by(mech.model, slots).turnover_leave(net.mat.indptr, net.mat.indices, net.w,
                           sig.neighbour_sums[:, 2], slots, s.leaver_exposure, s.agency_worker, s.staff,
                           s.vacant_since, float(mech.model.week))
     mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + permanent)
@@ -275,12 +280,13 @@ def workload_step(mech: Workload) -> None:
     """Workload.step in two kernel calls around the Poisson referrals (drawn from the same stream, here)."""
     sig, s = mech.signals, mech.state
     pars = record(mech, WORKLOAD)
-    lam = call(mech.model, k.workload_referrals, s.compliance_habit, sig.extra_recording, s.change_load,
-               mech.effects.time_cost, s.agency_worker, s.tenure, sig.productivity, s.frontline, s.filled,
-               s.direct_time, s.capacity, sig.team_cases, sig.team_capacity, mech.referral_rate, pars)
+    lam = mech.model.kernels.workload_referrals(
+        s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker, s.tenure,
+        sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, sig.team_cases, sig.team_capacity,
+        mech.referral_rate, pars)
     referrals = mech.rng.poisson(lam)
-    total, backlog, team_capacity = call(mech.model, k.workload_cases, s.team, s.frontline, s.filled,
-                                         sig.productivity, bool(sig.learning_live), sig.team_cases, sig.team_capacity,
-                                         referrals, s.capacity, s.workload, s.caseload, s.sustained_pressure, pars)
+    total, backlog, team_capacity = mech.model.kernels.workload_cases(
+        s.team, s.frontline, s.filled, sig.productivity, bool(sig.learning_live), sig.team_cases, sig.team_capacity,
+        referrals, s.capacity, s.workload, s.caseload, s.sustained_pressure, pars)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
                  team_capacity=team_capacity)

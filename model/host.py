@@ -15,7 +15,7 @@ import numpy as np
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
-from culturedrift.model.compiled import call, dispatched
+from culturedrift.model.compiled import Kernels
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
@@ -51,7 +51,7 @@ class Host:
         self.layout = layout
         # compiled kernels (model/kernels.py) or the numpy reference: the same numbers, to the last bit
         self.compiled = compiled_enabled() if compiled is None else bool(compiled)
-        self.entries: dict[int, Any] = {}  # each weekly kernel's compiled function for this host's arguments
+        self.kernels = Kernels()  # the weekly kernels, called without numba's dispatch once their types are known
         self.network = network
         self.seed = int(seed)
         self.week = week
@@ -174,9 +174,9 @@ class Host:
         if whom is not None and whom.dtype is _BOOL:  # a mask (a group): one pass in place, no gather/scatter
             if self.compiled and arr.dtype is _FLOAT:
                 # a contiguous mask (a group's, as interventions give) keeps the kernel's argument types fixed
-                run = call if whom.flags.c_contiguous else dispatched
-                run(self, kernels.masked_effect, arr, whom, float(amount), ch.combine == "multiply",
-                    ch.cap is not None, 0.0 if ch.cap is None else float(ch.cap))
+                (self.kernels if whom.flags.c_contiguous else kernels).masked_effect(
+                    arr, whom, float(amount), ch.combine == "multiply", ch.cap is not None,
+                    0.0 if ch.cap is None else float(ch.cap))
             elif ch.combine == "multiply":
                 np.multiply(arr, amount, out=arr, where=whom)
             elif ch.cap is not None:

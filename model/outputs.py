@@ -20,7 +20,6 @@ import pandas as pd
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Strict, param
-from culturedrift.model.compiled import call
 
 if TYPE_CHECKING:
     from culturedrift.model.model import CultureDriftModel
@@ -300,7 +299,7 @@ class Recorder:
         k = m.week % TURNOVER_WINDOW_WEEKS
         self.leavers_ring[k] = m.signals.leavers_permanent
         if self.compiled:
-            self.filled_ring[k] = call(m, kernels.count_permanent, s.staff_post, s.filled, s.agency_worker)
+            self.filled_ring[k] = m.kernels.count_permanent(s.staff_post, s.filled, s.agency_worker)
         else:
             self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
 
@@ -328,10 +327,11 @@ class Recorder:
                             sig.spend if spent else 0.0, sig.agency_worker_spend if spent else 0.0,
                             sig.intervention_spend if spent else 0.0, self.cost, self.overspend, self.shortfall,
                             sig.agency_worker_hires_refused if spent else 0], dtype=np.float64)
-        call(m, kernels.record_series, out, self.fast_cols, self.fast_pos, s.staff, s.filled, s.frontline, s.manager,
-             s.staff_post, s.agency_worker, s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload,
-             s.direct_time, s.change_load, float(m.spec.outputs.high_compliance_habit), self.leavers_ring,
-             self.filled_ring, sig.team_cases, sig.fragmentation, scalars)
+        m.kernels.record_series(
+            out, self.fast_cols, self.fast_pos, s.staff, s.filled, s.frontline, s.manager, s.staff_post,
+            s.agency_worker, s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload, s.direct_time,
+            s.change_load, float(m.spec.outputs.high_compliance_habit), self.leavers_ring, self.filled_ring,
+            sig.team_cases, sig.fragmentation, scalars)
 
     def frame(self, upto: int | None = None) -> pd.DataFrame:
         """The weekly record of weeks 0..upto (default: all) as a DataFrame."""

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from culturedrift.model import compiled, kernels
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.groups import Group, group_slots
 
@@ -144,8 +144,8 @@ class ChangeProgramme(Mechanism):
             if c.start_week <= week < c.start_week + c.duration_weeks:  # in its implementation period (end_week)
                 pace += 1
                 if self.model.compiled:
-                    compiled.call(self.model, kernels.masked_effect, s.change_load, self.posts(c.affects),
-                                  float(c.disruption), False, False, 0.0)
+                    self.model.kernels.masked_effect(s.change_load, self.posts(c.affects), float(c.disruption),
+                                                     False, False, 0.0)
                 else:
                     s.change_load[self.posts(c.affects)] += c.disruption
             if c.prescription_change:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from culturedrift.model import compiled, kernels
 from culturedrift.model.base import Mechanism, Signal, Strict, param
 
 WEEKS_PER_QUARTER = 13
@@ -70,7 +69,7 @@ class Leadership(Mechanism):
         """This week's cost of agency workers already in post."""
         s, p = self.state, self.pars
         if self.model.compiled:
-            in_posts, overflow = compiled.call(self.model, kernels.agency_workers, s.agency_worker, s.is_post)
+            in_posts, overflow = self.model.kernels.agency_workers(s.agency_worker, s.is_post)
         else:
             in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
             overflow = int(np.count_nonzero(s.agency_worker)) - in_posts
