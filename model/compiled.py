@@ -55,7 +55,11 @@ class Kernels:
 
         def first(*args: Any) -> Any:
             out = kernel(*args)
-            setattr(self, name, kernel.get_overload(tuple(typeof(a) for a in args)))
+            try:
+                chosen = kernel.get_overload(tuple(typeof(a) for a in args))
+            except KeyError:  # numba converted an argument to fit a function compiled before: keep its dispatch
+                chosen = kernel
+            setattr(self, name, chosen)
             return out
 
         return first
@@ -119,8 +123,8 @@ def relationships_step(mech: Relationships) -> None:
     out = np.empty((s.n, 3))
     frag = mech.model.kernels.relationships_week(
         net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
-        p.agency_worker_build_factor, INTER_AGENCY, float(mech.effects.interagency_boost), s.morale, s.compliance_habit,
-        out, mech.baseline, INTRA_TEAM, INTER_AGENCY)
+        float(p.agency_worker_build_factor), INTER_AGENCY, float(mech.effects.interagency_boost), s.morale,
+        s.compliance_habit, out, mech.baseline, INTRA_TEAM, INTER_AGENCY)
     mech.publish(neighbour_sums=out, fragmentation=frag)
 
 
@@ -170,8 +174,8 @@ def morale_step(mech: Morale) -> None:
     z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
     mech.model.kernels.morale_step(
         s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
-        s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z, sig.reference_direct_time,
-        record(mech, MORALE))
+        s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z,
+        float(sig.reference_direct_time), record(mech, MORALE))
 
 
 # ------------------------------------------------------------------------------------------ culture
@@ -183,7 +187,7 @@ def culture_step(mech: Culture) -> None:
     nb = sig.neighbour_sums
     mech.model.kernels.culture_step(
         s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement, mech.sustain,
-        mech.norm_of, mech.mgr_of, s.filled, s.manager_control, sig.prescription, s.team, s.tenure,
+        mech.norm_of, mech.mgr_of, s.filled, s.manager_control, float(sig.prescription), s.team, s.tenure,
         mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
@@ -203,15 +207,15 @@ def slippage_step(mech: Slippage) -> None:
     if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
         jump += p.inspection_magnitude
     P = mech.model.kernels.prescription(
-        s.compliance_habit, s.staff, s.filled, sig.prescription, jump, mech.policy, sig.service_standard,
-        p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
+        s.compliance_habit, s.staff, s.filled, float(sig.prescription), float(jump), mech.policy,
+        float(sig.service_standard), p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
     mech.publish(prescription=P)
     excess_p = max(P - mech.policy, 0.0)
     old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
     mech.model.kernels.slippage_step(
         s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm, mech.staff, mech.mgr,
         mech.team_of_manager, s.sustained_pressure, sig.team_cases, sig.team_capacity, excess_p,
-        mech.effects.control_damping, sig.norm_protection, old, record(mech, SLIPPAGE))
+        float(mech.effects.control_damping), float(sig.norm_protection), old, record(mech, SLIPPAGE))
 
 
 # ----------------------------------------------------------------------------------------- turnover
@@ -229,7 +233,7 @@ def turnover_step(mech: Turnover) -> None:
     leaving, open_overflow = m.kernels.turnover_week(
         s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor, eff.exit_hazard_multiplier,
         s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled, u, mech.overflow,
-        eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share, pars)
+        eff.overflow_open, s.team, mech.overflow_rank, float(eff.overflow_share), pars)
     m.leave(leaving)
     sig = mech.signals
     cost = getattr(sig, "agency_worker_weekly_cost", None)
@@ -238,7 +242,8 @@ def turnover_step(mech: Turnover) -> None:
     # cover reads is that their slots are filled: so the moves are decided before they are carried out
     replaced, joining, cover, refused = m.kernels.turnover_moves(
         s.is_post, s.staff, s.partner, s.staff_post, s.filled, s.agency_worker, s.vacant_since, m.week, u_fill,
-        mech.fill_hazard, open_overflow, u_agency_worker, cost if cost is not None else np.zeros(s.n), headroom, pars)
+        float(mech.fill_hazard), open_overflow, u_agency_worker, cost if cost is not None else np.zeros(s.n),
+        float(headroom), pars)
     m.leave(replaced)
     m.join(joining, agency_worker=False)
     if refused:
