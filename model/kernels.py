@@ -360,7 +360,7 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
     # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
     # factor): one lookup per tie, no branch on who holds either end
-    code = np.empty(n, np.int64)
+    code = np.empty(n, np.int8)
     for i in range(n):
         code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
     held = np.array([0.0, 1.0, 1.0])
@@ -948,54 +948,53 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
-    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: one pass gathers the
-    values of staff in post, case holders and managers (in slot order, as numpy's masks do), then each is summed
-    pairwise as numpy sums."""
+    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: the values of staff in
+    post, case holders or managers are gathered in slot order (as numpy's masks do) into one buffer and summed
+    pairwise as numpy sums (one buffer, so a million slots need 8 bytes each of scratch)."""
     n = staff.size
-    post = np.empty((4, n))  # morale, habit, intention and change load of staff in post
-    held = np.empty((2, n))  # workload and direct time of case holders in post
-    mgr = np.empty(n)  # control style of managers in post
-    k = h = g = n_posts = permanent = agency = high = 0
+    buf = np.empty(n)
+    out = np.full(len(STATS), np.nan)
+    k = h = n_posts = permanent = agency = high = 0
     for i in range(n):
         f = filled[i]
         if staff[i] and f:
-            post[0, k] = morale[i]
-            post[1, k] = habit[i]
-            post[2, k] = intention[i]
-            post[3, k] = change_load[i]
+            buf[k] = morale[i]
             high += habit[i] > high_habit
             k += 1
-        if frontline[i] and f:
-            held[0, h] = workload[i]
-            held[1, h] = direct_time[i]
-            h += 1
-        if manager[i] and f:
-            mgr[g] = manager_control[i]
-            g += 1
+        h += frontline[i] and f
         n_posts += staff_post[i]
         permanent += staff_post[i] and f and not agency_worker[i]
         agency += staff[i] and agency_worker[i]
-    out = np.full(len(STATS), np.nan)
     out[0] = max(k, 1)
     if k > 0:
-        out[1] = (0.0 + _pairwise(post[0], 0, k)) / k
-        out[2] = _quantile(post[0, :k], 0.1)
-        out[3] = _quantile(post[0, :k], 0.9)
-        out[4] = (0.0 + _pairwise(post[1], 0, k)) / k
-        out[7] = (0.0 + _pairwise(post[2], 0, k)) / k
-        out[14] = (0.0 + _pairwise(post[3], 0, k)) / k
+        out[1] = (0.0 + _pairwise(buf, 0, k)) / k
+        out[2] = _quantile(buf[:k], 0.1)
+        out[3] = _quantile(buf[:k], 0.9)
+        out[4] = _gathered_mean(habit, staff, filled, buf)
+        out[7] = _gathered_mean(intention, staff, filled, buf)
+        out[14] = _gathered_mean(change_load, staff, filled, buf)
     out[5] = high / max(k, 1)
-    if g > 0:
-        out[6] = (0.0 + _pairwise(mgr, 0, g)) / g
+    out[6] = _gathered_mean(manager_control, manager, filled, buf)
     out[8] = max(n_posts, 1)
     out[9] = permanent
     out[10] = agency
     out[11] = h
     if h > 0:
-        out[12] = (0.0 + _pairwise(held[0], 0, h)) / h
-        out[13] = (0.0 + _pairwise(held[1], 0, h)) / h
+        out[12] = _gathered_mean(workload, frontline, filled, buf)
+        out[13] = _gathered_mean(direct_time, frontline, filled, buf)
     out[15] = permanent
     return out
+
+
+@njit(cache=True)
+def _gathered_mean(values: np.ndarray, group: np.ndarray, filled: np.ndarray, buf: np.ndarray) -> float:
+    """`values[group & filled].mean()` bit for bit, through the scratch `buf` (NaN when nobody is in the group)."""
+    k = 0
+    for i in range(values.size):
+        if group[i] and filled[i]:
+            buf[k] = values[i]
+            k += 1
+    return (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else np.nan
 
 
 # positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
