@@ -55,10 +55,14 @@ class Kernels:
 
         def first(*args: Any) -> Any:
             out = kernel(*args)
-            try:
-                chosen = kernel.get_overload(tuple(typeof(a) for a in args))
-            except KeyError:  # numba converted an argument to fit a function compiled before: keep its dispatch
-                chosen = kernel
+            compiled = list(kernel.overloads.values())
+            if len(compiled) == 1:  # the only function numba has for this kernel is the one it just ran
+                chosen = compiled[0].entry_point
+            else:  # several (e.g. a test gave other types): the one for these arguments' types
+                try:
+                    chosen = kernel.get_overload(tuple(typeof(a) for a in args))
+                except KeyError:  # numba converted an argument to fit a function compiled before: keep its dispatch
+                    chosen = kernel
             setattr(self, name, chosen)
             return out
 
