@@ -85,7 +85,7 @@ class Leadership(Mechanism):
         committed = self.committed()
         active = [iv for iv in m.interventions if iv.active(week)]
         levels = [iv.delivered_intensity(m) for iv in active]
-        demand = sum(iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True))
+        demand = sum([iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True)]) if active else 0
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
