@@ -93,7 +93,8 @@ TURNOVER = ("leaver_exposure_decay", "intention_base", "intention_morale", "inte
             "intention_weight", "intention_ref", "intention_hazard_cap", "agency_worker_exit_hazard",
             "partner_exit_hazard", "recruitment_min_weeks", "partner_refill_hazard", "agency_worker_cover",
             "agency_worker_cover_hazard")
-SLIPPAGE = ("overload_pressure_cap", "tighten_rate", "tension_relax_rate", "decay_rate", "staff_pressure_rate",
+SLIPPAGE = ("omission_masking", "omission_sensitivity", "prescription_relax_rate", "prescription_weight",
+            "overload_pressure_cap", "tighten_rate", "tension_relax_rate", "decay_rate", "staff_pressure_rate",
             "goal_erosion_rate")
 
 
@@ -201,7 +202,8 @@ def culture_step(mech: Culture) -> None:
 
 
 def slippage_step(mech: Slippage) -> None:
-    """Slippage.step: this week's prescription (from the draws and scalars the reference uses), then every slot."""
+    """Slippage.step: the incident draw and the week's scalars as the reference makes them, then this week's
+    prescription and every slot in one call."""
     p, s, sig = mech.pars, mech.state, mech.signals
     week = mech.model.week
     mech.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
@@ -210,16 +212,11 @@ def slippage_step(mech: Slippage) -> None:
         jump += p.incident_magnitude
     if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
         jump += p.inspection_magnitude
-    P = mech.model.kernels.prescription(
+    mech.publish(prescription=mech.model.kernels.slippage_week(
         s.compliance_habit, s.staff, s.filled, float(sig.prescription), float(jump), mech.policy,
-        float(sig.service_standard), p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
-    mech.publish(prescription=P)
-    excess_p = max(P - mech.policy, 0.0)
-    old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
-    mech.model.kernels.slippage_step(
-        s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm, mech.staff, mech.mgr,
-        mech.team_of_manager, s.sustained_pressure, sig.team_cases, sig.team_capacity, excess_p,
-        float(mech.effects.control_damping), float(sig.norm_protection), old, record(mech, SLIPPAGE))
+        float(sig.service_standard), float(sig.sector_habit), s.control_tension, s.manager_control, sig.norm_sustain,
+        sig.team_norm, mech.staff, mech.mgr, mech.team_of_manager, s.sustained_pressure, sig.team_cases,
+        sig.team_capacity, float(mech.effects.control_damping), float(sig.norm_protection), record(mech, SLIPPAGE)))
 
 
 # ----------------------------------------------------------------------------------------- turnover
