@@ -40,8 +40,8 @@ TINY_BASE = {
 }
 
 
-def write_spec(tmp: Path, **over) -> Path:
-    (tmp / "base.yaml").write_text(yaml.safe_dump(TINY_BASE))
+def write_spec(tmp: Path, base: dict | None = None, **over) -> Path:
+    (tmp / "base.yaml").write_text(yaml.safe_dump(base or TINY_BASE))
     spec = {"name": "toy", "base": "base.yaml",
             "levers": [{"lever": "go_live", "change": "b", "low": 0, "high": 30},
                        {"lever": "spacing", "low": 0, "high": 10},
@@ -304,3 +304,46 @@ def test_warm_start_reads_the_base_schedule_back_as_lever_values(tmp_path):
     assert [c.start_week for c in sc.change_programme] == [c.start_week for c in spec.base.change_programme]
     study = S.open_study(spec, tmp_path / "o")
     assert study.get_trials(states=(optuna.trial.TrialState.WAITING,))[0].system_attrs["fixed_params"] == v
+
+
+EVENT_BASE = {**TINY_BASE, "interventions": [{"kind": "engagement", "start_week": 0, "end_week": 30}],
+              "events": [{"kind": "intervention_start", "week": 0,
+                          "intervention": {"kind": "culture_vigilance", "start_week": 0, "cost_per_week": 7.5,
+                                           "intensity": 1.5}},
+                         {"kind": "intervention_end", "week": 45, "intervention_kind": "culture_vigilance"},
+                         {"kind": "intervention_start", "week": 5,
+                          "intervention": {"kind": "reflective_supervision", "start_week": 5, "end_week": 25}},
+                         {"kind": "go_live", "week": 2, "change": "b", "start_week": 12}]}
+
+
+def test_interventions_a_base_starts_through_events_are_levers(tmp_path):
+    spec = load_spec(write_spec(tmp_path, EVENT_BASE, levers=[
+        {"lever": "go_live", "change": "b", "low": 0, "high": 30},
+        {"lever": "vigilance_weeks", "low": 0, "high": 30}, {"lever": "vigilance_intensity", "low": 0.5, "high": 2},
+        {"lever": "support_share", "low": 0.05, "high": 0.5}]))
+    v = spec.base_values()  # read as the base runs: b moved to 12 by its event, vigilance stopped at week 45
+    assert v["go_live.b"] == 12 and v["culture_vigilance.intensity"] == 1.5
+    assert v["culture_vigilance.weeks_after_handover"] == 45 - 30
+    sc = spec.scenario({**v, "go_live.b": 4, "culture_vigilance.weeks_after_handover": 5,
+                        "culture_vigilance.intensity": 0.8, "budget.support_share": 0.3}, "x")
+    vig = [iv for iv in sc.planned()[1] if iv.kind == "culture_vigilance"]  # as the run follows it
+    assert [(iv.start_week, iv.end_week, iv.intensity, iv.cost_per_week) for iv in vig] == [(0, 35, 0.8, 7.5)]
+    assert next(c.start_week for c in sc.planned()[0] if c.name == "b") == 4  # the lever, not the base's event
+    kinds = {e.kind for e in sc.events}
+    assert "go_live" not in kinds and "intervention_end" not in kinds
+    # the budget split reaches the supervision the base starts by an event, like the declared engagement
+    sup = [iv for iv in sc.planned()[1] if iv.kind in ("engagement", "reflective_supervision")]
+    assert len(sup) == 2 and len({iv.intensity for iv in sup}) == 1 and sup[0].intensity != 1.0
+    again = spec.scenario(v, "again")  # the warm start reproduces the base's schedule
+    assert [(iv.kind, iv.start_week, iv.end_week) for iv in again.planned()[1]] == \
+        sorted([(iv.kind, iv.start_week, iv.end_week) for iv in spec.base.planned()[1]], key=lambda t: (t[1], t[0]))
+
+
+def test_a_lever_that_cannot_apply_is_an_error_naming_file_and_field(tmp_path):
+    base = {**TINY_BASE, "change_programme": [{"name": "a", "kind": "role", "start_week": 0, "duration_weeks": 8}],
+            "interventions": [{"kind": "culture_vigilance", "start_week": 0}]}
+    with pytest.raises(SpecError, match=r"spec.yaml: levers\[1\] \(training_weeks\): no change .* learning"):
+        load_spec(write_spec(tmp_path, base, levers=[{"lever": "vigilance_weeks", "low": 0, "high": 30},
+                                               {"lever": "training_weeks", "low": 2, "high": 8}]))
+    with pytest.raises(SpecError, match=r"spec.yaml: levers\[0\] \(support_share\): the base scenario runs no"):
+        load_spec(write_spec(tmp_path, base, levers=[{"lever": "support_share", "low": 0.1, "high": 0.5}]))
