@@ -24,6 +24,7 @@ from culturedrift.experiments.workflows.warning.experiment import (
     column_of,
     kind_of,
     rise_window,
+    rule_of,
 )
 from culturedrift.model.observables import OBSERVABLE
 
@@ -48,18 +49,13 @@ def label(col: str) -> str:
 
 
 def level_text(col: str, level: float) -> str:
-    """An oriented alarm level back in the indicator's own units."""
+    """An oriented alarm level back in the indicator's own units and words (the rule it makes, as it fires)."""
     if not np.isfinite(level):
         return "n/a"
     if col in OBSERVABLE:
-        o = OBSERVABLE[col]
-        side = "above" if o.sign > 0 else "below"
-        unit = "%" if o.unit.startswith("%") else f" {o.unit}"
-        return f"{side} {o.sign * level * o.scale:.{o.decimals}f}{unit}"
+        return rule_of(col, level, 0).condition()
     if col.startswith(RISE):
-        o = OBSERVABLE[col.removeprefix(RISE)]
-        unit = " points" if o.unit.startswith("%") else f" {o.unit}"
-        return f"{'rises' if o.sign > 0 else 'falls'} more than {level * o.scale:.{o.decimals}f}{unit}"
+        return rule_of(col, level, 0).condition(baseline="its level at handover")
     if col.startswith("combo:"):
         return f"risk above {level:.2f}"
     if col == CALENDAR:
@@ -396,7 +392,8 @@ def method_lines(res: WarnResult) -> list[str]:
         f"begins within {exp.label.horizon_weeks} weeks. Threshold {thr:.2f} habit points, over a third of what a "
         f"phased programme achieves by handover (~0.23); it is {drift}.",
         "- **Alarm level:** per indicator, the level with the largest hit rate less false-alarm rate on training runs "
-        "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the year before onset. "
+        "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the "
+        f"{exp.label.horizon_weeks} weeks before onset. "
         "**False-alarm rate:** share of quiet decision points where it sounds. **Notice:** weeks from the first "
         "alarm to onset (negative = the alarm came after slippage began), median over slipping runs.",
         "- **Observed, not latent:** indicators are the figures leaders have, with each return's cadence, reporting "
