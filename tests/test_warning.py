@@ -301,3 +301,27 @@ def test_the_ranking_table_states_every_alarm_level_plainly() -> None:
     assert "falls more than 0.2 percentage points from its level at handover" in table
     assert "is below 0.588 on the 0-1 scale" in table and "is above 29.9%" in table and "is above 20.1 cases" in table
     assert "is grade 3 (requires improvement) or worse" in table
+
+
+def test_the_report_says_how_many_runs_are_labelled_and_why() -> None:
+    """Where vigilance kept on still slips past the threshold, the report says how often and why it counts."""
+    from culturedrift.experiments.workflows.warning.report import label_lines, method_lines
+
+    n = 20
+    runs = pd.DataFrame({"run": range(3 * n), "strategy": ["kept"] * n + ["withdrawn"] * n + ["big_bang"] * n,
+                         "vigilance_kept": [True] * n + [False] * (2 * n),
+                         "onset": [100.0] * 12 + [np.nan] * 8 + [90.0] * 16 + [np.nan] * 4 + [95.0] * 5 + [np.nan] * 15,
+                         "max_rise": np.r_[np.linspace(0.05, 0.2, n), np.full(n, 0.15), np.full(n, 0.07)],
+                         "end_rise": np.r_[np.linspace(0.05, 0.2, n), np.full(n, 0.14), np.full(n, 0.06)],
+                         "culture_attainment": np.r_[np.full(2 * n, 0.23), np.full(n, 0.09)]})
+    exp = WarnExperiment(name="x", strategies=["a.yaml"], seeds=4)
+    res = WarnResult(exp, runs, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None)
+    head, text = label_lines(res)
+    assert "55% of runs are labelled, 60% of those with culture vigilance kept on to the horizon" in head
+    assert "withdrawn 80%, kept 60%, big_bang 25%" in text
+    assert "43% of the culture change the median run had reached by handover (0.230 habit points)" in text
+    assert "kept on to the horizon 60% are labelled, on purpose" in text and "median 0.125" in text
+    assert "big_bang, which reaches less culture change (0.090 by handover), is labelled only when it loses 111%" \
+        in text
+    assert "In 64% of labelled runs the habit is still 0.10 or more above that low at the horizon" in text
+    assert text in "\n".join(method_lines(res))

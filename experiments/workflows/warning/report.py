@@ -357,10 +357,50 @@ def headline(res: WarnResult) -> list[str]:
     if not np.isfinite(t["auc"]).any():
         out.append("**Too few test runs slipped (or stayed quiet) to score any indicator:** run more seeds or "
                    "conditions before reading the rankings.")
-    out.append(f"Material slippage = the mean compliance habit climbs {exp.label.threshold:.2f} habit points above "
-               f"its lowest level since handover; a warning counts if it comes within {exp.label.horizon_weeks} "
-               "weeks before.")
+    if not res.runs.empty:
+        out.append(f"{label_lines(res)[0]} A warning counts if it comes within {exp.label.horizon_weeks} weeks "
+                   "before (how many runs are labelled, and why: *How this was done*).")
     return out
+
+
+def label_lines(res: WarnResult) -> tuple[str, str]:
+    """What counts as material slippage, and how many runs it labels and why: (headline sentence, method bullet)."""
+    exp, runs = res.experiment, res.runs
+    thr = exp.label.threshold
+    slips = runs["onset"].notna()
+    by = slips.groupby(runs["strategy"], sort=False).mean().sort_values(ascending=False)
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in by.items())
+    att = runs["culture_attainment"] if "culture_attainment" in runs else pd.Series(np.nan, index=runs.index)
+    reached = f"{thr / att.median():.0%} of the culture change the median run had reached by handover " \
+        f"({att.median():.3f} habit points)" if att.notna().any() and att.median() > 0 else "a declared setting"
+    what = (f"**Material slippage** = the mean compliance habit climbs {thr:.2f} habit points above its lowest level "
+            f"since handover: {reached}.")
+    kept = runs["vigilance_kept"].astype(bool) if "vigilance_kept" in runs else pd.Series(False, index=runs.index)
+    head = f"{what[:-1]}; {slips.mean():.0%} of runs are labelled"
+    text = [what, f"**Runs labelled:** {slips.mean():.0%} of runs slip materially ({shares})."]
+    if kept.any():
+        k = runs[kept]
+        med, p90 = k["max_rise"].median(), k["max_rise"].quantile(0.9)
+        head += f", {slips[kept].mean():.0%} of those with culture vigilance kept on to the horizon"
+        if thr <= p90:
+            text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled, on "
+                        f"purpose: vigilance slows the slide in this model but does not stop it (the habit still "
+                        f"climbs a median {med:.3f} above its post-handover low, 90th percentile {p90:.3f}).")
+        else:
+            text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled: the "
+                        f"threshold sits above the rises seen there (median {med:.3f}, 90th percentile {p90:.3f}).")
+    if "end_rise" in runs and slips.any():
+        lasting = (runs.loc[slips, "end_rise"] >= thr).mean()
+        text.append(f"In {lasting:.0%} of labelled runs the habit is still {thr:.2f} or more above that low at the "
+                    "horizon: the loss lasts, it is not a passing spike.")
+    if att.notna().any():
+        per = att.groupby(runs["strategy"], sort=False).median()
+        low = per.idxmin()
+        if per[low] > 0 and per[low] < 0.75 * att.median():
+            text.append(f"The threshold is in habit points, the same for every strategy: {low}, which reaches less "
+                        f"culture change ({per[low]:.3f} by handover), is labelled only when it loses "
+                        f"{min(thr / per[low], 9.99):.0%} of it.")
+    return head + ".", " ".join(text)
 
 
 def method_lines(res: WarnResult) -> list[str]:
@@ -368,17 +408,6 @@ def method_lines(res: WarnResult) -> list[str]:
     exp, runs = res.experiment, res.runs
     n_runs = len(runs)
     slipped = runs["onset"].notna().mean()
-    kept = runs["vigilance_kept"] if "vigilance_kept" in runs else pd.Series(False, index=runs.index)
-    keep = runs[kept] if kept.any() else runs[runs["strategy"] == runs["strategy"].iloc[-1]]
-    med, p90, thr = keep["max_rise"].median(), keep["max_rise"].quantile(0.9), exp.label.threshold
-    where = "where culture vigilance is kept on" if kept.any() else "in"
-    seen = f"{', '.join(sorted(keep['strategy'].unique()))}: median {med:.3f}, 90th percentile {p90:.3f}"
-    if thr > p90:
-        drift = f"above the rises seen {where} ({seen})"
-    else:
-        drift = (f"{'above' if thr > med else 'below'} the median rise {where} ({seen}): vigilance damps slippage "
-                 "in this model rather than preventing it, so material slippage happens in some runs with vigilance "
-                 "kept on too")
     lines = [
         f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} draws of uncertain conditions "
         f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
@@ -389,8 +418,7 @@ def method_lines(res: WarnResult) -> list[str]:
         "of test seeds (all runs of a seed together).",
         f"- **Label:** at each decision point (every {exp.label.step_weeks} weeks from handover, while "
         f"{exp.label.horizon_weeks} weeks remain, before slippage has begun) the label is 1 if material slippage "
-        f"begins within {exp.label.horizon_weeks} weeks. Threshold {thr:.2f} habit points, over a third of what a "
-        f"phased programme achieves by handover (~0.23); it is {drift}.",
+        f"begins within {exp.label.horizon_weeks} weeks. {label_lines(res)[1]}",
         "- **Alarm level:** per indicator, the level with the largest hit rate less false-alarm rate on training runs "
         "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the "
         f"{exp.label.horizon_weeks} weeks before onset. "
