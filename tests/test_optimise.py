@@ -347,3 +347,46 @@ def test_a_lever_that_cannot_apply_is_an_error_naming_file_and_field(tmp_path):
                                                {"lever": "training_weeks", "low": 2, "high": 8}]))
     with pytest.raises(SpecError, match=r"spec.yaml: levers\[0\] \(support_share\): the base scenario runs no"):
         load_spec(write_spec(tmp_path, base, levers=[{"lever": "support_share", "low": 0.1, "high": 0.5}]))
+
+
+def test_pareto_figure_keeps_every_star_and_number_inside_its_axes(tmp_path):
+    """A recommendation at the edge of the data (lowest cost, highest culture) keeps its number off the axes."""
+    import matplotlib.pyplot as plt
+
+    from culturedrift.experiments.reporting.style import RC
+    from culturedrift.experiments.workflows.optimise.report import _pareto
+    from culturedrift.experiments.workflows.optimise.workflow import Outcome
+
+    objs = ["peak_turnover_12m", "culture_kept", "total_cost"]
+    spec = load_spec(write_spec(tmp_path, objectives=objs))
+    rng = np.random.default_rng(1)
+    trials = pd.DataFrame({"trial": range(40), "feasible": True,
+                           "objective.peak_turnover_12m": rng.uniform(0.2, 0.3, 40),
+                           "objective.culture_kept": rng.uniform(0.0, 0.3, 40),
+                           "objective.total_cost": rng.uniform(7000, 7800, 40)})
+    edge = {"objective.peak_turnover_12m": 0.2, "objective.culture_kept": 0.3, "objective.total_cost": 6990}
+    for i in range(4):  # a cluster at the edge: the cheapest, best-culture, lowest-turnover trials
+        trials.loc[i, list(edge)] = [0.2 + 0.006 * i, 0.3 - 0.012 * i, 6990 + 30 * i]
+    pareto = trials.iloc[[0, 1, 2, 3]].assign(recommended=["toy_1", "toy_2", "toy_3", "toy_4"])
+    o = Outcome(spec, trials, pareto, pd.DataFrame(), [], pd.DataFrame())
+    with plt.rc_context(RC):
+        fig = _pareto(o)
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            box = ax.get_window_extent(r)
+            own = {t.get_text(): ax.transData.transform(t.xy) for t in ax.texts}
+            for t in ax.texts:
+                b = t.get_window_extent(r)
+                assert box.x0 < b.x0 and b.x1 < box.x1 and box.y0 < b.y0 and b.y1 < box.y1, (t.get_text(), b, box)
+                centre = np.array([(b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2])
+                nearest = min(own, key=lambda k, c=centre: np.hypot(*(own[k] - c)))
+                assert nearest == t.get_text(), f"number {t.get_text()} sits nearer star {nearest}"
+            for c in ax.collections:
+                if c.get_sizes().max() < 100:  # the stars (s=180) only
+                    continue
+                xy = ax.transData.transform(c.get_offsets())
+                radius = np.sqrt(c.get_sizes().max()) / 2 * fig.dpi / 72
+                assert (xy[:, 0] - radius > box.x0).all() and (xy[:, 1] - radius > box.y0).all()
+                assert (xy[:, 0] + radius < box.x1).all() and (xy[:, 1] + radius < box.y1).all()
+        plt.close(fig)
