@@ -318,10 +318,10 @@ def test_the_report_says_how_many_runs_are_labelled_and_why() -> None:
     res = WarnResult(exp, runs, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None)
     head, text = label_lines(res)
     assert "55% of runs are labelled, 60% of those with culture vigilance kept on to the horizon" in head
-    assert "withdrawn 80%, kept 60%, big_bang 25%" in text
+    assert "withdrawn 80% (reached 0.230), kept 60% (reached 0.230), big_bang 25% (reached 0.090)" in text
     assert "43% of the culture change the median run had reached by handover (0.230 habit points)" in text
-    assert "kept on to the horizon 60% are labelled, on purpose" in text and "median 0.125" in text
-    assert "big_bang, which reaches less culture change (0.090 by handover), is labelled only when it loses 111%" \
-        in text
+    assert "kept on to the horizon 60% are labelled, on purpose" in text
+    assert "median 0.125 above its post-handover low, 54% of what they reached" in text
+    assert "big_bang (reached 0.090) is labelled only when it slides by 1.1 times the culture change it reached" in text
     assert "In 64% of labelled runs the habit is still 0.10 or more above that low at the horizon" in text
     assert text in "\n".join(method_lines(res))

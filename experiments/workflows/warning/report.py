@@ -369,23 +369,28 @@ def label_lines(res: WarnResult) -> tuple[str, str]:
     thr = exp.label.threshold
     slips = runs["onset"].notna()
     by = slips.groupby(runs["strategy"], sort=False).mean().sort_values(ascending=False)
-    shares = ", ".join(f"{k} {v:.0%}" for k, v in by.items())
     att = runs["culture_attainment"] if "culture_attainment" in runs else pd.Series(np.nan, index=runs.index)
+    per = att.groupby(runs["strategy"], sort=False).median()
+    shares = ", ".join(f"{k} {v:.0%}" + (f" (reached {per[k]:.3f})" if np.isfinite(per[k]) else "")
+                       for k, v in by.items())
     reached = f"{thr / att.median():.0%} of the culture change the median run had reached by handover " \
         f"({att.median():.3f} habit points)" if att.notna().any() and att.median() > 0 else "a declared setting"
     what = (f"**Material slippage** = the mean compliance habit climbs {thr:.2f} habit points above its lowest level "
             f"since handover: {reached}.")
     kept = runs["vigilance_kept"].astype(bool) if "vigilance_kept" in runs else pd.Series(False, index=runs.index)
     head = f"{what[:-1]}; {slips.mean():.0%} of runs are labelled"
-    text = [what, f"**Runs labelled:** {slips.mean():.0%} of runs slip materially ({shares})."]
+    text = [what, f"**Runs labelled:** {slips.mean():.0%} of runs slip materially (by strategy, with the median "
+                  f"culture change it reached by handover: {shares})."]
     if kept.any():
         k = runs[kept]
         med, p90 = k["max_rise"].median(), k["max_rise"].quantile(0.9)
         head += f", {slips[kept].mean():.0%} of those with culture vigilance kept on to the horizon"
         if thr <= p90:
+            lost = f", {med / k['culture_attainment'].median():.0%} of what they reached" \
+                if "culture_attainment" in k and k["culture_attainment"].median() > 0 else ""
             text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled, on "
                         f"purpose: vigilance slows the slide in this model but does not stop it (the habit still "
-                        f"climbs a median {med:.3f} above its post-handover low, 90th percentile {p90:.3f}).")
+                        f"climbs a median {med:.3f} above its post-handover low{lost}; 90th percentile {p90:.3f}).")
         else:
             text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled: the "
                         f"threshold sits above the rises seen there (median {med:.3f}, 90th percentile {p90:.3f}).")
@@ -393,13 +398,15 @@ def label_lines(res: WarnResult) -> tuple[str, str]:
         lasting = (runs.loc[slips, "end_rise"] >= thr).mean()
         text.append(f"In {lasting:.0%} of labelled runs the habit is still {thr:.2f} or more above that low at the "
                     "horizon: the loss lasts, it is not a passing spike.")
-    if att.notna().any():
-        per = att.groupby(runs["strategy"], sort=False).median()
+    if per.notna().any():
         low = per.idxmin()
-        if per[low] > 0 and per[low] < 0.75 * att.median():
-            text.append(f"The threshold is in habit points, the same for every strategy: {low}, which reaches less "
-                        f"culture change ({per[low]:.3f} by handover), is labelled only when it loses "
-                        f"{min(thr / per[low], 9.99):.0%} of it.")
+        if 0 < per[low] < 0.75 * att.median():
+            x = thr / per[low]
+            size = f"{x:.1f} times the culture change it reached" if x > 1 else f"{x:.0%} of the culture change it " \
+                "reached"
+            text.append(f"The threshold is in habit points, the same size of slide for every strategy, not a share of "
+                        f"what each reached: {low} (reached {per[low]:.3f}) is labelled only when it slides by "
+                        f"{size}.")
     return head + ".", " ".join(text)
 
 
