@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,14 +114,17 @@ def fig_ranking(res: WarnResult, path: Path) -> Path:
         a1.scatter(t["auc"], y, c=c, zorder=3)
         a1.axvline(0.5, color="k", lw=0.8, ls=":")
         a1.set_yticks(y, [label(i) for i in t["indicator"]])
-        a1.set_xlabel("AUC on test runs (0.5 = no information)")
+        a1.set_xlabel("AUC on test runs\n(0.5 = no information)")  # two lines: the panels' labels never meet
         a1.set_xlim(0.2, 1.0)
         lead = t["lead_weeks"].fillna(np.nan)
         a2.errorbar(lead, y, xerr=[(lead - t["lead_lo"]).clip(lower=0), (t["lead_hi"] - lead).clip(lower=0)],
                     fmt="none", ecolor=c)
         a2.scatter(lead, y, c=c, zorder=3)
         a2.axvline(0, color="k", lw=0.8, ls=":")
-        a2.set_xlabel(f"Notice before slippage, weeks (median; at most {res.experiment.label.horizon_weeks})")
+        hz = res.experiment.label.horizon_weeks
+        a2.set_xlabel(f"Notice before slippage, weeks\n(median; at most {hz})")
+        if np.isfinite(t["lead_lo"]).any():  # room right of the cap, so points at the full horizon are not cut
+            a2.set_xlim(min(float(np.nanmin(t["lead_lo"])), 0.0) - 0.06 * hz, hz * 1.08)
         if t.empty:  # too few test runs with and without slippage to score anything: say so
             a1.set_yticks([])
             a1.text(0.5, 0.5, "no indicator could be scored on the test runs", ha="center", va="center",
@@ -203,8 +207,9 @@ def fig_example(res: WarnResult, path: Path) -> Path:
         axes[-1].set_xlabel("Week (from the start of the programme; the panel starts at handover)")
         note = "dashed line: material slippage begins" + (f"; shaded: alarm ({res.rule.describe()})" if res.rule
                                                            else "")
-        fig.text(0.01, 0.005, note, fontsize=8.5)
-        fig.tight_layout(rect=(0, 0.02, 1, 1))
+        lines = textwrap.wrap(note, 130)  # a rule in words can outrun the figure's width
+        fig.text(0.01, 0.005, "\n".join(lines), fontsize=8.5, va="bottom")
+        fig.tight_layout(rect=(0, 0.018 * len(lines) + 0.005, 1, 1))
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
     return path
