@@ -390,3 +390,16 @@ def test_pareto_figure_keeps_every_star_and_number_inside_its_axes(tmp_path):
                 assert (xy[:, 0] - radius > box.x0).all() and (xy[:, 1] - radius > box.y0).all()
                 assert (xy[:, 0] + radius < box.x1).all() and (xy[:, 1] + radius < box.y1).all()
         plt.close(fig)
+
+
+def test_search_runs_return_only_their_summary_and_the_study_commits_cheaply(tmp_path):
+    """What a search run sends back is its summary, equal to `simulate`'s; SQLite runs in WAL mode."""
+    from culturedrift.experiments.execution.runner import RunSpec
+    from culturedrift.model import simulate
+
+    spec = load_spec(write_spec(tmp_path))
+    sc = spec.scenario(spec.base_values(), "again")
+    assert S.run_summary(RunSpec(sc, 3)) == pytest.approx(simulate(sc, 3).summary, nan_ok=True)
+    S.open_study(spec, tmp_path / "o")
+    with sqlite3.connect(tmp_path / "o" / S.STUDY_DB) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
