@@ -421,9 +421,11 @@ def method_lines(res: WarnResult) -> list[str]:
     n_runs = len(runs)
     slipped = runs["onset"].notna().mean()
     lines = [
-        f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} draws of uncertain conditions "
+        f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} "
+        f"draw{'s' if exp.conditions.samples != 1 else ''} of uncertain conditions "
         f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
-        f" x {exp.seeds} seeds = {n_runs} runs of {exp.horizon_weeks or 'scenario'} weeks; "
+        f" x {exp.seeds} seeds = {n_runs} runs "
+        f"{f'of {exp.horizon_weeks} weeks' if exp.horizon_weeks else 'to each scenario horizon'}; "
         f"{slipped:.0%} of runs slip materially after handover.",
         f"- **Train/test:** seeds {res.train_seeds} set the alarm levels and fit the combinations; seeds "
         f"{res.test_seeds} (disjoint) are scored. Intervals: 95% percentile intervals over {exp.resamples} resamples "
