@@ -249,12 +249,69 @@ def _prune(data: Any, default: Any) -> Any:
 
 
 ACTION_LINE = re.compile(r"^#\s+week (\d+): (\w+)\s*(?:—.*)?$")
+TITLE_MAX = 60  # a scenario title's longest (model/scenario.py)
+NAMED_ACTIONS = 6  # actions spelled out in an exported name; more are counted
 
 
-def scenario_yaml(settings: Settings, name: str | None = None, note: str = "") -> str:
+@dataclass(frozen=True)
+class Played:
+    """What an exported run is called: the scenario it started from, the sliders moved and the actions taken,
+    so a saved file (and its debrief) never passes for the untouched scenario."""
+
+    name: str
+    title: str
+    description: str
+
+
+def played(settings: Settings, adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> Played:
+    """Name, title and description of the run as played: the scenario's own when nothing was changed, else
+    the scenario's followed by each moved slider (`adjusted`: (short, long) wording) and each action taken
+    here (a loaded file's actions are already in its name and title)."""
+    from culturedrift.experiments.analysis.decision import display_title
+
+    base, acts = settings.base, ordered(settings.actions)
+    if not acts and not adjusted:
+        return Played(base.name, base.title, base.description)
+    short = [s for s, _ in adjusted] + [f"{ACTIONS[a.kind].marker} wk {a.week}" for a in acts]
+    head = display_title(base)
+    shown: list[str] = []
+    for k, item in enumerate(short):
+        more = len(short) - k - 1
+        tail = f" +{more} more" if more else ""
+        if len(f"{head}; {', '.join([*shown, item])}{tail}") > TITLE_MAX:
+            break
+        shown.append(item)
+    rest = len(short) - len(shown)
+    summary = ", ".join(shown) + (f" +{rest} more" if shown and rest else f"{rest} changes" if rest else "")
+    room = TITLE_MAX - len(summary) - 2
+    title = f"{head if len(head) <= room else head[:room - 1] + '…'}; {summary}"
+    words = [f"w{a.week}-{a.kind}" for a in acts]
+    if len(words) > NAMED_ACTIONS:
+        words = [*words[:NAMED_ACTIONS], f"{len(words) - NAMED_ACTIONS}-more"]
+    name = "_".join([base.name, *(["adjusted"] if adjusted else []), *words])
+    parts = []
+    if adjusted:
+        parts.append("sliders moved from the scenario's settings: " + "; ".join(long for _, long in adjusted))
+    if acts:
+        parts.append("actions taken: " + "; ".join(f"week {a.week}, {a.label.lower()}" for a in acts))
+    lead = f"{base.description.rstrip()} " if base.description.strip() else ""
+    return Played(name, title, f"{lead}As played in the trainer's app, {' · '.join(parts)}.")
+
+
+def played_scenario(settings: Settings,
+                    adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> Scenario:
+    """The scenario the run follows, named, titled and described as played (what an exported file holds)."""
+    label = played(settings, adjusted)
+    return settings.scenario().model_copy(update={"name": label.name, "title": label.title,
+                                                  "description": label.description})
+
+
+def scenario_yaml(settings: Settings, name: str | None = None, note: str = "",
+                  adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> str:
     """The run as a scenario file that `run`, `compare` and the app accept: the full scenario (values that
-    equal the model's defaults left out) with the actions as entries; a header lists the seed and the log."""
-    sc = settings.scenario()
+    equal the model's defaults left out) with the actions as entries, named and described as played (see
+    `played`; `name` overrides the name); a header lists the seed and the log."""
+    sc = played_scenario(settings, adjusted)
     name = name or sc.name
     sc = sc.model_copy(update={"name": name})
     data = sc.model_dump(mode="json")

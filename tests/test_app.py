@@ -27,17 +27,20 @@ from culturedrift.experiments.app_controls import (
     preset_controls,
     preset_paths,
 )
-from culturedrift.experiments.app_files import action_effects, change_text, debrief_html
+from culturedrift.experiments.app_files import action_effects, change_text, debrief_html, settings_yaml
 from culturedrift.experiments.app_model import PageGate, WorkshopModel, build_run
 from culturedrift.experiments.app_panels import controls_text, frames, model_params
 from culturedrift.experiments.commands.app import port_problem
 from culturedrift.experiments.workshop import (
     Action,
     ActionError,
+    Played,
     Settings,
     Twin,
     apply_actions,
     budget_schedule,
+    played,
+    played_scenario,
     scenario_from_text,
     scenario_yaml,
 )
@@ -282,9 +285,83 @@ def test_settings_round_trip_through_the_exported_file():
     text = scenario_yaml(s)
     assert "culturedrift run FILE --seeds 5" in text and "week 12: inspection" in text
     sc, log = scenario_from_text(text, "upload.yaml")
-    assert sc == s.scenario() and log == s.actions
+    assert sc == played_scenario(s) and log == s.actions
+    assert sc.model_copy(update={k: getattr(base, k) for k in ("name", "title", "description")}) == s.scenario()
     with pytest.raises(ValueError, match=r"upload\.yaml: extends"):
         scenario_from_text("extends: phased.yaml\nname: x\n", "upload.yaml")
+
+
+def test_an_exported_file_is_named_and_described_as_played():
+    """Withdrawing vigilance from 'vigilance kept on' and saving: the file's name, title and description say
+    so (the scenario's own words stay first); an untouched run keeps the scenario's own."""
+    base = _small()
+    assert played(Settings(base)) == Played(base.name, base.title, base.description)
+    s = Settings(base).plus(Action(10, "vigilance_off")).plus(Action(10, "inspection"))
+    sc, _ = scenario_from_text(scenario_yaml(s), "saved.yaml")
+    assert sc.name == "phased_with_vigilance_w10-vigilance_off_w10-inspection"
+    assert sc.title.startswith("Phased, vigilance kept on; vigilance off wk 10") and len(sc.title) <= 60
+    assert sc.description.startswith(base.description)
+    assert "week 10, withdraw culture vigilance; week 10, inspection now" in sc.description
+    many = Settings(base)
+    for w, kind in enumerate(["inspection", "incident", "retention", "inspection", "budget_cut", "incident",
+                              "inspection", "golive_back"], start=3):
+        many = many.plus(Action(w, kind))
+    label = played(many, [("pace 2x", "change pace 2x the scenario's schedule")])
+    assert len(label.title) <= 60 and label.title.startswith("Phased, vigilance kept on; pace 2x")
+    assert re.search(r"\+\d+ more$", label.title) and "2-more" in label.name and "_adjusted_" in label.name
+    assert "sliders moved from the scenario's settings: change pace 2x" in label.description
+    assert "week 10, push the next go-live back 13 weeks" in label.description
+    parse = scenario_from_text(scenario_yaml(many), "many.yaml")[0]  # what the file holds loads again
+    again = Settings(parse, 0, (Action(20, "incident"),), many.actions)  # a loaded file's actions: named once
+    assert played(again).name == f"{parse.name}_w20-incident" and played(again).title.count("incident wk") <= 2
+
+
+def test_moved_sliders_are_named_in_the_exported_file():
+    m = AppModel(preset="phased_with_vigilance", n_teams=3)
+    assert m.adjusted() == [("3 teams", "3 teams (scenario: 20)")]
+    m = AppModel(preset="phased_with_vigilance", n_teams=20, vigilance=0.0, pace=2.0)
+    short = [s for s, _ in m.adjusted()]
+    assert short == ["pace 2x", "vigilance none"]
+    sc, _ = scenario_from_text(settings_yaml(m).decode(), "saved.yaml")
+    assert sc.name == "phased_with_vigilance_adjusted"
+    assert sc.title == "Phased, vigilance kept on; pace 2x, vigilance none"
+    assert "culture vigilance none (scenario: 1)" in sc.description
+    assert AppModel(preset="phased_with_vigilance").adjusted() == []
+
+
+def test_saved_files_rerun_from_the_command_line_and_load_back_to_the_same_series(tmp_path, monkeypatch):
+    """Moved sliders, vigilance withdrawn and an inspection, in twins: each downloaded settings file, re-run by
+    `culturedrift run`, gives the page's series bit for bit, and loaded back into the page runs them again."""
+    import pandas as pd
+
+    from culturedrift.experiments.app_controls import Registry
+
+    m = app_model_for("phased_with_vigilance", Twin("budget_cut", 6))(n_teams=3, pace=2.0, seed="2")
+    for kind, week in [("vigilance_off", 4), ("inspection", 5)]:
+        while m.week < week:
+            m.step()
+        m.act(kind)
+    while m.week < 12:
+        m.step()
+    paths = [tmp_path / "saved.yaml", tmp_path / "twin.yaml"]
+    for which, path in enumerate(paths):
+        path.write_bytes(settings_yaml(m, which))
+    subprocess.run([sys.executable, "-m", "culturedrift.experiments.cli", "run", *map(str, paths), "--seeds", "3",
+                    "--weeks", "12", "--out", str(tmp_path / "out"), "--no-progress"], check=True,
+                   capture_output=True, cwd=tmp_path)
+    ts = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    names = [scenario_from_text(p.read_text(), p.name)[0].name for p in paths]
+    assert names[0] != names[1] and "vigilance_off" in names[0] and "budget_cut" in names[1]
+    for run, name in zip(m.runs, names, strict=True):
+        cli = ts[(ts["scenario"] == name) & (ts["seed"] == 2)].drop(columns=["scenario", "seed"])
+        assert cli.reset_index(drop=True).equals(run.timeseries()), name
+    reg = Registry()  # the page's scenarios, with the saved file loaded as through the file chooser
+    monkeypatch.setattr("culturedrift.experiments.app.registry", lambda: reg)
+    again = AppModel(preset=reg.add_text(paths[0].read_text(), "saved.yaml"), seed="2")
+    assert again.settings.loaded == m.settings.actions and again.adjusted() == []
+    while again.week < 12:
+        again.step()
+    assert again.main.timeseries().equals(m.main.timeseries())
 
 
 def test_live_actions_and_replays_equal_a_run_built_from_the_settings():
@@ -496,7 +573,9 @@ def test_app_in_a_real_browser(app_server, tmp_path):
 
             # export the settings and the data; the command line re-runs the settings to identical series
             yml = _download(page, "Settings (YAML)", tmp_path / "saved.yaml")
-            assert "budget_change" in yml.read_text()
+            saved = scenario_from_text(yml.read_text(), "saved.yaml")[0]
+            assert "budget_change" in yml.read_text() and saved.name == "small_org_w3-inspection_w5-budget_cut"
+            assert saved.title == "Small org; inspection wk 3, budget cut wk 5"  # says what the file is
             csv = _download(page, "Data (CSV)", tmp_path / "app.csv")
             out = tmp_path / "cli"
             subprocess.run([sys.executable, "-m", "culturedrift.experiments.cli", "run", str(yml), "--seeds", "1",
@@ -509,10 +588,9 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             assert (app_ts[cols].to_numpy() == cli_ts[cols].to_numpy()).all()
 
             # load the saved file back through the page's file chooser: it becomes the scenario, with its log
-            renamed = tmp_path / "renamed.yaml"
-            renamed.write_text(yml.read_text().replace("name: small_org", "name: saved_workshop"))
-            page.set_input_files(".cd-upload", str(renamed))
-            page.wait_for_function("document.body.innerText.includes('saved_workshop, seed 0')")
+            page.set_input_files(".cd-upload", str(yml))
+            page.wait_for_function(f"document.body.innerText.includes('{saved.name}, seed 0')")
+            assert page.inner_text(".cd-preset").endswith(saved.title)
             assert "week 3: Inspection now" in page.inner_text(".cd-action-log")
             assert _week(page).startswith("Week 0 of 260")
 
@@ -539,7 +617,7 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             assert _week_number(page) >= 11 and "Twin at week" in page.inner_text(".cd-twin-readout")
             page.click("button:has-text('Reset')")
             _readout_week(page, 0)
-            assert "saved_workshop, seed 0" in page.inner_text("body")
+            assert f"{saved.name}, seed 0" in page.inner_text("body")
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
         finally:
             browser.close()
