@@ -530,6 +530,22 @@ def _purple_pixels(page) -> int:
     return int((np.abs(img - np.array([148, 103, 189])).sum(axis=2) < 60).sum())
 
 
+def _pictures_are_data_urls(page) -> None:
+    """The weekly pictures arrive as data URLs the page decodes itself, not blob URLs (which cost the browser
+    process a fetch per picture): each decodes to an image of the page's picture size."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    for selector, fmt in ((".cd-network", "jpeg"), (".cd-series", "png")):
+        src = page.get_attribute(selector, "src")
+        head = f"data:image/{fmt};base64,"
+        assert src.startswith(head), (selector, src[:40])
+        with Image.open(io.BytesIO(base64.b64decode(src[len(head):]))) as img:
+            assert img.format == fmt.upper() and img.width > 300
+
+
 def _download(page, label: str, to: Path) -> Path:
     with page.expect_download() as d:
         page.click(f"button:has-text('{label}')")
@@ -557,6 +573,7 @@ def test_app_in_a_real_browser(app_server, tmp_path):
 
             # act mid-run: an inspection at week 3 shows as a marker and prescription jumps the next week
             _step_to(page, 3)
+            _pictures_are_data_urls(page)
             before_marker = _purple_pixels(page)
             p3 = _prescription(_week(page))
             page.click(".cd-act-inspection")
