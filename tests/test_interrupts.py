@@ -49,9 +49,26 @@ def wait_gone(pgid: int, seconds: float = 15.0) -> list[int]:
     return left
 
 
+def like_a_terminal() -> None:
+    """In the child before exec: Ctrl-C and kill at their defaults, as a shell at a terminal starts a command.
+    A test runner started as a background job of a non-interactive shell ignores SIGINT, and an ignored signal is
+    inherited across exec: the command would then never see the Ctrl-C this file sends it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def signals_ignored_or_blocked(pid: int) -> set[int]:
+    """SIGINT/SIGTERM ignored or blocked in a process (from /proc: masks of signal numbers, bit n-1)."""
+    masks = {k: int(v, 16) for k, v in (line.split(":\t") for line in Path(f"/proc/{pid}/status").read_text()
+                                          .splitlines() if line.startswith(("SigIgn:", "SigBlk:")))}
+    return {s for s in (signal.SIGINT, signal.SIGTERM) if (masks["SigIgn"] | masks["SigBlk"]) >> (s - 1) & 1}
+
+
 def start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([*CLI, *args], cwd=cwd, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=like_a_terminal)
 
 
 def wait_for_workers(proc: subprocess.Popen, n: int, seconds: float = 60.0) -> None:
@@ -101,6 +118,7 @@ COMMANDS = {
 def test_ctrl_c_or_kill_exits_130_and_leaves_no_process(command, sig, tmp_path):
     proc = start(COMMANDS[command](tmp_path), ROOT)
     wait_for_workers(proc, 3)
+    assert signals_ignored_or_blocked(proc.pid) == set(), "the command did not start as from a terminal"
     code, err = finish(proc, sig)
     assert code == 130, err
     assert err.count("interrupted") == 1, err
