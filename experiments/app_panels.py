@@ -250,13 +250,13 @@ def RunNotes(model: WorkshopModel, n_actions: int):
     """What the marks on the series mean and the settings the run uses, under the series (re-rendered when an
     action is taken, not every week: `n_actions` is what changes)."""
     with solara.Column(style={"gap": "2px"}):
-        marks = viz.Marks.of(model.main)
+        marks = frames(model).series.marks  # as drawn: an action's change is its marker, not these marks
         bits = [f"change programme weeks {marks.programme[0]}-{marks.programme[1]} (shaded)"] if marks.programme \
             else []
         if marks.vigilance_off is not None:
             bits.append(f"vigilance stops at week {marks.vigilance_off} (red dashes)")
         if model.settings.log():
-            bits.append("actions: purple dots")
+            bits.append("actions: purple dotted lines, named at the top")
         if len(model.runs) > 1:
             bits.append(f"twin ({model.twin.text()}): thick pale lines")
         solara.Text(f"{model.spec.name}, seed {model.settings.seed}" + (": " + "; ".join(bits) if bits else ""),
@@ -308,22 +308,23 @@ def ObservedPanel(model: WorkshopModel):
 def ActPanel(model: WorkshopModel):
     """Actions at the current week, and the log of those taken."""
     update_counter.get()
-    message = solara.use_reactive("")
+    message = solara.use_reactive((0, ""))  # (the model it is about, text): a new run (twin, Reset) starts blank
 
     def act(kind: str) -> None:
         try:
             a = model.act(kind)
-            message.set(f"Done: {a.text()}.")
+            message.set((id(model), f"Done: {a.text()}."))
         except ActionError as e:
-            message.set(f"Not done: {e}")
+            message.set((id(model), f"Not done: {e}"))
         force_update()
 
     with solara.Column(style={"padding": "4px"}):
         solara.Text("Act now, at the current week, in this run" + (" and its twin" if len(model.runs) > 1 else ""),
                     style={"font-weight": "bold"})
         ActButtons(solara.use_memo(lambda: act, [model]), model.week >= model.horizon)
-        if message.value:
-            solara.Text(message.value, classes=["cd-act-message"], style=SMALL)
+        about, text = message.value
+        if text and about == id(model):
+            solara.Text(text, classes=["cd-act-message"], style=SMALL)
         log = model.settings.log()
         solara.Text("Action log: " + ("; ".join(a.text() for a in log) if log else "none yet"),
                     classes=["cd-action-log"], style=SMALL)

@@ -394,7 +394,7 @@ class SeriesView:
         self.lines: list[tuple[str, Line2D]] = []
         self.twin_lines: list[tuple[str, Line2D]] = []
         self.cursors = []
-        marks = Marks.of(model)
+        self.marks = marks = Marks.of(model)  # drawn once: later actions show as markers
         x_max = model.horizon if x_max is None else x_max
         self.floors = []
         for ax, (title, series, (lo, hi)) in zip(axes, panels, strict=True):

@@ -407,6 +407,33 @@ def test_debrief_gives_each_actions_change_against_the_run_without_it():
         ("+1.2 pts", "-0.012", "0")
 
 
+def _texts(widget) -> list[str]:
+    """The text of a rendered component, in order."""
+    out = []
+    for c in getattr(widget, "children", None) or []:
+        out += [c] if isinstance(c, str) else _texts(c)
+    return out
+
+
+def test_notes_under_the_series_name_only_the_marks_drawn():
+    """Vigilance withdrawn by an action shows as its purple marker; the notes must not promise the red dashes
+    the picture (drawn before the action) does not have."""
+    import solara
+
+    from culturedrift.experiments.app_panels import RunNotes
+
+    m = AppModel(preset="phased_with_vigilance", n_teams=3)
+    assert frames(m).series.marks.vigilance_off is None
+    m.step()
+    m.act("vigilance_off")
+    box, _ = solara.render(RunNotes(m, 1), handle_error=False)
+    notes = " ".join(_texts(box))
+    assert "red dashes" not in notes and "▼ vigilance off (week 1)" in notes and "purple dotted lines" in notes
+    withdrawn = AppModel(preset="phased_vigilance_withdrawn", n_teams=3)
+    box, _ = solara.render(RunNotes(withdrawn, 0), handle_error=False)
+    assert "vigilance stops at week 104 (red dashes)" in " ".join(_texts(box))
+
+
 def test_port_in_use_is_reported_before_starting():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -578,6 +605,7 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             p3 = _prescription(_week(page))
             page.click(".cd-act-inspection")
             page.wait_for_selector(".cd-markers")
+            assert page.inner_text(".cd-act-message") == "Done: week 3: Inspection now."
             assert "week 3: Inspection now" in page.inner_text(".cd-action-log")
             _step_to(page, 4)
             assert _prescription(_week(page)) > p3 + 0.05, _week(page)
@@ -607,6 +635,7 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             # load the saved file back through the page's file chooser: it becomes the scenario, with its log
             page.set_input_files(".cd-upload", str(yml))
             page.wait_for_function(f"document.body.innerText.includes('{saved.name}, seed 0')")
+            assert not page.locator(".cd-act-message").count()  # "Done: ..." was about the run before
             assert page.inner_text(".cd-preset").endswith(saved.title)
             assert "week 3: Inspection now" in page.inner_text(".cd-action-log")
             assert _week(page).startswith("Week 0 of 260")
