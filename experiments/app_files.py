@@ -84,7 +84,8 @@ def _figure_bytes(model: WorkshopModel, fmt: str) -> bytes:
 def settings_yaml(model: WorkshopModel, which: int = 0) -> bytes:
     """The settings and action log of run `which` (0 = this run, 1 = the twin) as a scenario file."""
     note = "" if which == 0 else f"The twin: the same run with {model.twin.text()}."
-    return scenario_yaml(model.plan[which], note=note, adjusted=model.adjusted()).encode()
+    lever = model.twin.action() if which else None
+    return scenario_yaml(model.plan[which], note=note, adjusted=model.adjusted(), lever=lever).encode()
 
 
 def change_text(diff: float, fmt: str) -> str:

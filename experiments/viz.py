@@ -57,8 +57,8 @@ BIN_COLOURS = (np.arange(HABIT_BINS) + 0.5) / HABIT_BINS
 # (title, [(timeseries column, label, style)], y-limits (None = from data, floor at the given max))
 PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], tuple[float, float]], ...] = (
     ("Morale (staff mean, 0-1)", (("morale_mean", "mean", "-"),), (0.0, 1.0)),
-    ("Turnover, last 12 months (share of posts)",
-     (("turnover_rate_12m", "permanent leavers / posts", "-"),), (0.0, 0.3)),
+    ("Turnover, last 12 months (share of permanent staff)",
+     (("turnover_rate_12m", "permanent leavers / staff in post", "-"),), (0.0, 0.3)),
     ("Vacancy rate (share of posts)", (("vacancy_rate", "posts without a permanent holder", "-"),), (0.0, 0.3)),
     ("Compliance habit (0 judgement - 1 procedure)",
      (("compliance_habit_mean", "mean", "-"), ("compliance_habit_high_share", f"share high (> {HIGH_HABIT:g})", "--")),

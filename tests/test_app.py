@@ -350,8 +350,12 @@ def test_saved_files_rerun_from_the_command_line_and_load_back_to_the_same_serie
                     "--weeks", "12", "--out", str(tmp_path / "out"), "--no-progress"], check=True,
                    capture_output=True, cwd=tmp_path)
     ts = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
-    names = [scenario_from_text(p.read_text(), p.name)[0].name for p in paths]
+    saved = [scenario_from_text(p.read_text(), p.name)[0] for p in paths]
+    names = [sc.name for sc in saved]
     assert names[0] != names[1] and "vigilance_off" in names[0] and "budget_cut" in names[1]
+    # `compare` names strategies by title: the twin's leads with its lever, however long the log
+    assert saved[0].title == "Phased, vigilance kept on; pace 2x, 3 teams +2 more"
+    assert saved[1].title.startswith("Phased, vigilance kept on; twin: budget cut wk 6")
     for run, name in zip(m.runs, names, strict=True):
         cli = ts[(ts["scenario"] == name) & (ts["seed"] == 2)].drop(columns=["scenario", "seed"])
         assert cli.reset_index(drop=True).equals(run.timeseries()), name
@@ -432,6 +436,18 @@ def test_notes_under_the_series_name_only_the_marks_drawn():
     withdrawn = AppModel(preset="phased_vigilance_withdrawn", n_teams=3)
     box, _ = solara.render(RunNotes(withdrawn, 0), handle_error=False)
     assert "vigilance stops at week 104 (red dashes)" in " ".join(_texts(box))
+
+
+def test_turnover_is_worded_as_it_is_computed():
+    """Turnover is leavers over the permanent staff in post (DfE), not over posts: with a fifth of posts vacant
+    the two differ by a quarter, so the glossary and the series panel say what the catalogue computes."""
+    from culturedrift.experiments.workshop import GLOSSARY
+    from culturedrift.model.outputs import SERIES
+
+    assert "permanent holders" in SERIES["turnover_rate_12m"].definition
+    assert "share of the permanent staff in post" in GLOSSARY["Turnover rate"]
+    (title, lines, _), = [p for p in viz.PANELS if p[1][0][0] == "turnover_rate_12m"]
+    assert "permanent staff" in title and lines[0][1] == "permanent leavers / staff in post"
 
 
 def test_port_in_use_is_reported_before_starting():
