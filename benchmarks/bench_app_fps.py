@@ -120,10 +120,16 @@ def sweep_stale(root: Path | None = None) -> list[Path]:
 def scratch(root: Path | None = None) -> Iterator[Path]:
     """One folder for everything this benchmark writes, also the TMPDIR of every process it starts; removed
     on the way out, whatever the way: SIGTERM and SIGHUP are raised as interrupts meanwhile."""
-    sweep_stale(root)
-    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}_", dir=root))
-    handlers = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     tmpdir = os.environ.get("TMPDIR")
+    # started by a benchmark (a baseline's run): work in its folder, which it removes, rather than nesting one
+    # (Chromium's socket path in a folder two levels deep passes the 107 characters a socket path may have)
+    inside = root is None and tmpdir is not None and Path(tmpdir).name.startswith(SCRATCH_PREFIX)
+    if inside:
+        folder = Path(tmpdir)
+    else:
+        sweep_stale(root)
+        folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}_", dir=root))
+    handlers = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     os.environ["TMPDIR"] = str(folder)
     try:
         yield folder
@@ -132,7 +138,8 @@ def scratch(root: Path | None = None) -> Iterator[Path]:
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = tmpdir
-        shutil.rmtree(folder, ignore_errors=True)
+        if not inside:
+            shutil.rmtree(folder, ignore_errors=True)
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
 

@@ -278,17 +278,15 @@ def played(settings: Settings, adjusted: tuple[tuple[str, str], ...] | list[tupl
     short = ([f"twin: {ACTIONS[lever.kind].marker} wk {lever.week}"] if lever else []) + \
         [s for s, _ in adjusted] + [f"{ACTIONS[a.kind].marker} wk {a.week}" for a in acts if a != lever]
     head = display_title(base)
-    shown: list[str] = []
-    for k, item in enumerate(short):
-        more = len(short) - k - 1
-        tail = f" +{more} more" if more else ""
-        if len(f"{head}; {', '.join([*shown, item])}{tail}") > TITLE_MAX:
-            break
-        shown.append(item)
-    rest = len(short) - len(shown)
-    summary = ", ".join(shown) + (f" +{rest} more" if shown and rest else f"{rest} changes" if rest else "")
-    room = TITLE_MAX - len(summary) - 2
-    title = f"{head if len(head) <= room else head[:room - 1] + '…'}; {summary}"
+
+    def title(k: int) -> str:
+        """The title naming the first k changes (and counting the rest)."""
+        more = len(short) - k
+        return f"{head}; {', '.join(short[:k])}" + (f" +{more} more" if more else "")
+
+    k = max((k for k in range(1, len(short) + 1) if len(title(k)) <= TITLE_MAX), default=1)
+    if len(title(k)) > TITLE_MAX:  # even the first change does not fit: shorten the scenario's title instead
+        head = head[:len(head) - (len(title(k)) - TITLE_MAX) - 1].rstrip(" ,;") + "…"
     words = [f"w{a.week}-{a.kind}" for a in acts]
     if len(words) > NAMED_ACTIONS:
         words = [*words[:NAMED_ACTIONS], f"{len(words) - NAMED_ACTIONS}-more"]
@@ -301,7 +299,7 @@ def played(settings: Settings, adjusted: tuple[tuple[str, str], ...] | list[tupl
     if acts:
         parts.append("actions taken: " + "; ".join(f"week {a.week}, {a.label.lower()}" for a in acts))
     lead = f"{base.description.rstrip()} " if base.description.strip() else ""
-    return Played(name, title, f"{lead}As played in the trainer's app, {' · '.join(parts)}.")
+    return Played(name, title(k), f"{lead}As played in the trainer's app, {' · '.join(parts)}.")
 
 
 def played_scenario(settings: Settings, adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),

@@ -311,6 +311,9 @@ def test_an_exported_file_is_named_and_described_as_played():
     assert re.search(r"\+\d+ more$", label.title) and "2-more" in label.name and "_adjusted_" in label.name
     assert "sliders moved from the scenario's settings: change pace 2x" in label.description
     assert "week 10, push the next go-live back 13 weeks" in label.description
+    lever = Action(104, "vigilance_off")  # a twin's lever is named first, the scenario's title giving way
+    twin = played(Settings(base).plus(Action(5, "inspection")).plus(lever), lever=lever)
+    assert twin.title == "Phased, vigilance kept…; twin: vigilance off wk 104 +1 more"
     parse = scenario_from_text(scenario_yaml(many), "many.yaml")[0]  # what the file holds loads again
     again = Settings(parse, 0, (Action(20, "incident"),), many.actions)  # a loaded file's actions: named once
     assert played(again).name == f"{parse.name}_w20-incident" and played(again).title.count("incident wk") <= 2

@@ -49,6 +49,19 @@ def test_scratch_folder_goes_on_error_and_tmpdir_is_restored(tmp_path, monkeypat
     assert signal.getsignal(signal.SIGTERM) is not bench._interrupt
 
 
+def test_a_benchmark_started_by_a_benchmark_works_in_its_folder(tmp_path):
+    """A baseline's benchmark (TMPDIR = the caller's folder) does not nest a second folder: Chromium's socket
+    path two folders deep is longer than a socket path may be, and Chromium would not start."""
+    bench = _bench()
+    with bench.scratch(tmp_path) as outer:  # sets TMPDIR, as for the processes it starts
+        with bench.scratch() as inner:
+            assert inner == outer
+        assert outer.exists()  # the caller removes it
+        sock = outer / "org.chromium.Chromium.dCwYxS" / "SingletonSocket"
+        assert len(str(sock).replace(str(tmp_path), "/tmp")) < 108
+    assert not outer.exists()
+
+
 def test_a_failing_benchmark_leaves_no_folder(tmp_path):
     """An unknown version to compare with fails before any case runs; its export folder goes with it."""
     run = subprocess.run([sys.executable, str(BENCH), "--ref", "no-such-ref", "--cases", "2"], cwd=ROOT,
