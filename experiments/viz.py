@@ -701,10 +701,13 @@ class FrameRenderer:
     e.g. the network's ties) are drawn over it and cached too; each frame restores that and draws only
     the artists that change every week (blitting). A cache is rebuilt when its key changes (e.g. y-limits).
 
-    `fmt` is "png" (lossless; best for line plots) or "jpeg" (quality 90: ~15x faster to encode and
-    ~4x smaller than PNG for the network view, whose thousands of translucent ties defeat PNG)."""
+    `fmt` is "png" (lossless), "jpeg" (quality 90: ~15x faster to encode and ~4x smaller than PNG for the
+    network view, whose thousands of translucent ties defeat PNG) or "jpeg-lines" (JPEG at quality 90 without
+    colour subsampling, which keeps thin coloured lines and text sharp: for the series, 3 ms to encode a
+    frame against 16 ms as PNG, whose row filtering dominates even uncompressed, at about the same size)."""
 
-    FORMATS: ClassVar[dict[str, dict[str, int]]] = {"png": {"compress_level": 1}, "jpeg": {"quality": 90}}
+    FORMATS: ClassVar[dict[str, dict[str, int]]] = {"png": {"compress_level": 1}, "jpeg": {"quality": 90},
+                                                    "jpeg-lines": {"quality": 90, "subsampling": 0}}
 
     def __init__(self, fig: Figure, views: list[NetworkView | SeriesView], dpi: float = 80,
                  fmt: str = "png") -> None:
@@ -712,6 +715,7 @@ class FrameRenderer:
             raise ValueError(f"fmt must be one of {', '.join(self.FORMATS)}, got {fmt!r}")
         fig.set_dpi(dpi)
         self.fmt = fmt
+        self.mime = fmt.split("-")[0]  # the image type of the bytes: png or jpeg
         self.fig = fig
         self.canvas = FigureCanvasAgg(fig)
         self.views = views
@@ -749,5 +753,5 @@ class FrameRenderer:
         w, h = self.canvas.get_width_height()
         img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
         buf = io.BytesIO()
-        img.save(buf, format=self.fmt, **self.FORMATS[self.fmt])
+        img.save(buf, format=self.mime, **self.FORMATS[self.fmt])
         return buf.getvalue()

@@ -184,11 +184,29 @@ def test_app_renderers_produce_images_that_change_week_to_week():
     m = AppModel(preset="phased_vigilance_withdrawn", n_teams=6)
     f = frames(m)
     net0, ser0 = f.frame("network0", m.week), f.frame("series", m.week)
-    assert net0.startswith(b"\xff\xd8\xff") and ser0.startswith(b"\x89PNG")  # network JPEG, series PNG
+    assert net0.startswith(b"\xff\xd8\xff") and ser0.startswith(b"\xff\xd8\xff")  # JPEG: fast to encode and decode
     for _ in range(4):
         m.step()
     assert f.frame("series", m.week) != ser0
     assert f.frame("network0", m.week) != net0
+
+
+def test_series_frames_keep_lines_sharp():
+    """The series is JPEG without colour subsampling: each frame within a few levels of the lossless picture
+    (with subsampling, thin coloured lines smear by several times that)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    m = AppModel(preset="phased_vigilance_withdrawn", n_teams=6)
+    for _ in range(40):
+        m.step()
+    r = frames(m).series_img
+    jpeg = np.asarray(Image.open(io.BytesIO(r.render(update=True))).convert("RGB"), dtype=float)
+    exact = np.asarray(r.canvas.buffer_rgba(), dtype=float)[..., :3]
+    assert r.mime == "jpeg" and jpeg.shape == exact.shape
+    assert np.abs(jpeg - exact).mean() < 0.8 and np.percentile(np.abs(jpeg - exact), 99.9) < 30
 
 
 def test_a_model_on_a_page_steps_only_after_the_page_showed_its_week():
@@ -584,7 +602,7 @@ def _pictures_are_data_urls(page) -> None:
 
     from PIL import Image
 
-    for selector, fmt in ((".cd-network", "jpeg"), (".cd-series", "png")):
+    for selector, fmt in ((".cd-network", "jpeg"), (".cd-series", "jpeg")):
         src = page.get_attribute(selector, "src")
         head = f"data:image/{fmt};base64,"
         assert src.startswith(head), (selector, src[:40])
