@@ -73,6 +73,7 @@ def _figure_bytes(model: WorkshopModel, fmt: str) -> bytes:
         twin = model.runs[1] if len(model.runs) > 1 else None
         fig, _ = viz.series_figure(model.main, size=(8.0, 10.0), panels=viz.APP_PANELS, twin=twin,
                                    twin_label=run_names(model)[-1].removeprefix("twin: "),
+                                   twin_week=model.twin.week if model.twin else None,
                                    markers=lambda: markers(model))
         title = display_title(played_scenario(model.settings, model.adjusted()))
         fig.suptitle(f"{title}, seed {model.settings.seed}: weeks 0-{model.week}", fontsize=11)

@@ -117,6 +117,7 @@ class Frames:
         fig, self.series = viz.series_figure(model.main, size=(6.4, 7.6), panels=viz.APP_PANELS,
                                              twin=self.runs[1] if twin else None,
                                              twin_label=run_names(model)[-1].removeprefix("twin: "),
+                                             twin_week=model.twin.week if model.twin else None,
                                              markers=lambda: markers(model))
         self.series_img = viz.FrameRenderer(fig, [self.series], dpi=DPI, fmt=SERIES_FORMAT)
         self.cache: dict[tuple[str, int], bytes] = {}
@@ -259,7 +260,7 @@ def RunNotes(model: WorkshopModel, n_actions: int):
         if model.settings.log():
             bits.append("actions: purple dotted lines, named at the top")
         if len(model.runs) > 1:
-            bits.append(f"twin ({model.twin.text()}): thick pale lines")
+            bits.append(f"twin ({model.twin.text()}): thick pale lines, parting at the grey dashes")
         solara.Text(f"{model.spec.name}, seed {model.settings.seed}" + (": " + "; ".join(bits) if bits else ""),
                     style=SMALL)
         solara.Text(controls_text(model), classes=["cd-controls"], style=SMALL)

@@ -383,7 +383,7 @@ class SeriesView:
 
     def __init__(self, axes: list[Axes], model: CultureDriftModel, x_max: int | None = None,
                  panels: tuple = PANELS, twin: CultureDriftModel | None = None, twin_label: str = "twin",
-                 markers: Callable[[], list[tuple[int, str]]] | None = None) -> None:
+                 markers: Callable[[], list[tuple[int, str]]] | None = None, twin_week: int | None = None) -> None:
         self.model = model
         self.twin = twin
         self.axes = axes
@@ -405,6 +405,8 @@ class SeriesView:
             if marks.vigilance_off is not None and marks.vigilance_off <= x_max:
                 ax.axvline(marks.vigilance_off, color="tab:red", linestyle="--", linewidth=1.2,
                            label="vigilance stops")
+            if twin is not None and twin_week is not None and twin_week <= x_max:  # where the twins part
+                ax.axvline(twin_week, color="0.35", linestyle=(0, (5, 3)), linewidth=1.0, label="twin's lever")
             for i, (c, label, style) in enumerate(series):
                 (ln,) = ax.plot([], [], style, color=f"C{i}", linewidth=1.6, label=label, animated=True)
                 self.lines.append((c, ln))
@@ -668,7 +670,8 @@ def network_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 6
 
 def series_figure(model: CultureDriftModel, size: tuple[float, float] = (6.4, 7.2),
                   x_max: int | None = None, panels: tuple = PANELS, **kw) -> tuple[Figure, SeriesView]:
-    """A figure holding the series panels stacked (the app's series panel; `kw`: twin, twin_label, markers)."""
+    """A figure holding the series panels stacked (the app's series panel; `kw`: twin, twin_label, markers,
+    twin_week)."""
     fig = Figure(figsize=size, layout="constrained")
     axes = list(fig.subplots(len(panels), 1, sharex=True))
     return fig, SeriesView(axes, model, x_max, panels, **kw)

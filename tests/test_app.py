@@ -191,6 +191,17 @@ def test_app_renderers_produce_images_that_change_week_to_week():
     assert f.frame("network0", m.week) != net0
 
 
+def test_twin_series_mark_the_week_the_twins_part():
+    """Twins are identical up to the lever's week: every series panel marks it (and names it once)."""
+    def at_30(ax) -> bool:
+        return any(list(ln.get_xdata()) == [30, 30] for ln in ax.get_lines())
+
+    axes = frames(app_model_for("phased_with_vigilance", Twin("inspection", 30))(n_teams=3)).series.axes
+    assert all(at_30(ax) for ax in axes)
+    assert "twin's lever" in [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert not at_30(frames(AppModel(preset="phased_with_vigilance", n_teams=3)).series.axes[0])
+
+
 def test_series_frames_keep_lines_sharp():
     """The series is JPEG without colour subsampling: each frame within a few levels of the lossless picture
     (with subsampling, thin coloured lines smear by several times that)."""
