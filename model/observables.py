@@ -59,6 +59,17 @@ class Observable(Output):
         """Label with unit, for tables and axes."""
         return f"{self.label} ({self.unit})"
 
+    def amount(self, value: float, change: bool = False) -> str:
+        """A figure (or, with `change`, a difference) in the units leaders read, to the precision of its reports."""
+        v = f"{value * self.scale:.{self.decimals}f}"
+        if self.unit.startswith("%"):
+            return f"{v} percentage points" if change else f"{v}%"
+        if self.unit.endswith("scale"):
+            return f"{v} on the {self.unit}"
+        if self.unit.startswith("grade"):
+            return f"{v} grades" if change else f"grade {v}"
+        return f"{v} {self.unit}"
+
     def describe(self) -> str:
         """How it is measured, in one phrase (for reports)."""
         every = {4: "monthly", 13: "quarterly", 52: "annually"}.get(self.cadence_weeks,
@@ -281,18 +292,35 @@ class AlarmRule:
             arrivals = np.arange(0, len(values), o.cadence_weeks) + o.lag_weeks
         return self.fires_on(self.reading(values, arrivals))
 
+    def condition(self, baseline: str | None = None) -> str:
+        """When the alarm fires, in plain words (worse, not merely oriented; never a negative or all-zero figure).
+
+        `baseline` names what a rise rule is measured from (default: its level after `baseline_from`). A rise
+        rule's threshold is the worsening that fires it: positive reads "rises/falls more than X", one within
+        half a reported digit of zero reads "is at or above/below" (any worsening), a negative one "is less
+        than X below/above" (it fires unless the indicator has improved by X).
+        """
+        o = OBSERVABLE[self.indicator]
+        worse, better = ("above", "below") if o.sign > 0 else ("below", "above")
+        if self.baseline_from is None:
+            if o.unit.startswith("grade"):  # whole grades: the first one past the threshold
+                grade = int(np.floor(self.threshold)) + 1 if o.sign > 0 else int(np.ceil(self.threshold)) - 1
+                if 1 <= grade <= len(OFSTED_GRADES):
+                    return f"is grade {grade} ({OFSTED_GRADES[grade - 1]}) or worse"
+            return f"is {worse} {o.amount(self.threshold)}"
+        base = baseline or f"its level after week {self.baseline_from}"
+        t = self.threshold
+        if abs(t) * o.scale < 0.5 * 10.0 ** -o.decimals:
+            return f"is at or {worse} {base}"
+        if t > 0:
+            return f"{'rises' if o.sign > 0 else 'falls'} more than {o.amount(t, change=True)} from {base}"
+        return f"is less than {o.amount(-t, change=True)} {better} {base} (or {worse} it)"
+
     def describe(self) -> str:
         """The rule in words."""
         o = OBSERVABLE[self.indicator]
-        unit = "%" if o.unit.startswith("%") else f" {o.unit}"
         what = o.label if self.window == 1 else f"{o.label}, mean of the last {self.window} reports,"
-        if self.baseline_from is None:
-            side = "above" if o.sign > 0 else "below"
-            return f"{what} {side} {self.threshold * o.scale:.{o.decimals}f}{unit}"
-        side = "rises" if o.sign > 0 else "falls"
-        pts = " points" if unit == "%" else unit
-        return (f"{what} {side} more than {self.threshold * o.scale:.{o.decimals}f}{pts} from its level after "
-                f"week {self.baseline_from}")
+        return f"{what} {self.condition()}"
 
 
 # The alarm rule `culturedrift warn experiments/warn.yaml` recommends (docs/early_warning.md); the default of

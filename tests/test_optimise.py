@@ -40,8 +40,8 @@ TINY_BASE = {
 }
 
 
-def write_spec(tmp: Path, **over) -> Path:
-    (tmp / "base.yaml").write_text(yaml.safe_dump(TINY_BASE))
+def write_spec(tmp: Path, base: dict | None = None, **over) -> Path:
+    (tmp / "base.yaml").write_text(yaml.safe_dump(base or TINY_BASE))
     spec = {"name": "toy", "base": "base.yaml",
             "levers": [{"lever": "go_live", "change": "b", "low": 0, "high": 30},
                        {"lever": "spacing", "low": 0, "high": 10},
@@ -304,3 +304,102 @@ def test_warm_start_reads_the_base_schedule_back_as_lever_values(tmp_path):
     assert [c.start_week for c in sc.change_programme] == [c.start_week for c in spec.base.change_programme]
     study = S.open_study(spec, tmp_path / "o")
     assert study.get_trials(states=(optuna.trial.TrialState.WAITING,))[0].system_attrs["fixed_params"] == v
+
+
+EVENT_BASE = {**TINY_BASE, "interventions": [{"kind": "engagement", "start_week": 0, "end_week": 30}],
+              "events": [{"kind": "intervention_start", "week": 0,
+                          "intervention": {"kind": "culture_vigilance", "start_week": 0, "cost_per_week": 7.5,
+                                           "intensity": 1.5}},
+                         {"kind": "intervention_end", "week": 45, "intervention_kind": "culture_vigilance"},
+                         {"kind": "intervention_start", "week": 5,
+                          "intervention": {"kind": "reflective_supervision", "start_week": 5, "end_week": 25}},
+                         {"kind": "go_live", "week": 2, "change": "b", "start_week": 12}]}
+
+
+def test_interventions_a_base_starts_through_events_are_levers(tmp_path):
+    spec = load_spec(write_spec(tmp_path, EVENT_BASE, levers=[
+        {"lever": "go_live", "change": "b", "low": 0, "high": 30},
+        {"lever": "vigilance_weeks", "low": 0, "high": 30}, {"lever": "vigilance_intensity", "low": 0.5, "high": 2},
+        {"lever": "support_share", "low": 0.05, "high": 0.5}]))
+    v = spec.base_values()  # read as the base runs: b moved to 12 by its event, vigilance stopped at week 45
+    assert v["go_live.b"] == 12 and v["culture_vigilance.intensity"] == 1.5
+    assert v["culture_vigilance.weeks_after_handover"] == 45 - 30
+    sc = spec.scenario({**v, "go_live.b": 4, "culture_vigilance.weeks_after_handover": 5,
+                        "culture_vigilance.intensity": 0.8, "budget.support_share": 0.3}, "x")
+    vig = [iv for iv in sc.planned()[1] if iv.kind == "culture_vigilance"]  # as the run follows it
+    assert [(iv.start_week, iv.end_week, iv.intensity, iv.cost_per_week) for iv in vig] == [(0, 35, 0.8, 7.5)]
+    assert next(c.start_week for c in sc.planned()[0] if c.name == "b") == 4  # the lever, not the base's event
+    kinds = {e.kind for e in sc.events}
+    assert "go_live" not in kinds and "intervention_end" not in kinds
+    # the budget split reaches the supervision the base starts by an event, like the declared engagement
+    sup = [iv for iv in sc.planned()[1] if iv.kind in ("engagement", "reflective_supervision")]
+    assert len(sup) == 2 and len({iv.intensity for iv in sup}) == 1 and sup[0].intensity != 1.0
+    again = spec.scenario(v, "again")  # the warm start reproduces the base's schedule
+    assert [(iv.kind, iv.start_week, iv.end_week) for iv in again.planned()[1]] == \
+        sorted([(iv.kind, iv.start_week, iv.end_week) for iv in spec.base.planned()[1]], key=lambda t: (t[1], t[0]))
+
+
+def test_a_lever_that_cannot_apply_is_an_error_naming_file_and_field(tmp_path):
+    base = {**TINY_BASE, "change_programme": [{"name": "a", "kind": "role", "start_week": 0, "duration_weeks": 8}],
+            "interventions": [{"kind": "culture_vigilance", "start_week": 0}]}
+    with pytest.raises(SpecError, match=r"spec.yaml: levers\[1\] \(training_weeks\): no change .* learning"):
+        load_spec(write_spec(tmp_path, base, levers=[{"lever": "vigilance_weeks", "low": 0, "high": 30},
+                                               {"lever": "training_weeks", "low": 2, "high": 8}]))
+    with pytest.raises(SpecError, match=r"spec.yaml: levers\[0\] \(support_share\): the base scenario runs no"):
+        load_spec(write_spec(tmp_path, base, levers=[{"lever": "support_share", "low": 0.1, "high": 0.5}]))
+
+
+def test_pareto_figure_keeps_every_star_and_number_inside_its_axes(tmp_path):
+    """A recommendation at the edge of the data (lowest cost, highest culture) keeps its number off the axes."""
+    import matplotlib.pyplot as plt
+
+    from culturedrift.experiments.reporting.style import RC
+    from culturedrift.experiments.workflows.optimise.report import _pareto
+    from culturedrift.experiments.workflows.optimise.workflow import Outcome
+
+    objs = ["peak_turnover_12m", "culture_kept", "total_cost"]
+    spec = load_spec(write_spec(tmp_path, objectives=objs))
+    rng = np.random.default_rng(1)
+    trials = pd.DataFrame({"trial": range(40), "feasible": True,
+                           "objective.peak_turnover_12m": rng.uniform(0.2, 0.3, 40),
+                           "objective.culture_kept": rng.uniform(0.0, 0.3, 40),
+                           "objective.total_cost": rng.uniform(7000, 7800, 40)})
+    edge = {"objective.peak_turnover_12m": 0.2, "objective.culture_kept": 0.3, "objective.total_cost": 6990}
+    for i in range(4):  # a cluster at the edge: the cheapest, best-culture, lowest-turnover trials
+        trials.loc[i, list(edge)] = [0.2 + 0.006 * i, 0.3 - 0.012 * i, 6990 + 30 * i]
+    pareto = trials.iloc[[0, 1, 2, 3]].assign(recommended=["toy_1", "toy_2", "toy_3", "toy_4"])
+    o = Outcome(spec, trials, pareto, pd.DataFrame(), [], pd.DataFrame())
+    with plt.rc_context(RC):
+        fig = _pareto(o)
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            box = ax.get_window_extent(r)
+            own = {t.get_text(): ax.transData.transform(t.xy) for t in ax.texts}
+            for t in ax.texts:
+                b = t.get_window_extent(r)
+                assert box.x0 < b.x0 and b.x1 < box.x1 and box.y0 < b.y0 and b.y1 < box.y1, (t.get_text(), b, box)
+                centre = np.array([(b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2])
+                nearest = min(own, key=lambda k, c=centre: np.hypot(*(own[k] - c)))
+                assert nearest == t.get_text(), f"number {t.get_text()} sits nearer star {nearest}"
+            for c in ax.collections:
+                if c.get_sizes().max() < 100:  # the stars (s=180) only
+                    continue
+                xy = ax.transData.transform(c.get_offsets())
+                radius = np.sqrt(c.get_sizes().max()) / 2 * fig.dpi / 72
+                assert (xy[:, 0] - radius > box.x0).all() and (xy[:, 1] - radius > box.y0).all()
+                assert (xy[:, 0] + radius < box.x1).all() and (xy[:, 1] + radius < box.y1).all()
+        plt.close(fig)
+
+
+def test_search_runs_return_only_their_summary_and_the_study_commits_cheaply(tmp_path):
+    """What a search run sends back is its summary, equal to `simulate`'s; SQLite runs in WAL mode."""
+    from culturedrift.experiments.execution.runner import RunSpec
+    from culturedrift.model import simulate
+
+    spec = load_spec(write_spec(tmp_path))
+    sc = spec.scenario(spec.base_values(), "again")
+    assert S.run_summary(RunSpec(sc, 3)) == pytest.approx(simulate(sc, 3).summary, nan_ok=True)
+    S.open_study(spec, tmp_path / "o")
+    with sqlite3.connect(tmp_path / "o" / S.STUDY_DB) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

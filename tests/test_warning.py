@@ -3,12 +3,15 @@ follows its indicator with the indicator's lag, and `warn` runs end to end."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from culturedrift.experiments.cli import main
 from culturedrift.experiments.workflows.warning.experiment import (
@@ -19,7 +22,7 @@ from culturedrift.experiments.workflows.warning.experiment import (
     kind_of,
     split_seeds,
 )
-from culturedrift.experiments.workflows.warning.report import headline
+from culturedrift.experiments.workflows.warning.report import headline, level_text, ranking_table
 from culturedrift.experiments.workflows.warning.scoring import critical_slowing, onset_week, run_alarms, score
 from culturedrift.model import simulate
 from culturedrift.model.model import CultureDriftModel
@@ -186,7 +189,7 @@ def test_rise_rule_reads_the_change_since_its_baseline() -> None:
     assert np.isnan(reading[:8]).all() and reading[8] == pytest.approx(0.0)
     assert reading[-1] == pytest.approx(0.25 - 0.30)
     np.testing.assert_array_equal(rule.fires_on(reading), np.nan_to_num(reading) < -0.04)
-    assert "falls more than 4.0 points" in rule.describe()
+    assert "falls more than 4.0 percentage points" in rule.describe()
 
 
 def test_adaptive_vigilance_rejects_an_unknown_indicator() -> None:
@@ -219,7 +222,7 @@ def test_summary_quotes_the_rates_of_the_rule_it_recommends() -> None:
     rule = AlarmRule(key, 0.233, window=3, baseline_from=104)
     res = WarnResult(exp, pd.DataFrame(), pd.DataFrame(), scores, {}, [0, 2], [1, 3], rule)
     text = next(x for x in headline(res) if x.startswith("**Recommended alarm rule"))
-    assert "rises more than 23.3 points" in text
+    assert "rises more than 23.3 percentage points" in text
     assert "flags 85% of slides" in text and "in 16% of quiet months" in text and "22 weeks" in text
     assert "flags 95%" not in text and "43%" not in text  # the level indicator's rates
 
@@ -252,3 +255,73 @@ def test_warn_cli_names_file_and_field_on_bad_input(tmp_path: Path, capsys: pyte
     assert main(["warn", str(tmp_path / "bad.yaml")]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "seeds" in err
+
+
+RISES = [o.key for o in OBSERVABLES if o.method != "judgement"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(RISES), level=st.one_of(st.floats(-0.5, 0.5), st.floats(-1e-4, 1e-4)))
+def test_every_rise_rule_reads_as_it_fires(key: str, level: float) -> None:
+    """A rise rule says which way is worse, never prints a negative or all-zero figure, and matches its firing."""
+    o = OBSERVABLE[key]
+    text = level_text(RISE + key, level)
+    assert not re.search(r"(?<!\d)-\d", text) and not re.search(r"more than 0\.?0* ", text), text
+    half = 0.5 * 10.0 ** -o.decimals / o.scale
+    worse = "rises" if o.sign > 0 else "falls"
+    if level > half:
+        assert text.startswith(f"{worse} more than "), text
+    elif level < -half:
+        assert text.startswith("is less than ") and ("below" if o.sign > 0 else "above") in text, text
+    else:
+        assert text == f"is at or {'above' if o.sign > 0 else 'below'} its level at handover", text
+    unit = "percentage points" if o.unit.startswith("%") else o.unit
+    assert unit in text or text.startswith("is at or"), text
+    # the words agree with the rule: it fires on a worsening just past the figure shown, not on one short of it
+    rule = AlarmRule(key, level, window=3, baseline_from=0)
+    shown = float(re.findall(r"\d+\.?\d*", text)[0]) / o.scale if re.search(r"\d", text) else 0.0
+    step = 10.0 ** -o.decimals / o.scale
+    signed = shown if level > half else -shown if level < -half else 0.0
+    assert rule.fires_on(o.sign * (signed + step))
+    assert not rule.fires_on(o.sign * (signed - step))
+
+
+def test_the_ranking_table_states_every_alarm_level_plainly() -> None:
+    """Rows as `warn` scored them on the shipped design (a fall rule at ~0 and a rise rule below 0 among them)."""
+    rows = [("rise:obs_morale_survey", -4.8e-5), ("rise:obs_turnover_12m", -0.063), ("rise:obs_procedural_practice",
+            0.2333), ("rise:obs_time_with_children", 0.00167), ("obs_morale_survey", -0.588), ("obs_vacancy", 0.299),
+            ("obs_caseload", 20.08), ("obs_inspection", 2.5)]
+    scores = pd.DataFrame([{**_score_row(c, 0.7, 0.8, 0.2, 20), "alarm_level": lv} for c, lv in rows])
+    exp = WarnExperiment(name="x", strategies=["a.yaml"], seeds=4)
+    table = "\n".join(ranking_table(WarnResult(exp, pd.DataFrame(), pd.DataFrame(), scores, {}, [0], [1], None)))
+    assert "-0.0" not in table and "more than -" not in table
+    assert "is at or below its level at handover" in table  # morale: any fall
+    assert "is less than 6.3 percentage points below its level at handover (or above it)" in table
+    assert "rises more than 23.3 percentage points from its level at handover" in table
+    assert "falls more than 0.2 percentage points from its level at handover" in table
+    assert "is below 0.588 on the 0-1 scale" in table and "is above 29.9%" in table and "is above 20.1 cases" in table
+    assert "is grade 3 (requires improvement) or worse" in table
+
+
+def test_the_report_says_how_many_runs_are_labelled_and_why() -> None:
+    """Where vigilance kept on still slips past the threshold, the report says how often and why it counts."""
+    from culturedrift.experiments.workflows.warning.report import label_lines, method_lines
+
+    n = 20
+    runs = pd.DataFrame({"run": range(3 * n), "strategy": ["kept"] * n + ["withdrawn"] * n + ["big_bang"] * n,
+                         "vigilance_kept": [True] * n + [False] * (2 * n),
+                         "onset": [100.0] * 12 + [np.nan] * 8 + [90.0] * 16 + [np.nan] * 4 + [95.0] * 5 + [np.nan] * 15,
+                         "max_rise": np.r_[np.linspace(0.05, 0.2, n), np.full(n, 0.15), np.full(n, 0.07)],
+                         "end_rise": np.r_[np.linspace(0.05, 0.2, n), np.full(n, 0.14), np.full(n, 0.06)],
+                         "culture_attainment": np.r_[np.full(2 * n, 0.23), np.full(n, 0.09)]})
+    exp = WarnExperiment(name="x", strategies=["a.yaml"], seeds=4)
+    res = WarnResult(exp, runs, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None)
+    head, text = label_lines(res)
+    assert "55% of runs are labelled, 60% of those with culture vigilance kept on to the horizon" in head
+    assert "withdrawn 80% (reached 0.230), kept 60% (reached 0.230), big_bang 25% (reached 0.090)" in text
+    assert "43% of the culture change the median run had reached by handover (0.230 habit points)" in text
+    assert "kept on to the horizon 60% are labelled, on purpose" in text
+    assert "median 0.125 above its post-handover low, 54% of what they reached" in text
+    assert "big_bang (reached 0.090) is labelled only when it slides by 1.1 times the culture change it reached" in text
+    assert "In 64% of labelled runs the habit is still 0.10 or more above that low at the horizon" in text
+    assert text in "\n".join(method_lines(res))

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from culturedrift.experiments.reporting.html import Figure, page, raw
@@ -32,61 +33,100 @@ def _axis(key: str) -> str:
 
 #: where each recommendation's number sits around its star (points): up-right, down-right, up-left, down-left
 LABEL_OFFSETS = ((7, 7), (7, -16), (-16, 7), (-16, -16))
+#: room (points) kept between the outermost point and the axes, so a star and its number never touch an axis
+EDGE_ROOM = 26.0
+
+
+def _make_room(fig: plt.Figure, ax: plt.Axes) -> None:
+    """Axis margins of EDGE_ROOM points on every side, whatever the axes' size and data range."""
+    w, h = (ax.get_position().size * fig.get_size_inches()) * 72
+    ax.margins(x=EDGE_ROOM / w, y=EDGE_ROOM / h)
 
 
 def pareto_figure(o: Outcome, path: Path) -> Path:
     """Every trial (grey), the Pareto front (orange), the recommendations (numbered) and the shipped strategies."""
-    objs = o.spec.objectives
-    pairs = list(itertools.combinations(objs, 2)) or [(objs[0], objs[0])]
     with plt.rc_context(RC):
-        # wide enough for the title and a two-column legend even with one pair of objectives
-        fig, axes = plt.subplots(1, len(pairs), figsize=(max(5.2 * len(pairs) + 0.6, 8.6), 5.6), squeeze=False)
-        for ax, (ox, oy) in zip(axes[0], pairs, strict=True):
-            mx, my = METRIC[ox], METRIC[oy]
-            t = o.trials
-            if not t.empty:
-                feas = t[t["feasible"]]
-                infeas = t[~t["feasible"]]
-                ax.scatter(feas[f"objective.{ox}"] * mx.scale, feas[f"objective.{oy}"] * my.scale, s=14,
-                           color="#9a9a9a", alpha=0.6, label="candidate schedules tried", zorder=1)
-                if len(infeas):
-                    ax.scatter(infeas[f"objective.{ox}"] * mx.scale, infeas[f"objective.{oy}"] * my.scale,
-                               s=14, marker="x", color="#c9c9c9", label="breaks a constraint", zorder=1)
-            p = o.pareto
-            if not p.empty:
-                ax.scatter(p[f"objective.{ox}"] * mx.scale, p[f"objective.{oy}"] * my.scale, s=30,
-                           color=REC_COLOUR, alpha=0.85, label="Pareto front (no other is better on all)",
-                           zorder=2)
-                for j, (_, r) in enumerate(p[p["recommended"].notna()].iterrows()):
-                    x, y = r[f"objective.{ox}"] * mx.scale, r[f"objective.{oy}"] * my.scale
-                    ax.scatter([x], [y], s=180, marker="*", color=REC_COLOUR, edgecolor="black", linewidth=0.8,
-                               zorder=4)
-                    # each number in its own direction, so recommendations that cluster stay legible
-                    ax.annotate(str(r["recommended"]).rsplit("_", 1)[-1], (x, y), xytext=LABEL_OFFSETS[j % 4],
-                                textcoords="offset points", fontsize=10, fontweight="bold", zorder=5)
-            for i, (_, r) in enumerate(o.shipped.iterrows()):
-                st = style(i + 2)  # orange is kept for the search's own schedules
-                ax.scatter([r[f"objective.{ox}"] * mx.scale], [r[f"objective.{oy}"] * my.scale], s=70,
-                           marker=st["marker"], color=st["color"], edgecolor="white", zorder=3,
-                           label=f"shipped: {r['strategy']}")
-            ax.set_xlabel(_axis(ox))
-            ax.set_ylabel(_axis(oy))
-            ax.grid(alpha=0.3)
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        handles.append(plt.Line2D([], [], marker="*", color=REC_COLOUR, markeredgecolor="black", linestyle="",
-                                  markersize=13))
-        labels.append("recommended schedule (number = file suffix)")
-        ncol = min(2 * len(pairs), 4, len(labels))
-        fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
-        stat = "mean" if o.spec.m.statistic == "mean" else "worst decile"
-        fig.suptitle(f"What the search found: {stat} over {len(o.spec.search_seeds())} paired search seeds",
-                     x=0.03, ha="left", fontsize=13, fontweight="bold")
-        rows = -(-len(labels) // ncol)
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14 + 0.055 * rows, top=0.88,
-                            wspace=0.3)
+        fig = _pareto(o)
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
     return path
+
+
+def _pareto(o: Outcome) -> plt.Figure:
+    """The Pareto figure, drawn (under the project style) but not saved."""
+    objs = o.spec.objectives
+    pairs = list(itertools.combinations(objs, 2)) or [(objs[0], objs[0])]
+    # wide enough for the title and a two-column legend even with one pair of objectives
+    fig, axes = plt.subplots(1, len(pairs), figsize=(max(5.2 * len(pairs) + 0.6, 8.6), 5.6), squeeze=False)
+    stars: dict[plt.Axes, list[tuple[float, float, str]]] = {ax: [] for ax in axes[0]}
+    for ax, (ox, oy) in zip(axes[0], pairs, strict=True):
+        mx, my = METRIC[ox], METRIC[oy]
+        t = o.trials
+        if not t.empty:
+            feas = t[t["feasible"]]
+            infeas = t[~t["feasible"]]
+            ax.scatter(feas[f"objective.{ox}"] * mx.scale, feas[f"objective.{oy}"] * my.scale, s=14,
+                       color="#9a9a9a", alpha=0.6, label="candidate schedules tried", zorder=1)
+            if len(infeas):
+                ax.scatter(infeas[f"objective.{ox}"] * mx.scale, infeas[f"objective.{oy}"] * my.scale,
+                           s=14, marker="x", color="#c9c9c9", label="breaks a constraint", zorder=1)
+        p = o.pareto
+        if not p.empty:
+            ax.scatter(p[f"objective.{ox}"] * mx.scale, p[f"objective.{oy}"] * my.scale, s=30,
+                       color=REC_COLOUR, alpha=0.85, label="Pareto front (no other is better on all)",
+                       zorder=2)
+            for _, r in p[p["recommended"].notna()].iterrows():
+                x, y = r[f"objective.{ox}"] * mx.scale, r[f"objective.{oy}"] * my.scale
+                ax.scatter([x], [y], s=180, marker="*", color=REC_COLOUR, edgecolor="black", linewidth=0.8,
+                           zorder=4)
+                stars[ax].append((x, y, str(r["recommended"]).rsplit("_", 1)[-1]))
+        for i, (_, r) in enumerate(o.shipped.iterrows()):
+            st = style(i + 2)  # orange is kept for the search's own schedules
+            ax.scatter([r[f"objective.{ox}"] * mx.scale], [r[f"objective.{oy}"] * my.scale], s=70,
+                       marker=st["marker"], color=st["color"], edgecolor="white", zorder=3,
+                       label=f"shipped: {r['strategy']}")
+        ax.set_xlabel(_axis(ox))
+        ax.set_ylabel(_axis(oy))
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], marker="*", color=REC_COLOUR, markeredgecolor="black", linestyle="",
+                              markersize=13))
+    labels.append("recommended schedule (number = file suffix)")
+    ncol = min(2 * len(pairs), 4, len(labels))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+    stat = "mean" if o.spec.m.statistic == "mean" else "worst decile"
+    fig.suptitle(f"What the search found: {stat} over {len(o.spec.search_seeds())} paired search seeds",
+                 x=0.03, ha="left", fontsize=13, fontweight="bold")
+    rows = -(-len(labels) // ncol)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14 + 0.055 * rows, top=0.88,
+                        wspace=0.3)
+    for ax in axes[0]:
+        _make_room(fig, ax)
+        _number_stars(fig, ax, stars[ax])
+    return fig
+
+
+def _number_stars(fig: plt.Figure, ax: plt.Axes, stars: list[tuple[float, float, str]]) -> None:
+    """Each recommendation's number on the side of its star farthest from the other stars and numbers.
+
+    Recommendations cluster on the front; a number put in a fixed direction can sit nearer another star than
+    its own, and a reader then credits the wrong schedule.
+    """
+    ax.autoscale_view()
+    pts = 72 / fig.dpi  # display pixels to points
+    xy = ax.transData.transform([(x, y) for x, y, _ in stars]) * pts if stars else np.empty((0, 2))
+    placed: list[np.ndarray] = []
+    for i, (x, y, text) in enumerate(stars):
+        others = [xy[k] for k in range(len(stars)) if k != i] + placed
+
+        def room(off: tuple[int, int], i: int = i, others: list[np.ndarray] = others) -> float:
+            centre = xy[i] + np.array(off) + (3, 4)  # a one-digit bold number's middle, from its anchor
+            return min((float(np.hypot(*(centre - o))) for o in others), default=np.inf)
+
+        best = max(LABEL_OFFSETS, key=room)  # ties: the first in LABEL_OFFSETS
+        placed.append(xy[i] + np.array(best) + (3, 4))
+        ax.annotate(text, (x, y), xytext=best, textcoords="offset points", fontsize=10, fontweight="bold",
+                    zorder=5)
 
 
 def importance_figure(o: Outcome, path: Path) -> Path:

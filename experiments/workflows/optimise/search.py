@@ -39,11 +39,13 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from sqlalchemy import event
 
-from culturedrift.experiments.execution.runner import RunSpec, run_all
+from culturedrift.experiments.execution.executor import TaskFailed, run_map
+from culturedrift.experiments.execution.runner import RunFailed, RunSpec
 from culturedrift.experiments.workflows.compare import Metric
 from culturedrift.experiments.workflows.optimise.spec import METRIC, METRICS, Spec, SpecError, metric_value
-from culturedrift.model import Scenario
+from culturedrift.model import Scenario, ScenarioError, simulate_summary
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 STUDY_DB = "study.db"
@@ -126,15 +128,29 @@ class Points:
         return out
 
 
+def run_summary(spec: RunSpec) -> dict[str, float]:
+    """Top-level (picklable) work function: one run's summary metrics, all a search reads.
+
+    The same numbers as `simulate(...).summary`, without building the event log and the tagged weekly
+    frames, nor sending them back from the worker."""
+    return simulate_summary(seed=spec.seed, base=spec.scenario)
+
+
 def score(scenarios: Sequence[Scenario], points: Points, workers: int = 1, executor: Any = None,
           progress: bool = False, desc: str = "runs") -> list[dict[str, np.ndarray]]:
     """Every scenario on every point; per scenario, each catalogue metric as an array over points."""
     specs = [s for sc in scenarios for s in points.specs(sc)]
-    results = run_all(specs, workers=workers, executor=executor, progress=progress, desc=desc)
+    try:
+        results = run_map(run_summary, specs, workers=max(1, min(workers, len(specs) or 1)), executor=executor,
+                          progress=progress, desc=desc)
+    except TaskFailed as e:  # as the runner reports it: bad input unchanged, else the run that failed
+        if isinstance(e.error, ScenarioError):
+            raise e.error from None
+        raise RunFailed(specs[e.index], e.error) from e.error
     n = len(points.seeds)
     out = []
     for j in range(len(scenarios)):
-        rows = [r.summary for r in results[j * n:(j + 1) * n]]
+        rows = results[j * n:(j + 1) * n]
         out.append({m.key: np.array([metric_value(r, m.key) for r in rows]) for m in METRICS})
     return out
 
@@ -172,12 +188,34 @@ def storage_url(out: Path, storage: str | None) -> str:
     return storage or f"sqlite:///{(out / STUDY_DB).resolve()}"
 
 
+def _fast_commits(rdb: optuna.storages.RDBStorage) -> None:
+    """SQLite in write-ahead-log mode with NORMAL sync on every connection.
+
+    Each trial makes about twenty small commits (one per lever value, attribute and result); in SQLite's
+    default rollback-journal mode each waits for the disk twice, which cost more than a short run. In WAL
+    mode with NORMAL sync a commit survives the process being killed (the study still resumes as before);
+    only a power cut can roll back the last commits, never corrupt the file. WAL needs the file on a local
+    disk (use PostgreSQL to share a study between machines).
+    """
+
+    @event.listens_for(rdb.engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    rdb.engine.dispose()  # connections opened while the storage was set up pick the settings up when reopened
+
+
 def open_study(spec: Spec, out: Path, storage: str | None = None, resume: bool = False) -> optuna.Study:
     """Create the study, or load it with --resume; a resumed study must come from the same spec."""
     url = storage_url(out, storage)
     out.mkdir(parents=True, exist_ok=True)
     rdb = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}
                                      if url.startswith("sqlite") else {})
+    if url.startswith("sqlite"):
+        _fast_commits(rdb)
     names = [s.study_name for s in optuna.get_all_study_summaries(rdb)]
     directions = ["maximize" if METRIC[o].better == "higher" else "minimize" for o in spec.objectives]
     if spec.name in names:

@@ -256,6 +256,13 @@ class Spec:
                                     f"scenario (its changes: {', '.join(sorted(changes)) or 'none'})")
                 if lv.low < 0:
                     raise SpecError(f"{src}: levers[{i}].low: a go-live week cannot be negative")
+            if isinstance(lv, TrainingWeeks) and not any(c.learning for c in self.base.change_programme):
+                raise SpecError(f"{src}: levers[{i}] (training_weeks): no change of the base scenario has a "
+                                "learning curve (`learning:`), so there is no go-live to train for")
+            if isinstance(lv, SupportShare) and not self._has_support():
+                raise SpecError(f"{src}: levers[{i}] (support_share): the base scenario runs no "
+                                f"{', '.join(SUPPORT_KINDS)} (declared or started by an event) and no lever adds "
+                                "any, so there is no programme support for the share to pay for")
         for i, o in enumerate(self.m.objectives):
             if o not in METRIC:
                 raise SpecError(f"{src}: objectives[{i}]: unknown metric '{o}'; choose from {', '.join(METRIC)}")
@@ -274,6 +281,13 @@ class Spec:
         if set(self.report_seeds()) & set(self.search_seeds()):
             raise SpecError(f"{src}: search: the report seeds 0..{self.m.search.report_seeds - 1} overlap the search "
                             f"seeds from {self.m.search.first_search_seed}; the comparison must be out of sample")
+
+    def _has_support(self) -> bool:
+        """Whether the base runs programme support (events included) or a lever adds some."""
+        if any(iv.kind in SUPPORT_KINDS for iv in self.base.planned()[1]):
+            return True
+        return any(isinstance(lv, SupportEnd) for lv in self.m.levers) or (
+            any(isinstance(lv, TrainingWeeks) for lv in self.m.levers))
 
     # --------------------------------------------------------------------------------------- applying
     def scenario(self, values: dict[str, Any], name: str) -> Scenario:
@@ -299,9 +313,62 @@ class Spec:
         return [c for c in self.m.constraints if isinstance(c, MetricBound)]
 
 
+def lever_kinds(levers: list[Any]) -> set[str]:
+    """Intervention kinds whose schedule or intensity the levers set (a budget split scales every support kind)."""
+    kinds: set[str] = set()
+    for lv in levers:
+        if isinstance(lv, SupportEnd):
+            kinds.add(lv.kind)
+        elif isinstance(lv, TrainingWeeks):
+            kinds.add("training")
+        elif isinstance(lv, VigilanceWeeks | VigilanceIntensity):
+            kinds.add("culture_vigilance")
+        elif isinstance(lv, SupportShare):
+            kinds.update(SUPPORT_KINDS)
+    return kinds
+
+
+def lever_changes(base: Scenario, levers: list[Any]) -> set[str]:
+    """Changes whose go-live week the levers set (spacing can move every change)."""
+    if any(isinstance(lv, Spacing) for lv in levers):
+        return {c.name for c in base.change_programme}
+    return {lv.change for lv in levers if isinstance(lv, GoLive)}
+
+
+def _lever_owned(event: dict[str, Any], kinds: set[str], changes: set[str]) -> bool:
+    """An event that starts, stops or moves what a lever now sets (the lever's schedule replaces it)."""
+    k = event["kind"]
+    return ((k == "intervention_start" and event["intervention"]["kind"] in kinds)
+            or (k == "intervention_end" and event["intervention_kind"] in kinds)
+            or (k == "go_live" and event["change"] in changes))
+
+
+def planned_base(base: Scenario, levers: list[Any]) -> dict[str, Any]:
+    """The base as plain data, with what the levers set written out as the base's events leave it.
+
+    A base scenario may start an intervention, stop it or move a go-live through scheduled events. Where a
+    lever sets that intervention kind or that go-live, the planned schedule (declared entries and events
+    together, `Scenario.planned`) becomes ordinary entries and those events are dropped, so the lever
+    reaches the intervention wherever the base declared it and nothing else runs on top of its schedule.
+    """
+    data = base.model_dump(mode="python")
+    kinds, owned = lever_kinds(levers), lever_changes(base, levers)
+    if not any(_lever_owned(e, kinds, owned) for e in data["events"]):
+        return data
+    changes, ivs = base.planned()
+    planned_start = {c.name: c.start_week for c in changes}
+    for ch in data["change_programme"]:
+        if ch["name"] in owned:
+            ch["start_week"] = planned_start[ch["name"]]
+    data["interventions"] = ([iv for iv in data["interventions"] if iv["kind"] not in kinds]
+                             + [iv.model_dump(mode="python") for iv in ivs if iv.kind in kinds])
+    data["events"] = [e for e in data["events"] if not _lever_owned(e, kinds, owned)]
+    return data
+
+
 def apply_levers(base: Scenario, levers: list[Any], values: dict[str, Any], name: str) -> Scenario:
     """Go-live weeks, spacing, support windows, vigilance and the budget split applied to `base`."""
-    data = base.model_dump(mode="python")
+    data = planned_base(base, levers)
     data["name"] = name
     h = data["horizon_weeks"]
     by = {lv.key: lv for lv in levers}
@@ -319,12 +386,17 @@ def apply_levers(base: Scenario, levers: list[Any], values: dict[str, Any], name
                 b["start_week"] = max(b["start_week"], a["start_week"] + spacing)
     for ch in changes:  # a change pushed past the horizon is cut to end on it (the deadline constraint sees it)
         ch["start_week"] = min(ch["start_week"], max(h - ch["duration_weeks"], 0))
-    start = min((c["start_week"] for c in changes), default=0)
-    handover = max((c["start_week"] + c["duration_weeks"] for c in changes), default=0)
+    owned = lever_changes(base, levers)
+    moved = {c.name: c.start_week for c in base.planned()[0]} if data["events"] else {}
+    weeks = [(c["start_week"] if c["name"] in owned else moved.get(c["name"], c["start_week"]), c["duration_weeks"])
+             for c in changes]  # go-lives as the run follows them (a base event may still move one no lever sets)
+    start = min((s for s, _ in weeks), default=0)
+    handover = max((s + d for s, d in weeks), default=0)
     if any(k.startswith("go_live.") or k == "spacing_weeks" for k in by):
         data["handover_week"] = handover
     handover = data["handover_week"] if data["handover_week"] is not None else handover
     ivs = data["interventions"]
+    declared = list(ivs)
 
     def replace(kind: str, windows: list[tuple[int, int | None]], template: dict[str, Any]) -> None:
         nonlocal ivs
@@ -334,7 +406,7 @@ def apply_levers(base: Scenario, levers: list[Any], values: dict[str, Any], name
                 ivs.append({**template, "kind": kind, "start_week": s, "end_week": e})
 
     def template(kind: str) -> dict[str, Any]:
-        found = [iv for iv in data["interventions"] if iv["kind"] == kind]
+        found = [iv for iv in declared if iv["kind"] == kind]
         t = dict(found[0]) if found else REGISTRY[kind]().model_dump(mode="python")
         for k in ("start_week", "end_week", "every_weeks", "active_weeks"):
             t.pop(k, None)
@@ -359,7 +431,7 @@ def apply_levers(base: Scenario, levers: list[Any], values: dict[str, Any], name
         t = template("culture_vigilance")
         if "culture_vigilance.intensity" in by:
             t["intensity"] = round(float(values["culture_vigilance.intensity"]), 3)
-        old = [iv for iv in data["interventions"] if iv["kind"] == "culture_vigilance"]
+        old = [iv for iv in declared if iv["kind"] == "culture_vigilance"]
         if "culture_vigilance.weeks_after_handover" in by:
             end = handover + int(values["culture_vigilance.weeks_after_handover"])
             wins = [(start, None if end >= h else max(end, start + 1))]
@@ -382,10 +454,13 @@ def apply_levers(base: Scenario, levers: list[Any], values: dict[str, Any], name
 
 
 def base_values(base: Scenario, levers: list[Any]) -> dict[str, Any]:
-    """Lever values that reproduce the base scenario's schedule as closely as the levers can."""
-    changes = {c.name: c for c in base.change_programme}
-    handover = max((c.end_week for c in base.change_programme), default=base.handover)
-    ivs = base.interventions
+    """Lever values that reproduce the base scenario's schedule as closely as the levers can.
+
+    The schedule is read as the base runs it: go-lives moved and interventions started or stopped by its
+    scheduled events included (the same view `apply_levers` starts from)."""
+    planned, ivs = Scenario.model_validate(planned_base(base, levers)).planned()
+    changes = {c.name: c for c in planned}
+    handover = max((c.end_week for c in planned), default=base.handover)
     out: dict[str, Any] = {}
     for lv in levers:
         k = lv.key

@@ -329,11 +329,14 @@ def run_warning(exp: WarnExperiment, strategies: list[Scenario], policies: list[
     panel = pd.concat([run_panel(r, sp.scenario, i, exp.label.threshold)
                        for i, (r, sp) in enumerate(zip(results, specs, strict=True))], ignore_index=True)
     runs = runs.assign(onset=panel.groupby("run")["onset"].first().reindex(runs["run"]).to_numpy())
-    rise = []
+    rise, last, attained = [], [], []
     for r, sp in zip(results, specs, strict=True):
         c = r.timeseries["compliance_habit_mean"].to_numpy()[sp.scenario.handover:]
-        rise.append(float(np.max(c - np.minimum.accumulate(c))) if c.size else np.nan)
-    runs["max_rise"] = rise
+        above = c - np.minimum.accumulate(c)
+        rise.append(float(above.max()) if c.size else np.nan)
+        last.append(float(above[-1]) if c.size else np.nan)  # still there at the horizon: a lasting loss
+        attained.append(float(r.summary["culture_attainment"]))
+    runs["max_rise"], runs["end_rise"], runs["culture_attainment"] = rise, last, attained
     out = analyse(exp, runs, panel)
     if exp.policy and policies:
         out.policy = compare_policies(exp, policies, out.rule, n, progress)

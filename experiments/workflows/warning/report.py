@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from culturedrift.experiments.workflows.warning.experiment import (
     column_of,
     kind_of,
     rise_window,
+    rule_of,
 )
 from culturedrift.model.observables import OBSERVABLE
 
@@ -48,18 +50,13 @@ def label(col: str) -> str:
 
 
 def level_text(col: str, level: float) -> str:
-    """An oriented alarm level back in the indicator's own units."""
+    """An oriented alarm level back in the indicator's own units and words (the rule it makes, as it fires)."""
     if not np.isfinite(level):
         return "n/a"
     if col in OBSERVABLE:
-        o = OBSERVABLE[col]
-        side = "above" if o.sign > 0 else "below"
-        unit = "%" if o.unit.startswith("%") else f" {o.unit}"
-        return f"{side} {o.sign * level * o.scale:.{o.decimals}f}{unit}"
+        return rule_of(col, level, 0).condition()
     if col.startswith(RISE):
-        o = OBSERVABLE[col.removeprefix(RISE)]
-        unit = " points" if o.unit.startswith("%") else f" {o.unit}"
-        return f"{'rises' if o.sign > 0 else 'falls'} more than {level * o.scale:.{o.decimals}f}{unit}"
+        return rule_of(col, level, 0).condition(baseline="its level at handover")
     if col.startswith("combo:"):
         return f"risk above {level:.2f}"
     if col == CALENDAR:
@@ -117,14 +114,17 @@ def fig_ranking(res: WarnResult, path: Path) -> Path:
         a1.scatter(t["auc"], y, c=c, zorder=3)
         a1.axvline(0.5, color="k", lw=0.8, ls=":")
         a1.set_yticks(y, [label(i) for i in t["indicator"]])
-        a1.set_xlabel("AUC on test runs (0.5 = no information)")
+        a1.set_xlabel("AUC on test runs\n(0.5 = no information)")  # two lines: the panels' labels never meet
         a1.set_xlim(0.2, 1.0)
         lead = t["lead_weeks"].fillna(np.nan)
         a2.errorbar(lead, y, xerr=[(lead - t["lead_lo"]).clip(lower=0), (t["lead_hi"] - lead).clip(lower=0)],
                     fmt="none", ecolor=c)
         a2.scatter(lead, y, c=c, zorder=3)
         a2.axvline(0, color="k", lw=0.8, ls=":")
-        a2.set_xlabel(f"Notice before slippage, weeks (median; at most {res.experiment.label.horizon_weeks})")
+        hz = res.experiment.label.horizon_weeks
+        a2.set_xlabel(f"Notice before slippage, weeks\n(median; at most {hz})")
+        if np.isfinite(t["lead_lo"]).any():  # room right of the cap, so points at the full horizon are not cut
+            a2.set_xlim(min(float(np.nanmin(t["lead_lo"])), 0.0) - 0.06 * hz, hz * 1.08)
         if t.empty:  # too few test runs with and without slippage to score anything: say so
             a1.set_yticks([])
             a1.text(0.5, 0.5, "no indicator could be scored on the test runs", ha="center", va="center",
@@ -207,8 +207,9 @@ def fig_example(res: WarnResult, path: Path) -> Path:
         axes[-1].set_xlabel("Week (from the start of the programme; the panel starts at handover)")
         note = "dashed line: material slippage begins" + (f"; shaded: alarm ({res.rule.describe()})" if res.rule
                                                            else "")
-        fig.text(0.01, 0.005, note, fontsize=8.5)
-        fig.tight_layout(rect=(0, 0.02, 1, 1))
+        lines = textwrap.wrap(note, 130)  # a rule in words can outrun the figure's width
+        fig.text(0.01, 0.005, "\n".join(lines), fontsize=8.5, va="bottom")
+        fig.tight_layout(rect=(0, 0.018 * len(lines) + 0.005, 1, 1))
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
     return path
@@ -361,10 +362,57 @@ def headline(res: WarnResult) -> list[str]:
     if not np.isfinite(t["auc"]).any():
         out.append("**Too few test runs slipped (or stayed quiet) to score any indicator:** run more seeds or "
                    "conditions before reading the rankings.")
-    out.append(f"Material slippage = the mean compliance habit climbs {exp.label.threshold:.2f} habit points above "
-               f"its lowest level since handover; a warning counts if it comes within {exp.label.horizon_weeks} "
-               "weeks before.")
+    if not res.runs.empty:
+        out.append(f"{label_lines(res)[0]} A warning counts if it comes within {exp.label.horizon_weeks} weeks "
+                   "before (how many runs are labelled, and why: *How this was done*).")
     return out
+
+
+def label_lines(res: WarnResult) -> tuple[str, str]:
+    """What counts as material slippage, and how many runs it labels and why: (headline sentence, method bullet)."""
+    exp, runs = res.experiment, res.runs
+    thr = exp.label.threshold
+    slips = runs["onset"].notna()
+    by = slips.groupby(runs["strategy"], sort=False).mean().sort_values(ascending=False)
+    att = runs["culture_attainment"] if "culture_attainment" in runs else pd.Series(np.nan, index=runs.index)
+    per = att.groupby(runs["strategy"], sort=False).median()
+    shares = ", ".join(f"{k} {v:.0%}" + (f" (reached {per[k]:.3f})" if np.isfinite(per[k]) else "")
+                       for k, v in by.items())
+    reached = f"{thr / att.median():.0%} of the culture change the median run had reached by handover " \
+        f"({att.median():.3f} habit points)" if att.notna().any() and att.median() > 0 else "a declared setting"
+    what = (f"**Material slippage** = the mean compliance habit climbs {thr:.2f} habit points above its lowest level "
+            f"since handover: {reached}.")
+    kept = runs["vigilance_kept"].astype(bool) if "vigilance_kept" in runs else pd.Series(False, index=runs.index)
+    head = f"{what[:-1]}; {slips.mean():.0%} of runs are labelled"
+    text = [what, f"**Runs labelled:** {slips.mean():.0%} of runs slip materially (by strategy, with the median "
+                  f"culture change it reached by handover: {shares})."]
+    if kept.any():
+        k = runs[kept]
+        med, p90 = k["max_rise"].median(), k["max_rise"].quantile(0.9)
+        head += f", {slips[kept].mean():.0%} of those with culture vigilance kept on to the horizon"
+        if thr <= p90:
+            lost = f", {med / k['culture_attainment'].median():.0%} of what they reached" \
+                if "culture_attainment" in k and k["culture_attainment"].median() > 0 else ""
+            text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled, on "
+                        f"purpose: vigilance slows the slide in this model but does not stop it (the habit still "
+                        f"climbs a median {med:.3f} above its post-handover low{lost}; 90th percentile {p90:.3f}).")
+        else:
+            text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled: the "
+                        f"threshold sits above the rises seen there (median {med:.3f}, 90th percentile {p90:.3f}).")
+    if "end_rise" in runs and slips.any():
+        lasting = (runs.loc[slips, "end_rise"] >= thr).mean()
+        text.append(f"In {lasting:.0%} of labelled runs the habit is still {thr:.2f} or more above that low at the "
+                    "horizon: the loss lasts, it is not a passing spike.")
+    if per.notna().any():
+        low = per.idxmin()
+        if 0 < per[low] < 0.75 * att.median():
+            x = thr / per[low]
+            size = f"{x:.1f} times the culture change it reached" if x > 1 else f"{x:.0%} of the culture change it " \
+                "reached"
+            text.append(f"The threshold is in habit points, the same size of slide for every strategy, not a share of "
+                        f"what each reached: {low} (reached {per[low]:.3f}) is labelled only when it slides by "
+                        f"{size}.")
+    return head + ".", " ".join(text)
 
 
 def method_lines(res: WarnResult) -> list[str]:
@@ -372,31 +420,22 @@ def method_lines(res: WarnResult) -> list[str]:
     exp, runs = res.experiment, res.runs
     n_runs = len(runs)
     slipped = runs["onset"].notna().mean()
-    kept = runs["vigilance_kept"] if "vigilance_kept" in runs else pd.Series(False, index=runs.index)
-    keep = runs[kept] if kept.any() else runs[runs["strategy"] == runs["strategy"].iloc[-1]]
-    med, p90, thr = keep["max_rise"].median(), keep["max_rise"].quantile(0.9), exp.label.threshold
-    where = "where culture vigilance is kept on" if kept.any() else "in"
-    seen = f"{', '.join(sorted(keep['strategy'].unique()))}: median {med:.3f}, 90th percentile {p90:.3f}"
-    if thr > p90:
-        drift = f"above the rises seen {where} ({seen})"
-    else:
-        drift = (f"{'above' if thr > med else 'below'} the median rise {where} ({seen}): vigilance damps slippage "
-                 "in this model rather than preventing it, so material slippage happens in some runs with vigilance "
-                 "kept on too")
     lines = [
-        f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} draws of uncertain conditions "
+        f"- **Futures:** {len(exp.strategies)} strategies x {exp.conditions.samples} "
+        f"draw{'s' if exp.conditions.samples != 1 else ''} of uncertain conditions "
         f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
-        f" x {exp.seeds} seeds = {n_runs} runs of {exp.horizon_weeks or 'scenario'} weeks; "
+        f" x {exp.seeds} seeds = {n_runs} runs "
+        f"{f'of {exp.horizon_weeks} weeks' if exp.horizon_weeks else 'to each scenario horizon'}; "
         f"{slipped:.0%} of runs slip materially after handover.",
         f"- **Train/test:** seeds {res.train_seeds} set the alarm levels and fit the combinations; seeds "
         f"{res.test_seeds} (disjoint) are scored. Intervals: 95% percentile intervals over {exp.resamples} resamples "
         "of test seeds (all runs of a seed together).",
         f"- **Label:** at each decision point (every {exp.label.step_weeks} weeks from handover, while "
         f"{exp.label.horizon_weeks} weeks remain, before slippage has begun) the label is 1 if material slippage "
-        f"begins within {exp.label.horizon_weeks} weeks. Threshold {thr:.2f} habit points, over a third of what a "
-        f"phased programme achieves by handover (~0.23); it is {drift}.",
+        f"begins within {exp.label.horizon_weeks} weeks. {label_lines(res)[1]}",
         "- **Alarm level:** per indicator, the level with the largest hit rate less false-alarm rate on training runs "
-        "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the year before onset. "
+        "(Youden's J). **Hit rate:** share of slipping test runs where the alarm sounds in the "
+        f"{exp.label.horizon_weeks} weeks before onset. "
         "**False-alarm rate:** share of quiet decision points where it sounds. **Notice:** weeks from the first "
         "alarm to onset (negative = the alarm came after slippage began), median over slipping runs.",
         "- **Observed, not latent:** indicators are the figures leaders have, with each return's cadence, reporting "
