@@ -325,3 +325,17 @@ def test_the_report_says_how_many_runs_are_labelled_and_why() -> None:
     assert "big_bang (reached 0.090) is labelled only when it slides by 1.1 times the culture change it reached" in text
     assert "In 64% of labelled runs the habit is still 0.10 or more above that low at the horizon" in text
     assert text in "\n".join(method_lines(res))
+
+
+def test_the_report_notes_a_varied_range_that_leaves_out_the_strategies_own_value() -> None:
+    from culturedrift.experiments.workflows.warning.report import outside_ranges
+
+    exp = WarnExperiment(name="x", strategies=["a.yaml"], seeds=4,
+                         conditions={"ranges": {"slippage.decay_rate": (0.006, 0.015),
+                                                "budget.quarterly_budget": (320.0, 480.0)}})
+    runs = pd.DataFrame({"own:slippage.decay_rate": [0.003, 0.003], "own:budget.quarterly_budget": [400.0, 400.0]})
+    note = outside_ranges(WarnResult(exp, runs, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None))
+    assert "`slippage.decay_rate` 0.006-0.015 lies wholly above the strategies' own value 0.003" in note
+    assert "quarterly_budget" not in note
+    inside = runs.assign(**{"own:slippage.decay_rate": 0.01})
+    assert outside_ranges(WarnResult(exp, inside, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None)) == ""

@@ -20,6 +20,7 @@ from culturedrift.experiments.reporting.style import COLOURS, DPI, RC
 from culturedrift.experiments.workflows.warning.experiment import (
     CALENDAR,
     NOISE,
+    OWN,
     RISE,
     WarnResult,
     column_of,
@@ -394,7 +395,7 @@ def label_lines(res: WarnResult) -> tuple[str, str]:
             lost = f", {med / k['culture_attainment'].median():.0%} of what they reached" \
                 if "culture_attainment" in k and k["culture_attainment"].median() > 0 else ""
             text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled, on "
-                        f"purpose: vigilance slows the slide in this model but does not stop it (the habit still "
+                        f"purpose: in these futures vigilance slows the slide but does not stop it (the habit still "
                         f"climbs a median {med:.3f} above its post-handover low{lost}; 90th percentile {p90:.3f}).")
         else:
             text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled: the "
@@ -415,6 +416,22 @@ def label_lines(res: WarnResult) -> tuple[str, str]:
     return head + ".", " ".join(text)
 
 
+def outside_ranges(res: WarnResult) -> str:
+    """The varied fields whose range leaves out the value the strategies themselves set (a stale design)."""
+    out = []
+    for k, (lo, hi) in res.experiment.conditions.ranges.items():
+        col = f"{OWN}{k}"
+        if col in res.runs and res.runs[col].notna().any():
+            own = float(res.runs[col].median())
+            if not lo <= own <= hi:
+                out.append(f"`{k}` {lo:g}-{hi:g} lies wholly {'above' if own < lo else 'below'} the strategies' own "
+                           f"value {own:g}")
+    if not out:
+        return ""
+    return (" **Note:** " + "; ".join(out) + ", so every future is run away from the strategies' own setting and the "
+            "scores describe those conditions, not the default ones.")
+
+
 def method_lines(res: WarnResult) -> list[str]:
     """How the futures were designed and the indicators scored."""
     exp, runs = res.experiment, res.runs
@@ -426,7 +443,7 @@ def method_lines(res: WarnResult) -> list[str]:
         f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
         f" x {exp.seeds} seeds = {n_runs} runs "
         f"{f'of {exp.horizon_weeks} weeks' if exp.horizon_weeks else 'to each scenario horizon'}; "
-        f"{slipped:.0%} of runs slip materially after handover.",
+        f"{slipped:.0%} of runs slip materially after handover.{outside_ranges(res)}",
         f"- **Train/test:** seeds {res.train_seeds} set the alarm levels and fit the combinations; seeds "
         f"{res.test_seeds} (disjoint) are scored. Intervals: 95% percentile intervals over {exp.resamples} resamples "
         "of test seeds (all runs of a seed together).",
