@@ -22,6 +22,12 @@ it runs that version's own copy of this benchmark (exported from git into a temp
 from there) right before this version's, so both see the same load. `--ref REF` measures a git ref the same
 way instead of the working tree (edits made while it runs then cannot change what is measured).
 
+Everything it writes (scenario files, exported versions, the temporary files of every process it starts: the
+app servers, Chromium, a baseline's own benchmark) lives in one folder, `culturedrift_bench_app_<pid>_*` under the
+system's temporary folder, removed however the benchmark ends: done, failed, Ctrl-C, `kill` (SIGTERM) or a closed
+terminal (SIGHUP). Every process it starts is told to stop if the benchmark dies, and a folder left by a
+benchmark killed outright (SIGKILL) is removed by the next one.
+
     .venv/bin/python benchmarks/bench_app_fps.py [--seconds 10] [--steps 10] [--cases 20,20t,180,180t]
                                                  [--baseline REF] [--ref REF]
 """
@@ -29,6 +35,7 @@ way instead of the working tree (edits made while it runs then cannot change wha
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import re
 import shutil
@@ -39,6 +46,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,6 +57,8 @@ from culturedrift.experiments.app_panels import frames as _frames
 from culturedrift.experiments.workshop import Twin
 
 ROOT = Path(__file__).resolve().parent.parent
+SCRATCH_PREFIX = "culturedrift_bench_app_"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # samples the readout and both images; window.cdLog = [[ms, week, network src changed, series src changed], ...]
@@ -74,6 +85,83 @@ CLICK_STEP = """() => {
   b.click();
   return t;
 }"""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A termination signal, raised as an interrupt so every `finally` on the way out runs."""
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(root: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of benchmarks that no longer run (killed outright); returns them."""
+    gone = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        m = re.match(rf"{SCRATCH_PREFIX}(\d+)_", folder.name)
+        if m and not _alive(int(m.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+    return gone
+
+
+@contextmanager
+def scratch(root: Path | None = None) -> Iterator[Path]:
+    """One folder for everything this benchmark writes, also the TMPDIR of every process it starts; removed
+    on the way out, whatever the way: SIGTERM and SIGHUP are raised as interrupts meanwhile."""
+    tmpdir = os.environ.get("TMPDIR")
+    # started by a benchmark (a baseline's run): work in its folder, which it removes, rather than nesting one
+    # (Chromium's socket path in a folder two levels deep passes the 107 characters a socket path may have)
+    inside = root is None and tmpdir is not None and Path(tmpdir).name.startswith(SCRATCH_PREFIX)
+    if inside:
+        folder = Path(tmpdir)
+    else:
+        sweep_stale(root)
+        folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}_", dir=root))
+    handlers = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    os.environ["TMPDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if tmpdir is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = tmpdir
+        if not inside:
+            shutil.rmtree(folder, ignore_errors=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def dies_with_parent(sig: signal.Signals) -> Callable[[], None]:
+    """A `preexec_fn` asking the kernel to send `sig` to the child when this process dies (even by SIGKILL)."""
+    def preexec() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig))
+    return preexec
+
+
+def stop(proc: subprocess.Popen, sig: signal.Signals, timeout: float) -> None:
+    """Ask a child (and its process group) to stop with `sig`; kill the group if it has not within `timeout` s."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            proc.wait()
 
 
 def loadavg() -> str:
@@ -112,20 +200,22 @@ def play_rates(log: list, t_start: float, t_stop: float) -> dict[str, float]:
             "first_frame_s": ((first - t_start) / 1000) if first is not None else float("nan")}
 
 
-def in_browser(seconds: float, steps: int, teams: int, twin: bool) -> dict[str, object]:
+def in_browser(seconds: float, steps: int, teams: int, twin: bool, work: Path) -> dict[str, object]:
+    """Step and Play rates in headless Chromium against an app server on a scenario of `teams` (files in `work`)."""
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    folder = Path(tempfile.mkdtemp(prefix="bench_app_"))
+    folder = Path(tempfile.mkdtemp(prefix="scenario_", dir=work))
     base = load_preset(DEFAULT_PRESET)  # the same authority at this size: its budget grows with it, as the app's does
     budget = scaled_budget(base, replace(preset_controls(base), n_teams=teams))
     (folder / "bench.yaml").write_text(f"extends: {preset_paths()[DEFAULT_PRESET]}\nname: bench_{teams}_teams\n"
                                        f"organisation:\n  n_teams: {teams}\nbudget:\n  quarterly_budget: {budget}\n")
     proc = subprocess.Popen([sys.executable, "-m", "culturedrift.experiments.cli", "app", "--port", str(port),
                              "--scenario", str(folder)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=dies_with_parent(signal.SIGTERM))
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(240):
@@ -165,16 +255,15 @@ def in_browser(seconds: float, steps: int, teams: int, twin: bool) -> dict[str, 
                 browser.close()
         return {"controls": controls, "step_fps": step_fps, **play_rates(log, t_start, t_stop)}
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
+        stop(proc, signal.SIGTERM, 15)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def baseline_tree(ref: str) -> Path:
+def baseline_tree(ref: str, work: Path) -> Path:
     """The version `ref` exported from git into a temporary folder whose `culturedrift` package holds its own
     `model` and `experiments` (links), so that version is what imports there: first on PYTHONPATH, and as the
     working folder of every process started from it (the app server's too), it wins over this checkout."""
-    folder = Path(tempfile.mkdtemp(prefix="bench_app_baseline_"))
+    folder = Path(tempfile.mkdtemp(prefix=f"version_{re.sub(r'[^A-Za-z0-9]', '_', ref)}_", dir=work))
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     for name in ("model", "experiments"):
@@ -187,10 +276,18 @@ TABLE_ROW = re.compile(r"^(\d+ teams, (?:one run|twin runs))\s+([\d.]+)\s+([\d.]
 
 def run_exported(folder: Path, case: str, seconds: float, steps: int) -> tuple[float, float, float]:
     """(server, Step, Play) weeks/s of an exported version for one case, from its own benchmark's table."""
-    env = {**os.environ, "PYTHONPATH": str(folder)}
-    out = subprocess.run([sys.executable, str(folder / "benchmarks" / "bench_app_fps.py"), "--cases", case,
-                          "--seconds", str(seconds), "--steps", str(steps)], cwd=folder, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    env = {**os.environ, "PYTHONPATH": str(folder)}  # TMPDIR too: what an older version leaves behind is ours
+    # its own session, so one Ctrl-C reaches it once (forwarded below) and it stops its server before it exits
+    proc = subprocess.Popen([sys.executable, str(folder / "benchmarks" / "bench_app_fps.py"), "--cases", case,
+                             "--seconds", str(seconds), "--steps", str(steps)], cwd=folder, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=dies_with_parent(signal.SIGINT))
+    try:
+        out, _ = proc.communicate()
+    finally:
+        stop(proc, signal.SIGINT, 60)
+    if proc.returncode:
+        raise RuntimeError(f"the benchmark of {folder.name} failed ({proc.returncode}):\n{out[-2000:]}")
     rows = TABLE_ROW.findall(out)
     if not rows:
         raise RuntimeError(f"the baseline benchmark printed no result table:\n{out[-2000:]}")
@@ -208,14 +305,10 @@ def main() -> None:
     ap.add_argument("--ref", metavar="REF", help="measure this git ref (exported like the baseline) instead of the "
                     "working tree, so edits made while the benchmark runs cannot change what it measures")
     args = ap.parse_args()
-    base = baseline_tree(args.baseline) if args.baseline else None
-    this = baseline_tree(args.ref) if args.ref else None
-    try:
-        rows = measure(args, base, this)
-    finally:
-        for folder in (base, this):
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+    with scratch() as work:
+        base = baseline_tree(args.baseline, work) if args.baseline else None
+        this = baseline_tree(args.ref, work) if args.ref else None
+        rows = measure(args, base, this, work)
     print(f"load average (1, 5, 15 min) after: {loadavg()}")
     width = max(28, *(len(r[0]) + 2 for r in rows))
     print(f"\n{'case':<{width}}{'server weeks/s':>16}{'Step weeks/s':>14}{'Play weeks/s':>14}")
@@ -223,7 +316,8 @@ def main() -> None:
         print(f"{what:<{width}}{server:>16.1f}{step:>14.1f}{play:>14.1f}")
 
 
-def measure(args: argparse.Namespace, base: Path | None, this: Path | None) -> list[tuple[str, float, float, float]]:
+def measure(args: argparse.Namespace, base: Path | None, this: Path | None,
+            work: Path) -> list[tuple[str, float, float, float]]:
     """(case, server, Step, Play weeks/s) per case, the baseline's row first when there is one; `this`: the
     version measured is an exported ref, not the working tree."""
     rows = []
@@ -241,7 +335,7 @@ def measure(args: argparse.Namespace, base: Path | None, this: Path | None) -> l
             continue
         server = server_side(teams, twin)
         print(f"server-side step + render of every view: {server:.1f} weeks/s", flush=True)
-        r = in_browser(args.seconds, args.steps, teams, twin)
+        r = in_browser(args.seconds, args.steps, teams, twin, work)
         print(r["controls"])
         print(f"in the browser, Step (click -> page shows the new week): {r['step_fps']:.1f} weeks/s")
         print(f"in the browser, Play (render interval 1): {r['weeks_per_s']:.1f} weeks/s "

@@ -57,8 +57,15 @@ class AppModel(WorkshopModel):
                  "labour_market": labour_market, "incidents_per_year": incidents_per_year,
                  "inspection_interval": inspection_interval, "n_teams": n_teams}
         self.controls = replace(preset_controls(base), **{k: v for k, v in given.items() if v is not None})
+        self.picked = base
         seed_int, self.note = parse_seed(seed)
         super().__init__(Settings(build_scenario(base, self.controls), seed_int, (), loaded), self.default_twin)
+
+    def adjusted(self) -> list[tuple[str, str]]:
+        """The sliders moved from the picked scenario's settings, as (short, long) wording."""
+        from culturedrift.experiments.app_controls import slider_changes
+
+        return slider_changes(self.picked, self.controls)
 
 
 @cache

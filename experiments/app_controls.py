@@ -196,6 +196,39 @@ def build_scenario(sc: Scenario, c: Controls) -> Scenario:
     return sc.with_updates(updates)
 
 
+def slider_changes(sc: Scenario, c: Controls) -> list[tuple[str, str]]:
+    """(short, long) wording of each slider moved from scenario `sc`'s own setting: an exported run names them,
+    so a file saved with vigilance switched off is not titled as the scenario that keeps it on."""
+    p, h, out = preset_controls(sc), sc.horizon_weeks, []
+    if c.pace != p.pace:
+        out.append((f"pace {c.pace:g}x", f"change pace {c.pace:g}x the scenario's schedule"))
+    if (c.vigilance, c.vigilance_off_week) != (p.vigilance, p.vigilance_off_week):
+        def vigilance(v: float, off: int, week: str) -> str:
+            return "none" if v <= 0 else f"{v:g}" + ("" if off >= h else f" to {week} {off}")
+
+        out.append((f"vigilance {vigilance(c.vigilance, c.vigilance_off_week, 'wk')}",
+                    f"culture vigilance {vigilance(c.vigilance, c.vigilance_off_week, 'week')} (scenario: "
+                    f"{vigilance(p.vigilance, p.vigilance_off_week, 'week')})"))
+    if c.budget != p.budget:
+        out.append((f"budget {c.budget:g}k", f"budget GBP {c.budget:,.0f}k a quarter at the scenario's size "
+                                              f"(scenario: GBP {p.budget:,.0f}k)"))
+    if c.labour_market != p.labour_market:
+        out.append((f"labour market {c.labour_market:g}", f"labour-market pressure {c.labour_market:g} "
+                                                           f"(scenario: {p.labour_market:g})"))
+    if c.incidents_per_year != p.incidents_per_year:
+        out.append((f"{c.incidents_per_year:g} incidents/yr", f"{c.incidents_per_year:g} serious incidents a "
+                                                               f"year (scenario: {p.incidents_per_year:g})"))
+    if c.inspection_interval != p.inspection_interval:
+        def every(n: int) -> str:
+            return f"every {n} weeks" if n else "none"
+
+        out.append((f"inspections {every(c.inspection_interval)}", f"routine inspections "
+                    f"{every(c.inspection_interval)} (scenario: {every(p.inspection_interval)})"))
+    if c.n_teams != p.n_teams:
+        out.append((f"{c.n_teams} teams", f"{c.n_teams} teams (scenario: {p.n_teams})"))
+    return out
+
+
 def scaled_budget(sc: Scenario, c: Controls) -> float:
     """The quarterly budget of the organisation the sliders make: the budget slider's amount is for the
     scenario's own size and grows with the number of teams, as an authority's budget grows with its posts

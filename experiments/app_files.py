@@ -15,7 +15,7 @@ import pandas as pd
 from culturedrift.experiments import viz
 from culturedrift.experiments.analysis.decision import display_title
 from culturedrift.experiments.app_model import WorkshopModel, build_run
-from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, Settings, scenario_yaml
+from culturedrift.experiments.workshop import ACTIONS, GLOSSARY, Settings, played_scenario, scenario_yaml
 from culturedrift.model.outputs import SERIES
 
 # the series the debrief reports (labels from the output catalogue), and how each is printed
@@ -73,8 +73,10 @@ def _figure_bytes(model: WorkshopModel, fmt: str) -> bytes:
         twin = model.runs[1] if len(model.runs) > 1 else None
         fig, _ = viz.series_figure(model.main, size=(8.0, 10.0), panels=viz.APP_PANELS, twin=twin,
                                    twin_label=run_names(model)[-1].removeprefix("twin: "),
+                                   twin_week=model.twin.week if model.twin else None,
                                    markers=lambda: markers(model))
-        fig.suptitle(f"{model.main.spec.name}, seed {model.settings.seed}: weeks 0-{model.week}", fontsize=11)
+        title = display_title(played_scenario(model.settings, model.adjusted()))
+        fig.suptitle(f"{title}, seed {model.settings.seed}: weeks 0-{model.week}", fontsize=11)
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=150)
     return buf.getvalue()
@@ -82,19 +84,17 @@ def _figure_bytes(model: WorkshopModel, fmt: str) -> bytes:
 
 def settings_yaml(model: WorkshopModel, which: int = 0) -> bytes:
     """The settings and action log of run `which` (0 = this run, 1 = the twin) as a scenario file."""
-    s = model.plan[which]
-    name = s.base.name if which == 0 else f"{s.base.name}_twin"
     note = "" if which == 0 else f"The twin: the same run with {model.twin.text()}."
-    return scenario_yaml(s, name=name, note=note).encode()
+    lever = model.twin.action() if which else None
+    return scenario_yaml(model.plan[which], note=note, adjusted=model.adjusted(), lever=lever).encode()
 
 
 def change_text(diff: float, fmt: str) -> str:
     """A signed change in the series' own units: shares in percentage points, indices (0-1) as numbers."""
     if abs(diff) < 1e-9:
         return "0"
-    if fmt.endswith("%}"):
-        return f"{100 * diff:+.1f} pts"
-    return f"{diff:+.3f}"
+    text = f"{100 * diff:+.1f} pts" if fmt.endswith("%}") else f"{diff:+.3f}"
+    return "≈0" if not text.strip("+-0. pts") else text  # a change too small to print is not "-0.000"
 
 
 def action_effects(settings: Settings, week: int) -> list[dict[str, Any]]:
@@ -134,8 +134,8 @@ made {{ made }}.</small></p>
 is that lever's effect.</p>{% endif %}
 <h2>Actions taken and what each changed by week {{ week }}</h2>
 {% if effects %}<p><small>Each cell: this run minus the same run without that action (same seed, so the same
-luck). Shares in percentage points (pts); morale, compliance habit and prescription on their 0-1 scales.
-</small></p>
+luck). Shares in percentage points (pts); morale, compliance habit and prescription on their 0-1 scales;
+≈0: a change smaller than the last digit shown.</small></p>
 <table><tr><th>week</th><th>action</th>{% for label in labels %}<th>{{ label }}</th>{% endfor %}</tr>
 {% for r in effects %}<tr><td class="n">{{ r.week }}</td><td>{{ r.action }}</td>
 {% if r.changes %}{% for c in r.changes %}<td class="n">{{ c }}</td>{% endfor %}
@@ -157,7 +157,7 @@ def debrief_html(model: WorkshopModel) -> bytes:
     now = [(label, [fmt.format(row[c]) for row in now_rows]
             + ([change_text(now_rows[1][c] - now_rows[0][c], fmt)] if twin else []))
            for c, label, fmt in _effects()]
-    sc = model.main.spec
+    sc = played_scenario(settings, model.adjusted())
     html = PAGE.render(title=display_title(sc), name=sc.name, description=sc.description, seed=settings.seed,
                        week=week, horizon=model.horizon, made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                        runs=run_names(model), now=now, gap=twin, effects=action_effects(settings, week),

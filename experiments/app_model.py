@@ -104,6 +104,11 @@ class WorkshopModel(mesa.Model):
             twin, self.twin_notes = twin_settings(self.settings, self.twin)
             self.plan.append(twin)
 
+    def adjusted(self) -> list[tuple[str, str]]:
+        """How the settings differ from the scenario picked, as (short, long) wording (none here: the page's
+        model knows its sliders)."""
+        return []
+
     @property
     def main(self) -> CultureDriftModel:
         return self.runs[0]

@@ -6,6 +6,7 @@ and tells the model's PageGate once that page update is on the page, so play nev
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
@@ -13,6 +14,7 @@ from html import escape
 from typing import Any
 
 import numpy as np
+import reacton.ipywidgets as rw
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
@@ -36,6 +38,7 @@ DPI = 80
 TWIN_DPI = 64
 TIES_EVERY = 13  # weeks between redraws of the ties (a quarter): they change slowly and cost most to draw
 NETWORK_FORMAT = "jpeg"  # the network view changes everywhere every week: JPEG encodes and ships it fastest
+SERIES_FORMAT = "jpeg-lines"  # JPEG without colour subsampling: a fifth of PNG's encoding time, lines kept sharp
 PANELS = ("network", "series")
 SMALL = {"font-size": "0.85em"}
 # hover text of each series panel (viz.APP_PANELS order), in plain language
@@ -114,13 +117,14 @@ class Frames:
         fig, self.series = viz.series_figure(model.main, size=(6.4, 7.6), panels=viz.APP_PANELS,
                                              twin=self.runs[1] if twin else None,
                                              twin_label=run_names(model)[-1].removeprefix("twin: "),
+                                             twin_week=model.twin.week if model.twin else None,
                                              markers=lambda: markers(model))
-        self.series_img = viz.FrameRenderer(fig, [self.series], dpi=DPI)
+        self.series_img = viz.FrameRenderer(fig, [self.series], dpi=DPI, fmt=SERIES_FORMAT)
         self.cache: dict[tuple[str, int], bytes] = {}
         self._observed: tuple | None = None  # (keys and rule, view, renderer, the twin's feeds, {week: frame})
 
     def frame(self, which: str, week: int) -> bytes:
-        """Image bytes of view `which` ("network0", "network1": JPEG; "series": PNG) for `week`."""
+        """Image bytes of view `which` ("network0", "network1", "series": JPEG) for `week`."""
         with self.lock:
             key = (which, week)
             if key not in self.cache:
@@ -174,6 +178,16 @@ def gate(model: WorkshopModel) -> PageGate:
 
 # --- panels -----------------------------------------------------------------------------------------------
 
+def FrameImage(data: bytes, fmt: str, classes: list[str]) -> solara.Element:
+    """A picture that changes every played week, shown at the width of its column from a data URL.
+
+    `solara.Image` hands the browser each new picture as a blob URL, which Chromium fetches through its
+    browser process before decoding: about 40 ms of the browser's CPU a week for the three pictures of twin
+    runs, against about 23 ms from a data URL, which the page decodes itself (docs/app.md, Speed)."""
+    url = b"data:image/" + fmt.encode() + b";base64," + base64.b64encode(data)
+    return rw.Image(value=url, format="url", layout={"width": "100%"}, _dom_classes=["solara-image", *classes])
+
+
 @solara.component
 def NetworkPanel(model: WorkshopModel):
     """The organisation's network this week (both twins side by side)."""
@@ -193,7 +207,7 @@ def NetworkPanel(model: WorkshopModel):
                     text = (f"{name}: " if len(images) > 1 else "") + view.counts_text().replace(" (gaps)", "")
                     solara.Text(text, classes=[f"cd-network-caption{i or ''}"],
                                 style={"text-align": "center", **SMALL})
-                    solara.Image(img, width="100%", format=NETWORK_FORMAT, classes=[f"cd-network{i or ''}"])
+                    FrameImage(img, NETWORK_FORMAT, [f"cd-network{i or ''}"])
 
 
 def hover_areas(f: Frames) -> str:
@@ -215,7 +229,7 @@ def SeriesPanel(model: WorkshopModel):
     """Readout, run settings and the key series so far (hover a panel for what it means)."""
     update = update_counter.get()
     week, f = model.week, frames(model)
-    png = f.frame("series", week)
+    picture = f.frame("series", week)
     solara.use_effect(lambda: gate(model).show("series", update), [model, update])
     with solara.Column(style={"padding": "4px", "gap": "2px"}):
         solara.Text(viz.readout_text(model.main), classes=["cd-readout"],
@@ -227,7 +241,7 @@ def SeriesPanel(model: WorkshopModel):
         for note in ([model.note] if model.note else []) + model.twin_notes:
             solara.Warning(note, dense=True)
         with solara.Div(style={"position": "relative"}):
-            solara.Image(png, width="100%", classes=["cd-series"])
+            FrameImage(picture, "jpeg", ["cd-series"])
             solara.HTML(tag="div", unsafe_innerHTML=hover_areas(f),
                         style="position:absolute;left:0;top:0;width:100%;height:100%")
         RunNotes(model, len(model.settings.log()))
@@ -238,15 +252,15 @@ def RunNotes(model: WorkshopModel, n_actions: int):
     """What the marks on the series mean and the settings the run uses, under the series (re-rendered when an
     action is taken, not every week: `n_actions` is what changes)."""
     with solara.Column(style={"gap": "2px"}):
-        marks = viz.Marks.of(model.main)
+        marks = frames(model).series.marks  # as drawn: an action's change is its marker, not these marks
         bits = [f"change programme weeks {marks.programme[0]}-{marks.programme[1]} (shaded)"] if marks.programme \
             else []
         if marks.vigilance_off is not None:
             bits.append(f"vigilance stops at week {marks.vigilance_off} (red dashes)")
         if model.settings.log():
-            bits.append("actions: purple dots")
+            bits.append("actions: purple dotted lines, named at the top")
         if len(model.runs) > 1:
-            bits.append(f"twin ({model.twin.text()}): thick pale lines")
+            bits.append(f"twin ({model.twin.text()}): thick pale lines, parting at the grey dashes")
         solara.Text(f"{model.spec.name}, seed {model.settings.seed}" + (": " + "; ".join(bits) if bits else ""),
                     style=SMALL)
         solara.Text(controls_text(model), classes=["cd-controls"], style=SMALL)
@@ -285,7 +299,7 @@ def ObservedPanel(model: WorkshopModel):
         solara.Text("Top: the compliance habit itself, which leaders cannot see. Below: each indicator as it "
                     "reaches the leadership team (blue steps: held from one report to the next, late and noisy) "
                     "over what it measures (grey). Red band: the alarm is on.", style=SMALL)
-        solara.Image(png, width="100%", classes=["cd-observed"])
+        FrameImage(png, "png", ["cd-observed"])
         with solara.Details("How each indicator is measured"):
             solara.HTML(tag="ul", unsafe_innerHTML="".join(
                 f"<li><b>{escape(o.label)}</b> ({escape(o.unit)}): {escape(o.describe())}. {escape(o.source)}</li>"
@@ -296,22 +310,23 @@ def ObservedPanel(model: WorkshopModel):
 def ActPanel(model: WorkshopModel):
     """Actions at the current week, and the log of those taken."""
     update_counter.get()
-    message = solara.use_reactive("")
+    message = solara.use_reactive((0, ""))  # (the model it is about, text): a new run (twin, Reset) starts blank
 
     def act(kind: str) -> None:
         try:
             a = model.act(kind)
-            message.set(f"Done: {a.text()}.")
+            message.set((id(model), f"Done: {a.text()}."))
         except ActionError as e:
-            message.set(f"Not done: {e}")
+            message.set((id(model), f"Not done: {e}"))
         force_update()
 
     with solara.Column(style={"padding": "4px"}):
         solara.Text("Act now, at the current week, in this run" + (" and its twin" if len(model.runs) > 1 else ""),
                     style={"font-weight": "bold"})
         ActButtons(solara.use_memo(lambda: act, [model]), model.week >= model.horizon)
-        if message.value:
-            solara.Text(message.value, classes=["cd-act-message"], style=SMALL)
+        about, text = message.value
+        if text and about == id(model):
+            solara.Text(text, classes=["cd-act-message"], style=SMALL)
         log = model.settings.log()
         solara.Text("Action log: " + ("; ".join(a.text() for a in log) if log else "none yet"),
                     classes=["cd-action-log"], style=SMALL)

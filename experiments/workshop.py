@@ -249,12 +249,74 @@ def _prune(data: Any, default: Any) -> Any:
 
 
 ACTION_LINE = re.compile(r"^#\s+week (\d+): (\w+)\s*(?:—.*)?$")
+TITLE_MAX = 60  # a scenario title's longest (model/scenario.py)
+NAMED_ACTIONS = 6  # actions spelled out in an exported name; more are counted
 
 
-def scenario_yaml(settings: Settings, name: str | None = None, note: str = "") -> str:
+@dataclass(frozen=True)
+class Played:
+    """What an exported run is called: the scenario it started from, the sliders moved and the actions taken,
+    so a saved file (and its debrief) never passes for the untouched scenario."""
+
+    name: str
+    title: str
+    description: str
+
+
+def played(settings: Settings, adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+           lever: Action | None = None) -> Played:
+    """Name, title and description of the run as played: the scenario's own when nothing was changed, else
+    the scenario's followed by each moved slider (`adjusted`: (short, long) wording) and each action taken
+    here (a loaded file's actions are already in its name and title). A twin's `lever` comes first in its
+    title, so its file stays told apart from its run's (e.g. in `compare`) however long the log."""
+    from culturedrift.experiments.analysis.decision import display_title
+
+    base, acts = settings.base, ordered(settings.actions)
+    if not acts and not adjusted:
+        return Played(base.name, base.title, base.description)
+    lever = lever if lever in acts else None
+    short = ([f"twin: {ACTIONS[lever.kind].marker} wk {lever.week}"] if lever else []) + \
+        [s for s, _ in adjusted] + [f"{ACTIONS[a.kind].marker} wk {a.week}" for a in acts if a != lever]
+    head = display_title(base)
+
+    def title(k: int) -> str:
+        """The title naming the first k changes (and counting the rest)."""
+        more = len(short) - k
+        return f"{head}; {', '.join(short[:k])}" + (f" +{more} more" if more else "")
+
+    k = max((k for k in range(1, len(short) + 1) if len(title(k)) <= TITLE_MAX), default=1)
+    if len(title(k)) > TITLE_MAX:  # even the first change does not fit: shorten the scenario's title instead
+        head = head[:len(head) - (len(title(k)) - TITLE_MAX) - 1].rstrip(" ,;") + "…"
+    words = [f"w{a.week}-{a.kind}" for a in acts]
+    if len(words) > NAMED_ACTIONS:
+        words = [*words[:NAMED_ACTIONS], f"{len(words) - NAMED_ACTIONS}-more"]
+    name = "_".join([base.name, *(["adjusted"] if adjusted else []), *words])
+    parts = []
+    if adjusted:
+        parts.append("sliders moved from the scenario's settings: " + "; ".join(long for _, long in adjusted))
+    if lever:
+        parts.append(f"the twin's lever: week {lever.week}, {lever.label.lower()}")
+    if acts:
+        parts.append("actions taken: " + "; ".join(f"week {a.week}, {a.label.lower()}" for a in acts))
+    lead = f"{base.description.rstrip()} " if base.description.strip() else ""
+    return Played(name, title(k), f"{lead}As played in the trainer's app, {' · '.join(parts)}.")
+
+
+def played_scenario(settings: Settings, adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+                    lever: Action | None = None) -> Scenario:
+    """The scenario the run follows, named, titled and described as played (what an exported file holds)."""
+    label = played(settings, adjusted, lever)
+    return settings.scenario().model_copy(update={"name": label.name, "title": label.title,
+                                                  "description": label.description})
+
+
+def scenario_yaml(settings: Settings, name: str | None = None, note: str = "",
+                  adjusted: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+                  lever: Action | None = None) -> str:
     """The run as a scenario file that `run`, `compare` and the app accept: the full scenario (values that
-    equal the model's defaults left out) with the actions as entries; a header lists the seed and the log."""
-    sc = settings.scenario()
+    equal the model's defaults left out) with the actions as entries, named and described as played (see
+    `played`; `name` overrides the name); a header lists the seed and the log."""
+    sc = played_scenario(settings, adjusted, lever)
     name = name or sc.name
     sc = sc.model_copy(update={"name": name})
     data = sc.model_dump(mode="json")
@@ -311,11 +373,11 @@ GLOSSARY: dict[str, str] = {
                     "serious incidents push it up; it relaxes slowly.",
     "Culture vigilance": "Leaders watching for the drift back to compliance and reinforcing judgement. "
                          "Withdrawing it is the classic way a new culture slips back.",
-    "Fragmentation": "Share of working relationships lost compared with the start: people who knew and "
-                     "trusted each other have left or been moved apart (within teams and with partner "
-                     "agencies: police, health, education).",
-    "Turnover rate": "Permanent leavers in the last 12 months as a share of posts (DfE measure; England "
-                     "13.5-17.1% in 2013-2023).",
+    "Fragmentation": "Share of the working relationships of week 0 lost since, by strength: people who knew and "
+                     "trusted each other have left or been moved apart, and new colleagues' ties are still weak "
+                     "(within teams and with partner agencies: police, health, education).",
+    "Turnover rate": "Permanent leavers in the last 12 months as a share of the permanent staff in post (DfE "
+                     "measure: agency workers are not counted; England 13.5-17.1% in 2013-2023).",
     "Vacancy rate": "Share of posts without a permanent holder; agency cover counts as vacant, as in DfE "
                     "statistics (England 14-20%).",
     "Agency worker rate": "Share of social workers who are locums paid through an agency (England 12-18%); "

@@ -10,14 +10,17 @@ paths to the same bits.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numba import typeof
 
 from culturedrift.model import kernels as k
-from culturedrift.model.organisation import INTER_AGENCY
+from culturedrift.model.organisation import INTER_AGENCY, INTRA_TEAM
 
 if TYPE_CHECKING:
+    from culturedrift.model.base import Mechanism
+    from culturedrift.model.host import Host
     from culturedrift.model.mechanisms.change_programme import ChangeProgramme
     from culturedrift.model.mechanisms.culture import Culture
     from culturedrift.model.mechanisms.morale import Morale
@@ -30,6 +33,80 @@ if TYPE_CHECKING:
 def enabled() -> bool:
     """Whether new models use the compiled kernels (default yes; `CULTUREDRIFT_COMPILED=0` selects numpy)."""
     return os.environ.get("CULTUREDRIFT_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+class Kernels:
+    """A host's weekly kernels by name (`host.kernels.morale_step(
+        ...)`): the first call of each goes through numba,
+    which loads or compiles it, and from then on the name is the compiled function numba chose for this host's
+    arguments.
+
+    A weekly kernel is given the same kinds of argument every week (the host's state arrays, signals and numbers),
+    so numba's type dispatch on every call (about 0.15 µs per argument: a tenth of a small organisation's week) is
+    paid once per host. `CULTUREDRIFT_DISPATCH=1` keeps numba's dispatch on every call."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        kernel = getattr(k, name)
+        if _DISPATCH:
+            setattr(self, name, kernel)
+            return kernel
+
+        def first(*args: Any) -> Any:
+            out = kernel(*args)
+            compiled = list(kernel.overloads.values())
+            if len(compiled) == 1:  # the only function numba has for this kernel is the one it just ran
+                chosen = compiled[0].entry_point
+            else:  # several (e.g. a test gave other types): the one for these arguments' types
+                try:
+                    chosen = kernel.get_overload(tuple(typeof(a) for a in args))
+                except KeyError:  # numba converted an argument to fit a function compiled before: keep its dispatch
+                    chosen = kernel
+            setattr(self, name, chosen)
+            return out
+
+        return first
+
+
+def by(host: Host, slots: np.ndarray) -> Any:
+    """Where to find a kernel given people moving: the host's compiled functions for the slot arrays its own moves
+    pass (contiguous int64: fixed types), numba's dispatch for any other (a test's or an event's own array)."""
+    return host.kernels if slots.dtype == _INT64 and slots.flags.c_contiguous else k
+
+
+_INT64 = np.dtype(np.int64)
+_DISPATCH = os.environ.get("CULTUREDRIFT_DISPATCH", "0").strip().lower() in ("1", "true", "yes", "on")
+
+# the parameters each kernel reads from its mechanism's record (see `record`)
+MORALE = ("noise_sd", "baseline", "recovery_rate", "contagion_rate", "change_effect", "reference_change_load",
+          "change_fatigue", "workload_threshold", "workload_effect", "direct_time_effect", "fragmentation_effect",
+          "leaver_effect")
+CULTURE = ("coworker_rate", "manager_rate", "reinforcement_rate", "conformity_rate", "target_habit", "norm_weeks",
+           "norm_threshold", "norm_steepness", "manager_norm_weight")
+WORKLOAD = ("recording_base", "recording_per_compliance", "other_time", "change_time_per_load", "sickness_absence",
+            "min_direct_time", "agency_worker_novice_penalty", "novice_penalty", "induction_weeks",
+            "reference_direct_time", "direct_time_elasticity", "capacity_cases", "gatekeeping", "case_duration_weeks",
+            "pressure_smoothing_weeks")
+TURNOVER = ("leaver_exposure_decay", "intention_base", "intention_morale", "intention_morale_ref",
+            "intention_workload", "intention_leavers", "intention_rate", "early_tenure_excess", "early_tenure_weeks",
+            "intention_weight", "intention_ref", "intention_hazard_cap", "agency_worker_exit_hazard",
+            "partner_exit_hazard", "recruitment_min_weeks", "partner_refill_hazard", "agency_worker_cover",
+            "agency_worker_cover_hazard")
+SLIPPAGE = ("overload_pressure_cap", "tighten_rate", "tension_relax_rate", "decay_rate", "staff_pressure_rate",
+            "goal_erosion_rate")
+
+
+def record(mech: Mechanism, fields: tuple[str, ...]) -> np.ndarray:
+    """The mechanism's parameters `fields` as a one-row record that its kernels read by name: one argument instead
+    of a dozen (each argument costs a kernel call time). Made once per parameter block; a block replaced mid-run
+    is read afresh."""
+    made = mech.__dict__.get("_record")
+    if made is None or made[0] is not mech.pars:
+        values = tuple(float(getattr(mech.pars, f)) for f in fields)
+        made = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in fields]))
+        mech._record = made
+    return made[1]
 
 
 # --------------------------------------------------------------------------------------- relationships
@@ -45,14 +122,14 @@ def neighbour_sums(mech: Relationships) -> None:
 
 def relationships_step(mech: Relationships) -> None:
     """Relationships.step in one pass over the ties: they build (rates worked out from who holds both ends), and
-    the strength by kind and the neighbour sums are taken as each tie is updated."""
+    the strength by kind (hence fragmentation) and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
     out = np.empty((s.n, 3))
-    now = k.relationships_week(net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker,
-                               mech.kind_rate, p.agency_worker_build_factor, INTER_AGENCY,
-                               float(mech.effects.interagency_boost), s.morale, s.compliance_habit, out, 4)
-    mech.measure(now)
-    mech.publish(neighbour_sums=out)
+    frag = mech.model.kernels.relationships_week(
+        net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
+        float(p.agency_worker_build_factor), INTER_AGENCY, float(mech.effects.interagency_boost), s.morale,
+        s.compliance_habit, out, mech.baseline, INTRA_TEAM, INTER_AGENCY)
+    mech.publish(neighbour_sums=out, fragmentation=frag)
 
 
 def initial_ties(mech: Relationships) -> None:
@@ -70,13 +147,14 @@ def tie_strength_per_slot(mech: Relationships) -> np.ndarray:
 def relationships_leave(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_leave: the leavers' ties vanish."""
     net = mech.model.network
-    k.cut_ties(net.mat.indptr, net.mat.indices, net.w, slots)
+    by(mech.model, slots).cut_ties(net.mat.indptr, net.mat.indices, net.w, slots)
 
 
 def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
     """Relationships.on_join: weak ties to whoever is in post."""
     net, s = mech.model.network, mech.state
-    k.join_ties(net.mat.indptr, net.mat.indices, net.w, s.filled, slots, mech.pars.new_tie_strength)
+    by(mech.model, slots).join_ties(net.mat.indptr, net.mat.indices, net.w, s.filled, slots,
+              float(mech.pars.new_tie_strength))
 
 
 # ------------------------------------------------------------------------------------ change programme
@@ -84,8 +162,9 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 
 def learning_curves(mech: ChangeProgramme) -> None:
     """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
-    prod, rec = k.learning_curves(mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate,
-                                  mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost)
+    prod, rec = mech.model.kernels.learning_curves(
+        mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate, mech.dip, mech.rec,
+        mech.lasting, mech.effects.learning_boost)
     mech.publish(productivity=prod, extra_recording=rec)
 
 
@@ -94,14 +173,13 @@ def learning_curves(mech: ChangeProgramme) -> None:
 
 def morale_step(mech: Morale) -> None:
     """Morale.step."""
-    p, s, sig, eff = mech.pars, mech.state, mech.signals, mech.effects
+    s, sig, eff = mech.state, mech.signals, mech.effects
     nb = sig.neighbour_sums
-    noise = mech.rng.normal(0.0, p.noise_sd, s.n)
-    k.morale_step(s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer,
-                  s.workload, s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, noise,
-                  p.baseline, p.recovery_rate, p.contagion_rate, p.change_effect, p.reference_change_load,
-                  p.change_fatigue, p.workload_threshold, p.workload_effect, p.direct_time_effect,
-                  sig.reference_direct_time, p.fragmentation_effect, p.leaver_effect)
+    z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
+    mech.model.kernels.morale_step(
+        s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
+        s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z,
+        float(sig.reference_direct_time), record(mech, MORALE))
 
 
 # ------------------------------------------------------------------------------------------ culture
@@ -111,11 +189,10 @@ def culture_step(mech: Culture) -> None:
     """Culture.step: socialisation, then the team norms and how far each has tipped."""
     p, s, sig = mech.pars, mech.state, mech.signals
     nb = sig.neighbour_sums
-    k.culture_step(s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement,
-                   mech.sustain, mech.norm_of, mech.mgr_of, s.filled, s.manager_control, sig.prescription, s.team,
-                   s.tenure, mech.model.layout.manager_slot, mech.norm, p.coworker_rate, p.manager_rate,
-                   p.reinforcement_rate, p.conformity_rate, p.target_habit, p.norm_weeks, p.norm_threshold,
-                   p.norm_steepness, p.manager_norm_weight, float(sig.induction_weeks))
+    mech.model.kernels.culture_step(
+        s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement, mech.sustain,
+        mech.norm_of, mech.mgr_of, s.filled, s.manager_control, float(sig.prescription), s.team, s.tenure,
+        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
 
@@ -124,7 +201,7 @@ def culture_step(mech: Culture) -> None:
 
 
 def slippage_step(mech: Slippage) -> None:
-    """Slippage.step (the organisation-wide prescription stays in Python: a handful of scalars)."""
+    """Slippage.step: this week's prescription (from the draws and scalars the reference uses), then every slot."""
     p, s, sig = mech.pars, mech.state, mech.signals
     week = mech.model.week
     mech.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
@@ -133,60 +210,57 @@ def slippage_step(mech: Slippage) -> None:
         jump += p.incident_magnitude
     if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
         jump += p.inspection_magnitude
-    c_mean = k.masked_mean(s.compliance_habit, s.staff & s.filled, np.empty(s.n))
-    c_mean = 0.0 if np.isnan(c_mean) else float(c_mean)
-    omissions = (1.0 - sig.service_standard) * (1.0 - p.omission_masking * c_mean)
-    P = sig.prescription + jump + p.omission_sensitivity * omissions
-    P += p.prescription_relax_rate * (mech.policy - P)
-    P = min(max(P, 0.0), 1.0)
+    P = mech.model.kernels.prescription(
+        s.compliance_habit, s.staff, s.filled, float(sig.prescription), float(jump), mech.policy,
+        float(sig.service_standard), p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
     mech.publish(prescription=P)
     excess_p = max(P - mech.policy, 0.0)
     old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
-    k.slippage_step(s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm,
-                    mech.staff, mech.mgr, mech.team_of_manager, s.sustained_pressure, sig.team_cases,
-                    sig.team_capacity, p.overload_pressure_cap, excess_p, mech.effects.control_damping,
-                    sig.norm_protection, p.tighten_rate, p.tension_relax_rate, old, p.decay_rate,
-                    p.staff_pressure_rate, p.goal_erosion_rate)
+    mech.model.kernels.slippage_step(
+        s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm, mech.staff, mech.mgr,
+        mech.team_of_manager, s.sustained_pressure, sig.team_cases, sig.team_capacity, excess_p,
+        float(mech.effects.control_damping), float(sig.norm_protection), old, record(mech, SLIPPAGE))
 
 
 # ----------------------------------------------------------------------------------------- turnover
 
 
 def turnover_step(mech: Turnover) -> None:
-    """Turnover.step: intention, tenure and hazards fused; who leaves and joins decided as in the reference."""
+    """Turnover.step: intention, tenure, hazards and exits in one call; then hires, replaced agency workers and
+    affordable agency cover decided in one call (what the reference decides between its joins and leaves)."""
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
     mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
-    # the week's draws first (nothing before them in this step draws from these two streams), then hazards and
-    # exits in one kernel call
+    # the week's draws first (nothing before them in this step draws from these two streams)
     u = mech.rng.random(s.n)
     u_fill, u_agency_worker = mech.rng_recruit.random((2, s.n))  # the reference's two draws, in one call
-    leaving, open_overflow = k.turnover_week(
+    pars = record(mech, TURNOVER)
+    leaving, open_overflow = m.kernels.turnover_week(
         s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor, eff.exit_hazard_multiplier,
-        s.agency_worker, s.partner, p.leaver_exposure_decay, p.intention_base, p.intention_morale,
-        p.intention_morale_ref, p.intention_workload, p.intention_leavers, p.intention_rate,
-        p.base_exit_hazard * mech.market_exit, p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
-        p.intention_ref, p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard, s.filled, u,
-        mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, eff.overflow_share)
+        s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled, u, mech.overflow,
+        eff.overflow_open, s.team, mech.overflow_rank, float(eff.overflow_share), pars)
     m.leave(leaving)
-    arrive, replaced, refill = k.turnover_arrivals(s.is_post, s.staff, s.partner, s.filled, s.agency_worker,
-                                                   s.vacant_since, m.week, p.recruitment_min_weeks, u_fill,
-                                                   mech.fill_hazard, p.partner_refill_hazard)
+    sig = mech.signals
+    cost = getattr(sig, "agency_worker_weekly_cost", None)
+    headroom = sig.hiring_headroom if cost is not None else -np.inf  # a host without a budget buys no cover
+    # the reference's cover candidates are the empty slots after the permanent joins, whose only effect on what
+    # cover reads is that their slots are filled: so the moves are decided before they are carried out
+    replaced, joining, cover, refused = m.kernels.turnover_moves(
+        s.is_post, s.staff, s.partner, s.staff_post, s.filled, s.agency_worker, s.vacant_since, m.week, u_fill,
+        float(mech.fill_hazard), open_overflow, u_agency_worker, cost if cost is not None else np.zeros(s.n),
+        float(headroom), pars)
     m.leave(replaced)
-    m.join(np.concatenate((arrive, refill)), agency_worker=False)
-    if p.agency_worker_cover or open_overflow.any():
-        cand = k.turnover_cover(s.filled, s.staff_post, p.agency_worker_cover, open_overflow, u_agency_worker,
-                                p.agency_worker_cover_hazard)
-        if cand.size:  # Turnover.affordable: as many candidates, in order, as the hiring headroom pays for
-            n = k.affordable(mech.signals.agency_worker_weekly_cost, cand, mech.signals.hiring_headroom)
-            mech.publish(agency_worker_hires_refused=int(cand.size - n))
-            m.join(cand[:n], agency_worker=True)
+    m.join(joining, agency_worker=False)
+    if refused:
+        mech.publish(agency_worker_hires_refused=int(refused))
+    m.join(cover, agency_worker=True)
 
 
 def turnover_leave(mech: Turnover, slots: np.ndarray) -> None:
     """Turnover.on_leave: colleagues' exposure in one pass over the leavers' ties; vacancies start."""
     s, net, sig = mech.state, mech.model.network, mech.signals
-    permanent = k.turnover_leave(net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums[:, 2], slots,
-                                 s.leaver_exposure, s.agency_worker, s.staff, s.vacant_since, float(mech.model.week))
+    permanent = by(mech.model, slots).turnover_leave(net.mat.indptr, net.mat.indices, net.w,
+                          sig.neighbour_sums[:, 2], slots, s.leaver_exposure, s.agency_worker, s.staff,
+                          s.vacant_since, float(mech.model.week))
     mech.publish(leavers=sig.leavers + int(slots.size), leavers_permanent=sig.leavers_permanent + permanent)
 
 
@@ -213,18 +287,15 @@ def workload_allocate(mech: Workload) -> None:
 
 def workload_step(mech: Workload) -> None:
     """Workload.step in two kernel calls around the Poisson referrals (drawn from the same stream, here)."""
-    p, sig, s = mech.pars, mech.signals, mech.state
-    lam = k.workload_referrals(s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost,
-                               s.agency_worker, s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time,
-                               s.capacity, p.recording_base, p.recording_per_compliance, p.other_time,
-                               p.change_time_per_load, p.sickness_absence, p.min_direct_time,
-                               p.agency_worker_novice_penalty, p.novice_penalty, p.induction_weeks,
-                               p.reference_direct_time, p.direct_time_elasticity, p.capacity_cases, sig.team_cases,
-                               sig.team_capacity, mech.referral_rate, p.gatekeeping)
+    sig, s = mech.signals, mech.state
+    pars = record(mech, WORKLOAD)
+    lam = mech.model.kernels.workload_referrals(
+        s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker, s.tenure,
+        sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, sig.team_cases, sig.team_capacity,
+        mech.referral_rate, pars)
     referrals = mech.rng.poisson(lam)
-    total, backlog, team_capacity = k.workload_cases(s.team, s.frontline, s.filled, sig.productivity,
-                                                     bool(sig.learning_live), sig.team_cases, sig.team_capacity,
-                                                     referrals, p.case_duration_weeks, s.capacity, s.workload,
-                                                     s.caseload, s.sustained_pressure, p.pressure_smoothing_weeks)
+    total, backlog, team_capacity = mech.model.kernels.workload_cases(
+        s.team, s.frontline, s.filled, sig.productivity, bool(sig.learning_live), sig.team_cases, sig.team_capacity,
+        referrals, s.capacity, s.workload, s.caseload, s.sustained_pressure, pars)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
                  team_capacity=team_capacity)

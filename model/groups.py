@@ -23,5 +23,9 @@ def group_slots(state: Staff, group: str, new_hire_weeks: float) -> np.ndarray:
         return np.ones(s.n, bool)
     if group == "new_hires":
         return s.staff & (s.tenure < new_hire_weeks)
-    return {"staff": s.staff, "frontline": s.frontline, "managers": s.manager, "partners": s.partner,
-            "agency_workers": s.agency_worker}[group]
+    return getattr(s, _MASK[group])
+
+
+# the groups that are one of the state's own masks (no array is made for them)
+_MASK = {"staff": "staff", "frontline": "frontline", "managers": "manager", "partners": "partner",
+         "agency_workers": "agency_worker"}

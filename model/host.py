@@ -15,12 +15,31 @@ import numpy as np
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
+from culturedrift.model.compiled import Kernels
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
 from culturedrift.model.state import Staff
 
 _BOOL, _FLOAT = np.dtype(bool), np.dtype(np.float64)
+
+
+def _assign(pairs: tuple[tuple[np.ndarray, Any], ...], slots: np.ndarray, flat: bool) -> None:
+    """Each array takes its value at `slots`; a week's few movers one by one when every array is flat (per slot),
+    which costs less than fancy indexing (the same values)."""
+    if slots.size <= 4 and flat:
+        at = slots.tolist()
+        for arr, value in pairs:
+            for i in at:
+                arr[i] = value
+        return
+    for arr, value in pairs:
+        arr[slots] = value
+
+
+def _hears(mech: Mechanism, hook: str) -> bool:
+    """Whether a mechanism does anything on `hook` (its class or the instance replaces Mechanism's no-op)."""
+    return hook in vars(mech) or getattr(type(mech), hook) is not getattr(Mechanism, hook)
 
 
 class Host:
@@ -32,6 +51,7 @@ class Host:
         self.layout = layout
         # compiled kernels (model/kernels.py) or the numpy reference: the same numbers, to the last bit
         self.compiled = compiled_enabled() if compiled is None else bool(compiled)
+        self.kernels = Kernels()  # the weekly kernels, called without numba's dispatch once their types are known
         self.network = network
         self.seed = int(seed)
         self.week = week
@@ -60,6 +80,7 @@ class Host:
                 writer[sig.name] = cls.name
                 setattr(self.signals, sig.name, None)
         self.signal_writer = writer
+        self._flat = all(arr.ndim == 1 for arr, _ in (*self._on_hire, *self._on_leave))
         self.effects = Signals()
         self.last_effects = Signals()
         self.channels: dict[str, Channel] = {}
@@ -69,9 +90,15 @@ class Host:
                     raise ValueError(f"effect channel '{ch.name}' of {cls.name} is already declared")
                 self.channels[ch.name] = ch
         self._size = {"person": n, "team": layout.n_teams}
+        # what resetting each channel needs, read once (the reset runs every week)
+        self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()]
         self.reset_effects()
         self.mechanisms = [cls(pars, self) for cls, pars in parts]
         self._by_name = {m.name: m for m in self.mechanisms}
+        # the mechanisms that listen to people moving (the rest keep Mechanism's no-op): a week's joins and
+        # leaves call only these, in list order for joins and reverse order for leaves
+        self._joiners = [m for m in self.mechanisms if _hears(m, "on_join")]
+        self._leavers = [m for m in reversed(self.mechanisms) if _hears(m, "on_leave")]
         for event in events:
             self.add_event(event)
 
@@ -120,19 +147,19 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
-        for ch in self.channels.values():
-            if ch.per == "organisation":
-                eff[ch.name] = ch.neutral
+        for name, neutral, per, remember, dtype in self._resets:
+            if per == "organisation":
+                eff[name] = neutral
                 continue
-            arr = eff.get(ch.name)
+            arr = eff.get(name)
             if arr is None:
-                eff[ch.name] = np.full(self._size[ch.per], ch.neutral, dtype=ch.dtype)
-                if ch.remember:
-                    last[ch.name] = eff[ch.name].copy()
+                eff[name] = np.full(self._size[per], neutral, dtype=dtype)
+                if remember:
+                    last[name] = eff[name].copy()
                 continue
-            if ch.remember:
-                last[ch.name] = arr.copy()
-            arr.fill(ch.neutral)
+            if remember:
+                last[name] = arr.copy()
+            arr.fill(neutral)
 
     def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:
         """Add (or multiply in) an intervention's effect on channel `name` for `whom` (None: a number)."""
@@ -146,8 +173,10 @@ class Host:
         arr = getattr(eff, name)
         if whom is not None and whom.dtype is _BOOL:  # a mask (a group): one pass in place, no gather/scatter
             if self.compiled and arr.dtype is _FLOAT:
-                kernels.masked_effect(arr, whom, float(amount), ch.combine == "multiply", ch.cap is not None,
-                                      0.0 if ch.cap is None else float(ch.cap))
+                # a contiguous mask (a group's, as interventions give) keeps the kernel's argument types fixed
+                (self.kernels if whom.flags.c_contiguous else kernels).masked_effect(
+                    arr, whom, float(amount), ch.combine == "multiply", ch.cap is not None,
+                    0.0 if ch.cap is None else float(ch.cap))
             elif ch.combine == "multiply":
                 np.multiply(arr, amount, out=arr, where=whom)
             elif ch.cap is not None:
@@ -167,11 +196,8 @@ class Host:
         if slots.size == 0:
             return
         s = self.state
-        s.filled[slots] = True
-        s.agency_worker[slots] = agency_worker
-        for arr, value in self._on_hire:
-            arr[slots] = value
-        for mech in self.mechanisms:
+        _assign(((s.filled, True), (s.agency_worker, agency_worker), *self._on_hire), slots, self._flat)
+        for mech in self._joiners:
             mech.on_join(slots)
         self.joined(slots)
 
@@ -180,13 +206,10 @@ class Host:
         if slots.size == 0:
             return
         self.leaving(slots)
-        for mech in reversed(self.mechanisms):
+        for mech in self._leavers:
             mech.on_leave(slots)
-        for arr, value in self._on_leave:
-            arr[slots] = value
         s = self.state
-        s.filled[slots] = False
-        s.agency_worker[slots] = False
+        _assign((*self._on_leave, (s.filled, False), (s.agency_worker, False)), slots, self._flat)
         self.left(slots)
 
     def restructure(self, fraction: float, rng: np.random.Generator) -> None:

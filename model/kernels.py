@@ -348,34 +348,53 @@ def initial_ties(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, tenu
 def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray, w: np.ndarray,
                        filled: np.ndarray, agency_worker: np.ndarray, kind_rate: np.ndarray,
                        agency_worker_factor: float, boosted_kind: int, boost: float, morale: np.ndarray,
-                       habit: np.ndarray, out: np.ndarray, n_kinds: int) -> np.ndarray:
+                       habit: np.ndarray, out: np.ndarray, baseline: np.ndarray, intra: int,
+                       inter: int) -> np.ndarray:
     """Relationships.step in one pass over the ties. Each tie strengthens toward 1 at its build rate, worked out
     from who holds both ends (no stored rates): the kind's rate while both ends are in post, slower with an
     agency worker at either end; ties of `boosted_kind` build faster still by `boost` (partner liaison). The
     updated tie is then added to its kind's total in entry order (`strength_by_kind`) and to its row's
-    neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic."""
+    neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic.
+    Returns the fragmentation against `baseline`, the week-0 strength by kind (`fragmentation`)."""
     n = indptr.size - 1
-    # per-slot lookups first, so the loop over ties has no branch on who holds either end (a third faster)
-    held = np.empty(n)
-    agency = np.empty(n, np.uint8)
+    # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
+    # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
+    # factor): one lookup per tie, no branch on who holds either end
+    code = np.empty(n, np.int8)
     for i in range(n):
-        held[i] = 1.0 if filled[i] else 0.0
-        agency[i] = 1 if agency_worker[i] else 0
+        code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
+    held = np.array([0.0, 1.0, 1.0])
+    agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
-    by_kind = np.zeros(n_kinds)
+    rate = np.empty((kind_rate.size, 3, 3))
+    for q in range(kind_rate.size):
+        for a in range(3):
+            for b in range(3):
+                r = kind_rate[q] * (held[a] * held[b])
+                r *= factor[agency[a] | agency[b]]
+                rate[q, a, b] = r
+    by_kind = np.zeros(baseline.size)
+    boosting = boost > 0
     for i in range(n):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        hi = held[i]
-        ai = agency[i]
-        for e in range(indptr[i], indptr[i + 1]):
+        ci = code[i]
+        if ci == 0:  # a vacant slot's ties do not build (rate 0: w + (1 - w) * 0 is w): they are only summed
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                x = w[e]
+                by_kind[kind[e]] += x
+                s0 += x * morale[j]
+                s1 += x * habit[j]
+                s2 += x * 1.0
+        for e in range(indptr[i], indptr[i + 1] if ci else indptr[i]):
             j = indices[e]
             ke = kind[e]
-            r = kind_rate[ke] * (hi * held[j])
-            r *= factor[ai | agency[j]]
-            x = w[e] + (1.0 - w[e]) * r
-            if boost > 0 and ke == boosted_kind:
+            r = rate[ke, ci, code[j]]
+            we = w[e]
+            x = we + (1.0 - we) * r
+            if boosting and ke == boosted_kind:
                 x += (1.0 - x) * _min(r * boost, 1.0)
             w[e] = x
             by_kind[ke] += x
@@ -385,7 +404,23 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
         out[i, 0] = s0
         out[i, 1] = s1
         out[i, 2] = s2
-    return by_kind
+    return fragmentation(by_kind, baseline, intra, inter)
+
+
+@njit(cache=True)
+def _missing(now: float, base: float) -> float:
+    """Share of the baseline strength missing now (Relationships.measure's `missing`)."""
+    return _min(_max(1.0 - now / base, 0.0), 1.0) if base > 0 else 0.0
+
+
+@njit(cache=True)
+def fragmentation(now: np.ndarray, base: np.ndarray, intra: int, inter: int) -> np.ndarray:
+    """Relationships.measure: the share of week-0 strength missing within teams, between agencies, and the two."""
+    out = np.empty(3)
+    out[0] = _missing(now[intra], base[intra])
+    out[1] = _missing(now[inter], base[inter])
+    out[2] = _missing(now[intra] + now[inter], base[intra] + base[inter])
+    return out
 
 
 # ----------------------------------------------------------------------------------- mechanisms
@@ -395,19 +430,31 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
 def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
                 case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
-                noise: np.ndarray, baseline: float, recovery_rate: float, contagion_rate: float,
-                change_effect: float, reference_change_load: float, change_fatigue: float,
-                workload_threshold: float, workload_effect: float, direct_time_effect: float, reference_direct: float,
-                fragmentation_effect: float, leaver_effect: float) -> None:
-    """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise."""
+                z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
+    """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
+    `z` holds standard normal draws: numpy's normal(0, sd) is 0 + sd * z, computed here as numpy computes it.
+    `pars` is the mechanism's parameter record (compiled.record)."""
+    p = pars[0]
+    noise_sd = p.noise_sd
+    baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
+    change_effect, reference_change_load, change_fatigue = p.change_effect, p.reference_change_load, p.change_fatigue
+    workload_threshold, workload_effect = p.workload_threshold, p.workload_effect
+    direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
+        p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
+    # the fatigue term's power is reused while consecutive slots share a change load (teammates under the same
+    # changes; most slots have none): the same number without another pow
+    last_load, fatigue = np.nan, 0.0
     for i in range(mor.size):
         m = mor[i]
         rs = rowsum[i]
         peer = nb[i] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        pressure = change_effect * _scalar_power(change_load[i] / reference_change_load, change_fatigue)
+        load = change_load[i] / reference_change_load
+        if load != last_load:
+            last_load, fatigue = load, _scalar_power(load, change_fatigue)
+        pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
         pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
@@ -419,7 +466,7 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        mor[i] = _clip(m + noise[i], 0.0, 1.0)
+        mor[i] = _clip(m + (0.0 + noise_sd * z[i]), 0.0, 1.0)
 
 
 @njit(cache=True)
@@ -453,11 +500,13 @@ def team_practice(habit: np.ndarray, team: np.ndarray, frontline: np.ndarray, fi
 def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: np.ndarray, frontline: np.ndarray,
                  reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
-                 tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, coworker_rate: float,
-                 manager_rate: float, reinforcement_rate: float, conformity_rate: float, target_habit: float,
-                 norm_weeks: float, norm_threshold: float, norm_steepness: float,
-                 manager_norm_weight: float, incumbent_weeks: float) -> None:
+                 tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, incumbent_weeks: float,
+                 pars: np.ndarray) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
+    p = pars[0]
+    coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
+    conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
+    norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
     last, step = np.nan, 0.0  # the last total and its step (see _approach_by)
     for i in range(habit.size):
         c = habit[i]
@@ -490,13 +539,35 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
 
 
 @njit(cache=True)
+def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last: float, jump: float, policy: float,
+                 service_standard: float, omission_masking: float, omission_sensitivity: float,
+                 relax_rate: float) -> float:
+    """This week's local prescription (Slippage.step): last week's, plus inspections and incidents and the omissions
+    a mean compliance habit (over staff in post) fails to mask, relaxing toward policy; within [0, 1]."""
+    n = habit.size
+    buf = np.empty(n)
+    k = 0
+    for i in range(n):
+        if staff[i] and filled[i]:
+            buf[k] = habit[i]
+            k += 1
+    c_mean = (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else 0.0
+    omissions = (1.0 - service_standard) * (1.0 - omission_masking * c_mean)
+    P = last + jump + omission_sensitivity * omissions
+    P += relax_rate * (policy - P)
+    return _min(_max(P, 0.0), 1.0)
+
+
+@njit(cache=True)
 def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray, sustain: np.ndarray,
                   norm_of: np.ndarray, staff: np.ndarray, manager: np.ndarray, team_of_manager: np.ndarray,
                   sustained_pressure: np.ndarray, team_cases: np.ndarray, team_capacity: np.ndarray,
-                  overload_cap: float, excess_p: float, damping: float, norm_protection: float, tighten_rate: float,
-                  tension_relax_rate: float, old_attractor: float, decay_rate: float, staff_pressure_rate: float,
-                  goal_erosion_rate: float) -> None:
+                  excess_p: float, damping: float, norm_protection: float, old_attractor: float,
+                  pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control."""
+    p = pars[0]
+    overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
+    decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
     overload = np.empty(team_cases.size)
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
@@ -641,20 +712,43 @@ def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open
 @njit(cache=True)
 def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
                   workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
-                  partner: np.ndarray, exposure_decay: float, intention_base: float, intention_morale: float,
-                  intention_morale_ref: float, intention_workload: float, intention_leavers: float,
-                  intention_rate: float, base_hazard: float, early_tenure_excess: float, early_tenure_weeks: float,
-                  intention_weight: float, intention_ref: float, intention_hazard_cap: float,
-                  agency_worker_exit_hazard: float, partner_exit_hazard: float, filled: np.ndarray, u: np.ndarray,
-                  overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
-                  overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
+                  partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
+                  overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
+                  pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`turnover_hazards` then `turnover_exits` in one call: who leaves this week, and the open overflow slots."""
+    p = pars[0]
     h = turnover_hazards(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
-                         agency_worker, partner, exposure_decay, intention_base, intention_morale,
-                         intention_morale_ref, intention_workload, intention_leavers, intention_rate, base_hazard,
-                         early_tenure_excess, early_tenure_weeks, intention_weight, intention_ref,
-                         intention_hazard_cap, agency_worker_exit_hazard, partner_exit_hazard)
+                         agency_worker, partner, p.leaver_exposure_decay, p.intention_base, p.intention_morale,
+                         p.intention_morale_ref, p.intention_workload, p.intention_leavers, p.intention_rate,
+                         base_hazard, p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
+                         p.intention_ref, p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
     return turnover_exits(filled, u, h, overflow, overflow_open, team, overflow_rank, overflow_share)
+
+
+@njit(cache=True)
+def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, staff_post: np.ndarray,
+                   filled: np.ndarray, agency_worker: np.ndarray, vacant_since: np.ndarray, week: int,
+                   u_fill: np.ndarray, fill_hazard: float, open_overflow: np.ndarray, u_agency_worker: np.ndarray,
+                   cost: np.ndarray, headroom: float,
+                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Turnover's moves after the week's exits, decided at once: permanent hires (`turnover_arrivals`), the agency
+    workers they replace, and the agency cover the headroom pays for (`turnover_cover`, `affordable`) among the
+    slots still empty once the hires and partner refills are in. Returns the replaced agency workers, the permanent
+    joiners (hires, then refills), the agency joiners and the cover refused."""
+    p = pars[0]
+    arrive, replaced, refill = turnover_arrivals(is_post, staff, partner, filled, agency_worker, vacant_since, week,
+                                                 int(p.recruitment_min_weeks), u_fill, fill_hazard,
+                                                 p.partner_refill_hazard)
+    joining = np.empty(arrive.size + refill.size, np.int64)
+    joining[: arrive.size] = arrive
+    joining[arrive.size:] = refill
+    taken = filled.copy()  # in post once the hires and refills have joined (a replaced agency worker's post is)
+    for i in joining:
+        taken[i] = True
+    cand = turnover_cover(taken, staff_post, p.agency_worker_cover != 0.0, open_overflow, u_agency_worker,
+                          p.agency_worker_cover_hazard)
+    n = affordable(cost, cand, headroom)
+    return replaced, joining, cand[:n].copy(), cand.size - n
 
 
 @njit(cache=True)
@@ -746,32 +840,31 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
 def workload_referrals(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                        time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                        frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
-                       recording_base: float, recording_per_compliance: float, other_time: float,
-                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
-                       agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
-                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float,
                        cases: np.ndarray, team_capacity: np.ndarray, referral_rate: np.ndarray,
-                       gatekeeping: float) -> np.ndarray:
+                       pars: np.ndarray) -> np.ndarray:
     """Workload.step up to its random draw: `workload_capacity`, then the mean referrals (`team_referrals`)."""
+    p = pars[0]
     workload_capacity(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity, frontline,
-                      filled, direct_time, capacity, recording_base, recording_per_compliance, other_time,
-                      change_time_per_load, sickness_absence, min_direct_time, agency_worker_novice_penalty,
-                      novice_penalty, induction_weeks, reference_direct_time, direct_time_elasticity, capacity_cases)
-    return team_referrals(cases, team_capacity, referral_rate, gatekeeping)
+                      filled, direct_time, capacity, p.recording_base, p.recording_per_compliance, p.other_time,
+                      p.change_time_per_load, p.sickness_absence, p.min_direct_time, p.agency_worker_novice_penalty,
+                      p.novice_penalty, p.induction_weeks, p.reference_direct_time, p.direct_time_elasticity,
+                      p.capacity_cases)
+    return team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
 
 
 @njit(cache=True)
 def workload_cases(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, productivity: np.ndarray,
                    learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray, referrals: np.ndarray,
-                   case_duration: float, capacity: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
-                   sustained_pressure: np.ndarray, smoothing_weeks: float) -> tuple[float, float, np.ndarray]:
+                   capacity: np.ndarray, workload: np.ndarray, caseload: np.ndarray, sustained_pressure: np.ndarray,
+                   pars: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Workload.step after its random draw: each team's pace (`team_pace`, 1 before any system goes live), its
     cases (`team_cases_update`: total and backlog) and their allocation (`workload_allocate`: new team capacity)."""
+    p = pars[0]
     t = cases.size
     pace = team_pace(team, frontline, filled, productivity, t) if learning_live else np.ones(t)
-    total, backlog = team_cases_update(cases, team_capacity, referrals, pace, case_duration)
+    total, backlog = team_cases_update(cases, team_capacity, referrals, pace, p.case_duration_weeks)
     new_capacity = workload_allocate(team, frontline, filled, capacity, cases, workload, caseload, sustained_pressure,
-                                     smoothing_weeks)
+                                     p.pressure_smoothing_weeks)
     return total, backlog, new_capacity
 
 
@@ -800,14 +893,47 @@ STATS = ("n_staff", "morale_mean", "morale_p10", "morale_p90", "habit_mean", "ha
 
 
 @njit(cache=True)
+def _select(a: np.ndarray, kth: int) -> float:
+    """Quickselect in place: a[kth] becomes the value a sorted copy holds there, with no larger value before it and
+    no smaller one after (what np.partition guarantees, without its argument checks and copies)."""
+    lo, hi = 0, a.size - 1
+    while hi > lo:
+        mid = (lo + hi) >> 1
+        if a[mid] < a[lo]:  # median of three as the pivot
+            a[mid], a[lo] = a[lo], a[mid]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+        pivot = a[mid]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if kth <= j:
+            hi = j
+        elif kth >= i:
+            lo = i
+        else:  # between the two halves: every value there equals the pivot
+            break
+    return a[kth]
+
+
+@njit(cache=True)
 def _quantile(v: np.ndarray, q: float) -> float:
     """Linear-interpolation quantile of v (outputs._quantiles) from the two order statistics it needs, found by
     selection in linear time instead of a sort (the same two values, so the same bits)."""
     k = v.size
     pos = q * (k - 1)
     lo = int(pos)
-    part = np.partition(v, lo)
-    v_lo = part[lo]
+    part = v.copy()
+    v_lo = _select(part, lo)
     v_hi = v_lo
     if lo + 1 < k:  # the next order statistic: the smallest of those the selection put above v_lo
         v_hi = part[lo + 1]
@@ -822,47 +948,53 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
-    """Every per-slot reduction the weekly series need, in one pass each, bit-identical to outputs.Observation."""
+    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: the values of staff in
+    post, case holders or managers are gathered in slot order (as numpy's masks do) into one buffer and summed
+    pairwise as numpy sums (one buffer, so a million slots need 8 bytes each of scratch)."""
     n = staff.size
     buf = np.empty(n)
     out = np.full(len(STATS), np.nan)
-    in_post = np.empty(n, np.bool_)
-    holders = np.empty(n, np.bool_)
-    mgrs = np.empty(n, np.bool_)
-    n_staff = n_posts = permanent = agency = n_holders = high = 0
+    k = h = n_posts = permanent = agency = high = 0
     for i in range(n):
-        in_post[i] = staff[i] and filled[i]
-        holders[i] = frontline[i] and filled[i]
-        mgrs[i] = manager[i] and filled[i]
-        n_staff += in_post[i]
-        n_holders += holders[i]
+        f = filled[i]
+        if staff[i] and f:
+            buf[k] = morale[i]
+            high += habit[i] > high_habit
+            k += 1
+        h += frontline[i] and f
         n_posts += staff_post[i]
-        permanent += staff_post[i] and filled[i] and not agency_worker[i]
+        permanent += staff_post[i] and f and not agency_worker[i]
         agency += staff[i] and agency_worker[i]
-        high += in_post[i] and habit[i] > high_habit
-    out[0] = max(n_staff, 1)
-    out[1] = masked_mean(morale, in_post, buf)
-    if n_staff > 0:
-        k = 0
-        for i in range(n):
-            if in_post[i]:
-                buf[k] = morale[i]
-                k += 1
+    out[0] = max(k, 1)
+    if k > 0:
+        out[1] = (0.0 + _pairwise(buf, 0, k)) / k
         out[2] = _quantile(buf[:k], 0.1)
         out[3] = _quantile(buf[:k], 0.9)
-    out[4] = masked_mean(habit, in_post, buf)
-    out[5] = high / max(n_staff, 1)
-    out[6] = masked_mean(manager_control, mgrs, buf)
-    out[7] = masked_mean(intention, in_post, buf)
+        out[4] = _gathered_mean(habit, staff, filled, buf)
+        out[7] = _gathered_mean(intention, staff, filled, buf)
+        out[14] = _gathered_mean(change_load, staff, filled, buf)
+    out[5] = high / max(k, 1)
+    out[6] = _gathered_mean(manager_control, manager, filled, buf)
     out[8] = max(n_posts, 1)
     out[9] = permanent
     out[10] = agency
-    out[11] = n_holders
-    out[12] = masked_mean(workload, holders, buf)
-    out[13] = masked_mean(direct_time, holders, buf)
-    out[14] = masked_mean(change_load, in_post, buf)
+    out[11] = h
+    if h > 0:
+        out[12] = _gathered_mean(workload, frontline, filled, buf)
+        out[13] = _gathered_mean(direct_time, frontline, filled, buf)
     out[15] = permanent
     return out
+
+
+@njit(cache=True)
+def _gathered_mean(values: np.ndarray, group: np.ndarray, filled: np.ndarray, buf: np.ndarray) -> float:
+    """`values[group & filled].mean()` bit for bit, through the scratch `buf` (NaN when nobody is in the group)."""
+    k = 0
+    for i in range(values.size):
+        if group[i] and filled[i]:
+            buf[k] = values[i]
+            k += 1
+    return (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else np.nan
 
 
 # positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
@@ -919,9 +1051,38 @@ def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, 
 
 
 @njit(cache=True)
+def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.ndarray, filled: np.ndarray,
+                  frontline: np.ndarray, manager: np.ndarray, staff_post: np.ndarray, agency_worker: np.ndarray,
+                  morale: np.ndarray, habit: np.ndarray, manager_control: np.ndarray, intention: np.ndarray,
+                  workload: np.ndarray, direct_time: np.ndarray, change_load: np.ndarray, high_habit: float,
+                  leavers_ring: np.ndarray, filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
+                  scalars: np.ndarray) -> None:
+    """`weekly_series`, each series written straight into its column `cols[k]` of the record's row `out` (the
+    series at `pos[k]` of SERIES_KEYS)."""
+    v = weekly_series(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
+                      intention, workload, direct_time, change_load, high_habit, leavers_ring, filled_ring, team_cases,
+                      fragmentation, scalars)
+    for k in range(cols.size):
+        out[cols[k]] = v[pos[k]]
+
+
+@njit(cache=True)
 def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
     """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
     k = 0
     for i in range(filled.size):
         k += staff_post[i] and filled[i] and not agency_worker[i]
     return k
+
+
+@njit(cache=True)
+def agency_workers(agency_worker: np.ndarray, is_post: np.ndarray) -> tuple[int, int]:
+    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts)."""
+    in_posts = overflow = 0
+    for i in range(agency_worker.size):
+        if agency_worker[i]:
+            if is_post[i]:
+                in_posts += 1
+            else:
+                overflow += 1
+    return in_posts, overflow

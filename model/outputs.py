@@ -299,7 +299,7 @@ class Recorder:
         k = m.week % TURNOVER_WINDOW_WEEKS
         self.leavers_ring[k] = m.signals.leavers_permanent
         if self.compiled:
-            self.filled_ring[k] = kernels.count_permanent(s.staff_post, s.filled, s.agency_worker)
+            self.filled_ring[k] = m.kernels.count_permanent(s.staff_post, s.filled, s.agency_worker)
         else:
             self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
 
@@ -312,14 +312,14 @@ class Recorder:
             self.shortfall += sig.shortfall
         out = self.data[row]
         if self.fast_cols.size:
-            out[self.fast_cols] = self.kernel_series(row)[self.fast_pos]
+            self.kernel_series(row, out)
         if self.slow:
             obs = Observation(self.model, self, row)
             for i, o in self.slow:
                 out[i] = o.compute(obs)
 
-    def kernel_series(self, row: int) -> np.ndarray:
-        """The catalogue's own series of week `row` in one compiled call (kernels.SERIES_KEYS order)."""
+    def kernel_series(self, row: int, out: np.ndarray) -> None:
+        """The catalogue's own series of week `row` in one compiled call, written into their columns of `out`."""
         m = self.model
         s, sig = m.state, m.signals
         spent = row > 0  # row 0 is the state before any week of the horizon: nothing spent yet
@@ -327,10 +327,11 @@ class Recorder:
                             sig.spend if spent else 0.0, sig.agency_worker_spend if spent else 0.0,
                             sig.intervention_spend if spent else 0.0, self.cost, self.overspend, self.shortfall,
                             sig.agency_worker_hires_refused if spent else 0], dtype=np.float64)
-        return kernels.weekly_series(s.staff, s.filled, s.frontline, s.manager, s.staff_post, s.agency_worker,
-                                     s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload,
-                                     s.direct_time, s.change_load, m.spec.outputs.high_compliance_habit,
-                                     self.leavers_ring, self.filled_ring, sig.team_cases, sig.fragmentation, scalars)
+        m.kernels.record_series(
+            out, self.fast_cols, self.fast_pos, s.staff, s.filled, s.frontline, s.manager, s.staff_post,
+            s.agency_worker, s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload, s.direct_time,
+            s.change_load, float(m.spec.outputs.high_compliance_habit), self.leavers_ring, self.filled_ring,
+            sig.team_cases, sig.fragmentation, scalars)
 
     def frame(self, upto: int | None = None) -> pd.DataFrame:
         """The weekly record of weeks 0..upto (default: all) as a DataFrame."""

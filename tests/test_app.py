@@ -27,17 +27,20 @@ from culturedrift.experiments.app_controls import (
     preset_controls,
     preset_paths,
 )
-from culturedrift.experiments.app_files import action_effects, change_text, debrief_html
+from culturedrift.experiments.app_files import action_effects, change_text, debrief_html, settings_yaml
 from culturedrift.experiments.app_model import PageGate, WorkshopModel, build_run
 from culturedrift.experiments.app_panels import controls_text, frames, model_params
 from culturedrift.experiments.commands.app import port_problem
 from culturedrift.experiments.workshop import (
     Action,
     ActionError,
+    Played,
     Settings,
     Twin,
     apply_actions,
     budget_schedule,
+    played,
+    played_scenario,
     scenario_from_text,
     scenario_yaml,
 )
@@ -181,11 +184,40 @@ def test_app_renderers_produce_images_that_change_week_to_week():
     m = AppModel(preset="phased_vigilance_withdrawn", n_teams=6)
     f = frames(m)
     net0, ser0 = f.frame("network0", m.week), f.frame("series", m.week)
-    assert net0.startswith(b"\xff\xd8\xff") and ser0.startswith(b"\x89PNG")  # network JPEG, series PNG
+    assert net0.startswith(b"\xff\xd8\xff") and ser0.startswith(b"\xff\xd8\xff")  # JPEG: fast to encode and decode
     for _ in range(4):
         m.step()
     assert f.frame("series", m.week) != ser0
     assert f.frame("network0", m.week) != net0
+
+
+def test_twin_series_mark_the_week_the_twins_part():
+    """Twins are identical up to the lever's week: every series panel marks it (and names it once)."""
+    def at_30(ax) -> bool:
+        return any(list(ln.get_xdata()) == [30, 30] for ln in ax.get_lines())
+
+    axes = frames(app_model_for("phased_with_vigilance", Twin("inspection", 30))(n_teams=3)).series.axes
+    assert all(at_30(ax) for ax in axes)
+    assert "twin's lever" in [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert not at_30(frames(AppModel(preset="phased_with_vigilance", n_teams=3)).series.axes[0])
+
+
+def test_series_frames_keep_lines_sharp():
+    """The series is JPEG without colour subsampling: each frame within a few levels of the lossless picture
+    (with subsampling, thin coloured lines smear by several times that)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    m = AppModel(preset="phased_vigilance_withdrawn", n_teams=6)
+    for _ in range(40):
+        m.step()
+    r = frames(m).series_img
+    jpeg = np.asarray(Image.open(io.BytesIO(r.render(update=True))).convert("RGB"), dtype=float)
+    exact = np.asarray(r.canvas.buffer_rgba(), dtype=float)[..., :3]
+    assert r.mime == "jpeg" and jpeg.shape == exact.shape
+    assert np.abs(jpeg - exact).mean() < 0.8 and np.percentile(np.abs(jpeg - exact), 99.9) < 30
 
 
 def test_a_model_on_a_page_steps_only_after_the_page_showed_its_week():
@@ -282,9 +314,90 @@ def test_settings_round_trip_through_the_exported_file():
     text = scenario_yaml(s)
     assert "culturedrift run FILE --seeds 5" in text and "week 12: inspection" in text
     sc, log = scenario_from_text(text, "upload.yaml")
-    assert sc == s.scenario() and log == s.actions
+    assert sc == played_scenario(s) and log == s.actions
+    assert sc.model_copy(update={k: getattr(base, k) for k in ("name", "title", "description")}) == s.scenario()
     with pytest.raises(ValueError, match=r"upload\.yaml: extends"):
         scenario_from_text("extends: phased.yaml\nname: x\n", "upload.yaml")
+
+
+def test_an_exported_file_is_named_and_described_as_played():
+    """Withdrawing vigilance from 'vigilance kept on' and saving: the file's name, title and description say
+    so (the scenario's own words stay first); an untouched run keeps the scenario's own."""
+    base = _small()
+    assert played(Settings(base)) == Played(base.name, base.title, base.description)
+    s = Settings(base).plus(Action(10, "vigilance_off")).plus(Action(10, "inspection"))
+    sc, _ = scenario_from_text(scenario_yaml(s), "saved.yaml")
+    assert sc.name == "phased_with_vigilance_w10-vigilance_off_w10-inspection"
+    assert sc.title.startswith("Phased, vigilance kept on; vigilance off wk 10") and len(sc.title) <= 60
+    assert sc.description.startswith(base.description)
+    assert "week 10, withdraw culture vigilance; week 10, inspection now" in sc.description
+    many = Settings(base)
+    for w, kind in enumerate(["inspection", "incident", "retention", "inspection", "budget_cut", "incident",
+                              "inspection", "golive_back"], start=3):
+        many = many.plus(Action(w, kind))
+    label = played(many, [("pace 2x", "change pace 2x the scenario's schedule")])
+    assert len(label.title) <= 60 and label.title.startswith("Phased, vigilance kept on; pace 2x")
+    assert re.search(r"\+\d+ more$", label.title) and "2-more" in label.name and "_adjusted_" in label.name
+    assert "sliders moved from the scenario's settings: change pace 2x" in label.description
+    assert "week 10, push the next go-live back 13 weeks" in label.description
+    lever = Action(104, "vigilance_off")  # a twin's lever is named first, the scenario's title giving way
+    twin = played(Settings(base).plus(Action(5, "inspection")).plus(lever), lever=lever)
+    assert twin.title == "Phased, vigilance kept…; twin: vigilance off wk 104 +1 more"
+    parse = scenario_from_text(scenario_yaml(many), "many.yaml")[0]  # what the file holds loads again
+    again = Settings(parse, 0, (Action(20, "incident"),), many.actions)  # a loaded file's actions: named once
+    assert played(again).name == f"{parse.name}_w20-incident" and played(again).title.count("incident wk") <= 2
+
+
+def test_moved_sliders_are_named_in_the_exported_file():
+    m = AppModel(preset="phased_with_vigilance", n_teams=3)
+    assert m.adjusted() == [("3 teams", "3 teams (scenario: 20)")]
+    m = AppModel(preset="phased_with_vigilance", n_teams=20, vigilance=0.0, pace=2.0)
+    short = [s for s, _ in m.adjusted()]
+    assert short == ["pace 2x", "vigilance none"]
+    sc, _ = scenario_from_text(settings_yaml(m).decode(), "saved.yaml")
+    assert sc.name == "phased_with_vigilance_adjusted"
+    assert sc.title == "Phased, vigilance kept on; pace 2x, vigilance none"
+    assert "culture vigilance none (scenario: 1)" in sc.description
+    assert AppModel(preset="phased_with_vigilance").adjusted() == []
+
+
+def test_saved_files_rerun_from_the_command_line_and_load_back_to_the_same_series(tmp_path, monkeypatch):
+    """Moved sliders, vigilance withdrawn and an inspection, in twins: each downloaded settings file, re-run by
+    `culturedrift run`, gives the page's series bit for bit, and loaded back into the page runs them again."""
+    import pandas as pd
+
+    from culturedrift.experiments.app_controls import Registry
+
+    m = app_model_for("phased_with_vigilance", Twin("budget_cut", 6))(n_teams=3, pace=2.0, seed="2")
+    for kind, week in [("vigilance_off", 4), ("inspection", 5)]:
+        while m.week < week:
+            m.step()
+        m.act(kind)
+    while m.week < 12:
+        m.step()
+    paths = [tmp_path / "saved.yaml", tmp_path / "twin.yaml"]
+    for which, path in enumerate(paths):
+        path.write_bytes(settings_yaml(m, which))
+    subprocess.run([sys.executable, "-m", "culturedrift.experiments.cli", "run", *map(str, paths), "--seeds", "3",
+                    "--weeks", "12", "--out", str(tmp_path / "out"), "--no-progress"], check=True,
+                   capture_output=True, cwd=tmp_path)
+    ts = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    saved = [scenario_from_text(p.read_text(), p.name)[0] for p in paths]
+    names = [sc.name for sc in saved]
+    assert names[0] != names[1] and "vigilance_off" in names[0] and "budget_cut" in names[1]
+    # `compare` names strategies by title: the twin's leads with its lever, however long the log
+    assert saved[0].title == "Phased, vigilance kept on; pace 2x, 3 teams +2 more"
+    assert saved[1].title.startswith("Phased, vigilance kept on; twin: budget cut wk 6")
+    for run, name in zip(m.runs, names, strict=True):
+        cli = ts[(ts["scenario"] == name) & (ts["seed"] == 2)].drop(columns=["scenario", "seed"])
+        assert cli.reset_index(drop=True).equals(run.timeseries()), name
+    reg = Registry()  # the page's scenarios, with the saved file loaded as through the file chooser
+    monkeypatch.setattr("culturedrift.experiments.app.registry", lambda: reg)
+    again = AppModel(preset=reg.add_text(paths[0].read_text(), "saved.yaml"), seed="2")
+    assert again.settings.loaded == m.settings.actions and again.adjusted() == []
+    while again.week < 12:
+        again.step()
+    assert again.main.timeseries().equals(m.main.timeseries())
 
 
 def test_live_actions_and_replays_equal_a_run_built_from_the_settings():
@@ -328,6 +441,45 @@ def test_debrief_gives_each_actions_change_against_the_run_without_it():
     assert all(f"<th>{label}</th>" in html for label in labels)
     assert (change_text(0.012, "{:.1%}"), change_text(-0.0123, "{:.3f}"), change_text(0.0, "{:.3f}")) == \
         ("+1.2 pts", "-0.012", "0")
+
+
+def _texts(widget) -> list[str]:
+    """The text of a rendered component, in order."""
+    out = []
+    for c in getattr(widget, "children", None) or []:
+        out += [c] if isinstance(c, str) else _texts(c)
+    return out
+
+
+def test_notes_under_the_series_name_only_the_marks_drawn():
+    """Vigilance withdrawn by an action shows as its purple marker; the notes must not promise the red dashes
+    the picture (drawn before the action) does not have."""
+    import solara
+
+    from culturedrift.experiments.app_panels import RunNotes
+
+    m = AppModel(preset="phased_with_vigilance", n_teams=3)
+    assert frames(m).series.marks.vigilance_off is None
+    m.step()
+    m.act("vigilance_off")
+    box, _ = solara.render(RunNotes(m, 1), handle_error=False)
+    notes = " ".join(_texts(box))
+    assert "red dashes" not in notes and "▼ vigilance off (week 1)" in notes and "purple dotted lines" in notes
+    withdrawn = AppModel(preset="phased_vigilance_withdrawn", n_teams=3)
+    box, _ = solara.render(RunNotes(withdrawn, 0), handle_error=False)
+    assert "vigilance stops at week 104 (red dashes)" in " ".join(_texts(box))
+
+
+def test_turnover_is_worded_as_it_is_computed():
+    """Turnover is leavers over the permanent staff in post (DfE), not over posts: with a fifth of posts vacant
+    the two differ by a quarter, so the glossary and the series panel say what the catalogue computes."""
+    from culturedrift.experiments.workshop import GLOSSARY
+    from culturedrift.model.outputs import SERIES
+
+    assert "permanent holders" in SERIES["turnover_rate_12m"].definition
+    assert "share of the permanent staff in post" in GLOSSARY["Turnover rate"]
+    (title, lines, _), = [p for p in viz.PANELS if p[1][0][0] == "turnover_rate_12m"]
+    assert "permanent staff" in title and lines[0][1] == "permanent leavers / staff in post"
 
 
 def test_port_in_use_is_reported_before_starting():
@@ -453,6 +605,22 @@ def _purple_pixels(page) -> int:
     return int((np.abs(img - np.array([148, 103, 189])).sum(axis=2) < 60).sum())
 
 
+def _pictures_are_data_urls(page) -> None:
+    """The weekly pictures arrive as data URLs the page decodes itself, not blob URLs (which cost the browser
+    process a fetch per picture): each decodes to an image of the page's picture size."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    for selector, fmt in ((".cd-network", "jpeg"), (".cd-series", "jpeg")):
+        src = page.get_attribute(selector, "src")
+        head = f"data:image/{fmt};base64,"
+        assert src.startswith(head), (selector, src[:40])
+        with Image.open(io.BytesIO(base64.b64decode(src[len(head):]))) as img:
+            assert img.format == fmt.upper() and img.width > 300
+
+
 def _download(page, label: str, to: Path) -> Path:
     with page.expect_download() as d:
         page.click(f"button:has-text('{label}')")
@@ -480,10 +648,12 @@ def test_app_in_a_real_browser(app_server, tmp_path):
 
             # act mid-run: an inspection at week 3 shows as a marker and prescription jumps the next week
             _step_to(page, 3)
+            _pictures_are_data_urls(page)
             before_marker = _purple_pixels(page)
             p3 = _prescription(_week(page))
             page.click(".cd-act-inspection")
             page.wait_for_selector(".cd-markers")
+            assert page.inner_text(".cd-act-message") == "Done: week 3: Inspection now."
             assert "week 3: Inspection now" in page.inner_text(".cd-action-log")
             _step_to(page, 4)
             assert _prescription(_week(page)) > p3 + 0.05, _week(page)
@@ -496,7 +666,9 @@ def test_app_in_a_real_browser(app_server, tmp_path):
 
             # export the settings and the data; the command line re-runs the settings to identical series
             yml = _download(page, "Settings (YAML)", tmp_path / "saved.yaml")
-            assert "budget_change" in yml.read_text()
+            saved = scenario_from_text(yml.read_text(), "saved.yaml")[0]
+            assert "budget_change" in yml.read_text() and saved.name == "small_org_w3-inspection_w5-budget_cut"
+            assert saved.title == "Small org; inspection wk 3, budget cut wk 5"  # says what the file is
             csv = _download(page, "Data (CSV)", tmp_path / "app.csv")
             out = tmp_path / "cli"
             subprocess.run([sys.executable, "-m", "culturedrift.experiments.cli", "run", str(yml), "--seeds", "1",
@@ -509,10 +681,10 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             assert (app_ts[cols].to_numpy() == cli_ts[cols].to_numpy()).all()
 
             # load the saved file back through the page's file chooser: it becomes the scenario, with its log
-            renamed = tmp_path / "renamed.yaml"
-            renamed.write_text(yml.read_text().replace("name: small_org", "name: saved_workshop"))
-            page.set_input_files(".cd-upload", str(renamed))
-            page.wait_for_function("document.body.innerText.includes('saved_workshop, seed 0')")
+            page.set_input_files(".cd-upload", str(yml))
+            page.wait_for_function(f"document.body.innerText.includes('{saved.name}, seed 0')")
+            assert not page.locator(".cd-act-message").count()  # "Done: ..." was about the run before
+            assert page.inner_text(".cd-preset").endswith(saved.title)
             assert "week 3: Inspection now" in page.inner_text(".cd-action-log")
             assert _week(page).startswith("Week 0 of 260")
 
@@ -539,7 +711,7 @@ def test_app_in_a_real_browser(app_server, tmp_path):
             assert _week_number(page) >= 11 and "Twin at week" in page.inner_text(".cd-twin-readout")
             page.click("button:has-text('Reset')")
             _readout_week(page, 0)
-            assert "saved_workshop, seed 0" in page.inner_text("body")
+            assert f"{saved.name}, seed 0" in page.inner_text("body")
             page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
         finally:
             browser.close()

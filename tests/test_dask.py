@@ -4,6 +4,7 @@ same sweep, bit for bit, as the local process pool."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -14,6 +15,8 @@ import pytest
 import yaml
 
 from culturedrift.experiments.cli import main
+from culturedrift.experiments.execution.dask_setup import SIMULATION_CONFIG, environment, local_cluster, yaml_text
+from culturedrift.experiments.execution.executor import DaskCluster
 from culturedrift.experiments.workflows.sweep import SweepStore, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,9 +37,11 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 
 @pytest.fixture
 def cluster(tmp_path):
-    """Scheduler + 2 single-threaded workers on 127.0.0.1; yields the scheduler address; always torn down."""
+    """Scheduler + 2 single-threaded workers on 127.0.0.1, started with the simulation settings as
+    docs/execution.md shows; yields the scheduler address; always torn down."""
     sched_file = tmp_path / "scheduler.json"
-    common = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    common = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+              "env": os.environ | environment()}
     procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
                                "--no-dashboard", "--scheduler-file", str(sched_file)], **common)]
     try:
@@ -70,7 +75,8 @@ def test_dask_cluster_matches_local_pool_bit_for_bit(tmp_path, cluster, capsys):
     path.write_text(yaml.safe_dump(data))
     assert main(["sweep", str(path), "--out", str(tmp_path / "dask"), "--scheduler", cluster,
                  "--chunk-size", "3", "--no-progress"]) == 0
-    assert "Dask cluster" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "Dask cluster" in shown and "interactive defaults" not in shown  # the settings reached the workers
     sweep(path, tmp_path / "local", workers=2, progress=False, log=None)
     dask_res = SweepStore(tmp_path / "dask").results()
     local_res = SweepStore(tmp_path / "local").results()
@@ -148,3 +154,21 @@ def test_an_address_that_is_not_a_dask_scheduler_is_refused_within_the_bound(tmp
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the Dask scheduler" in err and "Traceback" not in err, err
     assert took < 20 and not (tmp_path / "o").exists()
+
+
+def test_simulation_settings_read_the_same_from_environment_and_yaml():
+    import dask.config
+
+    from_env = dask.config.collect_env(environment())
+    from_yaml = yaml.safe_load(yaml_text())
+    for key, value in SIMULATION_CONFIG.items():
+        assert dask.config.get(key, config=from_env) == value
+        assert dask.config.get(key, config=from_yaml) == value
+    assert environment()["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] == "False"
+
+
+def test_workers_on_dask_defaults_are_named_in_the_executor_label():
+    with local_cluster(1, config={}, processes=False, protocol="tcp://") as c, DaskCluster(c.scheduler_address) as ex:
+        assert ex.untuned and "1 on Dask's interactive defaults" in ex.label
+    with local_cluster(1, processes=False, protocol="tcp://") as c, DaskCluster(c.scheduler_address) as ex:
+        assert not ex.untuned and "defaults" not in ex.label

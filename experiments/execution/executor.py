@@ -347,7 +347,26 @@ class DaskCluster(Executor):
         self.client.register_plugin(WarmWorker(initializer))
         threads = sum(self.client.nthreads().values())
         self.capacity = max(threads, 1)
-        self.label = f"Dask cluster {address} ({len(self.client.nthreads())} workers, {threads} threads)"
+        self.untuned = self._untuned(connect_timeout)
+        note = (f"; {len(self.untuned)} on Dask's interactive defaults, which cost CPU per run: see "
+                "docs/execution.md" if self.untuned else "")
+        self.label = f"Dask cluster {address} ({len(self.client.nthreads())} workers, {threads} threads{note})"
+
+    def _untuned(self, timeout: float) -> list[str]:
+        """Workers whose profiler or monitors run at Dask's interactive rates (said in the label, so a user
+        can restart them with the simulation settings; a cluster's settings are its owner's to change)."""
+        from culturedrift.experiments.execution.dask_setup import settings_here, untuned
+
+        box: dict[str, Any] = {}
+
+        def ask() -> None:
+            with contextlib.suppress(Exception):
+                box["reported"] = self.client.run(settings_here, on_error="ignore")
+
+        t = threading.Thread(target=ask, daemon=True, name="dask-settings")
+        t.start()
+        t.join(timeout)
+        return untuned(box.get("reported") or {})
 
     def _hint(self) -> str:
         return f". {self.hint}" if self.hint else ""

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from culturedrift.model import compiled, kernels
+from culturedrift.model import compiled
 from culturedrift.model.base import Channel, Mechanism, PersonState, Signal, Strict, param
 from culturedrift.model.groups import Group, group_slots
 
@@ -134,17 +134,18 @@ class ChangeProgramme(Mechanism):
         for c in self.learning:
             k = self.col[id(c)]
             if self.live[k]:
-                self.state.proficiency[k, slots] = c.learning.new_hire_proficiency
+                self.state.proficiency[k][slots] = c.learning.new_hire_proficiency  # row, then slots: numpy's fast path
 
     def step(self) -> None:
         s, week = self.state, self.model.week
         s.change_load.fill(0.0)
         pace, shift = 0, 0.0
         for c in self.changes:
-            if c.start_week <= week < c.end_week:
+            if c.start_week <= week < c.start_week + c.duration_weeks:  # in its implementation period (end_week)
                 pace += 1
                 if self.model.compiled:
-                    kernels.masked_effect(s.change_load, self.posts(c.affects), c.disruption, False, False, 0.0)
+                    self.model.kernels.masked_effect(s.change_load, self.posts(c.affects), float(c.disruption),
+                                                     False, False, 0.0)
                 else:
                     s.change_load[self.posts(c.affects)] += c.disruption
             if c.prescription_change:
@@ -152,9 +153,11 @@ class ChangeProgramme(Mechanism):
             if week == c.start_week:
                 self._go_live(c)
         self.publish(pace=pace, prescription_shift=shift)
-        if self.learning and self.live.any() and self.model.compiled:
+        if not (self.learning and self.signals.learning_live):  # published at the first go-live of a learning curve
+            return
+        if self.model.compiled:
             compiled.learning_curves(self)
-        elif self.learning and self.live.any():
+        else:
             # learning curve: close a share of the gap each week, faster with training
             # (a loop over the few live changes; each line is vectorised over all slots)
             prod = np.ones(s.n)

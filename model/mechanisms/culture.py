@@ -123,6 +123,10 @@ class Culture(Mechanism):
     def on_join(self, slots: np.ndarray) -> None:
         """Hires bring habits from the labour market; partner workers their agency's."""
         s = self.state
+        if slots.size == 1:  # most weeks' one hire: the same draw without the masks (it costs less)
+            i = int(slots[0])
+            s.compliance_habit[i] = self.pars.partner_habit if s.partner[i] else self.hire_habits(1)[0]
+            return
         partner = s.partner[slots]
         staff = slots[~partner]
         s.compliance_habit[staff] = self.hire_habits(staff.size)

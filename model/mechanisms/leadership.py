@@ -68,8 +68,11 @@ class Leadership(Mechanism):
     def committed(self) -> float:
         """This week's cost of agency workers already in post."""
         s, p = self.state, self.pars
-        in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
-        overflow = int(np.count_nonzero(s.agency_worker)) - in_posts
+        if self.model.compiled:
+            in_posts, overflow = self.model.kernels.agency_workers(s.agency_worker, s.is_post)
+        else:
+            in_posts = int(np.count_nonzero(s.agency_worker & s.is_post))
+            overflow = int(np.count_nonzero(s.agency_worker)) - in_posts
         return in_posts * p.agency_worker_premium_per_week + overflow * p.overflow_cost_per_week
 
     def step(self) -> None:
@@ -82,7 +85,7 @@ class Leadership(Mechanism):
         committed = self.committed()
         active = [iv for iv in m.interventions if iv.active(week)]
         levels = [iv.delivered_intensity(m) for iv in active]
-        demand = sum(iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True))
+        demand = sum([iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True)]) if active else 0
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
