@@ -28,7 +28,7 @@ from culturedrift.experiments.workflows.warning.experiment import (
     rise_window,
     rule_of,
 )
-from culturedrift.model.observables import OBSERVABLE
+from culturedrift.model.observables import OBSERVABLE, RECOMMENDED_RULE, AlarmRule
 
 TITLE = "Early warning of culture slippage"
 SHOWN = ("obs_procedural_practice", "obs_recording_time", "obs_time_with_children", "obs_caseload",
@@ -285,6 +285,18 @@ def _policy_per_seed(res: WarnResult) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ text
 
 
+def shipped_rule_note(rule: AlarmRule) -> str:
+    """Say when this run recommends another indicator or reading than the rule shipped with the model."""
+    if (rule.indicator, rule.window, rule.baseline_from) == \
+            (RECOMMENDED_RULE.indicator, RECOMMENDED_RULE.window, RECOMMENDED_RULE.baseline_from):
+        return ""
+    shipped = RECOMMENDED_RULE.describe()
+    return (f" It differs from the rule shipped with the model (`RECOMMENDED_RULE`: {shipped[0].lower()}"
+            f"{shipped[1:]}), which adaptive vigilance and the trainer's app use unless told otherwise; the "
+            f"policy comparison below uses this run's rule. Why the shipped rule was chosen: "
+            f"docs/early_warning.md, section 4.")
+
+
 def headline(res: WarnResult) -> list[str]:
     """The five-minute summary, as bullet points."""
     exp, t = res.experiment, res.scores
@@ -301,7 +313,8 @@ def headline(res: WarnResult) -> list[str]:
                    f"{r['hit_rate']:.0%} of slides before they become material (95% CI {r['hit_rate_lo']:.0%}-"
                    f"{r['hit_rate_hi']:.0%}), with a median notice of {r['lead_weeks']:.0f} weeks "
                    f"(95% CI {r['lead_lo']:.0f} to {r['lead_hi']:.0f}), and sounds in {r['false_alarm_rate']:.0%} "
-                   f"of quiet months (95% CI {r['false_alarm_rate_lo']:.0%}-{r['false_alarm_rate_hi']:.0%}).")
+                   f"of quiet months (95% CI {r['false_alarm_rate_lo']:.0%}-{r['false_alarm_rate_hi']:.0%})."
+                   f"{shipped_rule_note(res.rule)}")
     else:
         out.append("**No single observable separates the months before a slide from quiet months clearly enough** "
                    "(no AUC interval clears 0.5): no alarm rule is recommended.")
