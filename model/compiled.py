@@ -43,7 +43,14 @@ class Kernels:
 
     A weekly kernel is given the same kinds of argument every week (the host's state arrays, signals and numbers),
     so numba's type dispatch on every call (about 0.15 µs per argument: a tenth of a small organisation's week) is
-    paid once per host. `CULTUREDRIFT_DISPATCH=1` keeps numba's dispatch on every call."""
+    paid once per host. `CULTUREDRIFT_DISPATCH=1` keeps numba's dispatch on every call.
+
+    A compiled function does not check its arguments' types (an int64 array where it was compiled for float64 is
+    read as float64 bits), so `CULTUREDRIFT_CHECK_KERNELS=1` (set for the whole test suite) compares every later
+    call's argument types with the first call's and raises if one differs."""
+
+    def __init__(self) -> None:
+        self._check = _env_flag("CULTUREDRIFT_CHECK_KERNELS")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -63,10 +70,34 @@ class Kernels:
                     chosen = kernel.get_overload(tuple(typeof(a) for a in args))
                 except KeyError:  # numba converted an argument to fit a function compiled before: keep its dispatch
                     chosen = kernel
+            if self._check and chosen is not kernel:
+                chosen = _checked(name, chosen, tuple(typeof(a) for a in args))
             setattr(self, name, chosen)
             return out
 
         return first
+
+
+def _checked(name: str, fn: Any, types: tuple[Any, ...]) -> Any:
+    """`fn` behind a check that every call passes arguments of the types it was chosen for."""
+
+    def call(*args: Any) -> Any:
+        now = tuple(typeof(a) for a in args)
+        if now != types:
+            wrong = [f"argument {i}: {t} where it was compiled for {f}"
+                     for i, (t, f) in enumerate(zip(now, types, strict=False)) if t != f]
+            if len(now) != len(types):
+                wrong.append(f"{len(now)} arguments where it was compiled for {len(types)}")
+            raise TypeError(f"kernel {name} called with other types than its compiled function's ({'; '.join(wrong)}):"
+                            " its direct call would misread them; pass the same types every week")
+        return fn(*args)
+
+    return call
+
+
+def _env_flag(name: str) -> bool:
+    """An on/off environment variable."""
+    return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 def by(host: Host, slots: np.ndarray) -> Any:
@@ -76,7 +107,7 @@ def by(host: Host, slots: np.ndarray) -> Any:
 
 
 _INT64 = np.dtype(np.int64)
-_DISPATCH = os.environ.get("CULTUREDRIFT_DISPATCH", "0").strip().lower() in ("1", "true", "yes", "on")
+_DISPATCH = _env_flag("CULTUREDRIFT_DISPATCH")
 
 # the parameters each kernel reads from its mechanism's record (see `record`)
 MORALE = ("noise_sd", "baseline", "recovery_rate", "contagion_rate", "change_effect", "reference_change_load",
@@ -93,7 +124,8 @@ TURNOVER = ("leaver_exposure_decay", "intention_base", "intention_morale", "inte
             "intention_weight", "intention_ref", "intention_hazard_cap", "agency_worker_exit_hazard",
             "partner_exit_hazard", "recruitment_min_weeks", "partner_refill_hazard", "agency_worker_cover",
             "agency_worker_cover_hazard")
-SLIPPAGE = ("overload_pressure_cap", "tighten_rate", "tension_relax_rate", "decay_rate", "staff_pressure_rate",
+SLIPPAGE = ("omission_masking", "omission_sensitivity", "prescription_relax_rate", "prescription_weight",
+            "overload_pressure_cap", "tighten_rate", "tension_relax_rate", "decay_rate", "staff_pressure_rate",
             "goal_erosion_rate")
 
 
@@ -201,7 +233,8 @@ def culture_step(mech: Culture) -> None:
 
 
 def slippage_step(mech: Slippage) -> None:
-    """Slippage.step: this week's prescription (from the draws and scalars the reference uses), then every slot."""
+    """Slippage.step: the incident draw and the week's scalars as the reference makes them, then this week's
+    prescription and every slot in one call."""
     p, s, sig = mech.pars, mech.state, mech.signals
     week = mech.model.week
     mech.policy = min(max(p.initial_prescription + sig.prescription_shift, 0.0), 1.0)
@@ -210,16 +243,11 @@ def slippage_step(mech: Slippage) -> None:
         jump += p.incident_magnitude
     if p.inspection_interval_weeks and week > 0 and week % p.inspection_interval_weeks == 0:
         jump += p.inspection_magnitude
-    P = mech.model.kernels.prescription(
+    mech.publish(prescription=mech.model.kernels.slippage_week(
         s.compliance_habit, s.staff, s.filled, float(sig.prescription), float(jump), mech.policy,
-        float(sig.service_standard), p.omission_masking, p.omission_sensitivity, p.prescription_relax_rate)
-    mech.publish(prescription=P)
-    excess_p = max(P - mech.policy, 0.0)
-    old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sig.sector_habit
-    mech.model.kernels.slippage_step(
-        s.compliance_habit, s.control_tension, s.manager_control, sig.norm_sustain, sig.team_norm, mech.staff, mech.mgr,
-        mech.team_of_manager, s.sustained_pressure, sig.team_cases, sig.team_capacity, excess_p,
-        float(mech.effects.control_damping), float(sig.norm_protection), old, record(mech, SLIPPAGE))
+        float(sig.service_standard), float(sig.sector_habit), s.control_tension, s.manager_control, sig.norm_sustain,
+        sig.team_norm, mech.staff, mech.mgr, mech.team_of_manager, s.sustained_pressure, sig.team_cases,
+        sig.team_capacity, float(mech.effects.control_damping), float(sig.norm_protection), record(mech, SLIPPAGE)))
 
 
 # ----------------------------------------------------------------------------------------- turnover

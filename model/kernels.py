@@ -598,6 +598,25 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
 
 
 @njit(cache=True)
+def slippage_week(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last: float, jump: float, policy: float,
+                  service_standard: float, sector_habit: float, tension: np.ndarray, manager_control: np.ndarray,
+                  sustain: np.ndarray, norm_of: np.ndarray, staff_share: np.ndarray, manager: np.ndarray,
+                  team_of_manager: np.ndarray, sustained_pressure: np.ndarray, team_cases: np.ndarray,
+                  team_capacity: np.ndarray, damping: float, norm_protection: float, pars: np.ndarray) -> float:
+    """Slippage.step after its draws in one call: this week's `prescription`, the excess over policy and the old
+    culture's attractor (Python's max and arithmetic, the same IEEE operations), then every slot
+    (`slippage_step`). Returns the prescription to publish."""
+    p = pars[0]
+    P = prescription(habit, staff, filled, last, jump, policy, service_standard, p.omission_masking,
+                     p.omission_sensitivity, p.prescription_relax_rate)
+    excess_p = _max(P - policy, 0.0)
+    old = p.prescription_weight * P + (1.0 - p.prescription_weight) * sector_habit
+    slippage_step(habit, tension, manager_control, sustain, norm_of, staff_share, manager, team_of_manager,
+                  sustained_pressure, team_cases, team_capacity, excess_p, damping, norm_protection, old, pars)
+    return P
+
+
+@njit(cache=True)
 def turnover_hazards(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
                      workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray,
                      agency_worker: np.ndarray, partner: np.ndarray, exposure_decay: float, intention_base: float,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+
+# every test (and every command a test starts) checks that the host's direct kernel calls keep their types
+os.environ.setdefault("CULTUREDRIFT_CHECK_KERNELS", "1")
 
 from culturedrift.model import Scenario, parse_scenario
 

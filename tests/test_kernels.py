@@ -301,3 +301,52 @@ def test_the_flat_summary_is_the_runs_summary() -> None:
     sc = scenario(True)
     np.testing.assert_equal(simulate_summary(None, 4, base=sc),
                             {k: float(v) for k, v in simulate(sc, 4).summary.items()})  # NaN (n/a) equals NaN
+
+
+def test_a_hosts_compiled_functions_give_the_bits_of_numbas_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`host.kernels` calls each kernel's compiled function directly after its first call: a rich run gives the
+    same bits as one dispatched by numba on every call (`CULTUREDRIFT_DISPATCH=1`)."""
+    from culturedrift.model import compiled
+
+    direct = CultureDriftModel(scenario(True), 11, compiled=True)
+    direct.run()
+    monkeypatch.setattr(compiled, "_DISPATCH", True)
+    dispatched = CultureDriftModel(scenario(True), 11, compiled=True)
+    dispatched.run()
+    assert_same_bits(direct, dispatched)
+    direct_fns = [f for f in vars(direct.kernels).values() if callable(f)]
+    dispatched_fns = [f for f in vars(dispatched.kernels).values() if callable(f)]
+    assert direct_fns and all(not hasattr(f, "py_func") for f in direct_fns)  # compiled functions, not numba's
+    assert dispatched_fns and all(hasattr(f, "py_func") for f in dispatched_fns)
+
+
+def test_a_kernel_with_several_compiled_versions_is_called_for_the_arguments_given() -> None:
+    """With more than one compiled version of a kernel (here int and float amounts), a host takes the one numba
+    chose for its own arguments, not the first one compiled."""
+    from culturedrift.model.compiled import Kernels
+
+    kernels.masked_effect(np.zeros(2), np.ones(2, bool), 1, False, False, 0.0)  # an integer version exists
+    a = np.zeros(3)
+    run = Kernels()
+    for _ in range(2):  # the first call goes through numba, the second through the host's compiled function
+        run.masked_effect(a, np.ones(3, bool), 1.5, False, False, 0.0)
+    assert np.array_equal(a, [3.0, 3.0, 3.0])
+
+
+def test_a_direct_call_with_other_types_is_refused_under_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compiled function reads an int64 array given for float64 as float64 bits without a word; with
+    `CULTUREDRIFT_CHECK_KERNELS=1` (the test suite's setting) the host's kernels refuse such a call by name."""
+    from culturedrift.model.compiled import Kernels
+
+    monkeypatch.setenv("CULTUREDRIFT_CHECK_KERNELS", "1")
+    run = Kernels()
+    a = np.zeros(3)
+    for _ in range(2):
+        run.masked_effect(a, np.ones(3, bool), 1.5, False, False, 0.0)
+    with pytest.raises(TypeError, match=r"masked_effect.*argument 0"):
+        run.masked_effect(np.zeros(3, np.int64), np.ones(3, bool), 1.5, False, False, 0.0)
+    monkeypatch.setenv("CULTUREDRIFT_CHECK_KERNELS", "0")
+    unchecked = Kernels()
+    for _ in range(2):
+        unchecked.masked_effect(a, np.ones(3, bool), 1.5, False, False, 0.0)
+    unchecked.masked_effect(np.zeros(3, np.int64), np.ones(3, bool), 1.5, False, False, 0.0)  # no check: no error
