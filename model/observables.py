@@ -323,8 +323,9 @@ class AlarmRule:
         return f"{what} {self.condition()}"
 
 
-# The alarm rule `culturedrift warn experiments/warn.yaml` recommends (docs/early_warning.md); the default of
-# adaptive vigilance and the rule the trainer's app shows.
+# The alarm rule chosen from `culturedrift warn experiments/warn.yaml` (docs/early_warning.md, section 4): the
+# default of adaptive vigilance and the rule the trainer's app shows. Kept when the re-centred design ranked a
+# vacancy level first, because that level marks one tight-labour-market future rather than when a slide begins.
 RECOMMENDED_RULE = AlarmRule("obs_procedural_practice", 0.233, window=3, baseline_from=104)
 
 

@@ -403,3 +403,17 @@ def test_search_runs_return_only_their_summary_and_the_study_commits_cheaply(tmp
     S.open_study(spec, tmp_path / "o")
     with sqlite3.connect(tmp_path / "o" / S.STUDY_DB) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_recommended_schedule_with_events_is_written_as_a_file_that_loads(tmp_path):
+    """Kinds are defaults of their classes; the written file keeps every one (events, their interventions)."""
+    from culturedrift.experiments.workflows.optimise.workflow import write_recommended
+
+    base = {**EVENT_BASE, "events": [*EVENT_BASE["events"], {"kind": "inspection", "week": 30},
+                                     {"kind": "intervention_start", "week": 10,
+                                      "intervention": {"kind": "retention", "start_week": 10}}]}
+    spec = load_spec(write_spec(tmp_path, base, levers=[{"lever": "vigilance_weeks", "low": 0, "high": 30}]))
+    sc = spec.scenario(spec.base_values(), "toy_1")
+    back = load_scenario(write_recommended([sc], tmp_path / "rec", spec)["toy_1.yaml"])
+    assert [e.kind for e in back.events] == ["intervention_start", "go_live", "inspection", "intervention_start"]
+    assert back.model_dump(exclude={"description"}) == sc.model_dump(exclude={"description"})

@@ -326,3 +326,17 @@ def test_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path)
     ref = tmp_path / "ref"
     sweep(path, ref, workers=1, progress=False, log=None)
     pd.testing.assert_frame_equal(values(ref), values(out))
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "experiments").glob("sweep_*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_sweep_range_brackets_its_base_scenarios_own_value(path: Path) -> None:
+    """A sensitivity result is read around the model's calibrated defaults: a range that leaves the base's own
+    value out (decay once ran 0.004-0.025 around a default of 0.003) answers a question about another model."""
+    from culturedrift.experiments.workflows.sweep.experiment import _get, load_experiment
+
+    prep = load_experiment(path)
+    dumped = prep.base.model_dump(mode="python")
+    for name, spec in prep.experiment.parameters.items():
+        own, ends = _get(dumped, name), [float(v) for v in spec.ends()]
+        assert min(ends) <= own <= max(ends), f"{path.name}: {name} ranges {min(ends)}-{max(ends)}, base has {own}"

@@ -22,11 +22,18 @@ from culturedrift.experiments.workflows.warning.experiment import (
     kind_of,
     split_seeds,
 )
-from culturedrift.experiments.workflows.warning.report import headline, level_text, ranking_table
+from culturedrift.experiments.workflows.warning.report import headline, level_text, ranking_table, shipped_rule_note
 from culturedrift.experiments.workflows.warning.scoring import critical_slowing, onset_week, run_alarms, score
 from culturedrift.model import simulate
 from culturedrift.model.model import CultureDriftModel
-from culturedrift.model.observables import OBSERVABLE, OBSERVABLES, AlarmRule, observe_frame, observe_model
+from culturedrift.model.observables import (
+    OBSERVABLE,
+    OBSERVABLES,
+    RECOMMENDED_RULE,
+    AlarmRule,
+    observe_frame,
+    observe_model,
+)
 from tests.conftest import TINY, tiny
 
 PROGRAMME = [{"name": "single_assessment", "kind": "process", "start_week": 0, "duration_weeks": 20,
@@ -325,3 +332,25 @@ def test_the_report_says_how_many_runs_are_labelled_and_why() -> None:
     assert "big_bang (reached 0.090) is labelled only when it slides by 1.1 times the culture change it reached" in text
     assert "In 64% of labelled runs the habit is still 0.10 or more above that low at the horizon" in text
     assert text in "\n".join(method_lines(res))
+
+
+def test_the_report_notes_a_varied_range_that_leaves_out_the_strategies_own_value() -> None:
+    from culturedrift.experiments.workflows.warning.report import outside_ranges
+
+    exp = WarnExperiment(name="x", strategies=["a.yaml"], seeds=4,
+                         conditions={"ranges": {"slippage.decay_rate": (0.006, 0.015),
+                                                "budget.quarterly_budget": (320.0, 480.0)}})
+    runs = pd.DataFrame({"own:slippage.decay_rate": [0.003, 0.003], "own:budget.quarterly_budget": [400.0, 400.0]})
+    note = outside_ranges(WarnResult(exp, runs, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None))
+    assert "`slippage.decay_rate` 0.006-0.015 lies wholly above the strategies' own value 0.003" in note
+    assert "quarterly_budget" not in note
+    inside = runs.assign(**{"own:slippage.decay_rate": 0.01})
+    assert outside_ranges(WarnResult(exp, inside, pd.DataFrame(), pd.DataFrame(), {}, [0], [1], None)) == ""
+
+
+def test_report_says_when_a_run_recommends_another_rule_than_the_shipped_one() -> None:
+    """A refitted level of the shipped rule needs no note; another indicator is named beside the shipped one."""
+    from dataclasses import replace
+    assert shipped_rule_note(replace(RECOMMENDED_RULE, threshold=RECOMMENDED_RULE.threshold / 2)) == ""
+    note = shipped_rule_note(AlarmRule("obs_vacancy", 0.215))
+    assert "RECOMMENDED_RULE" in note and OBSERVABLE[RECOMMENDED_RULE.indicator].label.lower() in note.lower()

@@ -38,7 +38,7 @@ EDGE_ROOM = 26.0
 
 
 def _make_room(fig: plt.Figure, ax: plt.Axes) -> None:
-    """Axis margins of EDGE_ROOM points on every side, whatever the axes' size and data range."""
+    """EDGE_ROOM points of margin on every side, whatever the axes' size and data range: no star on an axis."""
     w, h = (ax.get_position().size * fig.get_size_inches()) * 72
     ax.margins(x=EDGE_ROOM / w, y=EDGE_ROOM / h)
 
@@ -53,7 +53,7 @@ def pareto_figure(o: Outcome, path: Path) -> Path:
 
 
 def _pareto(o: Outcome) -> plt.Figure:
-    """The Pareto figure, drawn (under the project style) but not saved."""
+    """The Pareto figure drawn but not saved, so a test can see where every star and number falls."""
     objs = o.spec.objectives
     pairs = list(itertools.combinations(objs, 2)) or [(objs[0], objs[0])]
     # wide enough for the title and a two-column legend even with one pair of objectives

@@ -219,12 +219,7 @@ def write_recommended(rec: list[Scenario], folder: Path, spec: Spec) -> dict[str
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for sc in rec:
-        data = sc.model_dump(mode="json", exclude_defaults=True)
-        full = sc.model_dump(mode="json")
-        if full["interventions"]:  # the kind tells the intervention classes apart: always written
-            data["interventions"] = [{"kind": f["kind"], **d} for f, d in
-                                     zip(full["interventions"], data.get("interventions", [{}] * 0) or
-                                         [{} for _ in full["interventions"]], strict=True)]
+        data = _with_kinds(sc.model_dump(mode="json"), sc.model_dump(mode="json", exclude_defaults=True))
         data = {"name": data.pop("name"), "description": data.pop("description", ""), **data}
         head = (f"# {sc.name}: a schedule recommended by `culturedrift optimise {spec.path.name}`.\n"
                 f"# Base scenario: {spec.m.base}. Run it against the shipped strategies with\n"
@@ -233,6 +228,21 @@ def write_recommended(rec: list[Scenario], folder: Path, spec: Spec) -> dict[str
         p.write_text(head + yaml.safe_dump(data, sort_keys=False, width=110))
         written[p.name] = p
     return written
+
+
+def _with_kinds(full: Any, slim: Any) -> Any:
+    """`slim` (defaults left out) with every `kind` put back, at any depth.
+
+    The kind is what tells interventions, events and the intervention an event starts apart when the file is
+    read; it is a default of each class, so a dump without defaults drops it and the file would not load.
+    """
+    if isinstance(full, dict) and isinstance(slim, dict):
+        out = {"kind": full["kind"]} if "kind" in full and "kind" not in slim else {}  # first, when it was left out
+        out.update({k: _with_kinds(full[k], v) if k in full else v for k, v in slim.items()})
+        return out
+    if isinstance(full, list) and isinstance(slim, list) and len(full) == len(slim):
+        return [_with_kinds(f, x) for f, x in zip(full, slim, strict=True)]
+    return slim
 
 
 def write_outputs(o: Outcome, out: Path) -> dict[str, Path]:

@@ -152,6 +152,7 @@ def plan_futures(exp: WarnExperiment, strategies: list[Scenario]) -> tuple[list[
     conds = condition_table(exp)
     specs, rows = [], []
     for sc in strategies:
+        own = {f"{OWN}{k}": _field(sc, k) for k in exp.conditions.ranges}  # what the strategy itself sets
         for _, c in conds.iterrows():
             updates = {k: float(c[k]) for k in conds.columns if k != "condition"}
             if exp.horizon_weeks is not None:
@@ -161,9 +162,20 @@ def plan_futures(exp: WarnExperiment, strategies: list[Scenario]) -> tuple[list[
             for seed in range(exp.seeds):
                 rows.append({"run": len(rows), "strategy": sc.name,
                              "condition": int(c["condition"]), "seed": seed, "handover": variant.handover,
-                             "horizon": variant.horizon_weeks, "vigilance_kept": kept, **updates})
+                             "horizon": variant.horizon_weeks, "vigilance_kept": kept, **updates, **own})
                 specs.append(RunSpec(variant, seed))
     return specs, pd.DataFrame(rows)
+
+
+OWN = "own:"  # runs.csv columns: a varied field's value in the strategy file itself
+
+
+def _field(sc: Scenario, path: str) -> float:
+    """A dotted scenario field's value (the design varies numbers only)."""
+    cur: Any = sc
+    for part in path.split("."):
+        cur = cur[int(part)] if isinstance(cur, list) else getattr(cur, part)
+    return float(cur)
 
 
 def vigilance_kept(sc: Scenario) -> bool:

@@ -20,6 +20,7 @@ from culturedrift.experiments.reporting.style import COLOURS, DPI, RC
 from culturedrift.experiments.workflows.warning.experiment import (
     CALENDAR,
     NOISE,
+    OWN,
     RISE,
     WarnResult,
     column_of,
@@ -27,7 +28,7 @@ from culturedrift.experiments.workflows.warning.experiment import (
     rise_window,
     rule_of,
 )
-from culturedrift.model.observables import OBSERVABLE
+from culturedrift.model.observables import OBSERVABLE, RECOMMENDED_RULE, AlarmRule
 
 TITLE = "Early warning of culture slippage"
 SHOWN = ("obs_procedural_practice", "obs_recording_time", "obs_time_with_children", "obs_caseload",
@@ -284,6 +285,18 @@ def _policy_per_seed(res: WarnResult) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ text
 
 
+def shipped_rule_note(rule: AlarmRule) -> str:
+    """Say when this run recommends another indicator or reading than the rule shipped with the model."""
+    if (rule.indicator, rule.window, rule.baseline_from) == \
+            (RECOMMENDED_RULE.indicator, RECOMMENDED_RULE.window, RECOMMENDED_RULE.baseline_from):
+        return ""
+    shipped = RECOMMENDED_RULE.describe()
+    return (f" It differs from the rule shipped with the model (`RECOMMENDED_RULE`: {shipped[0].lower()}"
+            f"{shipped[1:]}), which adaptive vigilance and the trainer's app use unless told otherwise; the "
+            f"policy comparison below uses this run's rule. Why the shipped rule was chosen: "
+            f"docs/early_warning.md, section 4.")
+
+
 def headline(res: WarnResult) -> list[str]:
     """The five-minute summary, as bullet points."""
     exp, t = res.experiment, res.scores
@@ -300,7 +313,8 @@ def headline(res: WarnResult) -> list[str]:
                    f"{r['hit_rate']:.0%} of slides before they become material (95% CI {r['hit_rate_lo']:.0%}-"
                    f"{r['hit_rate_hi']:.0%}), with a median notice of {r['lead_weeks']:.0f} weeks "
                    f"(95% CI {r['lead_lo']:.0f} to {r['lead_hi']:.0f}), and sounds in {r['false_alarm_rate']:.0%} "
-                   f"of quiet months (95% CI {r['false_alarm_rate_lo']:.0%}-{r['false_alarm_rate_hi']:.0%}).")
+                   f"of quiet months (95% CI {r['false_alarm_rate_lo']:.0%}-{r['false_alarm_rate_hi']:.0%})."
+                   f"{shipped_rule_note(res.rule)}")
     else:
         out.append("**No single observable separates the months before a slide from quiet months clearly enough** "
                    "(no AUC interval clears 0.5): no alarm rule is recommended.")
@@ -394,7 +408,7 @@ def label_lines(res: WarnResult) -> tuple[str, str]:
             lost = f", {med / k['culture_attainment'].median():.0%} of what they reached" \
                 if "culture_attainment" in k and k["culture_attainment"].median() > 0 else ""
             text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled, on "
-                        f"purpose: vigilance slows the slide in this model but does not stop it (the habit still "
+                        f"purpose: in these futures vigilance slows the slide but does not stop it (the habit still "
                         f"climbs a median {med:.3f} above its post-handover low{lost}; 90th percentile {p90:.3f}).")
         else:
             text.append(f"With culture vigilance kept on to the horizon {slips[kept].mean():.0%} are labelled: the "
@@ -415,6 +429,22 @@ def label_lines(res: WarnResult) -> tuple[str, str]:
     return head + ".", " ".join(text)
 
 
+def outside_ranges(res: WarnResult) -> str:
+    """The varied fields whose range leaves out the value the strategies themselves set (a stale design)."""
+    out = []
+    for k, (lo, hi) in res.experiment.conditions.ranges.items():
+        col = f"{OWN}{k}"
+        if col in res.runs and res.runs[col].notna().any():
+            own = float(res.runs[col].median())
+            if not lo <= own <= hi:
+                out.append(f"`{k}` {lo:g}-{hi:g} lies wholly {'above' if own < lo else 'below'} the strategies' own "
+                           f"value {own:g}")
+    if not out:
+        return ""
+    return (" **Note:** " + "; ".join(out) + ", so every future is run away from the strategies' own setting and the "
+            "scores describe those conditions, not the default ones.")
+
+
 def method_lines(res: WarnResult) -> list[str]:
     """How the futures were designed and the indicators scored."""
     exp, runs = res.experiment, res.runs
@@ -426,7 +456,7 @@ def method_lines(res: WarnResult) -> list[str]:
         f"(Latin hypercube over {', '.join(f'`{k}` {lo:g}-{hi:g}' for k, (lo, hi) in exp.conditions.ranges.items())})"
         f" x {exp.seeds} seeds = {n_runs} runs "
         f"{f'of {exp.horizon_weeks} weeks' if exp.horizon_weeks else 'to each scenario horizon'}; "
-        f"{slipped:.0%} of runs slip materially after handover.",
+        f"{slipped:.0%} of runs slip materially after handover.{outside_ranges(res)}",
         f"- **Train/test:** seeds {res.train_seeds} set the alarm levels and fit the combinations; seeds "
         f"{res.test_seeds} (disjoint) are scored. Intervals: 95% percentile intervals over {exp.resamples} resamples "
         "of test seeds (all runs of a seed together).",
