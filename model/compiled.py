@@ -71,26 +71,37 @@ class Kernels:
                 except KeyError:  # numba converted an argument to fit a function compiled before: keep its dispatch
                     chosen = kernel
             if self._check and chosen is not kernel:
-                chosen = _checked(name, chosen, tuple(typeof(a) for a in args))
+                chosen = _checked(name, chosen, args)
             setattr(self, name, chosen)
             return out
 
         return first
 
 
-def _checked(name: str, fn: Any, types: tuple[Any, ...]) -> Any:
-    """`fn` behind a check that every call passes arguments of the types it was chosen for."""
+def _kind(a: Any) -> Any:
+    """What a compiled function's unboxing depends on, cheaply (numba's own `typeof` costs microseconds)."""
+    if isinstance(a, np.ndarray):
+        return np.ndarray, a.dtype, a.ndim, a.flags.c_contiguous, a.flags.writeable
+    if isinstance(a, tuple):
+        return tuple, tuple(_kind(x) for x in a)
+    dtype = getattr(a, "dtype", None)
+    return type(a) if dtype is None else (type(a), dtype)
 
-    def call(*args: Any) -> Any:
-        now = tuple(typeof(a) for a in args)
-        if now != types:
-            wrong = [f"argument {i}: {t} where it was compiled for {f}"
-                     for i, (t, f) in enumerate(zip(now, types, strict=False)) if t != f]
-            if len(now) != len(types):
-                wrong.append(f"{len(now)} arguments where it was compiled for {len(types)}")
+
+def _checked(name: str, fn: Any, args: tuple[Any, ...]) -> Any:
+    """`fn` behind a check that every call passes arguments of the kinds of its first call's `args`."""
+    kinds = tuple(_kind(a) for a in args)
+    types = tuple(typeof(a) for a in args)  # for the message (not the arrays: they need not stay alive)
+
+    def call(*now: Any) -> Any:
+        if len(now) != len(kinds) or any(_kind(a) != k for a, k in zip(now, kinds, strict=True)):
+            wrong = [f"argument {i}: {typeof(a)} where it was compiled for {t}"
+                     for i, (a, t) in enumerate(zip(now, types, strict=False)) if _kind(a) != kinds[i]]
+            if len(now) != len(kinds):
+                wrong.append(f"{len(now)} arguments where it was compiled for {len(kinds)}")
             raise TypeError(f"kernel {name} called with other types than its compiled function's ({'; '.join(wrong)}):"
                             " its direct call would misread them; pass the same types every week")
-        return fn(*args)
+        return fn(*now)
 
     return call
 
