@@ -54,6 +54,7 @@ from pathlib import Path
 from culturedrift.experiments.app import DEFAULT_PRESET, app_model_for
 from culturedrift.experiments.app_controls import load_preset, preset_controls, preset_paths, scaled_budget
 from culturedrift.experiments.app_panels import frames as _frames
+from culturedrift.experiments.execution.executor import process_alive
 from culturedrift.experiments.workshop import Twin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,22 +96,12 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale(root: Path | None = None) -> list[Path]:
     """Remove the scratch folders of benchmarks that no longer run (killed outright); returns them."""
     gone = []
     for folder in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
         m = re.match(rf"{SCRATCH_PREFIX}(\d+)_", folder.name)
-        if m and not _alive(int(m.group(1))):
+        if m and not process_alive(int(m.group(1))):
             shutil.rmtree(folder, ignore_errors=True)
             gone.append(folder)
     return gone

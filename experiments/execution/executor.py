@@ -194,7 +194,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """The process exists and is not a zombie."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -212,7 +212,7 @@ def _alive(pid: int) -> bool:
 def _watch_driver(driver: int, interval: float = 0.5) -> None:
     while True:
         time.sleep(interval)
-        if not _alive(driver):
+        if not process_alive(driver):
             os._exit(70)
 
 
