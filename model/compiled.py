@@ -36,10 +36,9 @@ def enabled() -> bool:
 
 
 class Kernels:
-    """A host's weekly kernels by name (`host.kernels.morale_step(
-        ...)`): the first call of each goes through numba,
-    which loads or compiles it, and from then on the name is the compiled function numba chose for this host's
-    arguments.
+    """A host's weekly kernels by name (`host.kernels.morale_step(...)`): the first call of each goes through
+    numba, which loads or compiles it, and from then on the name is the compiled function numba chose for this
+    host's arguments.
 
     A weekly kernel is given the same kinds of argument every week (the host's state arrays, signals and numbers),
     so numba's type dispatch on every call (about 0.15 µs per argument: a tenth of a small organisation's week) is
