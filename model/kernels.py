@@ -3,8 +3,10 @@
 The mechanisms' numpy code is the readable reference; these kernels compute the same numbers in one
 pass over the slots instead of a few dozen whole-array numpy calls, which is where a small
 organisation's week went (call overhead, not arithmetic). Every kernel is a pure function: arrays and
-scalars in, arrays written in place or returned; no random draws (the caller draws from the
-mechanism's own stream, in the same order as the reference, and passes the draws in).
+scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
+the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
+themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
+own bit generator, which are numpy's draws to the bit.
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -21,9 +23,14 @@ Compiled code is cached on disk (`cache=True`), so only the first run on a machi
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.extending import intrinsic
+from numba.np.random.distributions import random_beta, random_poisson
+from numba.np.random.generator_core import next_double
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -57,6 +64,47 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+# ------------------------------------------------------------------------------------------ random streams
+
+_BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+
+
+@intrinsic
+def _stream(typingctx: Any, table: Any, row: Any) -> Any:
+    """Row `row` of a stream table (`compiled.stream_table`: a bit generator's state address and its next_double,
+    next_uint64 and next_uint32 functions) as the bit generator numba's numpy `Generator` methods draw from.
+
+    numba's own unboxing of a `Generator` argument reads these four addresses through Python attributes and ctypes
+    casts on every call (about 7 µs, more than a small organisation's whole turnover kernel); read from a table
+    made once, they cost nothing. The draws are numba's implementations of numpy's distributions on numpy's own
+    bit generator, so they are numpy's draws and leave the stream where numpy would."""
+    if not (isinstance(table, types.Array) and table.dtype == types.uint64 and table.ndim == 2
+            and isinstance(row, types.Integer)):
+        return None
+    sig = _BIT_GENERATOR(table, row)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+
+        def column(k: int) -> Any:
+            at = [i, context.get_constant(types.intp, k)]
+            return builder.load(cgutils.get_item_pointer(context, builder, aryty, ary, at))
+
+        bg = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
+        bg.parent = cgutils.get_null_value(context.get_value_type(types.pyobject))
+        bg.state_address = column(0)
+        bg.state = column(0)
+        bg.bit_generator = column(0)
+        bg.fnptr_next_double = column(1)
+        bg.fnptr_next_uint64 = column(2)
+        bg.fnptr_next_uint32 = column(3)
+        return bg._getvalue()
+
+    return sig, codegen
 
 
 @njit(cache=True)
@@ -782,6 +830,124 @@ def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int
     return candidates.size
 
 
+# ----------------------------------------------------------------------------------------- people moving
+
+
+@njit(cache=True)
+def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency_worker: np.ndarray,
+           tenure: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray, week: float, indptr: np.ndarray,
+           indices: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray, leave_arrays: tuple,
+           leave_values: np.ndarray, filled: np.ndarray) -> int:
+    """Host.leave(slots) with the standard listeners: the event log's rows from `at` (slot, role, agency worker,
+    tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`),
+    then the declared on-leave values and the slots empty. Returns the permanent leavers."""
+    for k in range(slots.size):
+        i = slots[k]
+        log[at + k, 0] = i
+        log[at + k, 1] = role[i]
+        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
+        log[at + k, 3] = tenure[i]
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            exposure[j] += w[e] / _max(nb[j, 2], 1e-9)
+    permanent = 0
+    for slot in slots:
+        if staff[slot] and not agency_worker[slot]:
+            vacant_since[slot] = week
+            permanent += 1
+    cut_ties(indptr, indices, w, slots)
+    for slot in slots:
+        for a in range(len(leave_arrays)):
+            leave_arrays[a][slot] = leave_values[a]
+        filled[slot] = False
+        agency_worker[slot] = False
+    return permanent
+
+
+@njit(cache=True)
+def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.ndarray, filled: np.ndarray,
+          agency_worker: np.ndarray, tenure: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
+          indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, new_strength: float, partner: np.ndarray,
+          habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
+    """Host.join(slots) with the standard listeners: occupancy and the declared on-hire values,
+    Relationships.on_join (`join_ties`), Culture.on_join (hires' habits drawn from the labour market's Beta in slot
+    order, as numpy draws them; partner workers take their agency's), then the event log's rows from `at`."""
+    for slot in slots:
+        filled[slot] = True
+        agency_worker[slot] = agency
+        for a in range(len(hire_arrays)):
+            hire_arrays[a][slot] = hire_values[a]
+    join_ties(indptr, indices, w, filled, slots, new_strength)
+    h = hire[0]
+    for slot in slots:
+        if partner[slot]:
+            habit[slot] = h.partner_habit
+        elif h.fixed != 0.0:
+            habit[slot] = h.mean
+        else:
+            habit[slot] = random_beta(culture, h.a, h.b)
+    for k in range(slots.size):
+        i = slots[k]
+        log[at + k, 0] = i
+        log[at + k, 1] = role[i]
+        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
+        log[at + k, 3] = tenure[i]
+
+
+@njit(cache=True)
+def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray,
+                morale: np.ndarray, workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray,
+                agency_worker: np.ndarray, partner: np.ndarray, base_hazard: float, filled: np.ndarray,
+                overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
+                overflow_share: float, is_post: np.ndarray, staff: np.ndarray, staff_post: np.ndarray,
+                vacant_since: np.ndarray, week: int, fill_hazard: float, cost: np.ndarray, headroom: float,
+                role: np.ndarray, indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, nb: np.ndarray,
+                leave_arrays: tuple, leave_values: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
+                habit: np.ndarray, new_strength: float, pars: np.ndarray,
+                hire: np.ndarray) -> tuple[np.ndarray, int, int, int, int, int, int]:
+    """Turnover's whole week with its joins and leaves, for the standard listeners (turnover, relationships,
+    culture): the week's uniforms from the turnover and recruitment streams (rows 0 and 1 of `streams`), exits
+    (`turnover_week`) and their leaves, the moves after them (`turnover_moves`), the replaced agency workers'
+    leaves, then the permanent joiners' and the agency cover's joins with the hires' habits from the culture
+    stream (row 2), each step in the reference's order. Returns the week's event log (one row per move: slot,
+    role, agency worker, tenure; exits, replaced agency workers, permanent joiners, agency cover), the four
+    counts, the permanent leavers and the agency cover refused."""
+    n = filled.size
+    g = _stream(streams, 0)
+    u = np.empty(n)
+    for i in range(n):
+        u[i] = next_double(g)
+    r = _stream(streams, 1)
+    u_fill = np.empty(n)
+    for i in range(n):
+        u_fill[i] = next_double(r)
+    u_agency_worker = np.empty(n)
+    for i in range(n):
+        u_agency_worker[i] = next_double(r)
+    leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
+                                           hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
+                                           overflow_open, team, overflow_rank, overflow_share, pars)
+    exits = np.empty((leaving.size, 4))
+    wk = float(week)
+    permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices, w,
+                       nb, leaver_exposure, leave_arrays, leave_values, filled)
+    replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
+                                                       vacant_since, week, u_fill, fill_hazard, open_overflow,
+                                                       u_agency_worker, cost, headroom, pars)
+    nl, nr, nj, nc = leaving.size, replaced.size, joining.size, cover.size
+    log = np.empty((nl + nr + nj + nc, 4))
+    log[:nl] = exits
+    permanent += _leave(replaced, log, nl, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
+                        w, nb, leaver_exposure, leave_arrays, leave_values, filled)
+    culture = _stream(streams, 2)
+    _join(joining, False, log, nl + nr, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
+          indices, w, new_strength, partner, habit, culture, hire)
+    _join(cover, True, log, nl + nr + nj, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
+          indices, w, new_strength, partner, habit, culture, hire)
+    return log, nl, nr, nj, nc, permanent, refused
+
+
 @njit(cache=True)
 def team_referrals(cases: np.ndarray, capacity: np.ndarray, referral_rate: np.ndarray,
                    gatekeeping: float) -> np.ndarray:
@@ -885,6 +1051,37 @@ def workload_cases(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, 
     new_capacity = workload_allocate(team, frontline, filled, capacity, cases, workload, caseload, sustained_pressure,
                                      p.pressure_smoothing_weeks)
     return total, backlog, new_capacity
+
+
+# numpy's largest Poisson mean (numpy/random/_common.pyx): int64's largest value less ten times its square root
+POISSON_LAM_MAX = float(np.iinfo(np.int64).max - np.sqrt(np.iinfo(np.int64).max) * 10)
+
+
+@njit(cache=True)
+def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                  time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
+                  frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
+                  team: np.ndarray, learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray,
+                  referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
+                  sustained_pressure: np.ndarray, lam: np.ndarray,
+                  pars: np.ndarray) -> tuple[bool, float, float, np.ndarray]:
+    """Workload.step in one call: `workload_referrals` (into `lam`), the teams' Poisson referrals drawn from the
+    workload stream (row 0 of `streams`) in team order as numpy draws them, then `workload_cases`. A mean numpy
+    would refuse (negative, NaN or too large) stops the week before any draw and returns False, so the caller can
+    raise numpy's own error."""
+    lam[:] = workload_referrals(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity,
+                                frontline, filled, direct_time, capacity, cases, team_capacity, referral_rate, pars)
+    for k in range(lam.size):
+        if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
+            return False, 0.0, 0.0, team_capacity
+    g = _stream(streams, 0)
+    referrals = np.empty(lam.size, np.int64)
+    for k in range(lam.size):
+        referrals[k] = random_poisson(g, lam[k])
+    total, backlog, new_capacity = workload_cases(team, frontline, filled, productivity, learning_live, cases,
+                                                  team_capacity, referrals, capacity, workload, caseload,
+                                                  sustained_pressure, pars)
+    return True, total, backlog, new_capacity
 
 
 @njit(cache=True)
