@@ -10,7 +10,6 @@ paths to the same bits.
 from __future__ import annotations
 
 import ctypes
-import operator
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -398,7 +397,7 @@ def streams(mech: Mechanism, *rngs: Any) -> np.ndarray | None:
     if held is None:
         held = mech._streams = Fresh()
     made = held.value
-    if made is None or len(made[0]) != len(rngs) or not all(map(operator.is_, made[0], rngs)):
+    if made is None or made[0] != rngs:  # Generators compare by identity
         if not all(isinstance(r, np.random.Generator) for r in rngs):
             return None
         made = held.value = (rngs, stream_table(*rngs))
@@ -414,7 +413,7 @@ class Moves:
     relationships: Any
     culture: Any
     after: tuple[Any, ...]  # listeners told of the week's joiners after the kernel (ChangeProgramme.on_join)
-    hooks: tuple[tuple[Any, str], ...]  # (mechanism, hook) an instance could replace
+    hooks: tuple[tuple[dict[str, Any], str], ...]  # (a mechanism's own attributes, a hook it could replace)
     hire_arrays: tuple[np.ndarray, ...]
     hire_values: np.ndarray
     leave_arrays: tuple[np.ndarray, ...]
@@ -439,7 +438,7 @@ def moves_of(host: Host) -> Moves | None:
     return Moves(
         turnover=joiners["turnover"], relationships=joiners["relationships"], culture=joiners["culture"],
         after=tuple(m for name, m in joiners.items() if name == "change_programme"),
-        hooks=(*((m, "on_join") for m in host._joiners), *((m, "on_leave") for m in host._leavers)),
+        hooks=(*((vars(m), "on_join") for m in host._joiners), *((vars(m), "on_leave") for m in host._leavers)),
         hire_arrays=tuple(a for a, _ in host._on_hire), hire_values=np.array([v for _, v in host._on_hire], float),
         leave_arrays=tuple(a for a, _ in host._on_leave), leave_values=np.array([v for _, v in host._on_leave], float))
 

@@ -238,8 +238,11 @@ class Host:
         if held.value is None:
             held.value = moves_of(self) or False  # False: known not to fit (the mechanisms' classes do not change)
         moves = held.value
-        if not moves or any(hook in vars(mech) for mech, hook in moves.hooks):
+        if not moves:
             return None
+        for attributes, hook in moves.hooks:  # a listener replaced on an instance is not the one the kernel knows
+            if hook in attributes:
+                return None
         return moves
 
     # --- what the model adds around people moving (agents, the event log); nothing in a bare host ---

@@ -665,40 +665,6 @@ def slippage_week(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last
 
 
 @njit(cache=True)
-def turnover_hazards(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
-                     workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray,
-                     agency_worker: np.ndarray, partner: np.ndarray, exposure_decay: float, intention_base: float,
-                     intention_morale: float, intention_morale_ref: float, intention_workload: float,
-                     intention_leavers: float, intention_rate: float, base_hazard: float,
-                     early_tenure_excess: float, early_tenure_weeks: float, intention_weight: float,
-                     intention_ref: float, intention_hazard_cap: float, agency_worker_exit_hazard: float,
-                     partner_exit_hazard: float) -> np.ndarray:
-    """Turnover (mechanisms/turnover.py): exposure decays, intention follows its drivers, tenure grows; exit hazards."""
-    h = np.empty(intention.size)
-    for i in range(intention.size):
-        ex = leaver_exposure[i] * exposure_decay
-        leaver_exposure[i] = ex
-        target = intention_base + intention_morale * (intention_morale_ref - morale[i])
-        target += intention_workload * _max(workload[i] - 1.0, 0.0)
-        target += intention_leavers * ex
-        target = _clip(target, 0.0, 1.0)
-        it = intention[i] + intention_rate * (target - intention[i])
-        intention[i] = it
-        te = tenure[i] + 1.0
-        tenure[i] = te
-        if partner[i]:
-            h[i] = partner_exit_hazard
-        elif agency_worker[i]:
-            h[i] = agency_worker_exit_hazard * hazard_mult[i]
-        else:
-            x = base_hazard * role_factor[i]
-            x = x * (1.0 + early_tenure_excess * math.exp(-te / early_tenure_weeks))
-            x *= _min(math.exp(intention_weight * (it - intention_ref)), intention_hazard_cap)
-            h[i] = x * hazard_mult[i]
-    return h
-
-
-@njit(cache=True)
 def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
                     dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray,
                     learning_boost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -716,24 +682,6 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
             prod[i] *= 1.0 - dip[k] * gap
             rec[i] += recording[k] * gap + lasting[k] * who
     return prod, rec
-
-
-@njit(cache=True)
-def turnover_exits(filled: np.ndarray, u: np.ndarray, h: np.ndarray, overflow: np.ndarray,
-                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
-                   overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """Who leaves this week (their draw under their hazard, or their overflow slot closed), and the open overflow."""
-    n = filled.size
-    open_overflow = np.empty(n, np.bool_)
-    leaving = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
-        open_overflow[i] = o
-        if filled[i] and (u[i] < h[i] or (overflow[i] and not o)):
-            leaving[k] = i
-            k += 1
-    return leaving[:k].copy(), open_overflow
 
 
 @njit(cache=True)
@@ -782,14 +730,49 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`turnover_hazards` then `turnover_exits` in one call: who leaves this week, and the open overflow slots."""
+    """Turnover (mechanisms/turnover.py) up to its exits, in one pass: exposure decays, intention follows its
+    drivers, tenure grows (every slot); each holder's exit hazard and whether they leave this week (their draw under
+    it, or their overflow slot closed). Returns the leavers and the open overflow slots. A vacant slot's hazard is
+    not worked out: the reference's is never read."""
     p = pars[0]
-    h = turnover_hazards(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
-                         agency_worker, partner, p.leaver_exposure_decay, p.intention_base, p.intention_morale,
-                         p.intention_morale_ref, p.intention_workload, p.intention_leavers, p.intention_rate,
-                         base_hazard, p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
-                         p.intention_ref, p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
-    return turnover_exits(filled, u, h, overflow, overflow_open, team, overflow_rank, overflow_share)
+    decay, base = p.leaver_exposure_decay, p.intention_base
+    w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
+    w_workload, w_leavers, rate = p.intention_workload, p.intention_leavers, p.intention_rate
+    excess, early_weeks, weight, ref, cap = (p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
+                                             p.intention_ref, p.intention_hazard_cap)
+    agency_hazard, partner_hazard = p.agency_worker_exit_hazard, p.partner_exit_hazard
+    n = filled.size
+    open_overflow = np.empty(n, np.bool_)
+    leaving = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        ex = leaver_exposure[i] * decay
+        leaver_exposure[i] = ex
+        target = base + w_morale * (morale_ref - morale[i])
+        target += w_workload * _max(workload[i] - 1.0, 0.0)
+        target += w_leavers * ex
+        target = _clip(target, 0.0, 1.0)
+        it = intention[i] + rate * (target - intention[i])
+        intention[i] = it
+        te = tenure[i] + 1.0
+        tenure[i] = te
+        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
+        open_overflow[i] = o
+        if not filled[i]:
+            continue
+        if partner[i]:
+            h = partner_hazard
+        elif agency_worker[i]:
+            h = agency_hazard * hazard_mult[i]
+        else:
+            h = base_hazard * role_factor[i]
+            h = h * (1.0 + excess * math.exp(-te / early_weeks))
+            h *= _min(math.exp(weight * (it - ref)), cap)
+            h = h * hazard_mult[i]
+        if u[i] < h or (overflow[i] and not o):
+            leaving[k] = i
+            k += 1
+    return leaving[:k].copy(), open_overflow
 
 
 @njit(cache=True)
