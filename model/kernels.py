@@ -685,46 +685,6 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
 
 
 @njit(cache=True)
-def turnover_arrivals(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, filled: np.ndarray,
-                      agency_worker: np.ndarray, vacant_since: np.ndarray, week: int, min_weeks: int,
-                      u_fill: np.ndarray, fill_hazard: float,
-                      partner_refill_hazard: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Permanent hires to posts waiting long enough, the agency workers they replace, and partner refills."""
-    n = filled.size
-    arrive = np.empty(n, np.int64)
-    replaced = np.empty(n, np.int64)
-    refill = np.empty(n, np.int64)
-    a = r = f = 0
-    for i in range(n):
-        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
-                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
-            arrive[a] = i
-            a += 1
-            if agency_worker[i]:
-                replaced[r] = i
-                r += 1
-        if partner[i] and not filled[i] and u_fill[i] < partner_refill_hazard:
-            refill[f] = i
-            f += 1
-    return arrive[:a].copy(), replaced[:r].copy(), refill[:f].copy()
-
-
-@njit(cache=True)
-def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open_overflow: np.ndarray,
-                   u_agency_worker: np.ndarray, cover_hazard: float) -> np.ndarray:
-    """Empty posts (and open overflow slots) an agency worker could cover this week, in slot order."""
-    n = filled.size
-    out = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        if (not filled[i] and ((staff_post[i] and cover) or open_overflow[i])
-                and u_agency_worker[i] < cover_hazard):
-            out[k] = i
-            k += 1
-    return out[:k].copy()
-
-
-@njit(cache=True)
 def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
                   workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
@@ -780,25 +740,44 @@ def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, 
                    filled: np.ndarray, agency_worker: np.ndarray, vacant_since: np.ndarray, week: int,
                    u_fill: np.ndarray, fill_hazard: float, open_overflow: np.ndarray, u_agency_worker: np.ndarray,
                    cost: np.ndarray, headroom: float,
-                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Turnover's moves after the week's exits, decided at once: permanent hires (`turnover_arrivals`), the agency
-    workers they replace, and the agency cover the headroom pays for (`turnover_cover`, `affordable`) among the
-    slots still empty once the hires and partner refills are in. Returns the replaced agency workers, the permanent
-    joiners (hires, then refills), the agency joiners and the cover refused."""
+                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Turnover's moves after the week's exits, decided at once in one pass over the slots: permanent hires to posts
+    waiting long enough, the agency workers they replace, partner refills, and the agency cover the headroom pays
+    for (`affordable`) among the slots still empty once the hires and refills are in (the reference looks for cover
+    after those joins, whose only effect on what it reads is that their slots are filled). Returns the replaced
+    agency workers, the permanent joiners (hires, then refills, each in slot order), the agency joiners and the
+    cover refused."""
     p = pars[0]
-    arrive, replaced, refill = turnover_arrivals(is_post, staff, partner, filled, agency_worker, vacant_since, week,
-                                                 int(p.recruitment_min_weeks), u_fill, fill_hazard,
-                                                 p.partner_refill_hazard)
-    joining = np.empty(arrive.size + refill.size, np.int64)
-    joining[: arrive.size] = arrive
-    joining[arrive.size:] = refill
-    taken = filled.copy()  # in post once the hires and refills have joined (a replaced agency worker's post is)
-    for i in joining:
-        taken[i] = True
-    cand = turnover_cover(taken, staff_post, p.agency_worker_cover != 0.0, open_overflow, u_agency_worker,
-                          p.agency_worker_cover_hazard)
-    n = affordable(cost, cand, headroom)
-    return replaced, joining, cand[:n].copy(), cand.size - n
+    min_weeks, refill_hazard = int(p.recruitment_min_weeks), p.partner_refill_hazard
+    cover, cover_hazard = p.agency_worker_cover != 0.0, p.agency_worker_cover_hazard
+    n = filled.size
+    arrive = np.empty(n, np.int64)
+    replaced = np.empty(n, np.int64)
+    refill = np.empty(n, np.int64)
+    cand = np.empty(n, np.int64)
+    a = r = f = c = 0
+    for i in range(n):
+        taken = filled[i]
+        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
+                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
+            arrive[a] = i
+            a += 1
+            taken = True
+            if agency_worker[i]:
+                replaced[r] = i
+                r += 1
+        if partner[i] and not filled[i] and u_fill[i] < refill_hazard:
+            refill[f] = i
+            f += 1
+            taken = True
+        if not taken and ((staff_post[i] and cover) or open_overflow[i]) and u_agency_worker[i] < cover_hazard:
+            cand[c] = i
+            c += 1
+    joining = np.empty(a + f, np.int64)
+    joining[:a] = arrive[:a]
+    joining[a:] = refill[:f]
+    k = affordable(cost, cand[:c], headroom)
+    return replaced[:r].copy(), joining, cand[:k].copy(), c - k
 
 
 @njit(cache=True)
