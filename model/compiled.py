@@ -339,12 +339,13 @@ def workload_step(mech: Workload) -> None:
     pars = record(mech, WORKLOAD)
     table = streams(mech, mech.rng)
     if table is not None:
-        lam = np.empty(sig.team_cases.size)
-        ok, total, backlog, team_capacity = mech.model.kernels.workload_week(
+        t = sig.team_cases.size
+        lam, team_capacity = np.empty(t), np.empty(t)  # a new array each week, as the reference publishes
+        ok, total, backlog = mech.model.kernels.workload_week(
             table, s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker,
             s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, s.team,
             bool(sig.learning_live), sig.team_cases, sig.team_capacity, mech.referral_rate, s.workload, s.caseload,
-            s.sustained_pressure, lam, pars)
+            s.sustained_pressure, lam, team_capacity, pars)
         if not ok:
             mech.rng.poisson(lam)  # numpy refuses this mean: its own error, before any draw, as the reference
         mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,

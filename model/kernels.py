@@ -966,11 +966,21 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
                       team_cases: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                       sustained_pressure: np.ndarray, smoothing_weeks: float) -> np.ndarray:
     """Workload.allocate: each team's cases shared by capacity; returns the teams' capacity."""
-    t = team_cases.size
-    team_capacity = np.zeros(t)
+    team_capacity = np.zeros(team_cases.size)
     for i in range(team.size):
         if frontline[i]:
             team_capacity[team[i]] += capacity[i]
+    _share(team, frontline, filled, capacity, team_cases, team_capacity, workload, caseload, sustained_pressure,
+           smoothing_weeks)
+    return team_capacity
+
+
+@njit(cache=True)
+def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity: np.ndarray, team_cases: np.ndarray,
+           team_capacity: np.ndarray, workload: np.ndarray, caseload: np.ndarray, sustained_pressure: np.ndarray,
+           smoothing_weeks: float) -> None:
+    """Workload.allocate given the teams' capacity: each case holder's workload, caseload and sustained pressure."""
+    t = team_cases.size
     ratio = np.empty(t)
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
@@ -980,7 +990,6 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
         caseload[i] = wl * capacity[i]
         excess = _max(wl - 1.0, 0.0)
         sustained_pressure[i] += (excess - sustained_pressure[i]) / smoothing_weeks
-    return team_capacity
 
 
 @njit(cache=True)
@@ -1025,25 +1034,43 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
                   frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
                   team: np.ndarray, learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray,
                   referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
-                  sustained_pressure: np.ndarray, lam: np.ndarray,
-                  pars: np.ndarray) -> tuple[bool, float, float, np.ndarray]:
+                  sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
+                  pars: np.ndarray) -> tuple[bool, float, float]:
     """Workload.step in one call: `workload_referrals` (into `lam`), the teams' Poisson referrals drawn from the
-    workload stream (row 0 of `streams`) in team order as numpy draws them, then `workload_cases`. A mean numpy
-    would refuse (negative, NaN or too large) stops the week before any draw and returns False, so the caller can
-    raise numpy's own error."""
+    workload stream (row 0 of `streams`) in team order as numpy draws them, then what `workload_cases` does, with the
+    teams' pace and their new capacity (into `new_capacity`) taken in one pass over the slots. Returns whether the
+    week ran, the open cases and the backlog: a mean numpy would refuse (negative, NaN or too large) stops the week
+    before any draw, so the caller can raise numpy's own error."""
+    p = pars[0]
     lam[:] = workload_referrals(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity,
                                 frontline, filled, direct_time, capacity, cases, team_capacity, referral_rate, pars)
-    for k in range(lam.size):
+    t = lam.size
+    for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
-            return False, 0.0, 0.0, team_capacity
+            return False, 0.0, 0.0
     g = _stream(streams, 0)
-    referrals = np.empty(lam.size, np.int64)
-    for k in range(lam.size):
+    referrals = np.empty(t, np.int64)
+    for k in range(t):
         referrals[k] = random_poisson(g, lam[k])
-    total, backlog, new_capacity = workload_cases(team, frontline, filled, productivity, learning_live, cases,
-                                                  team_capacity, referrals, capacity, workload, caseload,
-                                                  sustained_pressure, pars)
-    return True, total, backlog, new_capacity
+    # the teams' new capacity (Workload.allocate's sum, in slot order) and their case holders' productivity
+    # (`team_pace`), in one pass: capacity does not change in between
+    new_capacity[:] = 0.0
+    held = np.zeros(t, np.int64)
+    prod = np.zeros(t)
+    for i in range(team.size):
+        if frontline[i]:
+            new_capacity[team[i]] += capacity[i]
+            if learning_live and filled[i]:
+                held[team[i]] += 1
+                prod[team[i]] += productivity[i]
+    pace = np.ones(t)
+    if learning_live:
+        for k in range(t):
+            pace[k] = prod[k] / max(held[k], 1) if held[k] > 0 else 1.0
+    total, backlog = team_cases_update(cases, team_capacity, referrals, pace, p.case_duration_weeks)
+    _share(team, frontline, filled, capacity, cases, new_capacity, workload, caseload, sustained_pressure,
+           p.pressure_smoothing_weeks)
+    return True, total, backlog
 
 
 @njit(cache=True)
