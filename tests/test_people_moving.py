@@ -16,8 +16,11 @@ import pytest
 from numba import njit
 
 from culturedrift.model import CultureDriftModel, kernels
+from culturedrift.model.base import Mechanism, PersonState, Strict
 from culturedrift.model.compiled import stream_table
-from tests.conftest import tiny
+from culturedrift.model.mechanisms import MECHANISMS
+from culturedrift.model.scenario import scenario_class
+from tests.conftest import TINY, tiny
 from tests.test_kernels import assert_same_bits
 
 HEAVY = {"labour_market_pressure": 1.4, "base_exit_hazard": 0.02, "agency_worker_exit_hazard": 0.08,
@@ -197,3 +200,34 @@ def test_workload_refuses_a_mean_numpy_refuses() -> None:
         m.workload.referral_rate[0] = np.nan
         with pytest.raises(ValueError, match="lam"):
             m.workload.step()
+
+
+class Counter(Mechanism):
+    """A mechanism of a contributor's own that listens to people moving (the kernel does not know it)."""
+
+    name = "counter"
+    title = "Counter"
+    category = "test"
+    owns = (PersonState("joined_at", "Week of joining (test)", initial=-1.0),)
+
+    def on_join(self, slots: np.ndarray) -> None:
+        self.state.joined_at[slots] = self.model.week
+
+    def on_leave(self, slots: np.ndarray) -> None:
+        self.state.joined_at[slots] = -1.0
+
+
+class CounterParams(Strict):
+    pass
+
+
+def test_a_new_mechanism_that_listens_is_heard_through_the_host() -> None:
+    schema = scenario_class([*MECHANISMS, ("counter", CounterParams, Counter)])
+    fields = {**TINY, "horizon_weeks": 20, "burn_in_weeks": 2, "turnover": HEAVY}
+    a, b = (CultureDriftModel(schema(**fields), 6, compiled=c) for c in (False, True))
+    assert b.compiled_moves() is None and CultureDriftModel(tiny(horizon_weeks=2), 0).compiled_moves() is not None
+    a.run()
+    b.run()
+    assert_same_bits(a, b)
+    joined = b.state.joined_at[b.state.filled]
+    assert (joined >= 0).sum() > 0 and np.all(b.state.joined_at[~b.state.filled] == -1.0)
