@@ -414,7 +414,8 @@ class Moves:
     relationships: Any
     culture: Any
     after: tuple[Any, ...]  # listeners told of the week's joiners after the kernel (ChangeProgramme.on_join)
-    hooks: tuple[tuple[dict[str, Any], str], ...]  # (a mechanism's own attributes, a hook it could replace)
+    hooks: tuple[tuple[dict[str, Any], str, type, Any], ...]  # (a mechanism's own attributes, a hook, its class,
+    # the class's listener): a listener replaced on the instance or on the class since is not the one the kernel knows
     hire_arrays: tuple[np.ndarray, ...]
     hire_values: np.ndarray
     leave_arrays: tuple[np.ndarray, ...]
@@ -424,13 +425,14 @@ class Moves:
 def moves_of(host: Host) -> Moves | None:
     """The host's `Moves` when its listeners of joins and leaves are exactly the ones `turnover_people` carries out
     (turnover, relationships and culture, leaves heard by turnover first; change programme's on_join told
-    afterwards) and every declared on-hire and on-leave array is a flat float64 array; None otherwise."""
+    afterwards), each as its module defines it, and every declared on-hire and on-leave array is a flat float64
+    array; None otherwise."""
     joiners = {_STANDARD.get((type(m).__module__, type(m).__qualname__)): m for m in host._joiners}
     leavers = [_STANDARD.get((type(m).__module__, type(m).__qualname__)) for m in host._leavers]
-    if (len(joiners) != len(host._joiners) or joiners.keys() - {"change_programme"} != {"turnover", "relationships",
-                                                                                       "culture"}
-            or leavers != ["turnover", "relationships"]
-            or not all(_unchanged(type(m)) for m in (*host._joiners, *host._leavers))):
+    hooks = (*((m, "on_join") for m in host._joiners), *((m, "on_leave") for m in host._leavers))
+    if (len(joiners) != len(host._joiners) or leavers != ["turnover", "relationships"]
+            or joiners.keys() - {"change_programme"} != {"turnover", "relationships", "culture"}
+            or not all(_own(type(m), hook) for m, hook in hooks)):
         return None
     pairs = (*host._on_hire, *host._on_leave)
     if (not host._on_hire or not host._on_leave
@@ -439,7 +441,7 @@ def moves_of(host: Host) -> Moves | None:
     return Moves(
         turnover=joiners["turnover"], relationships=joiners["relationships"], culture=joiners["culture"],
         after=tuple(m for name, m in joiners.items() if name == "change_programme"),
-        hooks=(*((vars(m), "on_join") for m in host._joiners), *((vars(m), "on_leave") for m in host._leavers)),
+        hooks=tuple((vars(m), hook, type(m), getattr(type(m), hook)) for m, hook in hooks),
         hire_arrays=tuple(a for a, _ in host._on_hire), hire_values=np.array([v for _, v in host._on_hire], float),
         leave_arrays=tuple(a for a, _ in host._on_leave), leave_values=np.array([v for _, v in host._on_leave], float))
 
@@ -448,14 +450,14 @@ def moves_of(host: Host) -> Moves | None:
 _STANDARD = {(f"culturedrift.model.mechanisms.{name}", cls): name for name, cls in (
     ("turnover", "Turnover"), ("relationships", "Relationships"), ("culture", "Culture"),
     ("change_programme", "ChangeProgramme"))}
-_FIRST: dict[type, tuple[Any, Any]] = {}
 
 
-def _unchanged(cls: type) -> bool:
-    """Whether the class's on_join and on_leave are those it had when first seen in this process (a listener
-    replaced on the class since is not the one the kernel carries out)."""
-    now = (cls.on_join, cls.on_leave)
-    return _FIRST.setdefault(cls, now) == now
+def _own(cls: type, hook: str) -> bool:
+    """Whether the class's `hook` is the one its module defines for it (not one put on the class since, nor a
+    wrapper around it)."""
+    f = getattr(cls, hook)
+    code = getattr(f, "__code__", None)
+    return code is not None and f.__module__ == cls.__module__ and code.co_qualname == f"{cls.__qualname__}.{hook}"
 
 
 HIRE = ("partner_habit", "mean", "a", "b", "fixed")

@@ -227,9 +227,9 @@ class Host:
     def compiled_moves(self) -> Any:
         """What turnover's compiled week needs to carry out its own joins and leaves in its kernel (`compiled.Moves`),
         or None when anything it does not know takes part: a listener other than the standard ones (or one of them
-        replaced on the instance), other leave order, a hook of the host's, Mesa agents, per-person state declared
-        with on-hire or on-leave values that is not a flat float array. Those weeks go through `join` / `leave`,
-        which call everyone."""
+        replaced on its instance or class), other leave order, a hook of the host's, Mesa agents, per-person state
+        declared with on-hire or on-leave values that is not a flat float array. Those weeks go through `join` /
+        `leave`, which call everyone."""
         if not self.compiled or not self.plain_moves():
             return None
         held = self.__dict__.get("_moves")
@@ -240,8 +240,8 @@ class Host:
         moves = held.value
         if not moves:
             return None
-        for attributes, hook in moves.hooks:  # a listener replaced on an instance is not the one the kernel knows
-            if hook in attributes:
+        for attributes, hook, cls, listener in moves.hooks:  # a listener replaced since is not the kernel's
+            if hook in attributes or getattr(cls, hook) is not listener:
                 return None
         return moves
 

@@ -9,6 +9,7 @@ themselves against numpy's, and check that anything the kernel does not know tak
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import numpy as np
@@ -145,6 +146,38 @@ def test_a_listener_replaced_on_an_instance_is_heard_through_the_host(hook: str)
     assert calls["a"] == calls["b"] and sum(calls["b"]) > 0
     assert_same_bits(a, b)
     assert a.events_frame().equals(b.events_frame())
+
+
+def test_a_listener_wrapped_on_its_class_is_heard_through_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even a wrapper that looks like the original (functools.wraps) and is in place before any model is built."""
+    from culturedrift.model.mechanisms.culture import Culture
+
+    calls: list[int] = []
+    original = Culture.on_join
+
+    @functools.wraps(original)
+    def on_join(self: Culture, slots: np.ndarray) -> None:
+        calls.append(slots.size)
+        original(self, slots)
+
+    monkeypatch.setattr(Culture, "on_join", on_join)
+    a, b = pair(VARIANTS["heavy turnover"], 5)
+    assert b.compiled_moves() is None
+    a.run()
+    b.run()
+    assert sum(calls) > 0
+    assert_same_bits(a, b)
+
+
+def test_a_listener_replaced_on_its_class_mid_run_is_heard_from_then_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from culturedrift.model.mechanisms.relationships import Relationships
+
+    _, b = pair(VARIANTS["heavy turnover"], 5)
+    for _ in range(3):
+        b.step()
+    assert b.compiled_moves() is not None
+    monkeypatch.setattr(Relationships, "on_leave", lambda self, slots: None)
+    assert b.compiled_moves() is None
 
 
 def test_mesa_agents_once_looked_at_follow_every_move() -> None:
