@@ -272,7 +272,7 @@ def turnover_step(mech: Turnover) -> None:
     and leaves), each join and leave through the host."""
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
     moves = m.compiled_moves()
-    if moves is not None and moves.turnover is mech:
+    if moves is not None and moves.turnover is mech and not hire_record(moves.culture)[0]["numpy_only"]:
         table = streams(mech, mech.rng, mech.rng_recruit, moves.culture.rng)
         if table is not None:
             return turnover_people(mech, moves, table)
@@ -460,17 +460,19 @@ def _own(cls: type, hook: str) -> bool:
     return code is not None and f.__module__ == cls.__module__ and code.co_qualname == f"{cls.__qualname__}.{hook}"
 
 
-HIRE = ("partner_habit", "mean", "a", "b", "fixed")
+HIRE = ("partner_habit", "mean", "a", "b", "fixed", "numpy_only")
 
 
 def hire_record(mech: Culture) -> np.ndarray:
     """What a hire's habit is drawn from, as a one-row record (`record`): partner workers' habit, the Beta's mean and
-    shapes (`Culture.hire_shape`), and whether the spread is negligible (every hire takes the mean)."""
+    shapes (`Culture.hire_shape`), whether the spread is negligible (every hire takes the mean), and whether only
+    numpy itself draws this Beta (both shapes at most 1: `kernels.gamma_beta`)."""
     made = mech.__dict__.get("_hire_record")
     if made is None or made[0] is not mech.pars:
         mean, a, b = mech.hire_shape()
         fixed = float(np.isnan(a))
-        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, fixed)
+        numpy_only = float(not fixed and a <= 1.0 and b <= 1.0)
+        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, fixed, numpy_only)
         made = mech._hire_record = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in HIRE]))
     return made[1]
 

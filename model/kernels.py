@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
-from numba.np.random.distributions import random_beta, random_poisson
+from numba.np.random.distributions import random_poisson_mult, random_standard_gamma
 from numba.np.random.generator_core import next_double
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -792,6 +792,73 @@ def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int
     return candidates.size
 
 
+# -------------------------------------------------------------------------------- numpy's distributions
+
+
+@njit(cache=True)
+def gamma_beta(g: Any, a: float, b: float) -> float:
+    """numpy's Beta draw when a shape exceeds 1 (numpy's `random_beta` then takes two standard gammas, which numba
+    ports exactly). With both shapes at most 1 numpy uses Johnk's algorithm, whose handling of underflow has changed
+    between numpy versions (numba's port is an older one): the callers draw those in numpy itself."""
+    ga = random_standard_gamma(g, a)
+    gb = random_standard_gamma(g, b)
+    return ga / (ga + gb)
+
+
+_LOGGAM = np.array([8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04, -5.952380952380952e-04,
+                    8.417508417508418e-04, -1.917526917526918e-03, 6.410256410256410e-03, -2.955065359477124e-02,
+                    1.796443723688307e-01, -1.39243221690590e+00])  # Zhang & Jin's log-gamma series, as numpy's
+
+
+@njit(cache=True)
+def _loggam(x: float) -> float:
+    """numpy's log-gamma for the Poisson acceptance test (Zhang & Jin 1996), with numpy's operations in its order."""
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    n = 0
+    x0 = x
+    if x <= 7.0:
+        n = int(7 - x)
+        x0 = x + n
+    x2 = 1.0 / (x0 * x0)
+    gl0 = _LOGGAM[9]
+    for k in range(8, -1, -1):
+        gl0 *= x2
+        gl0 += _LOGGAM[k]
+    gl = gl0 / x0 + 0.5 * math.log(2 * math.pi) + (x0 - 0.5) * math.log(x0) - x0
+    if x <= 7.0:
+        for _ in range(n):
+            gl -= math.log(x0 - 1.0)
+            x0 -= 1.0
+    return gl
+
+
+@njit(cache=True)
+def poisson(g: Any, lam: float) -> int:
+    """numpy's Poisson draw: multiplication of uniforms below a mean of 10 (numba's port), Hoermann's transformed
+    rejection (PTRS, 1993) above it. numba's own PTRS truncates the candidate toward zero where numpy floors it, and
+    so accepts a 0 that numpy rejects about once in 10^4-10^5 draws at means of 10-15; this one floors."""
+    if lam < 10:
+        return 0 if lam == 0 else random_poisson_mult(g, lam)
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = next_double(g) - 0.5
+        v = next_double(g)
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - _loggam(k + 1)):
+            return k
+
+
 # ----------------------------------------------------------------------------------------- people moving
 
 
@@ -834,7 +901,8 @@ def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.nd
           habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
     """Host.join(slots) with the standard listeners: occupancy and the declared on-hire values,
     Relationships.on_join (`join_ties`), Culture.on_join (hires' habits drawn from the labour market's Beta in slot
-    order, as numpy draws them; partner workers take their agency's), then the event log's rows from `at`."""
+    order, as numpy draws them, by `gamma_beta`; partner workers take their agency's), then the event log's rows
+    from `at`."""
     for slot in slots:
         filled[slot] = True
         agency_worker[slot] = agency
@@ -848,7 +916,7 @@ def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.nd
         elif h.fixed != 0.0:
             habit[slot] = h.mean
         else:
-            habit[slot] = random_beta(culture, h.a, h.b)
+            habit[slot] = gamma_beta(culture, h.a, h.b)
     for k in range(slots.size):
         i = slots[k]
         log[at + k, 0] = i
@@ -1051,7 +1119,7 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     g = _stream(streams, 0)
     referrals = np.empty(t, np.int64)
     for k in range(t):
-        referrals[k] = random_poisson(g, lam[k])
+        referrals[k] = poisson(g, lam[k])
     # the teams' new capacity (Workload.allocate's sum, in slot order) and their case holders' productivity
     # (`team_pace`), in one pass: capacity does not change in between
     new_capacity[:] = 0.0
