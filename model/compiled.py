@@ -272,10 +272,11 @@ def turnover_step(mech: Turnover) -> None:
     and leaves), each join and leave through the host."""
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
     moves = m.compiled_moves()
-    if moves is not None and moves.turnover is mech and not hire_record(moves.culture)[0]["numpy_only"]:
-        table = streams(mech, mech.rng, mech.rng_recruit, moves.culture.rng)
+    if moves is not None and moves.turnover is mech:
+        hire = hire_record(moves.culture)  # None when only numpy itself draws these hires' habits
+        table = streams(mech, mech.rng, mech.rng_recruit, moves.culture.rng) if hire is not None else None
         if table is not None:
-            return turnover_people(mech, moves, table)
+            return turnover_people(mech, moves, table, hire)
     mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
     # the week's draws first (nothing before them in this step draws from these two streams)
     u = mech.rng.random(s.n)
@@ -460,24 +461,25 @@ def _own(cls: type, hook: str) -> bool:
     return code is not None and f.__module__ == cls.__module__ and code.co_qualname == f"{cls.__qualname__}.{hook}"
 
 
-HIRE = ("partner_habit", "mean", "a", "b", "fixed", "numpy_only")
+HIRE = ("partner_habit", "mean", "a", "b", "fixed")
 
 
-def hire_record(mech: Culture) -> np.ndarray:
+def hire_record(mech: Culture) -> np.ndarray | None:
     """What a hire's habit is drawn from, as a one-row record (`record`): partner workers' habit, the Beta's mean and
-    shapes (`Culture.hire_shape`), whether the spread is negligible (every hire takes the mean), and whether only
+    shapes (`Culture.hire_shape`) and whether the spread is negligible (every hire takes the mean); None when only
     numpy itself draws this Beta (both shapes at most 1: `kernels.gamma_beta`)."""
     made = mech.__dict__.get("_hire_record")
     if made is None or made[0] is not mech.pars:
         mean, a, b = mech.hire_shape()
-        fixed = float(np.isnan(a))
-        numpy_only = float(not fixed and a <= 1.0 and b <= 1.0)
-        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, fixed, numpy_only)
-        made = mech._hire_record = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in HIRE]))
+        fixed = bool(np.isnan(a))
+        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, float(fixed))
+        kernel = fixed or a > 1.0 or b > 1.0
+        made = mech._hire_record = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in HIRE])
+                                    if kernel else None)
     return made[1]
 
 
-def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray) -> None:
+def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray, hire: np.ndarray) -> None:
     """Turnover.step with its joins and leaves in one kernel call (`kernels.people_week`): the same draws from the
     same three streams, the same moves in the same order, the same log; then the signals, the event log and the
     listeners the kernel does not stand for (a live change programme's on_join)."""
@@ -492,7 +494,7 @@ def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray) -> None:
         s.staff_post, s.vacant_since, m.week, float(mech.fill_hazard), cost if cost is not None else np.zeros(s.n),
         float(headroom), s.role, net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums, moves.leave_arrays,
         moves.leave_values, moves.hire_arrays, moves.hire_values, s.compliance_habit,
-        float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire_record(moves.culture))
+        float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire)
     mech.publish(leavers=nl + nr, leavers_permanent=permanent, joiners=nj + nc, agency_worker_hires_refused=refused)
     if nl + nr + nj + nc:
         m.log_moves(nl + nr, nj + nc, rows)
