@@ -692,8 +692,9 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Turnover (mechanisms/turnover.py) up to its exits, in one pass: exposure decays, intention follows its
     drivers, tenure grows (every slot); each holder's exit hazard and whether they leave this week (their draw under
-    it, or their overflow slot closed). Returns the leavers and the open overflow slots. A vacant slot's hazard is
-    not worked out: the reference's is never read."""
+    it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
+    with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
+    above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
     p = pars[0]
     decay, base = p.leaver_exposure_decay, p.intention_base
     w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
@@ -701,6 +702,8 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
     excess, early_weeks, weight, ref, cap = (p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
                                              p.intention_ref, p.intention_hazard_cap)
     agency_hazard, partner_hazard = p.agency_worker_exit_hazard, p.partner_exit_hazard
+    most = 1.0 + excess  # the early-tenure factor's largest value (its exp is at most 1 for a tenure of 0 or more)
+    bounded = excess >= 0.0 and cap >= 0.0
     n = filled.size
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
@@ -726,9 +729,15 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
             h = agency_hazard * hazard_mult[i]
         else:
             h = base_hazard * role_factor[i]
-            h = h * (1.0 + excess * math.exp(-te / early_weeks))
-            h *= _min(math.exp(weight * (it - ref)), cap)
-            h = h * hazard_mult[i]
+            m = hazard_mult[i]
+            if bounded and te >= 0.0 and h >= 0.0 and m >= 0.0 and u[i] >= ((h * most) * cap) * m:
+                # the draw is above the largest hazard these operations can give (each factor below is at most its
+                # counterpart here, all are non-negative, and rounding is monotonic): no exit, without the two exp
+                h = 0.0
+            else:
+                h = h * (1.0 + excess * math.exp(-te / early_weeks))
+                h *= _min(math.exp(weight * (it - ref)), cap)
+                h = h * m
         if u[i] < h or (overflow[i] and not o):
             leaving[k] = i
             k += 1

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numba import njit
 
 from culturedrift.model import CultureDriftModel, kernels
 from culturedrift.model.base import Mechanism, PersonState, Strict
-from culturedrift.model.compiled import stream_table
+from culturedrift.model.compiled import TURNOVER, record, stream_table
 from culturedrift.model.mechanisms import MECHANISMS
 from culturedrift.model.scenario import scenario_class
 from tests.conftest import TINY, tiny
@@ -273,3 +275,39 @@ def test_a_new_mechanism_that_listens_is_heard_through_the_host() -> None:
     assert_same_bits(a, b)
     joined = b.state.joined_at[b.state.filled]
     assert (joined >= 0).sum() > 0 and np.all(b.state.joined_at[~b.state.filled] == -1.0)
+
+
+@given(seed=st.integers(0, 2**32 - 1), excess=st.sampled_from([0.0, 2.2, 20.0]),
+       cap=st.sampled_from([1.0, 2.0, 20.0]))
+@settings(max_examples=25, deadline=None)
+def test_exits_match_the_reference_hazards_for_draws_at_their_edge(seed: int, excess: float, cap: float) -> None:
+    """The kernel skips working out a hazard when the draw is above its largest possible value: with draws placed
+    on, just above and just below each holder's reference hazard, the same people leave."""
+    r = np.random.default_rng(seed)
+    m = CultureDriftModel(tiny(horizon_weeks=2, burn_in_weeks=1,
+                               turnover={"early_tenure_excess": excess, "intention_hazard_cap": cap,
+                                         "base_exit_hazard": 0.05}), 0, compiled=True)
+    p, s, mech, n = m.turnover.pars, m.state, m.turnover, m.state.n
+    s.tenure[:] = r.choice([-300.0, 0.0, 1.0, 50.0, 400.0], n) * r.random(n)  # a negative one too: exp above 1
+    s.intention[:] = r.random(n)
+    mult = m.effects.exit_hazard_multiplier
+    mult[:] = r.choice([0.0, 0.5, 1.0, 1.7], n)
+    # the reference's hazard after this week's intention and tenure updates (Turnover.step's expressions)
+    target = p.intention_base + p.intention_morale * (p.intention_morale_ref - s.morale)
+    target += p.intention_workload * np.maximum(s.workload - 1.0, 0.0)
+    target += p.intention_leavers * (s.leaver_exposure * p.leaver_exposure_decay)
+    intention = s.intention + p.intention_rate * (np.clip(target, 0.0, 1.0) - s.intention)
+    tenure = s.tenure + 1.0
+    h = p.base_exit_hazard * mech.market_exit * mech.role_factor
+    h = h * (1.0 + p.early_tenure_excess * np.exp(-tenure / p.early_tenure_weeks))
+    h *= np.minimum(np.exp(p.intention_weight * (intention - p.intention_ref)), p.intention_hazard_cap)
+    h *= mult
+    h = np.where(s.agency_worker, p.agency_worker_exit_hazard * mult, h)
+    h = np.where(s.partner, p.partner_exit_hazard, h)
+    u = np.clip(np.choose(r.integers(0, 4, n), [h, np.nextafter(h, 2.0), np.nextafter(h, -1.0), r.random(n)]), 0, 1)
+    leaving, _ = kernels.turnover_week(
+        s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor, mult, s.agency_worker,
+        s.partner, p.base_exit_hazard * mech.market_exit, s.filled, u, mech.overflow, m.effects.overflow_open, s.team,
+        mech.overflow_rank, 1.0, record(mech, TURNOVER))
+    assert np.array_equal(s.intention, intention) and np.array_equal(s.tenure, tenure)
+    assert leaving.tolist() == np.flatnonzero(s.filled & ((u < h) | mech.overflow)).tolist()  # no overflow open
