@@ -174,22 +174,28 @@ def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bo
 
 
 @njit(cache=True)
-def in_group(group: int, i: int, staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
-             partner: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> bool:
-    """Whether slot i is in a group (groups.group_slots, by its code in `GROUP_CODES`)."""
-    if group == 0:
-        return True
-    if group == 1:
-        return staff[i]
-    if group == 2:
-        return frontline[i]
-    if group == 3:
-        return manager[i]
-    if group == 4:
-        return partner[i]
-    if group == 5:
-        return staff[i] and tenure[i] < new_hire_weeks
-    return agency_worker[i]
+def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
+               agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
+    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: worked out
+    for every slot in one loop (a compiled helper called slot by slot, with its seven arrays, cost more than the
+    rest of a week's delivery)."""
+    out = np.empty(staff.size, np.int64)
+    for i in range(staff.size):
+        bits = 1
+        if staff[i]:
+            bits |= 2
+            if tenure[i] < new_hire_weeks:
+                bits |= 32
+        if frontline[i]:
+            bits |= 4
+        if manager[i]:
+            bits |= 8
+        if partner[i]:
+            bits |= 16
+        if agency_worker[i]:
+            bits |= 64
+        out[i] = bits
+    return out
 
 
 @njit(cache=True)
@@ -198,25 +204,24 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
             agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
-    combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), slot by slot in the
-    entries' order, so each element takes the same operations in the same order as one add_effect after another."""
-    k = entries.size // 3
-    for i in range(filled.size):
-        if not filled[i]:
-            continue
-        for t in range(k):
-            g = int(entries[3 * t + 1])
-            if not in_group(g, i, staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks):
-                continue
-            r = int(entries[3 * t])
-            amount = entries[3 * t + 2]
-            op = ops[r]
-            if op == 1:
-                rows[r, i] *= amount
-            elif op == 2:
-                rows[r, i] = _min(rows[r, i] + amount, caps[r])
-            else:
-                rows[r, i] += amount
+    combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
+    each element takes the same operations in the same order as one add_effect after another."""
+    groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
+        r = int(entries[3 * t])
+        bit = 1 << int(entries[3 * t + 1])
+        amount = entries[3 * t + 2]
+        op = ops[r]
+        row = rows[r]
+        cap = caps[r]
+        for i in range(filled.size):
+            if filled[i] and groups[i] & bit:
+                if op == 1:
+                    row[i] *= amount
+                elif op == 2:
+                    row[i] = _min(row[i] + amount, cap)
+                else:
+                    row[i] += amount
 
 
 # ---------------------------------------------------------------------------------------- network
@@ -697,19 +702,19 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
     """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
     (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back)."""
     n = proficiency.shape[1]
-    for i in range(n):
-        boost = 1.0 + learning_boost[i]
-        prod = 1.0
-        rec = 0.0
-        for k in live:
-            who = 1.0 if affects[k, i] else 0.0
-            gap = (1.0 - proficiency[k, i]) * who
-            proficiency[k, i] += gap * _min(rate[k] * boost, 1.0)
-            gap = (1.0 - proficiency[k, i]) * who
-            prod *= 1.0 - dip[k] * gap
-            rec += recording[k] * gap + lasting[k] * who
-        out[0, i] = prod
-        out[1, i] = rec
+    out[0, :] = 1.0
+    out[1, :] = 0.0
+    prod, rec = out[0], out[1]
+    for k in live:  # change by change, as the reference: each slot takes its changes in order
+        prof, who_k = proficiency[k], affects[k]
+        rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
+        for i in range(n):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] *= 1.0 - dip_k * gap
+            rec[i] += recording_k * gap + lasting_k * who
 
 
 @njit(cache=True)
@@ -730,13 +735,17 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
             x = 0.0 if x < 0.0 else x  # Python's max(x, 0.0), then min(x, 1.0)
             x = 1.0 if x > 1.0 else x
             shift += shift_by[c] * x
-    for i in range(load.size):
-        x = 0.0
-        for c in range(start.size):
-            if start[c] <= week < start[c] + duration[c] and \
-                    in_group(group[c], i, staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks):
-                x += disruption[c]
-        load[i] = x
+    load[:] = 0.0
+    groups = np.empty(0, np.int64)
+    for c in range(start.size):  # change by change, as the reference adds their loads
+        if start[c] <= week < start[c] + duration[c]:
+            if groups.size == 0:
+                groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+            bit = 1 << group[c]
+            d = disruption[c]
+            for i in range(load.size):
+                if groups[i] & bit:
+                    load[i] += d
     return pace, shift
 
 
