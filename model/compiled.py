@@ -256,8 +256,12 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 def learning_curves(mech: ChangeProgramme) -> None:
     """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
     out = np.empty((2, mech.state.n))
-    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate,
-                                       mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost, out)
+    key = mech.live.tobytes()  # the live changes' rows, worked out again only after a go-live
+    live = mech.__dict__.get("_live")
+    if live is None or live[0] != key:
+        live = mech._live = (key, np.flatnonzero(mech.live))
+    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live[1], mech.rate, mech.dip,
+                                       mech.rec, mech.lasting, mech.effects.learning_boost, out)
     mech.publish(productivity=out[0], extra_recording=out[1])
 
 
