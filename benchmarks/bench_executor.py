@@ -202,11 +202,16 @@ def measure(runs: int = 80, rounds: int = 4, dask: bool = True, dask_defaults: b
         out |= {f"{name}_s": round(min(walls[name]), 2), f"{name}_cpu_ms_per_run": round(1e3 * min(total) / runs, 1),
                 f"{name}_same": same[name], f"{name}_walls": [round(w, 2) for w in walls[name]],
                 f"{name}_cpu_by_role_ms": by_role}
+        if name == "local2" and "serial" in walls:
+            out["local2_speedups"] = [round(s / lo, 3) for s, lo in zip(walls["serial"], walls["local2"], strict=True)]
         if name.startswith("dask2"):
             local_cpu = [sum(c.values()) for c in cpus["local2"]]
-            out[f"{name}_wall_vs_local2"] = statistics.median(d / lo for d, lo in zip(walls[name], walls["local2"],
-                                                                                      strict=True)) - 1
-            out[f"{name}_cpu_vs_local2"] = statistics.median(d / lo for d, lo in zip(total, local_cpu, strict=True)) - 1
+            wall_ratios = [d / lo - 1 for d, lo in zip(walls[name], walls["local2"], strict=True)]
+            cpu_ratios = [d / lo - 1 for d, lo in zip(total, local_cpu, strict=True)]
+            out[f"{name}_wall_ratios"] = [round(x, 4) for x in wall_ratios]
+            out[f"{name}_cpu_ratios"] = [round(x, 4) for x in cpu_ratios]
+            out[f"{name}_wall_vs_local2"] = statistics.median(wall_ratios)
+            out[f"{name}_cpu_vs_local2"] = statistics.median(cpu_ratios)
             outside = [sum(v for k, v in c.items() if k != TASKS) for c in cpus[name]]
             out[f"{name}_outside_runs_ms"] = round(1e3 * statistics.mean(outside) / runs, 2)
             out[f"{name}_outside_share"] = statistics.mean(o / max(t - o, 1e-9) for o, t in zip(outside, total,
