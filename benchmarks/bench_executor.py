@@ -11,7 +11,7 @@ The Dask cluster starts once and serves every round (a cluster outlives the swee
 starts afresh each round (a fork, as each sweep starts its own); the in-process batch, twice as long, runs only in
 the first rounds (only the local speed-up needs it). The order rotates each round, so load drifting during the
 invocation hits the executors alike; each round's Dask/local ratios are paired, and their median is what `make
-bench` judges (min-median-max printed). CPU time is summed over this process and every process below it and split by
+bench` judges (min / median / max printed). CPU time is summed over this process and every process below it and split by
 role: the client (this process), the scheduler, the nannies, and in each worker the thread running the tasks, the
 event loop and the profiler thread; what is not "running tasks" is Dask's cost outside the runs, which other
 processes' load barely moves. The runs' own CPU time on the Dask workers and on the local workers is compared round

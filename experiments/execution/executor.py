@@ -244,10 +244,10 @@ def warm_model() -> None:
 
 def freeze_loaded() -> None:
     """Exempt every object that exists now (imported modules, compiled kernels, a Dask worker's machinery: about
-    200,000 objects) from later garbage collections. A run allocates enough to set off a full collection every few
-    dozen runs, and each one traversed all of them (about 0.2 s, i.e. 5 ms a run); in a forked worker it also wrote
-    to every inherited page. These objects live as long as the worker anyway; the young generations are collected
-    first (the warm-up's model), and objects made later are collected as before."""
+    200,000 objects) from later garbage collections: they live as long as the worker, and each full collection
+    (one every 40-200 runs) traversed all of them, about 0.1-0.2 s, and in a forked worker wrote to every page it
+    shares with its parent. The young generations are collected first (the warm-up's model); objects made later
+    are collected as before."""
     import gc
 
     gc.collect(1)
