@@ -18,6 +18,8 @@ import numpy as np
 from numba import typeof
 
 from culturedrift.model import kernels as k
+from culturedrift.model.groups import GROUP_CODES
+from culturedrift.model.interventions.base import Intervention
 from culturedrift.model.organisation import INTER_AGENCY, INTRA_TEAM
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from culturedrift.model.host import Host
     from culturedrift.model.mechanisms.change_programme import ChangeProgramme
     from culturedrift.model.mechanisms.culture import Culture
+    from culturedrift.model.mechanisms.leadership import Leadership
     from culturedrift.model.mechanisms.morale import Morale
     from culturedrift.model.mechanisms.relationships import Relationships
     from culturedrift.model.mechanisms.slippage import Slippage
@@ -153,6 +156,53 @@ def record(mech: Mechanism, fields: tuple[str, ...]) -> np.ndarray:
     return made[1]
 
 
+# ------------------------------------------------------------------------------------------ leadership
+
+
+def deliver(mech: Leadership, active: list[Intervention], levels: list[float]) -> None:
+    """Leadership's delivery of the week's interventions: what each declares (`deliveries`) to its group's people in
+    post goes to the per-person channels in one compiled pass (`kernels.deliver`), in the same order as one
+    `add_effect` after another; the organisation's numbers are added as the reference adds them. An intervention
+    with an effect or a set of people of its own (`effect` or `whom` overridden) runs its own code, after the
+    entries before it are applied, so every channel takes its additions in the reference's order."""
+    m = mech.model
+    rows, entries = m.effect_row, []
+    weeks = getattr(m.signals, "induction_weeks", None)
+    for iv, lv in zip(active, levels, strict=True):
+        strength = lv * mech.scale
+        cls = type(iv)
+        if cls.effect is not _EFFECT or cls.whom is not _WHOM or (weeks is None and iv.target == "new_hires"):
+            _deliver(m, entries)
+            iv.effect(m, iv.whom(m), strength)
+            continue
+        group = GROUP_CODES[iv.target]
+        for name, amount in iv.deliveries(m, strength):
+            r = rows.get(name)
+            if r is not None:
+                entries += (r, group, amount)
+            elif m.channels[name].per == "organisation":
+                m.add_effect(name, None, amount)
+            else:  # a channel kept apart (per team, or not a float): as the reference adds it
+                _deliver(m, entries)
+                m.add_effect(name, iv.whom(m), amount)
+    _deliver(m, entries)
+
+
+def _deliver(m: Host, entries: list[float]) -> None:
+    """Apply the (row, group, amount) entries gathered so far and empty the list."""
+    if not entries:
+        return
+    s = m.state
+    weeks = getattr(m.signals, "induction_weeks", None)
+    m.kernels.deliver(m.effect_rows, m.effect_ops, m.effect_caps, np.array(entries, np.float64), s.filled, s.staff,
+                      s.frontline, s.manager, s.partner, s.agency_worker, s.tenure,
+                      0.0 if weeks is None else float(weeks))
+    entries.clear()
+
+
+_EFFECT, _WHOM = Intervention.effect, Intervention.whom
+
+
 # --------------------------------------------------------------------------------------- relationships
 
 
@@ -169,10 +219,11 @@ def relationships_step(mech: Relationships) -> None:
     the strength by kind (hence fragmentation) and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
     out = np.empty((s.n, 3))
-    frag = mech.model.kernels.relationships_week(
+    frag = np.empty(3)  # made here: an array a kernel returns costs numba a dtype unpickled on the way back
+    mech.model.kernels.relationships_week(
         net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
         float(p.agency_worker_build_factor), INTER_AGENCY, float(mech.effects.interagency_boost), s.morale,
-        s.compliance_habit, out, mech.baseline, INTRA_TEAM, INTER_AGENCY)
+        s.compliance_habit, out, mech.baseline, INTRA_TEAM, INTER_AGENCY, frag)
     mech.publish(neighbour_sums=out, fragmentation=frag)
 
 
@@ -206,10 +257,38 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 
 def learning_curves(mech: ChangeProgramme) -> None:
     """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
-    prod, rec = mech.model.kernels.learning_curves(
-        mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate, mech.dip, mech.rec,
-        mech.lasting, mech.effects.learning_boost)
-    mech.publish(productivity=prod, extra_recording=rec)
+    out = np.empty((2, mech.state.n))
+    key = mech.live.tobytes()  # the live changes' rows, worked out again only after a go-live
+    live = mech.__dict__.get("_live")
+    if live is None or live[0] != key:
+        live = mech._live = (key, np.flatnonzero(mech.live))
+    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live[1], mech.rate, mech.dip,
+                                       mech.rec, mech.lasting, mech.effects.learning_boost, out)
+    mech.publish(productivity=out[0], extra_recording=out[1])
+
+
+def change_week(mech: ChangeProgramme) -> bool:
+    """ChangeProgramme.step's loop over the changes in one call, in a week without a go-live (a go-live runs the
+    reference's loop: a restructure or a learning curve then acts in the middle of it). Returns whether it ran."""
+    changes = mech.changes
+    table = mech.__dict__.get("_table")
+    key = tuple(map(id, changes))
+    if table is None or table[0] != key:  # made once per programme; again after a go-live is moved
+        table = (key, {c.start_week for c in changes}, np.array([c.start_week for c in changes], np.int64),
+                 np.array([c.duration_weeks for c in changes], np.int64),
+                 np.array([float(c.disruption) for c in changes]),
+                 np.array([GROUP_CODES[c.affects] for c in changes], np.int64),
+                 np.array([float(c.prescription_change) for c in changes]))
+        mech._table = table
+    m = mech.model
+    weeks = getattr(m.signals, "induction_weeks", None)
+    if m.week in table[1] or (weeks is None and any(c.affects == "new_hires" for c in changes)):
+        return False
+    s = m.state
+    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, s.staff, s.frontline, s.manager, s.partner,
+                                        s.agency_worker, s.tenure, 0.0 if weeks is None else float(weeks))
+    mech.publish(pace=pace, prescription_shift=shift)
+    return True
 
 
 # ------------------------------------------------------------------------------------------- morale

@@ -90,8 +90,21 @@ class Host:
                     raise ValueError(f"effect channel '{ch.name}' of {cls.name} is already declared")
                 self.channels[ch.name] = ch
         self._size = {"person": n, "team": layout.n_teams}
-        # what resetting each channel needs, read once (the reset runs every week)
-        self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()]
+        # the per-person float channels are the rows of one array, so a week's reset is one fill and a week's
+        # interventions one compiled pass (`deliver`); the organisation's numbers and the rest are reset by name
+        rows = [ch for ch in self.channels.values()
+                if ch.per == "person" and np.dtype(ch.dtype) == _FLOAT and not ch.remember]
+        self.effect_rows = np.empty((len(rows), n))
+        self.effect_row = {ch.name: k for k, ch in enumerate(rows)}
+        self.effect_ops = np.array([2 if ch.cap is not None and ch.combine == "add" else int(ch.combine == "multiply")
+                                    for ch in rows], np.int64)  # 0 add, 1 multiply, 2 add capped
+        self.effect_caps = np.array([0.0 if ch.cap is None else float(ch.cap) for ch in rows])
+        self._neutral_rows = np.array([[ch.neutral] for ch in rows]).reshape(len(rows), 1)
+        self._fixed = {ch.name: self.effect_rows[k] for k, ch in enumerate(rows)}
+        self._fixed.update((ch.name, ch.neutral) for ch in self.channels.values() if ch.per == "organisation")
+        # what resetting each other channel needs, read once (the reset runs every week)
+        self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()
+                        if ch.name not in self._fixed]
         self.reset_effects()
         self.mechanisms = [cls(pars, self) for cls, pars in parts]
         self._by_name = {m.name: m for m in self.mechanisms}
@@ -147,10 +160,9 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
+        self.effect_rows[...] = self._neutral_rows
+        eff.update(self._fixed)  # each per-person row (even if someone rebound the name) and the organisation's numbers
         for name, neutral, per, remember, dtype in self._resets:
-            if per == "organisation":
-                eff[name] = neutral
-                continue
             arr = eff.get(name)
             if arr is None:
                 eff[name] = np.full(self._size[per], neutral, dtype=dtype)

@@ -221,6 +221,57 @@ def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bo
                 arr[i] += amount
 
 
+@njit(cache=True)
+def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
+               agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
+    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: worked out
+    for every slot in one loop (a compiled helper called slot by slot, with its seven arrays, cost more than the
+    rest of a week's delivery)."""
+    out = np.empty(staff.size, np.int64)
+    for i in range(staff.size):
+        bits = 1
+        if staff[i]:
+            bits |= 2
+            if tenure[i] < new_hire_weeks:
+                bits |= 32
+        if frontline[i]:
+            bits |= 4
+        if manager[i]:
+            bits |= 8
+        if partner[i]:
+            bits |= 16
+        if agency_worker[i]:
+            bits |= 64
+        out[i] = bits
+    return out
+
+
+@njit(cache=True)
+def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
+            staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
+            agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
+    """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
+    order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
+    combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
+    each element takes the same operations in the same order as one add_effect after another."""
+    groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
+        r = int(entries[3 * t])
+        bit = 1 << int(entries[3 * t + 1])
+        amount = entries[3 * t + 2]
+        op = ops[r]
+        row = rows[r]
+        cap = caps[r]
+        for i in range(filled.size):
+            if filled[i] and groups[i] & bit:
+                if op == 1:
+                    row[i] *= amount
+                elif op == 2:
+                    row[i] = _min(row[i] + amount, cap)
+                else:
+                    row[i] += amount
+
+
 # ---------------------------------------------------------------------------------------- network
 
 
@@ -397,78 +448,72 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
                        filled: np.ndarray, agency_worker: np.ndarray, kind_rate: np.ndarray,
                        agency_worker_factor: float, boosted_kind: int, boost: float, morale: np.ndarray,
                        habit: np.ndarray, out: np.ndarray, baseline: np.ndarray, intra: int,
-                       inter: int) -> np.ndarray:
+                       inter: int, frag: np.ndarray) -> None:
     """Relationships.step in one pass over the ties. Each tie strengthens toward 1 at its build rate, worked out
     from who holds both ends (no stored rates): the kind's rate while both ends are in post, slower with an
     agency worker at either end; ties of `boosted_kind` build faster still by `boost` (partner liaison). The
     updated tie is then added to its kind's total in entry order (`strength_by_kind`) and to its row's
     neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic.
-    Returns the fragmentation against `baseline`, the week-0 strength by kind (`fragmentation`)."""
+    Writes the fragmentation against `baseline`, the week-0 strength by kind, into `frag` (`fragmentation`).
+
+    Indices read from arrays (the other end, the kind, the codes) are used as unsigned numbers: numba then leaves
+    out the check for a negative index (counted from the end) that it adds to every signed one, which was 40% of
+    the pass. The two kinds' totals that fragmentation needs are kept in registers: each tie adds its strength to
+    its own kind's total and 0.0 to the other's (x + 0.0 is x for the non-negative totals), in entry order."""
     n = indptr.size - 1
     # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
     # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
-    # factor): one lookup per tie, no branch on who holds either end
-    code = np.empty(n, np.int8)
+    # factor): one lookup per tie, no branch on who holds either end. A vacant row's rate is 0, and w + (1 - w) x 0
+    # is w: its ties are summed unchanged, as the reference leaves them
+    code = np.empty(n, np.uint8)
     for i in range(n):
         code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
     held = np.array([0.0, 1.0, 1.0])
     agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
-    rate = np.empty((kind_rate.size, 3, 3))
+    rate = np.empty(kind_rate.size * 9)  # [kind, code of the row, code of the column]
     for q in range(kind_rate.size):
         for a in range(3):
             for b in range(3):
                 r = kind_rate[q] * (held[a] * held[b])
                 r *= factor[agency[a] | agency[b]]
-                rate[q, a, b] = r
-    by_kind = np.zeros(baseline.size)
+                rate[q * 9 + a * 3 + b] = r
     boosting = boost > 0
+    k_intra, k_inter, k_boost = np.uint64(intra), np.uint64(inter), np.uint64(boosted_kind)
+    nine, three = np.uint64(9), np.uint64(3)
+    now_intra = 0.0
+    now_inter = 0.0
     for i in range(n):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        ci = code[i]
-        if ci == 0:  # a vacant slot's ties do not build (rate 0: w + (1 - w) * 0 is w): they are only summed
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                x = w[e]
-                by_kind[kind[e]] += x
-                s0 += x * morale[j]
-                s1 += x * habit[j]
-                s2 += x * 1.0
-        for e in range(indptr[i], indptr[i + 1] if ci else indptr[i]):
-            j = indices[e]
-            ke = kind[e]
-            r = rate[ke, ci, code[j]]
+        ci = np.uint64(code[i]) * three
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = np.uint64(indices[e])
+            ke = np.uint64(kind[e])
+            r = rate[ke * nine + ci + np.uint64(code[j])]
             we = w[e]
             x = we + (1.0 - we) * r
-            if boosting and ke == boosted_kind:
+            if boosting and ke == k_boost:
                 x += (1.0 - x) * _min(r * boost, 1.0)
             w[e] = x
-            by_kind[ke] += x
+            now_intra += x if ke == k_intra else 0.0
+            now_inter += x if ke == k_inter else 0.0
             s0 += x * morale[j]
             s1 += x * habit[j]
             s2 += x * 1.0
         out[i, 0] = s0
         out[i, 1] = s1
         out[i, 2] = s2
-    return fragmentation(by_kind, baseline, intra, inter)
+    frag[0] = _missing(now_intra, baseline[intra])
+    frag[1] = _missing(now_inter, baseline[inter])
+    frag[2] = _missing(now_intra + now_inter, baseline[intra] + baseline[inter])
 
 
 @njit(cache=True)
 def _missing(now: float, base: float) -> float:
     """Share of the baseline strength missing now (Relationships.measure's `missing`)."""
     return _min(_max(1.0 - now / base, 0.0), 1.0) if base > 0 else 0.0
-
-
-@njit(cache=True)
-def fragmentation(now: np.ndarray, base: np.ndarray, intra: int, inter: int) -> np.ndarray:
-    """Relationships.measure: the share of week-0 strength missing within teams, between agencies, and the two."""
-    out = np.empty(3)
-    out[0] = _missing(now[intra], base[intra])
-    out[1] = _missing(now[inter], base[inter])
-    out[2] = _missing(now[intra] + now[inter], base[intra] + base[inter])
-    return out
 
 
 # ----------------------------------------------------------------------------------- mechanisms
@@ -666,22 +711,56 @@ def slippage_week(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last
 
 @njit(cache=True)
 def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
-                    dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray,
-                    learning_boost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow."""
+                    dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
+                    out: np.ndarray) -> None:
+    """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
+    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back)."""
     n = proficiency.shape[1]
-    prod = np.ones(n)
-    rec = np.zeros(n)
-    for i in range(n):
-        boost = 1.0 + learning_boost[i]
-        for k in live:
-            who = 1.0 if affects[k, i] else 0.0
-            gap = (1.0 - proficiency[k, i]) * who
-            proficiency[k, i] += gap * _min(rate[k] * boost, 1.0)
-            gap = (1.0 - proficiency[k, i]) * who
-            prod[i] *= 1.0 - dip[k] * gap
-            rec[i] += recording[k] * gap + lasting[k] * who
-    return prod, rec
+    out[0, :] = 1.0
+    out[1, :] = 0.0
+    prod, rec = out[0], out[1]
+    for k in live:  # change by change, as the reference: each slot takes its changes in order
+        prof, who_k = proficiency[k], affects[k]
+        rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
+        for i in range(n):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] *= 1.0 - dip_k * gap
+            rec[i] += recording_k * gap + lasting_k * who
+
+
+@njit(cache=True)
+def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
+                group: np.ndarray, shift_by: np.ndarray, week: int, staff: np.ndarray, frontline: np.ndarray,
+                manager: np.ndarray, partner: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
+                new_hire_weeks: float) -> tuple[int, float]:
+    """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
+    disruption of every change in its implementation period whose group holds the slot, added in programme order
+    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
+    pace = 0
+    shift = 0.0
+    for c in range(start.size):
+        if start[c] <= week < start[c] + duration[c]:
+            pace += 1
+        if shift_by[c] != 0.0:
+            x = (week - start[c] + 1) / duration[c]
+            x = 0.0 if x < 0.0 else x  # Python's max(x, 0.0), then min(x, 1.0)
+            x = 1.0 if x > 1.0 else x
+            shift += shift_by[c] * x
+    load[:] = 0.0
+    groups = np.empty(0, np.int64)
+    for c in range(start.size):  # change by change, as the reference adds their loads
+        if start[c] <= week < start[c] + duration[c]:
+            if groups.size == 0:
+                groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+            bit = 1 << group[c]
+            d = disruption[c]
+            for i in range(load.size):
+                if groups[i] & bit:
+                    load[i] += d
+    return pace, shift
 
 
 @njit(cache=True)
