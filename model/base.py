@@ -144,6 +144,11 @@ class Mechanism:
         self._mine = frozenset(s.name for s in self.publishes)
         self._published = vars(host.signals)  # the namespace's dict, written by one update per publish
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (deepcopy, pickle) publishes into its own signals: a copied dict is not the copied namespace's."""
+        self.__dict__.update(state)
+        self._published = vars(self.signals)
+
     def publish(self, **values: Any) -> None:
         """Write this mechanism's own signals (any other name is an error)."""
         if not self._mine.issuperset(values):

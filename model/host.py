@@ -115,6 +115,16 @@ class Host:
         for event in events:
             self.add_event(event)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (deepcopy, pickle) resets and reads its own effect rows: the per-person channels are views of them,
+        which a copy of the row array and of the views does not keep."""
+        self.__dict__.update(state)
+        rows = state.get("effect_rows")
+        if rows is not None:
+            views = {name: rows[k] for name, k in self.effect_row.items()}
+            self._fixed.update(views)
+            vars(self.effects).update(views)
+
     def initialise(self) -> None:
         """Every mechanism sets the state it owns, then derives what depends on the others (list order)."""
         for mech in self.mechanisms:
