@@ -487,9 +487,11 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
     direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
         p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
-    # the fatigue term's power is reused while consecutive slots share a change load (teammates under the same
-    # changes; most slots have none): the same number without another pow
-    last_load, fatigue = np.nan, 0.0
+    # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
+    # what each group's changes add up to, alternating slot by slot between roles): the same number without
+    # another pow
+    load0 = load1 = load2 = np.nan
+    fatigue0 = fatigue1 = fatigue2 = 0.0
     for i in range(mor.size):
         m = mor[i]
         rs = rowsum[i]
@@ -497,8 +499,16 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
         load = change_load[i] / reference_change_load
-        if load != last_load:
-            last_load, fatigue = load, _scalar_power(load, change_fatigue)
+        if load == load0:
+            fatigue = fatigue0
+        elif load == load1:
+            fatigue = fatigue1
+        elif load == load2:
+            fatigue = fatigue2
+        else:
+            fatigue = _scalar_power(load, change_fatigue)
+            load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+            load0, fatigue0 = load, fatigue
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
