@@ -206,22 +206,29 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
     each element takes the same operations in the same order as one add_effect after another."""
-    groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    reach = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    for i in range(reach.size):
+        if not filled[i]:
+            reach[i] = 0  # in no group: interventions reach people in post
     for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
         r = int(entries[3 * t])
         bit = 1 << int(entries[3 * t + 1])
         amount = entries[3 * t + 2]
-        op = ops[r]
         row = rows[r]
         cap = caps[r]
-        for i in range(filled.size):
-            if filled[i] and groups[i] & bit:
-                if op == 1:
-                    row[i] *= amount
-                elif op == 2:
-                    row[i] = _min(row[i] + amount, cap)
-                else:
-                    row[i] += amount
+        # every element is written, those outside the group with their own value: a loop without branches
+        if ops[r] == 1:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = x * amount if reach[i] & bit else x
+        elif ops[r] == 2:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = _min(x + amount, cap) if reach[i] & bit else x
+        else:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = x + amount if reach[i] & bit else x
 
 
 # ---------------------------------------------------------------------------------------- network
