@@ -7,20 +7,25 @@ A sweep-shaped batch of five-year runs of the default 300-person authority (issu
      `dask worker`s, with the project's simulation settings (experiments/execution/dask_setup.py) passed as
      DASK_* environment variables, as docs/execution.md shows (target: at most 10% more per run than 2);
   4. with --dask-defaults, the same cluster on Dask's own defaults (what the settings save).
-Every round starts each executor afresh (start-up and warm-up not timed) in a rotated order, so load drifting
-during the invocation hits them alike; each round's Dask/local ratios are paired, and their median is what
-`make bench` judges (the best time of each executor is printed too). CPU time is summed over this process and
-every process below it and split by role: the client (this process), the scheduler, the nannies, and in each
-worker the thread running the tasks, the event loop and the profiler thread; what is not "running tasks" is
-Dask's cost outside the runs, which other processes' load barely moves. Every executor must return the same
-rows (checked). `benchmarks/bench_model.py` (`make bench`) calls `measure` for its scaling item.
+The Dask cluster starts once and serves every round (a cluster outlives the sweeps sent to it); the local pool
+starts afresh each round (a fork, as each sweep starts its own); the in-process batch, twice as long, runs only in
+the first rounds (only the local speed-up needs it). The order rotates each round, so load drifting during the
+invocation hits the executors alike; each round's Dask/local ratios are paired, and their median is what `make
+bench` judges (min / median / max printed). CPU time is summed over this process and every process below it and split by
+role: the client (this process), the scheduler, the nannies, and in each worker the thread running the tasks, the
+event loop and the profiler thread; what is not "running tasks" is Dask's cost outside the runs, which other
+processes' load barely moves. The runs' own CPU time on the Dask workers and on the local workers is compared round
+by round too. Every executor must return the same rows (checked). `benchmarks/bench_model.py` (`make bench`) calls
+`measure` for its scaling item.
 
-    .venv/bin/python benchmarks/bench_executor.py [--runs 80] [--rounds 4] [--no-dask] [--dask-defaults]
+    .venv/bin/python benchmarks/bench_executor.py [--runs 80] [--rounds 6] [--serial-rounds 3] [--no-dask]
+                                                  [--dask-defaults]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -128,14 +133,19 @@ def on_serial(items: list[SweepRun]) -> tuple[float, dict[str, float], pd.DataFr
 
 
 def on_local(items: list[SweepRun]) -> tuple[float, dict[str, float], pd.DataFrame]:
-    """One batch on a fresh pool of 2 local worker processes."""
+    """One batch on a fresh pool of 2 local worker processes (its start-up and first runs not timed)."""
     here = os.getpid()
     with LocalProcesses(2) as ex:
+        # untimed, as on Dask: a forked worker's first runs pay for the pages it shares with this process
+        run_map(run_one, items[:4], executor=ex)
         return timed(ex, items, lambda pid, tid: "driver" if pid == here else "workers")
 
 
-def on_dask(items: list[SweepRun], env: dict[str, str]) -> tuple[float, dict[str, float], pd.DataFrame]:
-    """One batch on a fresh 2-worker cluster started with `env` (its start-up and warm-up not timed)."""
+@contextmanager
+def on_dask(items: list[SweepRun], env: dict[str, str]) -> Iterator[Callable[[], tuple[float, dict[str, float],
+                                                                                     pd.DataFrame]]]:
+    """A 2-worker cluster started with `env` and kept for every round (as a cluster outlives the sweeps sent to it;
+    its start-up and the workers' warm-up not timed): yields a function timing one batch on it."""
     import cloudpickle
 
     if __name__ != "__main__":  # imported (by bench_model.py): workers cannot import this file, so send it by value
@@ -157,7 +167,7 @@ def on_dask(items: list[SweepRun], env: dict[str, str]) -> tuple[float, dict[str
                 return "nannies"
             return dask_role(names[pid].get(tid, "")) if pid in names else "other processes"
 
-        return timed(ex, items, role)
+        yield lambda: timed(ex, items, role)
 
 
 def load() -> str:
@@ -165,35 +175,42 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(runs: int = 80, rounds: int = 4, dask: bool = True, dask_defaults: bool = False,
-            log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every executor on the same batch in `rounds` rotated rounds: best wall and CPU of each, the median of the
-    per-round Dask/local ratios, and CPU per run by role (mean over rounds); rows checked identical."""
+def measure(runs: int = 80, rounds: int = 6, dask: bool = True, dask_defaults: bool = False,
+            serial_rounds: int = 3, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every executor on the same batch in `rounds` rounds (in process only in the first `serial_rounds`: it takes
+    twice as long and only the local speed-up needs it), the order rotated each round: best wall and CPU of each,
+    each round's paired ratios (local speed-up; Dask against the local pool) and their medians, and CPU per run by
+    role (mean over rounds); rows checked identical. The Dask clusters start once and serve every round; the local
+    pool starts afresh each round (forked: about 0.1 s, as each sweep starts its own)."""
     warm_up()  # local workers fork from this process with the kernels loaded
     items = tasks(runs)
     on_serial(items[:2])  # warms this process's caches
-    runners: dict[str, Callable[[], tuple[float, dict[str, float], pd.DataFrame]]] = {
-        "serial": lambda: on_serial(items), "local2": lambda: on_local(items)}
-    if dask:
-        runners["dask2"] = lambda: on_dask(items, environment())
-    if dask and dask_defaults:
-        runners["dask2_defaults"] = lambda: on_dask(items, {})
     out: dict[str, Any] = {"runs": runs, "rounds": rounds, "load_before": load()}
     walls: dict[str, list[float]] = defaultdict(list)
     cpus: dict[str, list[dict[str, float]]] = defaultdict(list)
     same: dict[str, bool] = {}
-    names = list(runners)
     ref: pd.DataFrame | None = None
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:  # rotated: no executor always goes first
-            wall, cpu, rows = runners[name]()
-            ref = rows if ref is None else ref
-            same[name] = same.get(name, True) and rows.equals(ref)
-            walls[name].append(wall)
-            cpus[name].append(cpu)
-        if log:
-            log(f"  round {r + 1}: " + ", ".join(f"{k} {walls[k][-1]:.2f} s / {sum(cpus[k][-1].values()):.1f} CPU s"
-                                                for k in names) + f"; load {load()}")
+    with contextlib.ExitStack() as stack:
+        runners: dict[str, Callable[[], tuple[float, dict[str, float], pd.DataFrame]]] = {
+            "serial": lambda: on_serial(items), "local2": lambda: on_local(items)}
+        if dask:
+            runners["dask2"] = stack.enter_context(on_dask(items, environment()))
+        if dask and dask_defaults:
+            runners["dask2_defaults"] = stack.enter_context(on_dask(items, {}))
+        names = list(runners)
+        for r in range(rounds):
+            order = names[r % len(names):] + names[:r % len(names)]  # rotated: no executor always goes first
+            for name in order:
+                if name == "serial" and r >= serial_rounds:
+                    continue
+                wall, cpu, rows = runners[name]()
+                ref = rows if ref is None else ref
+                same[name] = same.get(name, True) and rows.equals(ref)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+            if log:
+                log(f"  round {r + 1}: " + ", ".join(f"{k} {walls[k][-1]:.2f} s / {sum(cpus[k][-1].values()):.1f} CPU s"
+                                                    for k in order if len(walls[k]) == r + 1) + f"; load {load()}")
     for name in names:
         total = [sum(c.values()) for c in cpus[name]]
         roles = {role for c in cpus[name] for role in c}
@@ -202,15 +219,25 @@ def measure(runs: int = 80, rounds: int = 4, dask: bool = True, dask_defaults: b
         out |= {f"{name}_s": round(min(walls[name]), 2), f"{name}_cpu_ms_per_run": round(1e3 * min(total) / runs, 1),
                 f"{name}_same": same[name], f"{name}_walls": [round(w, 2) for w in walls[name]],
                 f"{name}_cpu_by_role_ms": by_role}
+        if name == "local2":  # paired with the rounds that ran in process
+            pairs = zip(walls["serial"], walls["local2"][:len(walls["serial"])], strict=True)
+            out["local2_speedups"] = [round(s / lo, 3) for s, lo in pairs]
         if name.startswith("dask2"):
             local_cpu = [sum(c.values()) for c in cpus["local2"]]
-            out[f"{name}_wall_vs_local2"] = statistics.median(d / lo for d, lo in zip(walls[name], walls["local2"],
-                                                                                      strict=True)) - 1
-            out[f"{name}_cpu_vs_local2"] = statistics.median(d / lo for d, lo in zip(total, local_cpu, strict=True)) - 1
+            wall_ratios = [d / lo - 1 for d, lo in zip(walls[name], walls["local2"], strict=True)]
+            cpu_ratios = [d / lo - 1 for d, lo in zip(total, local_cpu, strict=True)]
+            out[f"{name}_wall_ratios"] = [round(x, 4) for x in wall_ratios]
+            out[f"{name}_cpu_ratios"] = [round(x, 4) for x in cpu_ratios]
+            out[f"{name}_wall_vs_local2"] = statistics.median(wall_ratios)
+            out[f"{name}_cpu_vs_local2"] = statistics.median(cpu_ratios)
             outside = [sum(v for k, v in c.items() if k != TASKS) for c in cpus[name]]
             out[f"{name}_outside_runs_ms"] = round(1e3 * statistics.mean(outside) / runs, 2)
             out[f"{name}_outside_share"] = statistics.mean(o / max(t - o, 1e-9) for o, t in zip(outside, total,
                                                                                               strict=True))
+            tasks_cpu = [c.get(TASKS, 0.0) for c in cpus[name]]
+            workers_cpu = [c.get("workers", 0.0) for c in cpus["local2"]]
+            out[f"{name}_runs_cpu_ratios"] = [round(d / lo - 1, 4) for d, lo in zip(tasks_cpu, workers_cpu,
+                                                                                     strict=True)]
     out["load_after"] = load()
     return out
 
@@ -218,12 +245,13 @@ def measure(runs: int = 80, rounds: int = 4, dask: bool = True, dask_defaults: b
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=80)
-    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--serial-rounds", type=int, default=3, help="rounds that also run the batch in process")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--dask-defaults", action="store_true", help="also a cluster on Dask's default settings")
     args = ap.parse_args()
     print(f"{args.runs} five-year runs of the default authority; {os.cpu_count()} cores; load average {load()}")
-    m = measure(args.runs, args.rounds, not args.no_dask, args.dask_defaults, log=print)
+    m = measure(args.runs, args.rounds, not args.no_dask, args.dask_defaults, args.serial_rounds, log=print)
     names = [k[:-2] for k in m if k.endswith("_s") and f"{k[:-2]}_walls" in m]
     print(f"\nbest of {args.rounds} rotated rounds (load {m['load_before']} -> {m['load_after']}):")
     print(f"  {'executor':<16}{'wall s':>8}{'speed-up':>10}{'CPU ms/run':>12}{'wall vs local2':>16}"
@@ -240,8 +268,11 @@ def main() -> None:
         print(f"  {k:<16}{sum(v for _, v in parts):6.1f}: " + ", ".join(f"{r} {v:.1f}" for r, v in parts if v >= 0.05))
     for k in names:
         if k.startswith("dask2"):
+            spread = lambda xs: "/".join(f"{100 * x:+.1f}" for x in xs)  # noqa: E731
             print(f"{k}: {m[f'{k}_outside_runs_ms']:.1f} CPU ms per run outside the runs "
-                  f"({m[f'{k}_outside_share'] * 100:.1f}% of a run's own CPU time)")
+                  f"({m[f'{k}_outside_share'] * 100:.1f}% of a run's own CPU time); each round against the local "
+                  f"pool: wall {spread(m[f'{k}_wall_ratios'])}%, CPU {spread(m[f'{k}_cpu_ratios'])}%, the runs' "
+                  f"own CPU {spread(m[f'{k}_runs_cpu_ratios'])}%")
 
 
 if __name__ == "__main__":

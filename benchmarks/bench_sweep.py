@@ -28,8 +28,8 @@ def experiment(samples: int, seed: int = 1, overrides: dict | None = None):
     exp = parse_experiment({
         "name": "bench", "base": "phased.yaml", "design": "lhs", "samples": samples, "replicates": 1, "seed": seed,
         "overrides": overrides or {},
-        "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.5},
-                       "morale.change_effect": {"low": 0.03, "high": 0.12}}}, "bench")
+        "parameters": {"turnover.labour_market_pressure": {"low": 0.7, "high": 1.4},
+                       "morale.change_effect": {"low": 0.001, "high": 0.004}}}, "bench")
     return prepare(exp, ROOT / "scenarios" / "phased.yaml", "bench")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
-from culturedrift.model.compiled import Kernels
+from culturedrift.model.compiled import Fresh, Kernels, moves_of
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
@@ -236,7 +236,37 @@ class Host:
         for mech in self.mechanisms:
             mech.on_restructure()
 
+    def compiled_moves(self) -> Any:
+        """What turnover's compiled week needs to carry out its own joins and leaves in its kernel (`compiled.Moves`),
+        or None when anything it does not know takes part: a listener other than the standard ones (or one of them
+        replaced on its instance or class), other leave order, a hook of the host's, Mesa agents, per-person state
+        declared with on-hire or on-leave values that is not a flat float array. Those weeks go through `join` /
+        `leave`, which call everyone."""
+        if not self.compiled or not self.plain_moves():
+            return None
+        held = self.__dict__.get("_moves")
+        if held is None:
+            held = self._moves = Fresh()
+        if held.value is None:
+            held.value = moves_of(self) or False  # False: known not to fit (the mechanisms' classes do not change)
+        moves = held.value
+        if not moves:
+            return None
+        for attributes, hook, cls, listener in moves.hooks:  # a listener replaced since is not the kernel's
+            if hook in attributes or getattr(cls, hook) is not listener:
+                return None
+        return moves
+
     # --- what the model adds around people moving (agents, the event log); nothing in a bare host ---
+    def plain_moves(self) -> bool:
+        """Whether people moving adds nothing beyond the mechanisms' listeners and `log_moves` (true of a bare host
+        whose hooks are these)."""
+        cls = type(self)
+        return cls.joined is Host.joined and cls.leaving is Host.leaving and cls.left is Host.left
+
+    def log_moves(self, leaves: int, joins: int, rows: np.ndarray) -> None:
+        """A compiled week's moves: `leaves` leave rows then `joins` join rows (slot, role, agency worker, tenure)."""
+
     def joined(self, slots: np.ndarray) -> None:
         """After `slots` have been taken."""
 
