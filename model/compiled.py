@@ -297,12 +297,18 @@ def change_week(mech: ChangeProgramme) -> bool:
 def morale_step(mech: Morale) -> None:
     """Morale.step."""
     s, sig, eff = mech.state, mech.signals, mech.effects
-    nb = sig.neighbour_sums
-    z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
+    table = streams(mech, mech.rng)
+    if table is None:  # not a numpy Generator: the reference's standard normals, drawn here
+        table, z = _NO_STREAMS, mech.rng.standard_normal(s.n)
+    else:  # drawn in the kernel, slot by slot: the same draws
+        z = _NO_DRAWS
     mech.model.kernels.morale_step(
-        s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
+        table, s.morale, sig.neighbour_sums, sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
         s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z,
         float(sig.reference_direct_time), record(mech, MORALE))
+
+
+_NO_STREAMS, _NO_DRAWS = np.zeros((0, 4), np.uint64), np.zeros(0)
 
 
 # ------------------------------------------------------------------------------------------ culture

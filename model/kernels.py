@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
-from numba.np.random.distributions import random_beta, random_poisson
+from numba.np.random.distributions import random_beta, random_poisson, random_standard_normal
 from numba.np.random.generator_core import next_double
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -527,13 +527,16 @@ def _missing(now: float, base: float) -> float:
 
 
 @njit(cache=True)
-def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: np.ndarray,
+def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
                 case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
                 z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
-    `z` holds standard normal draws: numpy's normal(0, sd) is 0 + sd * z, computed here as numpy computes it.
-    `pars` is the mechanism's parameter record (compiled.record)."""
+    The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
+    draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
+    (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
+    `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
+    tie strength); `pars` is the mechanism's parameter record (compiled.record)."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
@@ -547,10 +550,11 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
     # another pow
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
+    draw = z.size == 0
     for i in range(mor.size):
         m = mor[i]
-        rs = rowsum[i]
-        peer = nb[i] / rs if rs > 1e-9 else m
+        rs = nb[i, 2]
+        peer = nb[i, 0] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
         load = change_load[i] / reference_change_load
@@ -576,7 +580,8 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        mor[i] = _clip(m + (0.0 + noise_sd * z[i]), 0.0, 1.0)
+        zi = random_standard_normal(_stream(streams, 0)) if draw else z[i]
+        mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
 
 
 @njit(cache=True)
