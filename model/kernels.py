@@ -222,24 +222,26 @@ def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bo
 
 
 @njit(cache=True)
-def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
-               agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
-    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: worked out
-    for every slot in one loop (a compiled helper called slot by slot, with its seven arrays, cost more than the
-    rest of a week's delivery)."""
+def role_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """The groups each slot's post puts it in whoever holds it (all, staff, frontline, managers, partners: the bits
+    of their codes in `GROUP_CODES`), worked out once per host (`compiled.role_bits`)."""
     out = np.empty(staff.size, np.int64)
     for i in range(staff.size):
-        bits = 1
-        if staff[i]:
-            bits |= 2
-            if tenure[i] < new_hire_weeks:
-                bits |= 32
-        if frontline[i]:
-            bits |= 4
-        if manager[i]:
-            bits |= 8
-        if partner[i]:
-            bits |= 16
+        out[i] = 1 | (2 if staff[i] else 0) | (4 if frontline[i] else 0) | (8 if manager[i] else 0) | \
+            (16 if partner[i] else 0)
+    return out
+
+
+@njit(cache=True)
+def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
+    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: its post's
+    (`role_bits`), new hires (staff within `new_hire_weeks`) and agency workers. Worked out for every slot in one
+    loop: a compiled helper called slot by slot, with its arrays, cost more than the rest of a week's delivery."""
+    out = np.empty(roles.size, np.int64)
+    for i in range(roles.size):
+        bits = roles[i]
+        if bits & 2 and tenure[i] < new_hire_weeks:
+            bits |= 32
         if agency_worker[i]:
             bits |= 64
         out[i] = bits
@@ -248,13 +250,12 @@ def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, pa
 
 @njit(cache=True)
 def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
-            staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
-            agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
+            roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
     each element takes the same operations in the same order as one add_effect after another."""
-    reach = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
     for i in range(reach.size):
         if not filled[i]:
             reach[i] = 0  # in no group: interventions reach people in post
@@ -755,9 +756,8 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
 
 @njit(cache=True)
 def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
-                group: np.ndarray, shift_by: np.ndarray, week: int, staff: np.ndarray, frontline: np.ndarray,
-                manager: np.ndarray, partner: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
-                new_hire_weeks: float) -> tuple[int, float]:
+                group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray, agency_worker: np.ndarray,
+                tenure: np.ndarray, new_hire_weeks: float) -> tuple[int, float]:
     """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
     disruption of every change in its implementation period whose group holds the slot, added in programme order
     from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
@@ -776,7 +776,7 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
     for c in range(start.size):  # change by change, as the reference adds their loads
         if start[c] <= week < start[c] + duration[c]:
             if groups.size == 0:
-                groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+                groups = group_bits(roles, agency_worker, tenure, new_hire_weeks)
             bit = 1 << group[c]
             d = disruption[c]
             for i in range(load.size):

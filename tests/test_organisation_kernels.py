@@ -138,8 +138,8 @@ def test_deliver_is_one_add_effect_after_another(seed: int, k: int, weeks: float
         model.add_effect(name, group_slots(s, group, weeks) & s.filled, amount)
         expect = model.effect_rows.copy()
     rows = start.copy()
-    kernels.deliver(rows, model.effect_ops, model.effect_caps, np.array(entries, np.float64), s.filled, s.staff,
-                    s.frontline, s.manager, s.partner, s.agency_worker, s.tenure, weeks)
+    kernels.deliver(rows, model.effect_ops, model.effect_caps, np.array(entries, np.float64), s.filled,
+                    kernels.role_bits(s.staff, s.frontline, s.manager, s.partner), s.agency_worker, s.tenure, weeks)
     assert np.array_equal(rows, expect)
 
 
