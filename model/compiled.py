@@ -167,15 +167,21 @@ def deliver(mech: Leadership, active: list[Intervention], levels: list[float]) -
     entries before it are applied, so every channel takes its additions in the reference's order."""
     m = mech.model
     rows, entries = m.effect_row, []
-    weeks = getattr(m.signals, "induction_weeks", None)
+    known = mech.__dict__.get("_groups")
+    if known is None:
+        known = mech._groups = {}
     for iv, lv in zip(active, levels, strict=True):
         strength = lv * mech.scale
-        cls = type(iv)
-        if cls.effect is not _EFFECT or cls.whom is not _WHOM or (weeks is None and iv.target == "new_hires"):
+        group = known.get(id(iv))
+        if group is None or group[0] is not iv:  # its group's code, or None if it runs its own code
+            cls = type(iv)
+            own = cls.effect is not _EFFECT or cls.whom is not _WHOM
+            group = known[id(iv)] = (iv, None if own else GROUP_CODES[iv.target])
+        group = group[1]
+        if group is None or (group == _NEW_HIRES and getattr(m.signals, "induction_weeks", None) is None):
             _deliver(m, entries)
             iv.effect(m, iv.whom(m), strength)
             continue
-        group = GROUP_CODES[iv.target]
         for name, amount in iv.deliveries(m, strength):
             r = rows.get(name)
             if r is not None:
@@ -194,13 +200,22 @@ def _deliver(m: Host, entries: list[float]) -> None:
         return
     s = m.state
     weeks = getattr(m.signals, "induction_weeks", None)
-    m.kernels.deliver(m.effect_rows, m.effect_ops, m.effect_caps, np.array(entries, np.float64), s.filled, s.staff,
-                      s.frontline, s.manager, s.partner, s.agency_worker, s.tenure,
-                      0.0 if weeks is None else float(weeks))
+    m.kernels.deliver(m.effect_rows, m.effect_ops, m.effect_caps, np.array(entries, np.float64), s.filled,
+                      role_bits(m), s.agency_worker, s.tenure, 0.0 if weeks is None else float(weeks))
     entries.clear()
 
 
+def role_bits(m: Host) -> np.ndarray:
+    """The groups each post puts its holder in (`kernels.role_bits`), made once per host: roles do not change."""
+    made = m.__dict__.get("_role_bits")
+    if made is None:
+        s = m.state
+        made = m._role_bits = k.role_bits(s.staff, s.frontline, s.manager, s.partner)
+    return made
+
+
 _EFFECT, _WHOM = Intervention.effect, Intervention.whom
+_NEW_HIRES = GROUP_CODES["new_hires"]
 
 
 # --------------------------------------------------------------------------------------- relationships
@@ -285,8 +300,8 @@ def change_week(mech: ChangeProgramme) -> bool:
     if m.week in table[1] or (weeks is None and any(c.affects == "new_hires" for c in changes)):
         return False
     s = m.state
-    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, s.staff, s.frontline, s.manager, s.partner,
-                                        s.agency_worker, s.tenure, 0.0 if weeks is None else float(weeks))
+    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
+                                        0.0 if weeks is None else float(weeks))
     mech.publish(pace=pace, prescription_shift=shift)
     return True
 
@@ -297,12 +312,18 @@ def change_week(mech: ChangeProgramme) -> bool:
 def morale_step(mech: Morale) -> None:
     """Morale.step."""
     s, sig, eff = mech.state, mech.signals, mech.effects
-    nb = sig.neighbour_sums
-    z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
+    table = streams(mech, mech.rng)
+    if table is None:  # not a numpy Generator: the reference's standard normals, drawn here
+        table, z = _NO_STREAMS, mech.rng.standard_normal(s.n)
+    else:  # drawn in the kernel, slot by slot: the same draws
+        z = _NO_DRAWS
     mech.model.kernels.morale_step(
-        s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
+        table, s.morale, sig.neighbour_sums, sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
         s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z,
         float(sig.reference_direct_time), record(mech, MORALE))
+
+
+_NO_STREAMS, _NO_DRAWS = np.zeros((0, 4), np.uint64), np.zeros(0)
 
 
 # ------------------------------------------------------------------------------------------ culture

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
-from numba.np.random.distributions import random_poisson_mult, random_standard_gamma
+from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -222,24 +222,26 @@ def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bo
 
 
 @njit(cache=True)
-def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
-               agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
-    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: worked out
-    for every slot in one loop (a compiled helper called slot by slot, with its seven arrays, cost more than the
-    rest of a week's delivery)."""
+def role_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """The groups each slot's post puts it in whoever holds it (all, staff, frontline, managers, partners: the bits
+    of their codes in `GROUP_CODES`), worked out once per host (`compiled.role_bits`)."""
     out = np.empty(staff.size, np.int64)
     for i in range(staff.size):
-        bits = 1
-        if staff[i]:
-            bits |= 2
-            if tenure[i] < new_hire_weeks:
-                bits |= 32
-        if frontline[i]:
-            bits |= 4
-        if manager[i]:
-            bits |= 8
-        if partner[i]:
-            bits |= 16
+        out[i] = 1 | (2 if staff[i] else 0) | (4 if frontline[i] else 0) | (8 if manager[i] else 0) | \
+            (16 if partner[i] else 0)
+    return out
+
+
+@njit(cache=True)
+def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
+    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: its post's
+    (`role_bits`), new hires (staff within `new_hire_weeks`) and agency workers. Worked out for every slot in one
+    loop: a compiled helper called slot by slot, with its arrays, cost more than the rest of a week's delivery."""
+    out = np.empty(roles.size, np.int64)
+    for i in range(roles.size):
+        bits = roles[i]
+        if bits & 2 and tenure[i] < new_hire_weeks:
+            bits |= 32
         if agency_worker[i]:
             bits |= 64
         out[i] = bits
@@ -248,28 +250,34 @@ def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, pa
 
 @njit(cache=True)
 def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
-            staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
-            agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
+            roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
     each element takes the same operations in the same order as one add_effect after another."""
-    groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
+    for i in range(reach.size):
+        if not filled[i]:
+            reach[i] = 0  # in no group: interventions reach people in post
     for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
         r = int(entries[3 * t])
         bit = 1 << int(entries[3 * t + 1])
         amount = entries[3 * t + 2]
-        op = ops[r]
         row = rows[r]
         cap = caps[r]
-        for i in range(filled.size):
-            if filled[i] and groups[i] & bit:
-                if op == 1:
-                    row[i] *= amount
-                elif op == 2:
-                    row[i] = _min(row[i] + amount, cap)
-                else:
-                    row[i] += amount
+        # every element is written, those outside the group with their own value: a loop without branches
+        if ops[r] == 1:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = x * amount if reach[i] & bit else x
+        elif ops[r] == 2:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = _min(x + amount, cap) if reach[i] & bit else x
+        else:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = x + amount if reach[i] & bit else x
 
 
 # ---------------------------------------------------------------------------------------- network
@@ -520,13 +528,16 @@ def _missing(now: float, base: float) -> float:
 
 
 @njit(cache=True)
-def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: np.ndarray,
+def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
                 case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
                 z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
-    `z` holds standard normal draws: numpy's normal(0, sd) is 0 + sd * z, computed here as numpy computes it.
-    `pars` is the mechanism's parameter record (compiled.record)."""
+    The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
+    draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
+    (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
+    `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
+    tie strength); `pars` is the mechanism's parameter record (compiled.record)."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
@@ -535,18 +546,29 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
     direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
         p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
-    # the fatigue term's power is reused while consecutive slots share a change load (teammates under the same
-    # changes; most slots have none): the same number without another pow
-    last_load, fatigue = np.nan, 0.0
+    # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
+    # what each group's changes add up to, alternating slot by slot between roles): the same number without
+    # another pow
+    load0 = load1 = load2 = np.nan
+    fatigue0 = fatigue1 = fatigue2 = 0.0
+    draw = z.size == 0
     for i in range(mor.size):
         m = mor[i]
-        rs = rowsum[i]
-        peer = nb[i] / rs if rs > 1e-9 else m
+        rs = nb[i, 2]
+        peer = nb[i, 0] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
         load = change_load[i] / reference_change_load
-        if load != last_load:
-            last_load, fatigue = load, _scalar_power(load, change_fatigue)
+        if load == load0:
+            fatigue = fatigue0
+        elif load == load1:
+            fatigue = fatigue1
+        elif load == load2:
+            fatigue = fatigue2
+        else:
+            fatigue = _scalar_power(load, change_fatigue)
+            load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+            load0, fatigue0 = load, fatigue
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
@@ -559,7 +581,8 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        mor[i] = _clip(m + (0.0 + noise_sd * z[i]), 0.0, 1.0)
+        zi = random_standard_normal(_stream(streams, 0)) if draw else z[i]
+        mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
 
 
 @njit(cache=True)
@@ -733,9 +756,8 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
 
 @njit(cache=True)
 def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
-                group: np.ndarray, shift_by: np.ndarray, week: int, staff: np.ndarray, frontline: np.ndarray,
-                manager: np.ndarray, partner: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
-                new_hire_weeks: float) -> tuple[int, float]:
+                group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray, agency_worker: np.ndarray,
+                tenure: np.ndarray, new_hire_weeks: float) -> tuple[int, float]:
     """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
     disruption of every change in its implementation period whose group holds the slot, added in programme order
     from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
@@ -754,7 +776,7 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
     for c in range(start.size):  # change by change, as the reference adds their loads
         if start[c] <= week < start[c] + duration[c]:
             if groups.size == 0:
-                groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+                groups = group_bits(roles, agency_worker, tenure, new_hire_weeks)
             bit = 1 << group[c]
             d = disruption[c]
             for i in range(load.size):
