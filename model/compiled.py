@@ -9,13 +9,17 @@ paths to the same bits.
 
 from __future__ import annotations
 
+import ctypes
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import typeof
 
 from culturedrift.model import kernels as k
+from culturedrift.model.groups import GROUP_CODES
+from culturedrift.model.interventions.base import Intervention
 from culturedrift.model.organisation import INTER_AGENCY, INTRA_TEAM
 
 if TYPE_CHECKING:
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from culturedrift.model.host import Host
     from culturedrift.model.mechanisms.change_programme import ChangeProgramme
     from culturedrift.model.mechanisms.culture import Culture
+    from culturedrift.model.mechanisms.leadership import Leadership
     from culturedrift.model.mechanisms.morale import Morale
     from culturedrift.model.mechanisms.relationships import Relationships
     from culturedrift.model.mechanisms.slippage import Slippage
@@ -151,6 +156,53 @@ def record(mech: Mechanism, fields: tuple[str, ...]) -> np.ndarray:
     return made[1]
 
 
+# ------------------------------------------------------------------------------------------ leadership
+
+
+def deliver(mech: Leadership, active: list[Intervention], levels: list[float]) -> None:
+    """Leadership's delivery of the week's interventions: what each declares (`deliveries`) to its group's people in
+    post goes to the per-person channels in one compiled pass (`kernels.deliver`), in the same order as one
+    `add_effect` after another; the organisation's numbers are added as the reference adds them. An intervention
+    with an effect or a set of people of its own (`effect` or `whom` overridden) runs its own code, after the
+    entries before it are applied, so every channel takes its additions in the reference's order."""
+    m = mech.model
+    rows, entries = m.effect_row, []
+    weeks = getattr(m.signals, "induction_weeks", None)
+    for iv, lv in zip(active, levels, strict=True):
+        strength = lv * mech.scale
+        cls = type(iv)
+        if cls.effect is not _EFFECT or cls.whom is not _WHOM or (weeks is None and iv.target == "new_hires"):
+            _deliver(m, entries)
+            iv.effect(m, iv.whom(m), strength)
+            continue
+        group = GROUP_CODES[iv.target]
+        for name, amount in iv.deliveries(m, strength):
+            r = rows.get(name)
+            if r is not None:
+                entries += (r, group, amount)
+            elif m.channels[name].per == "organisation":
+                m.add_effect(name, None, amount)
+            else:  # a channel kept apart (per team, or not a float): as the reference adds it
+                _deliver(m, entries)
+                m.add_effect(name, iv.whom(m), amount)
+    _deliver(m, entries)
+
+
+def _deliver(m: Host, entries: list[float]) -> None:
+    """Apply the (row, group, amount) entries gathered so far and empty the list."""
+    if not entries:
+        return
+    s = m.state
+    weeks = getattr(m.signals, "induction_weeks", None)
+    m.kernels.deliver(m.effect_rows, m.effect_ops, m.effect_caps, np.array(entries, np.float64), s.filled, s.staff,
+                      s.frontline, s.manager, s.partner, s.agency_worker, s.tenure,
+                      0.0 if weeks is None else float(weeks))
+    entries.clear()
+
+
+_EFFECT, _WHOM = Intervention.effect, Intervention.whom
+
+
 # --------------------------------------------------------------------------------------- relationships
 
 
@@ -167,10 +219,11 @@ def relationships_step(mech: Relationships) -> None:
     the strength by kind (hence fragmentation) and the neighbour sums are taken as each tie is updated."""
     net, s, p = mech.model.network, mech.state, mech.pars
     out = np.empty((s.n, 3))
-    frag = mech.model.kernels.relationships_week(
+    frag = np.empty(3)  # made here: an array a kernel returns costs numba a dtype unpickled on the way back
+    mech.model.kernels.relationships_week(
         net.mat.indptr, net.mat.indices, net.kind, net.w, s.filled, s.agency_worker, mech.kind_rate,
         float(p.agency_worker_build_factor), INTER_AGENCY, float(mech.effects.interagency_boost), s.morale,
-        s.compliance_habit, out, mech.baseline, INTRA_TEAM, INTER_AGENCY)
+        s.compliance_habit, out, mech.baseline, INTRA_TEAM, INTER_AGENCY, frag)
     mech.publish(neighbour_sums=out, fragmentation=frag)
 
 
@@ -204,10 +257,38 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 
 def learning_curves(mech: ChangeProgramme) -> None:
     """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
-    prod, rec = mech.model.kernels.learning_curves(
-        mech.state.proficiency, mech.affect_cols, np.flatnonzero(mech.live), mech.rate, mech.dip, mech.rec,
-        mech.lasting, mech.effects.learning_boost)
-    mech.publish(productivity=prod, extra_recording=rec)
+    out = np.empty((2, mech.state.n))
+    key = mech.live.tobytes()  # the live changes' rows, worked out again only after a go-live
+    live = mech.__dict__.get("_live")
+    if live is None or live[0] != key:
+        live = mech._live = (key, np.flatnonzero(mech.live))
+    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live[1], mech.rate, mech.dip,
+                                       mech.rec, mech.lasting, mech.effects.learning_boost, out)
+    mech.publish(productivity=out[0], extra_recording=out[1])
+
+
+def change_week(mech: ChangeProgramme) -> bool:
+    """ChangeProgramme.step's loop over the changes in one call, in a week without a go-live (a go-live runs the
+    reference's loop: a restructure or a learning curve then acts in the middle of it). Returns whether it ran."""
+    changes = mech.changes
+    table = mech.__dict__.get("_table")
+    key = tuple(map(id, changes))
+    if table is None or table[0] != key:  # made once per programme; again after a go-live is moved
+        table = (key, {c.start_week for c in changes}, np.array([c.start_week for c in changes], np.int64),
+                 np.array([c.duration_weeks for c in changes], np.int64),
+                 np.array([float(c.disruption) for c in changes]),
+                 np.array([GROUP_CODES[c.affects] for c in changes], np.int64),
+                 np.array([float(c.prescription_change) for c in changes]))
+        mech._table = table
+    m = mech.model
+    weeks = getattr(m.signals, "induction_weeks", None)
+    if m.week in table[1] or (weeks is None and any(c.affects == "new_hires" for c in changes)):
+        return False
+    s = m.state
+    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, s.staff, s.frontline, s.manager, s.partner,
+                                        s.agency_worker, s.tenure, 0.0 if weeks is None else float(weeks))
+    mech.publish(pace=pace, prescription_shift=shift)
+    return True
 
 
 # ------------------------------------------------------------------------------------------- morale
@@ -264,9 +345,16 @@ def slippage_step(mech: Slippage) -> None:
 
 
 def turnover_step(mech: Turnover) -> None:
-    """Turnover.step: intention, tenure, hazards and exits in one call; then hires, replaced agency workers and
-    affordable agency cover decided in one call (what the reference decides between its joins and leaves)."""
+    """Turnover.step: the whole week in one call with its joins and leaves (`turnover_people`) when only the
+    standard listeners hear them; otherwise intention, tenure, hazards and exits in one call, then hires, replaced
+    agency workers and affordable agency cover decided in one call (what the reference decides between its joins
+    and leaves), each join and leave through the host."""
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
+    moves = m.compiled_moves()
+    if moves is not None and moves.turnover is mech:
+        table = streams(mech, mech.rng, mech.rng_recruit, moves.culture.rng)
+        if table is not None:
+            return turnover_people(mech, moves, table)
     mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
     # the week's draws first (nothing before them in this step draws from these two streams)
     u = mech.rng.random(s.n)
@@ -324,9 +412,24 @@ def workload_allocate(mech: Workload) -> None:
 
 
 def workload_step(mech: Workload) -> None:
-    """Workload.step in two kernel calls around the Poisson referrals (drawn from the same stream, here)."""
+    """Workload.step in one kernel call, the Poisson referrals drawn inside it from the workload stream
+    (`kernels.workload_week`); in two around numpy's draw if the stream is not a numpy Generator."""
     sig, s = mech.signals, mech.state
     pars = record(mech, WORKLOAD)
+    table = streams(mech, mech.rng)
+    if table is not None:
+        t = sig.team_cases.size
+        lam, team_capacity = np.empty(t), np.empty(t)  # a new array each week, as the reference publishes
+        ok, total, backlog = mech.model.kernels.workload_week(
+            table, s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker,
+            s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, s.team,
+            bool(sig.learning_live), sig.team_cases, sig.team_capacity, mech.referral_rate, s.workload, s.caseload,
+            s.sustained_pressure, lam, team_capacity, pars)
+        if not ok:
+            mech.rng.poisson(lam)  # numpy refuses this mean: its own error, before any draw, as the reference
+        mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
+                     team_capacity=team_capacity)
+        return
     lam = mech.model.kernels.workload_referrals(
         s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker, s.tenure,
         sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, sig.team_cases, sig.team_capacity,
@@ -337,3 +440,140 @@ def workload_step(mech: Workload) -> None:
         referrals, s.capacity, s.workload, s.caseload, s.sustained_pressure, pars)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
                  team_capacity=team_capacity)
+
+
+# ------------------------------------------------------------------------------------------- people moving
+
+
+class Fresh:
+    """A holder whose copies start empty (copy, deepcopy and pickle all go through `__reduce__`): what it holds
+    points into its owner's own memory (a bit generator's state, the owner's arrays), which a copy of the owner
+    does not share."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: Any = None
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return Fresh, ()
+
+
+def stream_table(*rngs: np.random.Generator) -> np.ndarray:
+    """Each numpy Generator's bit generator as kernels draw from it (`kernels._stream`), one row each: the address
+    of its state and those of its next_double, next_uint64 and next_uint32 functions (numpy's ctypes interface)."""
+    out = np.empty((len(rngs), 4), np.uint64)
+    for row, rng in zip(out, rngs, strict=True):
+        c = rng.bit_generator.ctypes
+        row[:] = (c.state_address, *(ctypes.cast(f, ctypes.c_void_p).value
+                                     for f in (c.next_double, c.next_uint64, c.next_uint32)))
+    return out
+
+
+def streams(mech: Mechanism, *rngs: Any) -> np.ndarray | None:
+    """The stream table of `rngs` (`stream_table`), kept on the mechanism while they stay these objects, which
+    keeps them alive as long as the table; None if one is not a numpy Generator (the caller draws in Python)."""
+    held = mech.__dict__.get("_streams")
+    if held is None:
+        held = mech._streams = Fresh()
+    made = held.value
+    if made is None or made[0] != rngs:  # Generators compare by identity
+        if not all(isinstance(r, np.random.Generator) for r in rngs):
+            return None
+        made = held.value = (rngs, stream_table(*rngs))
+    return made[1]
+
+
+@dataclass(frozen=True)
+class Moves:
+    """What `turnover_people` carries out for the host: the listeners it stands for and the declared per-person
+    values a join and a leave set (`Host.compiled_moves`)."""
+
+    turnover: Any
+    relationships: Any
+    culture: Any
+    after: tuple[Any, ...]  # listeners told of the week's joiners after the kernel (ChangeProgramme.on_join)
+    hooks: tuple[tuple[dict[str, Any], str, type, Any], ...]  # (a mechanism's own attributes, a hook, its class,
+    # the class's listener): a listener replaced on the instance or on the class since is not the one the kernel knows
+    hire_arrays: tuple[np.ndarray, ...]
+    hire_values: np.ndarray
+    leave_arrays: tuple[np.ndarray, ...]
+    leave_values: np.ndarray
+
+
+def moves_of(host: Host) -> Moves | None:
+    """The host's `Moves` when its listeners of joins and leaves are exactly the ones `turnover_people` carries out
+    (turnover, relationships and culture, leaves heard by turnover first; change programme's on_join told
+    afterwards), each as its module defines it, and every declared on-hire and on-leave array is a flat float64
+    array; None otherwise."""
+    joiners = {_STANDARD.get((type(m).__module__, type(m).__qualname__)): m for m in host._joiners}
+    leavers = [_STANDARD.get((type(m).__module__, type(m).__qualname__)) for m in host._leavers]
+    hooks = (*((m, "on_join") for m in host._joiners), *((m, "on_leave") for m in host._leavers))
+    if (len(joiners) != len(host._joiners) or leavers != ["turnover", "relationships"]
+            or joiners.keys() - {"change_programme"} != {"turnover", "relationships", "culture"}
+            or not all(_own(type(m), hook) for m, hook in hooks)):
+        return None
+    pairs = (*host._on_hire, *host._on_leave)
+    if (not host._on_hire or not host._on_leave
+            or not all(a.dtype == np.float64 and a.ndim == 1 and a.flags.c_contiguous for a, _ in pairs)):
+        return None
+    return Moves(
+        turnover=joiners["turnover"], relationships=joiners["relationships"], culture=joiners["culture"],
+        after=tuple(m for name, m in joiners.items() if name == "change_programme"),
+        hooks=tuple((vars(m), hook, type(m), getattr(type(m), hook)) for m, hook in hooks),
+        hire_arrays=tuple(a for a, _ in host._on_hire), hire_values=np.array([v for _, v in host._on_hire], float),
+        leave_arrays=tuple(a for a, _ in host._on_leave), leave_values=np.array([v for _, v in host._on_leave], float))
+
+
+# the mechanisms whose listeners `turnover_people` stands for (named, not imported: they import this module)
+_STANDARD = {(f"culturedrift.model.mechanisms.{name}", cls): name for name, cls in (
+    ("turnover", "Turnover"), ("relationships", "Relationships"), ("culture", "Culture"),
+    ("change_programme", "ChangeProgramme"))}
+
+
+def _own(cls: type, hook: str) -> bool:
+    """Whether the class's `hook` is the one its module defines for it (not one put on the class since, nor a
+    wrapper around it)."""
+    f = getattr(cls, hook)
+    code = getattr(f, "__code__", None)
+    return code is not None and f.__module__ == cls.__module__ and code.co_qualname == f"{cls.__qualname__}.{hook}"
+
+
+HIRE = ("partner_habit", "mean", "a", "b", "fixed")
+
+
+def hire_record(mech: Culture) -> np.ndarray:
+    """What a hire's habit is drawn from, as a one-row record (`record`): partner workers' habit, the Beta's mean and
+    shapes (`Culture.hire_shape`), and whether the spread is negligible (every hire takes the mean)."""
+    made = mech.__dict__.get("_hire_record")
+    if made is None or made[0] is not mech.pars:
+        mean, a, b = mech.hire_shape()
+        fixed = float(np.isnan(a))
+        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, fixed)
+        made = mech._hire_record = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in HIRE]))
+    return made[1]
+
+
+def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray) -> None:
+    """Turnover.step with its joins and leaves in one kernel call (`kernels.people_week`): the same draws from the
+    same three streams, the same moves in the same order, the same log; then the signals, the event log and the
+    listeners the kernel does not stand for (a live change programme's on_join)."""
+    m, p, s, eff, sig = mech.model, mech.pars, mech.state, mech.effects, mech.signals
+    cost = getattr(sig, "agency_worker_weekly_cost", None)
+    headroom = sig.hiring_headroom if cost is not None else -np.inf  # a host without a budget buys no cover
+    net = m.network
+    rows, nl, nr, nj, nc, permanent, refused = m.kernels.people_week(
+        table, s.intention, s.tenure, s.leaver_exposure, s.morale, s.workload, mech.role_factor,
+        eff.exit_hazard_multiplier, s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled,
+        mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, float(eff.overflow_share), s.is_post, s.staff,
+        s.staff_post, s.vacant_since, m.week, float(mech.fill_hazard), cost if cost is not None else np.zeros(s.n),
+        float(headroom), s.role, net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums, moves.leave_arrays,
+        moves.leave_values, moves.hire_arrays, moves.hire_values, s.compliance_habit,
+        float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire_record(moves.culture))
+    mech.publish(leavers=nl + nr, leavers_permanent=permanent, joiners=nj + nc, agency_worker_hires_refused=refused)
+    if nl + nr + nj + nc:
+        m.log_moves(nl + nr, nj + nc, rows)
+        if nj + nc and moves.after:
+            joined = rows[nl + nr:, 0].astype(np.int64)
+            for listener in moves.after:
+                listener.on_join(joined)

@@ -29,3 +29,6 @@ def group_slots(state: Staff, group: str, new_hire_weeks: float) -> np.ndarray:
 # the groups that are one of the state's own masks (no array is made for them)
 _MASK = {"staff": "staff", "frontline": "frontline", "managers": "manager", "partners": "partner",
          "agency_workers": "agency_worker"}
+
+# each group's code in the compiled kernels (its bit in kernels.group_bits)
+GROUP_CODES = {"all": 0, "staff": 1, "frontline": 2, "managers": 3, "partners": 4, "new_hires": 5, "agency_workers": 6}

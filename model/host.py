@@ -15,7 +15,7 @@ import numpy as np
 
 from culturedrift.model import kernels
 from culturedrift.model.base import Channel, Mechanism, Signals, stream
-from culturedrift.model.compiled import Kernels
+from culturedrift.model.compiled import Fresh, Kernels, moves_of
 from culturedrift.model.compiled import enabled as compiled_enabled
 from culturedrift.model.events import EVENTS, Event
 from culturedrift.model.organisation import Layout, Network
@@ -90,8 +90,21 @@ class Host:
                     raise ValueError(f"effect channel '{ch.name}' of {cls.name} is already declared")
                 self.channels[ch.name] = ch
         self._size = {"person": n, "team": layout.n_teams}
-        # what resetting each channel needs, read once (the reset runs every week)
-        self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()]
+        # the per-person float channels are the rows of one array, so a week's reset is one fill and a week's
+        # interventions one compiled pass (`deliver`); the organisation's numbers and the rest are reset by name
+        rows = [ch for ch in self.channels.values()
+                if ch.per == "person" and np.dtype(ch.dtype) == _FLOAT and not ch.remember]
+        self.effect_rows = np.empty((len(rows), n))
+        self.effect_row = {ch.name: k for k, ch in enumerate(rows)}
+        self.effect_ops = np.array([2 if ch.cap is not None and ch.combine == "add" else int(ch.combine == "multiply")
+                                    for ch in rows], np.int64)  # 0 add, 1 multiply, 2 add capped
+        self.effect_caps = np.array([0.0 if ch.cap is None else float(ch.cap) for ch in rows])
+        self._neutral_rows = np.array([[ch.neutral] for ch in rows]).reshape(len(rows), 1)
+        self._fixed = {ch.name: self.effect_rows[k] for k, ch in enumerate(rows)}
+        self._fixed.update((ch.name, ch.neutral) for ch in self.channels.values() if ch.per == "organisation")
+        # what resetting each other channel needs, read once (the reset runs every week)
+        self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()
+                        if ch.name not in self._fixed]
         self.reset_effects()
         self.mechanisms = [cls(pars, self) for cls, pars in parts]
         self._by_name = {m.name: m for m in self.mechanisms}
@@ -147,10 +160,9 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
+        self.effect_rows[...] = self._neutral_rows
+        eff.update(self._fixed)  # each per-person row (even if someone rebound the name) and the organisation's numbers
         for name, neutral, per, remember, dtype in self._resets:
-            if per == "organisation":
-                eff[name] = neutral
-                continue
             arr = eff.get(name)
             if arr is None:
                 eff[name] = np.full(self._size[per], neutral, dtype=dtype)
@@ -224,7 +236,37 @@ class Host:
         for mech in self.mechanisms:
             mech.on_restructure()
 
+    def compiled_moves(self) -> Any:
+        """What turnover's compiled week needs to carry out its own joins and leaves in its kernel (`compiled.Moves`),
+        or None when anything it does not know takes part: a listener other than the standard ones (or one of them
+        replaced on its instance or class), other leave order, a hook of the host's, Mesa agents, per-person state
+        declared with on-hire or on-leave values that is not a flat float array. Those weeks go through `join` /
+        `leave`, which call everyone."""
+        if not self.compiled or not self.plain_moves():
+            return None
+        held = self.__dict__.get("_moves")
+        if held is None:
+            held = self._moves = Fresh()
+        if held.value is None:
+            held.value = moves_of(self) or False  # False: known not to fit (the mechanisms' classes do not change)
+        moves = held.value
+        if not moves:
+            return None
+        for attributes, hook, cls, listener in moves.hooks:  # a listener replaced since is not the kernel's
+            if hook in attributes or getattr(cls, hook) is not listener:
+                return None
+        return moves
+
     # --- what the model adds around people moving (agents, the event log); nothing in a bare host ---
+    def plain_moves(self) -> bool:
+        """Whether people moving adds nothing beyond the mechanisms' listeners and `log_moves` (true of a bare host
+        whose hooks are these)."""
+        cls = type(self)
+        return cls.joined is Host.joined and cls.leaving is Host.leaving and cls.left is Host.left
+
+    def log_moves(self, leaves: int, joins: int, rows: np.ndarray) -> None:
+        """A compiled week's moves: `leaves` leave rows then `joins` join rows (slot, role, agency worker, tenure)."""
+
     def joined(self, slots: np.ndarray) -> None:
         """After `slots` have been taken."""
 

@@ -3,8 +3,10 @@
 The mechanisms' numpy code is the readable reference; these kernels compute the same numbers in one
 pass over the slots instead of a few dozen whole-array numpy calls, which is where a small
 organisation's week went (call overhead, not arithmetic). Every kernel is a pure function: arrays and
-scalars in, arrays written in place or returned; no random draws (the caller draws from the
-mechanism's own stream, in the same order as the reference, and passes the draws in).
+scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
+the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
+themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
+own bit generator, which are numpy's draws to the bit.
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -21,9 +23,14 @@ Compiled code is cached on disk (`cache=True`), so only the first run on a machi
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.extending import intrinsic
+from numba.np.random.distributions import random_beta, random_poisson
+from numba.np.random.generator_core import next_double
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -57,6 +64,47 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+# ------------------------------------------------------------------------------------------ random streams
+
+_BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+
+
+@intrinsic
+def _stream(typingctx: Any, table: Any, row: Any) -> Any:
+    """Row `row` of a stream table (`compiled.stream_table`: a bit generator's state address and its next_double,
+    next_uint64 and next_uint32 functions) as the bit generator numba's numpy `Generator` methods draw from.
+
+    numba's own unboxing of a `Generator` argument reads these four addresses through Python attributes and ctypes
+    casts on every call (about 7 µs, more than a small organisation's whole turnover kernel); read from a table
+    made once, they cost nothing. The draws are numba's implementations of numpy's distributions on numpy's own
+    bit generator, so they are numpy's draws and leave the stream where numpy would."""
+    if not (isinstance(table, types.Array) and table.dtype == types.uint64 and table.ndim == 2
+            and isinstance(row, types.Integer)):
+        return None
+    sig = _BIT_GENERATOR(table, row)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+
+        def column(k: int) -> Any:
+            at = [i, context.get_constant(types.intp, k)]
+            return builder.load(cgutils.get_item_pointer(context, builder, aryty, ary, at))
+
+        bg = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
+        bg.parent = cgutils.get_null_value(context.get_value_type(types.pyobject))
+        bg.state_address = column(0)
+        bg.state = column(0)
+        bg.bit_generator = column(0)
+        bg.fnptr_next_double = column(1)
+        bg.fnptr_next_uint64 = column(2)
+        bg.fnptr_next_uint32 = column(3)
+        return bg._getvalue()
+
+    return sig, codegen
 
 
 @njit(cache=True)
@@ -171,6 +219,57 @@ def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bo
                 arr[i] = _min(arr[i] + amount, cap)
             else:
                 arr[i] += amount
+
+
+@njit(cache=True)
+def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
+               agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
+    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: worked out
+    for every slot in one loop (a compiled helper called slot by slot, with its seven arrays, cost more than the
+    rest of a week's delivery)."""
+    out = np.empty(staff.size, np.int64)
+    for i in range(staff.size):
+        bits = 1
+        if staff[i]:
+            bits |= 2
+            if tenure[i] < new_hire_weeks:
+                bits |= 32
+        if frontline[i]:
+            bits |= 4
+        if manager[i]:
+            bits |= 8
+        if partner[i]:
+            bits |= 16
+        if agency_worker[i]:
+            bits |= 64
+        out[i] = bits
+    return out
+
+
+@njit(cache=True)
+def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
+            staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
+            agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
+    """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
+    order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
+    combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
+    each element takes the same operations in the same order as one add_effect after another."""
+    groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
+        r = int(entries[3 * t])
+        bit = 1 << int(entries[3 * t + 1])
+        amount = entries[3 * t + 2]
+        op = ops[r]
+        row = rows[r]
+        cap = caps[r]
+        for i in range(filled.size):
+            if filled[i] and groups[i] & bit:
+                if op == 1:
+                    row[i] *= amount
+                elif op == 2:
+                    row[i] = _min(row[i] + amount, cap)
+                else:
+                    row[i] += amount
 
 
 # ---------------------------------------------------------------------------------------- network
@@ -349,78 +448,72 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
                        filled: np.ndarray, agency_worker: np.ndarray, kind_rate: np.ndarray,
                        agency_worker_factor: float, boosted_kind: int, boost: float, morale: np.ndarray,
                        habit: np.ndarray, out: np.ndarray, baseline: np.ndarray, intra: int,
-                       inter: int) -> np.ndarray:
+                       inter: int, frag: np.ndarray) -> None:
     """Relationships.step in one pass over the ties. Each tie strengthens toward 1 at its build rate, worked out
     from who holds both ends (no stored rates): the kind's rate while both ends are in post, slower with an
     agency worker at either end; ties of `boosted_kind` build faster still by `boost` (partner liaison). The
     updated tie is then added to its kind's total in entry order (`strength_by_kind`) and to its row's
     neighbour sums (`neighbour_sums`): the same bits as three separate passes, in a third of the memory traffic.
-    Returns the fragmentation against `baseline`, the week-0 strength by kind (`fragmentation`)."""
+    Writes the fragmentation against `baseline`, the week-0 strength by kind, into `frag` (`fragmentation`).
+
+    Indices read from arrays (the other end, the kind, the codes) are used as unsigned numbers: numba then leaves
+    out the check for a negative index (counted from the end) that it adds to every signed one, which was 40% of
+    the pass. The two kinds' totals that fragmentation needs are kept in registers: each tie adds its strength to
+    its own kind's total and 0.0 to the other's (x + 0.0 is x for the non-negative totals), in entry order."""
     n = indptr.size - 1
     # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
     # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
-    # factor): one lookup per tie, no branch on who holds either end
-    code = np.empty(n, np.int8)
+    # factor): one lookup per tie, no branch on who holds either end. A vacant row's rate is 0, and w + (1 - w) x 0
+    # is w: its ties are summed unchanged, as the reference leaves them
+    code = np.empty(n, np.uint8)
     for i in range(n):
         code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
     held = np.array([0.0, 1.0, 1.0])
     agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
-    rate = np.empty((kind_rate.size, 3, 3))
+    rate = np.empty(kind_rate.size * 9)  # [kind, code of the row, code of the column]
     for q in range(kind_rate.size):
         for a in range(3):
             for b in range(3):
                 r = kind_rate[q] * (held[a] * held[b])
                 r *= factor[agency[a] | agency[b]]
-                rate[q, a, b] = r
-    by_kind = np.zeros(baseline.size)
+                rate[q * 9 + a * 3 + b] = r
     boosting = boost > 0
+    k_intra, k_inter, k_boost = np.uint64(intra), np.uint64(inter), np.uint64(boosted_kind)
+    nine, three = np.uint64(9), np.uint64(3)
+    now_intra = 0.0
+    now_inter = 0.0
     for i in range(n):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        ci = code[i]
-        if ci == 0:  # a vacant slot's ties do not build (rate 0: w + (1 - w) * 0 is w): they are only summed
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                x = w[e]
-                by_kind[kind[e]] += x
-                s0 += x * morale[j]
-                s1 += x * habit[j]
-                s2 += x * 1.0
-        for e in range(indptr[i], indptr[i + 1] if ci else indptr[i]):
-            j = indices[e]
-            ke = kind[e]
-            r = rate[ke, ci, code[j]]
+        ci = np.uint64(code[i]) * three
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = np.uint64(indices[e])
+            ke = np.uint64(kind[e])
+            r = rate[ke * nine + ci + np.uint64(code[j])]
             we = w[e]
             x = we + (1.0 - we) * r
-            if boosting and ke == boosted_kind:
+            if boosting and ke == k_boost:
                 x += (1.0 - x) * _min(r * boost, 1.0)
             w[e] = x
-            by_kind[ke] += x
+            now_intra += x if ke == k_intra else 0.0
+            now_inter += x if ke == k_inter else 0.0
             s0 += x * morale[j]
             s1 += x * habit[j]
             s2 += x * 1.0
         out[i, 0] = s0
         out[i, 1] = s1
         out[i, 2] = s2
-    return fragmentation(by_kind, baseline, intra, inter)
+    frag[0] = _missing(now_intra, baseline[intra])
+    frag[1] = _missing(now_inter, baseline[inter])
+    frag[2] = _missing(now_intra + now_inter, baseline[intra] + baseline[inter])
 
 
 @njit(cache=True)
 def _missing(now: float, base: float) -> float:
     """Share of the baseline strength missing now (Relationships.measure's `missing`)."""
     return _min(_max(1.0 - now / base, 0.0), 1.0) if base > 0 else 0.0
-
-
-@njit(cache=True)
-def fragmentation(now: np.ndarray, base: np.ndarray, intra: int, inter: int) -> np.ndarray:
-    """Relationships.measure: the share of week-0 strength missing within teams, between agencies, and the two."""
-    out = np.empty(3)
-    out[0] = _missing(now[intra], base[intra])
-    out[1] = _missing(now[inter], base[inter])
-    out[2] = _missing(now[intra] + now[inter], base[intra] + base[inter])
-    return out
 
 
 # ----------------------------------------------------------------------------------- mechanisms
@@ -617,115 +710,57 @@ def slippage_week(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last
 
 
 @njit(cache=True)
-def turnover_hazards(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
-                     workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray,
-                     agency_worker: np.ndarray, partner: np.ndarray, exposure_decay: float, intention_base: float,
-                     intention_morale: float, intention_morale_ref: float, intention_workload: float,
-                     intention_leavers: float, intention_rate: float, base_hazard: float,
-                     early_tenure_excess: float, early_tenure_weeks: float, intention_weight: float,
-                     intention_ref: float, intention_hazard_cap: float, agency_worker_exit_hazard: float,
-                     partner_exit_hazard: float) -> np.ndarray:
-    """Turnover (mechanisms/turnover.py): exposure decays, intention follows its drivers, tenure grows; exit hazards."""
-    h = np.empty(intention.size)
-    for i in range(intention.size):
-        ex = leaver_exposure[i] * exposure_decay
-        leaver_exposure[i] = ex
-        target = intention_base + intention_morale * (intention_morale_ref - morale[i])
-        target += intention_workload * _max(workload[i] - 1.0, 0.0)
-        target += intention_leavers * ex
-        target = _clip(target, 0.0, 1.0)
-        it = intention[i] + intention_rate * (target - intention[i])
-        intention[i] = it
-        te = tenure[i] + 1.0
-        tenure[i] = te
-        if partner[i]:
-            h[i] = partner_exit_hazard
-        elif agency_worker[i]:
-            h[i] = agency_worker_exit_hazard * hazard_mult[i]
-        else:
-            x = base_hazard * role_factor[i]
-            x = x * (1.0 + early_tenure_excess * math.exp(-te / early_tenure_weeks))
-            x *= _min(math.exp(intention_weight * (it - intention_ref)), intention_hazard_cap)
-            h[i] = x * hazard_mult[i]
-    return h
-
-
-@njit(cache=True)
 def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
-                    dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray,
-                    learning_boost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow."""
+                    dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
+                    out: np.ndarray) -> None:
+    """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
+    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back)."""
     n = proficiency.shape[1]
-    prod = np.ones(n)
-    rec = np.zeros(n)
-    for i in range(n):
-        boost = 1.0 + learning_boost[i]
-        for k in live:
-            who = 1.0 if affects[k, i] else 0.0
-            gap = (1.0 - proficiency[k, i]) * who
-            proficiency[k, i] += gap * _min(rate[k] * boost, 1.0)
-            gap = (1.0 - proficiency[k, i]) * who
-            prod[i] *= 1.0 - dip[k] * gap
-            rec[i] += recording[k] * gap + lasting[k] * who
-    return prod, rec
+    out[0, :] = 1.0
+    out[1, :] = 0.0
+    prod, rec = out[0], out[1]
+    for k in live:  # change by change, as the reference: each slot takes its changes in order
+        prof, who_k = proficiency[k], affects[k]
+        rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
+        for i in range(n):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] *= 1.0 - dip_k * gap
+            rec[i] += recording_k * gap + lasting_k * who
 
 
 @njit(cache=True)
-def turnover_exits(filled: np.ndarray, u: np.ndarray, h: np.ndarray, overflow: np.ndarray,
-                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
-                   overflow_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """Who leaves this week (their draw under their hazard, or their overflow slot closed), and the open overflow."""
-    n = filled.size
-    open_overflow = np.empty(n, np.bool_)
-    leaving = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
-        open_overflow[i] = o
-        if filled[i] and (u[i] < h[i] or (overflow[i] and not o)):
-            leaving[k] = i
-            k += 1
-    return leaving[:k].copy(), open_overflow
-
-
-@njit(cache=True)
-def turnover_arrivals(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, filled: np.ndarray,
-                      agency_worker: np.ndarray, vacant_since: np.ndarray, week: int, min_weeks: int,
-                      u_fill: np.ndarray, fill_hazard: float,
-                      partner_refill_hazard: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Permanent hires to posts waiting long enough, the agency workers they replace, and partner refills."""
-    n = filled.size
-    arrive = np.empty(n, np.int64)
-    replaced = np.empty(n, np.int64)
-    refill = np.empty(n, np.int64)
-    a = r = f = 0
-    for i in range(n):
-        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
-                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
-            arrive[a] = i
-            a += 1
-            if agency_worker[i]:
-                replaced[r] = i
-                r += 1
-        if partner[i] and not filled[i] and u_fill[i] < partner_refill_hazard:
-            refill[f] = i
-            f += 1
-    return arrive[:a].copy(), replaced[:r].copy(), refill[:f].copy()
-
-
-@njit(cache=True)
-def turnover_cover(filled: np.ndarray, staff_post: np.ndarray, cover: bool, open_overflow: np.ndarray,
-                   u_agency_worker: np.ndarray, cover_hazard: float) -> np.ndarray:
-    """Empty posts (and open overflow slots) an agency worker could cover this week, in slot order."""
-    n = filled.size
-    out = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        if (not filled[i] and ((staff_post[i] and cover) or open_overflow[i])
-                and u_agency_worker[i] < cover_hazard):
-            out[k] = i
-            k += 1
-    return out[:k].copy()
+def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
+                group: np.ndarray, shift_by: np.ndarray, week: int, staff: np.ndarray, frontline: np.ndarray,
+                manager: np.ndarray, partner: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
+                new_hire_weeks: float) -> tuple[int, float]:
+    """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
+    disruption of every change in its implementation period whose group holds the slot, added in programme order
+    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
+    pace = 0
+    shift = 0.0
+    for c in range(start.size):
+        if start[c] <= week < start[c] + duration[c]:
+            pace += 1
+        if shift_by[c] != 0.0:
+            x = (week - start[c] + 1) / duration[c]
+            x = 0.0 if x < 0.0 else x  # Python's max(x, 0.0), then min(x, 1.0)
+            x = 1.0 if x > 1.0 else x
+            shift += shift_by[c] * x
+    load[:] = 0.0
+    groups = np.empty(0, np.int64)
+    for c in range(start.size):  # change by change, as the reference adds their loads
+        if start[c] <= week < start[c] + duration[c]:
+            if groups.size == 0:
+                groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+            bit = 1 << group[c]
+            d = disruption[c]
+            for i in range(load.size):
+                if groups[i] & bit:
+                    load[i] += d
+    return pace, shift
 
 
 @njit(cache=True)
@@ -734,14 +769,49 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`turnover_hazards` then `turnover_exits` in one call: who leaves this week, and the open overflow slots."""
+    """Turnover (mechanisms/turnover.py) up to its exits, in one pass: exposure decays, intention follows its
+    drivers, tenure grows (every slot); each holder's exit hazard and whether they leave this week (their draw under
+    it, or their overflow slot closed). Returns the leavers and the open overflow slots. A vacant slot's hazard is
+    not worked out: the reference's is never read."""
     p = pars[0]
-    h = turnover_hazards(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
-                         agency_worker, partner, p.leaver_exposure_decay, p.intention_base, p.intention_morale,
-                         p.intention_morale_ref, p.intention_workload, p.intention_leavers, p.intention_rate,
-                         base_hazard, p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
-                         p.intention_ref, p.intention_hazard_cap, p.agency_worker_exit_hazard, p.partner_exit_hazard)
-    return turnover_exits(filled, u, h, overflow, overflow_open, team, overflow_rank, overflow_share)
+    decay, base = p.leaver_exposure_decay, p.intention_base
+    w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
+    w_workload, w_leavers, rate = p.intention_workload, p.intention_leavers, p.intention_rate
+    excess, early_weeks, weight, ref, cap = (p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
+                                             p.intention_ref, p.intention_hazard_cap)
+    agency_hazard, partner_hazard = p.agency_worker_exit_hazard, p.partner_exit_hazard
+    n = filled.size
+    open_overflow = np.empty(n, np.bool_)
+    leaving = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        ex = leaver_exposure[i] * decay
+        leaver_exposure[i] = ex
+        target = base + w_morale * (morale_ref - morale[i])
+        target += w_workload * _max(workload[i] - 1.0, 0.0)
+        target += w_leavers * ex
+        target = _clip(target, 0.0, 1.0)
+        it = intention[i] + rate * (target - intention[i])
+        intention[i] = it
+        te = tenure[i] + 1.0
+        tenure[i] = te
+        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
+        open_overflow[i] = o
+        if not filled[i]:
+            continue
+        if partner[i]:
+            h = partner_hazard
+        elif agency_worker[i]:
+            h = agency_hazard * hazard_mult[i]
+        else:
+            h = base_hazard * role_factor[i]
+            h = h * (1.0 + excess * math.exp(-te / early_weeks))
+            h *= _min(math.exp(weight * (it - ref)), cap)
+            h = h * hazard_mult[i]
+        if u[i] < h or (overflow[i] and not o):
+            leaving[k] = i
+            k += 1
+    return leaving[:k].copy(), open_overflow
 
 
 @njit(cache=True)
@@ -749,25 +819,44 @@ def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, 
                    filled: np.ndarray, agency_worker: np.ndarray, vacant_since: np.ndarray, week: int,
                    u_fill: np.ndarray, fill_hazard: float, open_overflow: np.ndarray, u_agency_worker: np.ndarray,
                    cost: np.ndarray, headroom: float,
-                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Turnover's moves after the week's exits, decided at once: permanent hires (`turnover_arrivals`), the agency
-    workers they replace, and the agency cover the headroom pays for (`turnover_cover`, `affordable`) among the
-    slots still empty once the hires and partner refills are in. Returns the replaced agency workers, the permanent
-    joiners (hires, then refills), the agency joiners and the cover refused."""
+                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Turnover's moves after the week's exits, decided at once in one pass over the slots: permanent hires to posts
+    waiting long enough, the agency workers they replace, partner refills, and the agency cover the headroom pays
+    for (`affordable`) among the slots still empty once the hires and refills are in (the reference looks for cover
+    after those joins, whose only effect on what it reads is that their slots are filled). Returns the replaced
+    agency workers, the permanent joiners (hires, then refills, each in slot order), the agency joiners and the
+    cover refused."""
     p = pars[0]
-    arrive, replaced, refill = turnover_arrivals(is_post, staff, partner, filled, agency_worker, vacant_since, week,
-                                                 int(p.recruitment_min_weeks), u_fill, fill_hazard,
-                                                 p.partner_refill_hazard)
-    joining = np.empty(arrive.size + refill.size, np.int64)
-    joining[: arrive.size] = arrive
-    joining[arrive.size:] = refill
-    taken = filled.copy()  # in post once the hires and refills have joined (a replaced agency worker's post is)
-    for i in joining:
-        taken[i] = True
-    cand = turnover_cover(taken, staff_post, p.agency_worker_cover != 0.0, open_overflow, u_agency_worker,
-                          p.agency_worker_cover_hazard)
-    n = affordable(cost, cand, headroom)
-    return replaced, joining, cand[:n].copy(), cand.size - n
+    min_weeks, refill_hazard = int(p.recruitment_min_weeks), p.partner_refill_hazard
+    cover, cover_hazard = p.agency_worker_cover != 0.0, p.agency_worker_cover_hazard
+    n = filled.size
+    arrive = np.empty(n, np.int64)
+    replaced = np.empty(n, np.int64)
+    refill = np.empty(n, np.int64)
+    cand = np.empty(n, np.int64)
+    a = r = f = c = 0
+    for i in range(n):
+        taken = filled[i]
+        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
+                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
+            arrive[a] = i
+            a += 1
+            taken = True
+            if agency_worker[i]:
+                replaced[r] = i
+                r += 1
+        if partner[i] and not filled[i] and u_fill[i] < refill_hazard:
+            refill[f] = i
+            f += 1
+            taken = True
+        if not taken and ((staff_post[i] and cover) or open_overflow[i]) and u_agency_worker[i] < cover_hazard:
+            cand[c] = i
+            c += 1
+    joining = np.empty(a + f, np.int64)
+    joining[:a] = arrive[:a]
+    joining[a:] = refill[:f]
+    k = affordable(cost, cand[:c], headroom)
+    return replaced[:r].copy(), joining, cand[:k].copy(), c - k
 
 
 @njit(cache=True)
@@ -780,6 +869,124 @@ def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int
         if total > headroom:
             return k
     return candidates.size
+
+
+# ----------------------------------------------------------------------------------------- people moving
+
+
+@njit(cache=True)
+def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency_worker: np.ndarray,
+           tenure: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray, week: float, indptr: np.ndarray,
+           indices: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray, leave_arrays: tuple,
+           leave_values: np.ndarray, filled: np.ndarray) -> int:
+    """Host.leave(slots) with the standard listeners: the event log's rows from `at` (slot, role, agency worker,
+    tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`),
+    then the declared on-leave values and the slots empty. Returns the permanent leavers."""
+    for k in range(slots.size):
+        i = slots[k]
+        log[at + k, 0] = i
+        log[at + k, 1] = role[i]
+        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
+        log[at + k, 3] = tenure[i]
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            exposure[j] += w[e] / _max(nb[j, 2], 1e-9)
+    permanent = 0
+    for slot in slots:
+        if staff[slot] and not agency_worker[slot]:
+            vacant_since[slot] = week
+            permanent += 1
+    cut_ties(indptr, indices, w, slots)
+    for slot in slots:
+        for a in range(len(leave_arrays)):
+            leave_arrays[a][slot] = leave_values[a]
+        filled[slot] = False
+        agency_worker[slot] = False
+    return permanent
+
+
+@njit(cache=True)
+def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.ndarray, filled: np.ndarray,
+          agency_worker: np.ndarray, tenure: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
+          indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, new_strength: float, partner: np.ndarray,
+          habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
+    """Host.join(slots) with the standard listeners: occupancy and the declared on-hire values,
+    Relationships.on_join (`join_ties`), Culture.on_join (hires' habits drawn from the labour market's Beta in slot
+    order, as numpy draws them; partner workers take their agency's), then the event log's rows from `at`."""
+    for slot in slots:
+        filled[slot] = True
+        agency_worker[slot] = agency
+        for a in range(len(hire_arrays)):
+            hire_arrays[a][slot] = hire_values[a]
+    join_ties(indptr, indices, w, filled, slots, new_strength)
+    h = hire[0]
+    for slot in slots:
+        if partner[slot]:
+            habit[slot] = h.partner_habit
+        elif h.fixed != 0.0:
+            habit[slot] = h.mean
+        else:
+            habit[slot] = random_beta(culture, h.a, h.b)
+    for k in range(slots.size):
+        i = slots[k]
+        log[at + k, 0] = i
+        log[at + k, 1] = role[i]
+        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
+        log[at + k, 3] = tenure[i]
+
+
+@njit(cache=True)
+def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray,
+                morale: np.ndarray, workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray,
+                agency_worker: np.ndarray, partner: np.ndarray, base_hazard: float, filled: np.ndarray,
+                overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
+                overflow_share: float, is_post: np.ndarray, staff: np.ndarray, staff_post: np.ndarray,
+                vacant_since: np.ndarray, week: int, fill_hazard: float, cost: np.ndarray, headroom: float,
+                role: np.ndarray, indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, nb: np.ndarray,
+                leave_arrays: tuple, leave_values: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
+                habit: np.ndarray, new_strength: float, pars: np.ndarray,
+                hire: np.ndarray) -> tuple[np.ndarray, int, int, int, int, int, int]:
+    """Turnover's whole week with its joins and leaves, for the standard listeners (turnover, relationships,
+    culture): the week's uniforms from the turnover and recruitment streams (rows 0 and 1 of `streams`), exits
+    (`turnover_week`) and their leaves, the moves after them (`turnover_moves`), the replaced agency workers'
+    leaves, then the permanent joiners' and the agency cover's joins with the hires' habits from the culture
+    stream (row 2), each step in the reference's order. Returns the week's event log (one row per move: slot,
+    role, agency worker, tenure; exits, replaced agency workers, permanent joiners, agency cover), the four
+    counts, the permanent leavers and the agency cover refused."""
+    n = filled.size
+    g = _stream(streams, 0)
+    u = np.empty(n)
+    for i in range(n):
+        u[i] = next_double(g)
+    r = _stream(streams, 1)
+    u_fill = np.empty(n)
+    for i in range(n):
+        u_fill[i] = next_double(r)
+    u_agency_worker = np.empty(n)
+    for i in range(n):
+        u_agency_worker[i] = next_double(r)
+    leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
+                                           hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
+                                           overflow_open, team, overflow_rank, overflow_share, pars)
+    exits = np.empty((leaving.size, 4))
+    wk = float(week)
+    permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices, w,
+                       nb, leaver_exposure, leave_arrays, leave_values, filled)
+    replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
+                                                       vacant_since, week, u_fill, fill_hazard, open_overflow,
+                                                       u_agency_worker, cost, headroom, pars)
+    nl, nr, nj, nc = leaving.size, replaced.size, joining.size, cover.size
+    log = np.empty((nl + nr + nj + nc, 4))
+    log[:nl] = exits
+    permanent += _leave(replaced, log, nl, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
+                        w, nb, leaver_exposure, leave_arrays, leave_values, filled)
+    culture = _stream(streams, 2)
+    _join(joining, False, log, nl + nr, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
+          indices, w, new_strength, partner, habit, culture, hire)
+    _join(cover, True, log, nl + nr + nj, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
+          indices, w, new_strength, partner, habit, culture, hire)
+    return log, nl, nr, nj, nc, permanent, refused
 
 
 @njit(cache=True)
@@ -838,11 +1045,21 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
                       team_cases: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                       sustained_pressure: np.ndarray, smoothing_weeks: float) -> np.ndarray:
     """Workload.allocate: each team's cases shared by capacity; returns the teams' capacity."""
-    t = team_cases.size
-    team_capacity = np.zeros(t)
+    team_capacity = np.zeros(team_cases.size)
     for i in range(team.size):
         if frontline[i]:
             team_capacity[team[i]] += capacity[i]
+    _share(team, frontline, filled, capacity, team_cases, team_capacity, workload, caseload, sustained_pressure,
+           smoothing_weeks)
+    return team_capacity
+
+
+@njit(cache=True)
+def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity: np.ndarray, team_cases: np.ndarray,
+           team_capacity: np.ndarray, workload: np.ndarray, caseload: np.ndarray, sustained_pressure: np.ndarray,
+           smoothing_weeks: float) -> None:
+    """Workload.allocate given the teams' capacity: each case holder's workload, caseload and sustained pressure."""
+    t = team_cases.size
     ratio = np.empty(t)
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
@@ -852,7 +1069,6 @@ def workload_allocate(team: np.ndarray, frontline: np.ndarray, filled: np.ndarra
         caseload[i] = wl * capacity[i]
         excess = _max(wl - 1.0, 0.0)
         sustained_pressure[i] += (excess - sustained_pressure[i]) / smoothing_weeks
-    return team_capacity
 
 
 @njit(cache=True)
@@ -885,6 +1101,55 @@ def workload_cases(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, 
     new_capacity = workload_allocate(team, frontline, filled, capacity, cases, workload, caseload, sustained_pressure,
                                      p.pressure_smoothing_weeks)
     return total, backlog, new_capacity
+
+
+# numpy's largest Poisson mean (numpy/random/_common.pyx): int64's largest value less ten times its square root
+POISSON_LAM_MAX = float(np.iinfo(np.int64).max - np.sqrt(np.iinfo(np.int64).max) * 10)
+
+
+@njit(cache=True)
+def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                  time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
+                  frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
+                  team: np.ndarray, learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray,
+                  referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
+                  sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
+                  pars: np.ndarray) -> tuple[bool, float, float]:
+    """Workload.step in one call: `workload_referrals` (into `lam`), the teams' Poisson referrals drawn from the
+    workload stream (row 0 of `streams`) in team order as numpy draws them, then what `workload_cases` does, with the
+    teams' pace and their new capacity (into `new_capacity`) taken in one pass over the slots. Returns whether the
+    week ran, the open cases and the backlog: a mean numpy would refuse (negative, NaN or too large) stops the week
+    before any draw, so the caller can raise numpy's own error."""
+    p = pars[0]
+    lam[:] = workload_referrals(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity,
+                                frontline, filled, direct_time, capacity, cases, team_capacity, referral_rate, pars)
+    t = lam.size
+    for k in range(t):
+        if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
+            return False, 0.0, 0.0
+    g = _stream(streams, 0)
+    referrals = np.empty(t, np.int64)
+    for k in range(t):
+        referrals[k] = random_poisson(g, lam[k])
+    # the teams' new capacity (Workload.allocate's sum, in slot order) and their case holders' productivity
+    # (`team_pace`), in one pass: capacity does not change in between
+    new_capacity[:] = 0.0
+    held = np.zeros(t, np.int64)
+    prod = np.zeros(t)
+    for i in range(team.size):
+        if frontline[i]:
+            new_capacity[team[i]] += capacity[i]
+            if learning_live and filled[i]:
+                held[team[i]] += 1
+                prod[team[i]] += productivity[i]
+    pace = np.ones(t)
+    if learning_live:
+        for k in range(t):
+            pace[k] = prod[k] / max(held[k], 1) if held[k] > 0 else 1.0
+    total, backlog = team_cases_update(cases, team_capacity, referrals, pace, p.case_duration_weeks)
+    _share(team, frontline, filled, capacity, cases, new_capacity, workload, caseload, sustained_pressure,
+           p.pressure_smoothing_weeks)
+    return True, total, backlog
 
 
 @njit(cache=True)

@@ -51,7 +51,7 @@ class CultureDriftModel(Host, mesa.Model):
                       events=scenario.events, compiled=compiled)
         for mech in self.mechanisms:
             setattr(self, mech.name, mech)  # model.turnover etc., for people exploring a model
-        self._events: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._events: list[tuple[int, int, int, np.ndarray]] = []  # (week, leaves, joins, rows): `events_frame`
         self._agent_at: list[Person | None] = [None] * self.state.n
         self._agents_made = False  # Mesa agents are made when first looked at (see `agents`)
 
@@ -175,8 +175,26 @@ class CultureDriftModel(Host, mesa.Model):
         if self.week < 0:
             return
         s = self.state
-        self._events.append((self.week + 1, event, s.role[slots], s.agency_worker[slots], s.tenure[slots],
-                             slots.copy()))  # indexing by slot numbers already copies
+        rows = np.empty((slots.size, 4))
+        rows[:, 0] = slots
+        rows[:, 1] = s.role[slots]
+        rows[:, 2] = s.agency_worker[slots]
+        rows[:, 3] = s.tenure[slots]
+        leave = event == "leave"
+        self._events.append((self.week + 1, slots.size if leave else 0, 0 if leave else slots.size, rows))
+
+    def plain_moves(self) -> bool:
+        """People moving adds only the event log here while nobody has looked at the Mesa agents (and a subclass
+        keeps these hooks)."""
+        cls = type(self)
+        return (not self._agents_made and cls.joined is CultureDriftModel.joined
+                and cls.leaving is CultureDriftModel.leaving and cls.left is CultureDriftModel.left
+                and cls.record_events is CultureDriftModel.record_events)
+
+    def log_moves(self, leaves: int, joins: int, rows: np.ndarray) -> None:
+        """A compiled week's moves, logged as `record_events` logs them (recorded weeks only)."""
+        if self.week >= 0:
+            self._events.append((self.week + 1, leaves, joins, rows))
 
     def events_frame(self) -> pd.DataFrame:
         """Joins and leaves as a DataFrame."""
@@ -184,14 +202,17 @@ class CultureDriftModel(Host, mesa.Model):
         if not self._events:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
                                  zip(cols, ("int64", "str", "str", "str", "float64", "int64"), strict=True)})
-        n = [e[5].size for e in self._events]
+        # each entry: (week, leaves, joins, rows) with its leave rows first; a row is (slot, role, agency worker,
+        # tenure) in float64, which holds slot numbers and roles exactly
+        rows = np.concatenate([e[3] for e in self._events])
+        counts = np.array([(e[1], e[2]) for e in self._events]).ravel()
         return pd.DataFrame({
-            "week": np.repeat([e[0] for e in self._events], n).astype("int64"),
-            "event": np.repeat([e[1] for e in self._events], n),
-            "role": np.asarray(ROLE_NAMES)[np.concatenate([e[2] for e in self._events])],
-            "employment": np.where(np.concatenate([e[3] for e in self._events]), "agency_worker", "permanent"),
-            "tenure_weeks": np.concatenate([e[4] for e in self._events]),
-            "slot": np.concatenate([e[5] for e in self._events]).astype("int64"),
+            "week": np.repeat([e[0] for e in self._events], [e[1] + e[2] for e in self._events]).astype("int64"),
+            "event": np.repeat(np.tile(np.array(["leave", "join"]), len(self._events)), counts),
+            "role": np.asarray(ROLE_NAMES)[rows[:, 1].astype(np.int64)],
+            "employment": np.where(rows[:, 2] != 0, "agency_worker", "permanent"),
+            "tenure_weeks": rows[:, 3],
+            "slot": rows[:, 0].astype("int64"),
         })
 
     def timeseries(self) -> pd.DataFrame:

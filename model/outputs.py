@@ -287,11 +287,12 @@ class Recorder:
         # compiled path: the catalogue's own series come from one kernel call a week (kernels.weekly_series);
         # any other series (a diagnostic, one declared elsewhere, a built-in redeclared) from its `compute`
         self.compiled = bool(getattr(model, "compiled", False))
-        fast = [(i, KERNEL_SERIES.index(o.key)) for i, o in enumerate(self.series)
+        fast = [(i, _KERNEL_POS[o.key]) for i, o in enumerate(self.series)
                 if self.compiled and _BUILT_IN.get(o.key) is o]
         self.fast_cols = np.array([i for i, _ in fast], np.intp)
         self.fast_pos = np.array([j for _, j in fast], np.intp)
-        self.slow = [(i, o) for i, o in enumerate(self.series) if i not in set(self.fast_cols.tolist())]
+        fast_cols = {i for i, _ in fast}
+        self.slow = [(i, o) for i, o in enumerate(self.series) if i not in fast_cols]
 
     def tick(self) -> None:
         """Update the 12-month windows (called every week, burn-in included)."""
@@ -481,6 +482,7 @@ for _o in (
 # the series above, as declared here: on the compiled path the Recorder takes them from kernels.weekly_series
 KERNEL_SERIES = list(kernels.SERIES_KEYS)
 _BUILT_IN = {k: SERIES[k] for k in KERNEL_SERIES}
+_KERNEL_POS = {k: j for j, k in enumerate(KERNEL_SERIES)}  # each series' place in the kernel's output
 
 # ------------------------------------------------ diagnostics (recorded on request, e.g. by validation)
 

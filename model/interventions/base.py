@@ -67,6 +67,14 @@ class Intervention(Kinded):
         """Cost this week if fully funded (GBP thousand), at `intensity` (default: the declared one)."""
         return self.cost_per_week * (self.intensity if intensity is None else intensity)
 
+    def deliveries(self, model: CultureDriftModel, strength: float) -> tuple[tuple[str, float], ...]:
+        """What it adds to (or multiplies into) each effect channel this week for everyone it reaches, in order
+        (`strength` is intensity scaled down by the budget). A kind whose effect is of this form declares only this;
+        leadership then delivers every such intervention of the week in one compiled pass. A kind whose effect is
+        not (another set of people, a rule of its own) overrides `effect` instead."""
+        raise NotImplementedError(f"{type(self).__name__} declares neither deliveries() nor effect()")
+
     def effect(self, model: CultureDriftModel, whom: np.ndarray, strength: float) -> None:
         """What it does this week; `strength` is intensity scaled down by the budget."""
-        raise NotImplementedError
+        for name, amount in self.deliveries(model, strength):
+            model.add_effect(name, whom, amount)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 
@@ -22,7 +20,6 @@ class Engagement(Intervention):
                            "within it (docs/validation.md, support effects)", ge=0, le=0.1)
     reinforcement: float = param(0.2, "reinforcement units", "Leaders explaining the why (assumption)", ge=0, le=5)
 
-    def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.add_effect("change_buffer", whom, self.change_buffer * strength)
-        model.add_effect("support", whom, self.support * strength)
-        model.add_effect("reinforcement", whom, self.reinforcement * strength)
+    def deliveries(self, model, strength: float) -> tuple[tuple[str, float], ...]:
+        return (("change_buffer", self.change_buffer * strength), ("support", self.support * strength),
+                ("reinforcement", self.reinforcement * strength))

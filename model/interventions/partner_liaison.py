@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 
@@ -17,5 +15,5 @@ class PartnerLiaison(Intervention):
                                    ge=0, le=1000)
     tie_boost: float = param(1.5, "multiplier on inter-agency tie building", "Assumption", ge=0, le=20)
 
-    def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.add_effect("interagency_boost", None, self.tie_boost * strength)
+    def deliveries(self, model, strength: float) -> tuple[tuple[str, float], ...]:
+        return (("interagency_boost", self.tie_boost * strength),)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 
@@ -18,5 +16,5 @@ class Recognition(Intervention):
                            "of effects on workers (Carpenter et al. 2013); the default is an assumption "
                            "within it (docs/validation.md, support effects)", ge=0, le=0.1)
 
-    def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.add_effect("support", whom, self.support * strength)
+    def deliveries(self, model, strength: float) -> tuple[tuple[str, float], ...]:
+        return (("support", self.support * strength),)

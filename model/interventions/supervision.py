@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 
@@ -26,8 +24,7 @@ class ReflectiveSupervision(Intervention):
                               "in English children's services remained case management, Wilkins, Forrester & "
                               "Grant 2017; assumption for the length)", ge=0, le=520)
 
-    def effect(self, model, whom: np.ndarray, strength: float) -> None:
+    def deliveries(self, model, strength: float) -> tuple[tuple[str, float], ...]:
         built = min((model.week - self.start_week + 1) / self.ramp_weeks, 1.0) if self.ramp_weeks > 0 else 1.0
-        model.add_effect("reinforcement", whom, self.reinforcement * strength * max(built, 0.0))
-        model.add_effect("support", whom, self.support * strength)
-        model.add_effect("time_cost", whom, self.time_cost * strength)
+        return (("reinforcement", self.reinforcement * strength * max(built, 0.0)),
+                ("support", self.support * strength), ("time_cost", self.time_cost * strength))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 
@@ -18,6 +16,5 @@ class Training(Intervention):
                                   "rate (assumption)", ge=0, le=20)
     time_cost: float = param(0.02, "share of working time", "Time in training sessions (assumption)", ge=0, le=0.5)
 
-    def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.add_effect("learning_boost", whom, self.learning_boost * strength)
-        model.add_effect("time_cost", whom, self.time_cost * strength)
+    def deliveries(self, model, strength: float) -> tuple[tuple[str, float], ...]:
+        return (("learning_boost", self.learning_boost * strength), ("time_cost", self.time_cost * strength))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from culturedrift.model.base import param
 from culturedrift.model.interventions.base import Intervention
 
@@ -23,6 +21,5 @@ class CultureVigilance(Intervention):
                                    "prescription and the decay of unreinforced habits (assumption)",
                                    ge=0, le=0.95)
 
-    def effect(self, model, whom: np.ndarray, strength: float) -> None:
-        model.add_effect("reinforcement", whom, self.reinforcement * strength)
-        model.add_effect("control_damping", None, self.control_damping * strength)
+    def deliveries(self, model, strength: float) -> tuple[tuple[str, float], ...]:
+        return (("reinforcement", self.reinforcement * strength), ("control_damping", self.control_damping * strength))

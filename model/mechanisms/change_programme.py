@@ -137,7 +137,35 @@ class ChangeProgramme(Mechanism):
                 self.state.proficiency[k][slots] = c.learning.new_hire_proficiency  # row, then slots: numpy's fast path
 
     def step(self) -> None:
-        s, week = self.state, self.model.week
+        week = self.model.week
+        if not (self.model.compiled and compiled.change_week(self)):
+            self.implement(week)
+        if not (self.learning and self.signals.learning_live):  # published at the first go-live of a learning curve
+            return
+        if self.model.compiled:
+            compiled.learning_curves(self)
+        else:
+            # learning curve: close a share of the gap each week, faster with training
+            # (a loop over the few live changes; each line is vectorised over all slots)
+            s = self.state
+            prod = np.ones(s.n)
+            rec = np.zeros(s.n)
+            boost = 1.0 + self.effects.learning_boost
+            for k in np.flatnonzero(self.live):
+                prof, who = s.proficiency[k], self.affect_cols[k]
+                gap = 1.0 - prof
+                gap *= who
+                prof += gap * np.minimum(self.rate[k] * boost, 1.0)
+                np.subtract(1.0, prof, out=gap)
+                gap *= who
+                prod *= 1.0 - self.dip[k] * gap
+                rec += self.rec[k] * gap + self.lasting[k] * who
+            self.publish(productivity=prod, extra_recording=rec)
+
+    def implement(self, week: int) -> None:
+        """The week's load on the posts of each change in its implementation period, the pace, the prescription
+        shift, and the go-lives."""
+        s = self.state
         s.change_load.fill(0.0)
         pace, shift = 0, 0.0
         for c in self.changes:
@@ -153,26 +181,6 @@ class ChangeProgramme(Mechanism):
             if week == c.start_week:
                 self._go_live(c)
         self.publish(pace=pace, prescription_shift=shift)
-        if not (self.learning and self.signals.learning_live):  # published at the first go-live of a learning curve
-            return
-        if self.model.compiled:
-            compiled.learning_curves(self)
-        else:
-            # learning curve: close a share of the gap each week, faster with training
-            # (a loop over the few live changes; each line is vectorised over all slots)
-            prod = np.ones(s.n)
-            rec = np.zeros(s.n)
-            boost = 1.0 + self.effects.learning_boost
-            for k in np.flatnonzero(self.live):
-                prof, who = s.proficiency[k], self.affect_cols[k]
-                gap = 1.0 - prof
-                gap *= who
-                prof += gap * np.minimum(self.rate[k] * boost, 1.0)
-                np.subtract(1.0, prof, out=gap)
-                gap *= who
-                prod *= 1.0 - self.dip[k] * gap
-                rec += self.rec[k] * gap + self.lasting[k] * who
-            self.publish(productivity=prod, extra_recording=rec)
 
     def _go_live(self, c: Change) -> None:
         s = self.state

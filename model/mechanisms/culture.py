@@ -74,14 +74,23 @@ class CultureParams(Strict):
                                       "hiring (Harrison & Carroll 1991)", ge=0, le=1)
 
 
-def _beta(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
-    """n Beta draws with the given mean and sd (sd is capped so the distribution exists)."""
+def beta_shape(mean: float, sd: float) -> tuple[float, float, float]:
+    """The Beta with the given mean and sd (sd is capped so the distribution exists): its mean, kept inside
+    [0.01, 0.99], and its two shape parameters, NaN for a negligible spread (every draw is the mean)."""
     mean = min(max(float(mean), 0.01), 0.99)
     if sd < 1e-6:  # a negligible spread: a Beta with var ~ 0 has infinite shape parameters
-        return np.full(n, mean)
+        return mean, np.nan, np.nan
     var = min(sd * sd, mean * (1 - mean) * 0.95)
     k = mean * (1 - mean) / var - 1
-    return rng.beta(mean * k, (1 - mean) * k, size=n)
+    return mean, mean * k, (1 - mean) * k
+
+
+def _beta(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
+    """n Beta draws with the given mean and sd (`beta_shape`)."""
+    mean, a, b = beta_shape(mean, sd)
+    if np.isnan(a):
+        return np.full(n, mean)
+    return rng.beta(a, b, size=n)
 
 
 class Culture(Mechanism):
@@ -137,6 +146,11 @@ class Culture(Mechanism):
         p = self.pars
         mean = p.sector_habit - p.hiring_selectivity * (p.sector_habit - p.target_habit)
         return _beta(self.rng, mean, p.hire_sd, n)
+
+    def hire_shape(self) -> tuple[float, float, float]:
+        """The Beta that `hire_habits` draws from (`beta_shape`): for the compiled joins, which draw in a kernel."""
+        p = self.pars
+        return beta_shape(p.sector_habit - p.hiring_selectivity * (p.sector_habit - p.target_habit), p.hire_sd)
 
     def control_style(self) -> np.ndarray:
         """Each person's manager's control style; a vacant manager post leaves prescription in charge."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from culturedrift.model import compiled
 from culturedrift.model.base import Mechanism, Signal, Strict, param
 
 WEEKS_PER_QUARTER = 13
@@ -89,8 +90,11 @@ class Leadership(Mechanism):
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
-        for iv, lv in zip(active, levels, strict=True):
-            iv.effect(m, iv.whom(m), lv * self.scale)
+        if m.compiled:
+            compiled.deliver(self, active, levels)
+        else:
+            for iv, lv in zip(active, levels, strict=True):
+                iv.effect(m, iv.whom(m), lv * self.scale)
         spend = committed + funded
         self.publish(shortfall=demand - funded, agency_worker_spend=committed, intervention_spend=funded,
                      hiring_headroom=max(self.allowance - committed - funded, 0.0), spend=spend,
