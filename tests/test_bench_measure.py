@@ -42,3 +42,9 @@ def test_executor_rounds_pair_in_process_only_where_it_ran(monkeypatch):
     assert out["serial_same"] and out["local2_same"]
     assert len(out["serial_walls"]) == 1 and len(out["local2_walls"]) == 2
     assert len(out["local2_speedups"]) == 1
+
+
+def test_model_and_yardstick_take_turns_in_two_kept_processes():
+    out = bench_model.interleaved(100, rounds=2, turns=2, model_weeks=2, yard_weeks=1)
+    assert len(out["model"]) == len(out["yardstick"]) == len(out["ratios"]) == 2
+    assert all(r > 0 for r in out["ratios"]) and out["slots"] >= 100

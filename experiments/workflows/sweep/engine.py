@@ -193,7 +193,7 @@ def sweep(experiment: str | Path | Prepared, out: str | Path, *, workers: int | 
                                           prep.params(p)))
                 say(f"sweep {exp.name}: {exp.design} design, {len(prep.points)} points x {reps} replicates = "
                     f"{prep.n_runs} runs; {len(done)} already done, {len(todo)} to run in "
-                    f"{len(chunk_plan(len(todo), ex.capacity, chunk_size))} chunks on {ex.label}")
+                    f"{len(chunk_plan(len(todo), ex.capacity, chunk_size, ex.chunks_per_slot))} chunks on {ex.label}")
                 _drive(ex, tasks, chunk_size, store, exp.metrics, report, progress, flush_seconds)
             except BaseException:
                 ex.close(interrupted=True)
