@@ -142,14 +142,18 @@ class Mechanism:
         self.effects = host.effects
         self.rng = host.streams[self.name]
         self._mine = frozenset(s.name for s in self.publishes)
-        self._published = vars(host.signals)  # the namespace's dict, written by one update per publish
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (deepcopy, pickle) publishes into its own signals: a copied dict is not the copied namespace's."""
+        self.__dict__.update(state)
+        self._published = vars(self.signals)
 
     def publish(self, **values: Any) -> None:
         """Write this mechanism's own signals (any other name is an error)."""
         if not self._mine.issuperset(values):
             key = next(k for k in values if k not in self._mine)
             raise AttributeError(f"{self.name} does not publish signal '{key}'")
-        self._published.update(values)  # one dict update: several signals are published every week
+        vars(self.signals).update(values)  # one dict update: several signals are published every week
 
     def init_state(self) -> None:
         """Give the state it owns its values at the start (reads only layout, occupancy and its own state)."""

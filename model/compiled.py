@@ -167,15 +167,21 @@ def deliver(mech: Leadership, active: list[Intervention], levels: list[float]) -
     entries before it are applied, so every channel takes its additions in the reference's order."""
     m = mech.model
     rows, entries = m.effect_row, []
-    weeks = getattr(m.signals, "induction_weeks", None)
+    known = mech.__dict__.get("_groups")
+    if known is None:
+        known = mech._groups = {}
     for iv, lv in zip(active, levels, strict=True):
         strength = lv * mech.scale
-        cls = type(iv)
-        if cls.effect is not _EFFECT or cls.whom is not _WHOM or (weeks is None and iv.target == "new_hires"):
+        group = known.get(id(iv))
+        if group is None or group[0] is not iv:  # its group's code, or None if it runs its own code
+            cls = type(iv)
+            own = cls.effect is not _EFFECT or cls.whom is not _WHOM
+            group = known[id(iv)] = (iv, None if own else GROUP_CODES[iv.target])
+        group = group[1]
+        if group is None or (group == _NEW_HIRES and getattr(m.signals, "induction_weeks", None) is None):
             _deliver(m, entries)
             iv.effect(m, iv.whom(m), strength)
             continue
-        group = GROUP_CODES[iv.target]
         for name, amount in iv.deliveries(m, strength):
             r = rows.get(name)
             if r is not None:
@@ -194,13 +200,22 @@ def _deliver(m: Host, entries: list[float]) -> None:
         return
     s = m.state
     weeks = getattr(m.signals, "induction_weeks", None)
-    m.kernels.deliver(m.effect_rows, m.effect_ops, m.effect_caps, np.array(entries, np.float64), s.filled, s.staff,
-                      s.frontline, s.manager, s.partner, s.agency_worker, s.tenure,
-                      0.0 if weeks is None else float(weeks))
+    m.kernels.deliver(m.effect_rows, m.effect_ops, m.effect_caps, np.array(entries, np.float64), s.filled,
+                      role_bits(m), s.agency_worker, s.tenure, 0.0 if weeks is None else float(weeks))
     entries.clear()
 
 
+def role_bits(m: Host) -> np.ndarray:
+    """The groups each post puts its holder in (`kernels.role_bits`), made once per host: roles do not change."""
+    made = m.__dict__.get("_role_bits")
+    if made is None:
+        s = m.state
+        made = m._role_bits = k.role_bits(s.staff, s.frontline, s.manager, s.partner)
+    return made
+
+
 _EFFECT, _WHOM = Intervention.effect, Intervention.whom
+_NEW_HIRES = GROUP_CODES["new_hires"]
 
 
 # --------------------------------------------------------------------------------------- relationships
@@ -285,8 +300,8 @@ def change_week(mech: ChangeProgramme) -> bool:
     if m.week in table[1] or (weeks is None and any(c.affects == "new_hires" for c in changes)):
         return False
     s = m.state
-    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, s.staff, s.frontline, s.manager, s.partner,
-                                        s.agency_worker, s.tenure, 0.0 if weeks is None else float(weeks))
+    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
+                                        0.0 if weeks is None else float(weeks))
     mech.publish(pace=pace, prescription_shift=shift)
     return True
 
@@ -297,12 +312,18 @@ def change_week(mech: ChangeProgramme) -> bool:
 def morale_step(mech: Morale) -> None:
     """Morale.step."""
     s, sig, eff = mech.state, mech.signals, mech.effects
-    nb = sig.neighbour_sums
-    z = mech.rng.standard_normal(s.n)  # the reference's normal(0, sd) draws are 0 + sd * these, made in the kernel
+    table = streams(mech, mech.rng)
+    if table is None:  # not a numpy Generator: the reference's standard normals, drawn here
+        table, z = _NO_STREAMS, mech.rng.standard_normal(s.n)
+    else:  # drawn in the kernel, slot by slot: the same draws
+        z = _NO_DRAWS
     mech.model.kernels.morale_step(
-        s.morale, nb[:, 0], nb[:, 2], sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
+        table, s.morale, sig.neighbour_sums, sig.baseline_tie_strength, s.change_load, eff.change_buffer, s.workload,
         s.direct_time, mech.case_holder, mech.staff, s.leaver_exposure, eff.support, z,
         float(sig.reference_direct_time), record(mech, MORALE))
+
+
+_NO_STREAMS, _NO_DRAWS = np.zeros((0, 4), np.uint64), np.zeros(0)
 
 
 # ------------------------------------------------------------------------------------------ culture
@@ -352,9 +373,10 @@ def turnover_step(mech: Turnover) -> None:
     m, p, s, eff = mech.model, mech.pars, mech.state, mech.effects
     moves = m.compiled_moves()
     if moves is not None and moves.turnover is mech:
-        table = streams(mech, mech.rng, mech.rng_recruit, moves.culture.rng)
+        hire = hire_record(moves.culture)  # None when only numpy itself draws these hires' habits
+        table = streams(mech, mech.rng, mech.rng_recruit, moves.culture.rng) if hire is not None else None
         if table is not None:
-            return turnover_people(mech, moves, table)
+            return turnover_people(mech, moves, table, hire)
     mech.publish(leavers=0, leavers_permanent=0, joiners=0, agency_worker_hires_refused=0)
     # the week's draws first (nothing before them in this step draws from these two streams)
     u = mech.rng.random(s.n)
@@ -542,19 +564,22 @@ def _own(cls: type, hook: str) -> bool:
 HIRE = ("partner_habit", "mean", "a", "b", "fixed")
 
 
-def hire_record(mech: Culture) -> np.ndarray:
+def hire_record(mech: Culture) -> np.ndarray | None:
     """What a hire's habit is drawn from, as a one-row record (`record`): partner workers' habit, the Beta's mean and
-    shapes (`Culture.hire_shape`), and whether the spread is negligible (every hire takes the mean)."""
+    shapes (`Culture.hire_shape`) and whether the spread is negligible (every hire takes the mean); None when only
+    numpy itself draws this Beta (both shapes at most 1: `kernels.gamma_beta`)."""
     made = mech.__dict__.get("_hire_record")
     if made is None or made[0] is not mech.pars:
         mean, a, b = mech.hire_shape()
-        fixed = float(np.isnan(a))
-        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, fixed)
-        made = mech._hire_record = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in HIRE]))
+        fixed = bool(np.isnan(a))
+        values = (float(mech.pars.partner_habit), mean, 0.0 if fixed else a, 0.0 if fixed else b, float(fixed))
+        kernel = fixed or a > 1.0 or b > 1.0
+        made = mech._hire_record = (mech.pars, np.array([values], dtype=[(f, np.float64) for f in HIRE])
+                                    if kernel else None)
     return made[1]
 
 
-def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray) -> None:
+def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray, hire: np.ndarray) -> None:
     """Turnover.step with its joins and leaves in one kernel call (`kernels.people_week`): the same draws from the
     same three streams, the same moves in the same order, the same log; then the signals, the event log and the
     listeners the kernel does not stand for (a live change programme's on_join)."""
@@ -569,7 +594,7 @@ def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray) -> None:
         s.staff_post, s.vacant_since, m.week, float(mech.fill_hazard), cost if cost is not None else np.zeros(s.n),
         float(headroom), s.role, net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums, moves.leave_arrays,
         moves.leave_values, moves.hire_arrays, moves.hire_values, s.compliance_habit,
-        float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire_record(moves.culture))
+        float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire)
     mech.publish(leavers=nl + nr, leavers_permanent=permanent, joiners=nj + nc, agency_worker_hires_refused=refused)
     if nl + nr + nj + nc:
         m.log_moves(nl + nr, nj + nc, rows)

@@ -100,8 +100,9 @@ class Host:
                                     for ch in rows], np.int64)  # 0 add, 1 multiply, 2 add capped
         self.effect_caps = np.array([0.0 if ch.cap is None else float(ch.cap) for ch in rows])
         self._neutral_rows = np.array([[ch.neutral] for ch in rows]).reshape(len(rows), 1)
-        self._fixed = {ch.name: self.effect_rows[k] for k, ch in enumerate(rows)}
-        self._fixed.update((ch.name, ch.neutral) for ch in self.channels.values() if ch.per == "organisation")
+        self._row_names = [ch.name for ch in rows]
+        self._organisation = [(ch.name, ch.neutral) for ch in self.channels.values() if ch.per == "organisation"]
+        self._views()
         # what resetting each other channel needs, read once (the reset runs every week)
         self._resets = [(ch.name, ch.neutral, ch.per, ch.remember, ch.dtype) for ch in self.channels.values()
                         if ch.name not in self._fixed]
@@ -114,6 +115,16 @@ class Host:
         self._leavers = [m for m in reversed(self.mechanisms) if _hears(m, "on_leave")]
         for event in events:
             self.add_event(event)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy (deepcopy, pickle) resets and reads its own effect rows: the per-person channels are views of them,
+        which a copy of the row array and of the views does not keep."""
+        self.__dict__.update(state)
+        rows = state.get("effect_rows")
+        if rows is not None:
+            views = {name: rows[k] for name, k in self.effect_row.items()}
+            self._fixed.update(views)
+            vars(self.effects).update(views)
 
     def initialise(self) -> None:
         """Every mechanism sets the state it owns, then derives what depends on the others (list order)."""
@@ -160,7 +171,10 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
-        self.effect_rows[...] = self._neutral_rows
+        rows = self.effect_rows
+        if self._first_view is not None and self._first_view.base is not rows:
+            self._views()  # a copy of the model (copy.deepcopy copies each view as an array of its own)
+        rows[...] = self._neutral_rows
         eff.update(self._fixed)  # each per-person row (even if someone rebound the name) and the organisation's numbers
         for name, neutral, per, remember, dtype in self._resets:
             arr = eff.get(name)
@@ -172,6 +186,14 @@ class Host:
             if remember:
                 last[name] = arr.copy()
             arr.fill(neutral)
+
+    def _views(self) -> None:
+        """What a week's reset puts back in the effects' namespace: each per-person row as a view of the one array,
+        and the organisation's neutral numbers."""
+        views = [self.effect_rows[k] for k in range(len(self._row_names))]
+        self._first_view = views[0] if views else None
+        self._fixed = dict(zip(self._row_names, views, strict=True))
+        self._fixed.update(self._organisation)
 
     def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:
         """Add (or multiply in) an intervention's effect on channel `name` for `whom` (None: a number)."""

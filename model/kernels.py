@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
-from numba.np.random.distributions import random_beta, random_poisson
+from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -222,24 +222,26 @@ def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bo
 
 
 @njit(cache=True)
-def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
-               agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
-    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: worked out
-    for every slot in one loop (a compiled helper called slot by slot, with its seven arrays, cost more than the
-    rest of a week's delivery)."""
+def role_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """The groups each slot's post puts it in whoever holds it (all, staff, frontline, managers, partners: the bits
+    of their codes in `GROUP_CODES`), worked out once per host (`compiled.role_bits`)."""
     out = np.empty(staff.size, np.int64)
     for i in range(staff.size):
-        bits = 1
-        if staff[i]:
-            bits |= 2
-            if tenure[i] < new_hire_weeks:
-                bits |= 32
-        if frontline[i]:
-            bits |= 4
-        if manager[i]:
-            bits |= 8
-        if partner[i]:
-            bits |= 16
+        out[i] = 1 | (2 if staff[i] else 0) | (4 if frontline[i] else 0) | (8 if manager[i] else 0) | \
+            (16 if partner[i] else 0)
+    return out
+
+
+@njit(cache=True)
+def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
+    """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: its post's
+    (`role_bits`), new hires (staff within `new_hire_weeks`) and agency workers. Worked out for every slot in one
+    loop: a compiled helper called slot by slot, with its arrays, cost more than the rest of a week's delivery."""
+    out = np.empty(roles.size, np.int64)
+    for i in range(roles.size):
+        bits = roles[i]
+        if bits & 2 and tenure[i] < new_hire_weeks:
+            bits |= 32
         if agency_worker[i]:
             bits |= 64
         out[i] = bits
@@ -248,28 +250,34 @@ def group_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, pa
 
 @njit(cache=True)
 def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
-            staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, partner: np.ndarray,
-            agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
+            roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
     each element takes the same operations in the same order as one add_effect after another."""
-    groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+    reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
+    for i in range(reach.size):
+        if not filled[i]:
+            reach[i] = 0  # in no group: interventions reach people in post
     for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
         r = int(entries[3 * t])
         bit = 1 << int(entries[3 * t + 1])
         amount = entries[3 * t + 2]
-        op = ops[r]
         row = rows[r]
         cap = caps[r]
-        for i in range(filled.size):
-            if filled[i] and groups[i] & bit:
-                if op == 1:
-                    row[i] *= amount
-                elif op == 2:
-                    row[i] = _min(row[i] + amount, cap)
-                else:
-                    row[i] += amount
+        # every element is written, those outside the group with their own value: a loop without branches
+        if ops[r] == 1:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = x * amount if reach[i] & bit else x
+        elif ops[r] == 2:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = _min(x + amount, cap) if reach[i] & bit else x
+        else:
+            for i in range(row.size):
+                x = row[i]
+                row[i] = x + amount if reach[i] & bit else x
 
 
 # ---------------------------------------------------------------------------------------- network
@@ -520,13 +528,16 @@ def _missing(now: float, base: float) -> float:
 
 
 @njit(cache=True)
-def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: np.ndarray,
+def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
                 case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
                 z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
-    `z` holds standard normal draws: numpy's normal(0, sd) is 0 + sd * z, computed here as numpy computes it.
-    `pars` is the mechanism's parameter record (compiled.record)."""
+    The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
+    draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
+    (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
+    `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
+    tie strength); `pars` is the mechanism's parameter record (compiled.record)."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
@@ -535,18 +546,29 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
     direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
         p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
-    # the fatigue term's power is reused while consecutive slots share a change load (teammates under the same
-    # changes; most slots have none): the same number without another pow
-    last_load, fatigue = np.nan, 0.0
+    # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
+    # what each group's changes add up to, alternating slot by slot between roles): the same number without
+    # another pow
+    load0 = load1 = load2 = np.nan
+    fatigue0 = fatigue1 = fatigue2 = 0.0
+    draw = z.size == 0
     for i in range(mor.size):
         m = mor[i]
-        rs = rowsum[i]
-        peer = nb[i] / rs if rs > 1e-9 else m
+        rs = nb[i, 2]
+        peer = nb[i, 0] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
         load = change_load[i] / reference_change_load
-        if load != last_load:
-            last_load, fatigue = load, _scalar_power(load, change_fatigue)
+        if load == load0:
+            fatigue = fatigue0
+        elif load == load1:
+            fatigue = fatigue1
+        elif load == load2:
+            fatigue = fatigue2
+        else:
+            fatigue = _scalar_power(load, change_fatigue)
+            load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+            load0, fatigue0 = load, fatigue
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
@@ -559,7 +581,8 @@ def morale_step(mor: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, base_row: n
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        mor[i] = _clip(m + (0.0 + noise_sd * z[i]), 0.0, 1.0)
+        zi = random_standard_normal(_stream(streams, 0)) if draw else z[i]
+        mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
 
 
 @njit(cache=True)
@@ -733,9 +756,8 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
 
 @njit(cache=True)
 def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
-                group: np.ndarray, shift_by: np.ndarray, week: int, staff: np.ndarray, frontline: np.ndarray,
-                manager: np.ndarray, partner: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
-                new_hire_weeks: float) -> tuple[int, float]:
+                group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray, agency_worker: np.ndarray,
+                tenure: np.ndarray, new_hire_weeks: float) -> tuple[int, float]:
     """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
     disruption of every change in its implementation period whose group holds the slot, added in programme order
     from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
@@ -754,7 +776,7 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
     for c in range(start.size):  # change by change, as the reference adds their loads
         if start[c] <= week < start[c] + duration[c]:
             if groups.size == 0:
-                groups = group_bits(staff, frontline, manager, partner, agency_worker, tenure, new_hire_weeks)
+                groups = group_bits(roles, agency_worker, tenure, new_hire_weeks)
             bit = 1 << group[c]
             d = disruption[c]
             for i in range(load.size):
@@ -771,8 +793,9 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Turnover (mechanisms/turnover.py) up to its exits, in one pass: exposure decays, intention follows its
     drivers, tenure grows (every slot); each holder's exit hazard and whether they leave this week (their draw under
-    it, or their overflow slot closed). Returns the leavers and the open overflow slots. A vacant slot's hazard is
-    not worked out: the reference's is never read."""
+    it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
+    with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
+    above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
     p = pars[0]
     decay, base = p.leaver_exposure_decay, p.intention_base
     w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
@@ -780,6 +803,8 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
     excess, early_weeks, weight, ref, cap = (p.early_tenure_excess, p.early_tenure_weeks, p.intention_weight,
                                              p.intention_ref, p.intention_hazard_cap)
     agency_hazard, partner_hazard = p.agency_worker_exit_hazard, p.partner_exit_hazard
+    most = 1.0 + excess  # the early-tenure factor's largest value (its exp is at most 1 for a tenure of 0 or more)
+    bounded = excess >= 0.0 and cap >= 0.0
     n = filled.size
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
@@ -805,9 +830,15 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
             h = agency_hazard * hazard_mult[i]
         else:
             h = base_hazard * role_factor[i]
-            h = h * (1.0 + excess * math.exp(-te / early_weeks))
-            h *= _min(math.exp(weight * (it - ref)), cap)
-            h = h * hazard_mult[i]
+            m = hazard_mult[i]
+            if bounded and te >= 0.0 and h >= 0.0 and m >= 0.0 and u[i] >= ((h * most) * cap) * m:
+                # the draw is above the largest hazard these operations can give (each factor below is at most its
+                # counterpart here, all are non-negative, and rounding is monotonic): no exit, without the two exp
+                h = 0.0
+            else:
+                h = h * (1.0 + excess * math.exp(-te / early_weeks))
+                h *= _min(math.exp(weight * (it - ref)), cap)
+                h = h * m
         if u[i] < h or (overflow[i] and not o):
             leaving[k] = i
             k += 1
@@ -871,6 +902,73 @@ def affordable(cost: np.ndarray, candidates: np.ndarray, headroom: float) -> int
     return candidates.size
 
 
+# -------------------------------------------------------------------------------- numpy's distributions
+
+
+@njit(cache=True)
+def gamma_beta(g: Any, a: float, b: float) -> float:
+    """numpy's Beta draw when a shape exceeds 1 (numpy's `random_beta` then takes two standard gammas, which numba
+    ports exactly). With both shapes at most 1 numpy uses Johnk's algorithm, whose handling of underflow has changed
+    between numpy versions (numba's port is an older one): the callers draw those in numpy itself."""
+    ga = random_standard_gamma(g, a)
+    gb = random_standard_gamma(g, b)
+    return ga / (ga + gb)
+
+
+_LOGGAM = np.array([8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04, -5.952380952380952e-04,
+                    8.417508417508418e-04, -1.917526917526918e-03, 6.410256410256410e-03, -2.955065359477124e-02,
+                    1.796443723688307e-01, -1.39243221690590e+00])  # Zhang & Jin's log-gamma series, as numpy's
+
+
+@njit(cache=True)
+def _loggam(x: float) -> float:
+    """numpy's log-gamma for the Poisson acceptance test (Zhang & Jin 1996), with numpy's operations in its order."""
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    n = 0
+    x0 = x
+    if x <= 7.0:
+        n = int(7 - x)
+        x0 = x + n
+    x2 = 1.0 / (x0 * x0)
+    gl0 = _LOGGAM[9]
+    for k in range(8, -1, -1):
+        gl0 *= x2
+        gl0 += _LOGGAM[k]
+    gl = gl0 / x0 + 0.5 * math.log(2 * math.pi) + (x0 - 0.5) * math.log(x0) - x0
+    if x <= 7.0:
+        for _ in range(n):
+            gl -= math.log(x0 - 1.0)
+            x0 -= 1.0
+    return gl
+
+
+@njit(cache=True)
+def poisson(g: Any, lam: float) -> int:
+    """numpy's Poisson draw: multiplication of uniforms below a mean of 10 (numba's port), Hoermann's transformed
+    rejection (PTRS, 1993) above it. numba's own PTRS truncates the candidate toward zero where numpy floors it, and
+    so accepts a 0 that numpy rejects about once in 10^4-10^5 draws at means of 10-15; this one floors."""
+    if lam < 10:
+        return 0 if lam == 0 else random_poisson_mult(g, lam)
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = next_double(g) - 0.5
+        v = next_double(g)
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - _loggam(k + 1)):
+            return k
+
+
 # ----------------------------------------------------------------------------------------- people moving
 
 
@@ -913,7 +1011,8 @@ def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.nd
           habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
     """Host.join(slots) with the standard listeners: occupancy and the declared on-hire values,
     Relationships.on_join (`join_ties`), Culture.on_join (hires' habits drawn from the labour market's Beta in slot
-    order, as numpy draws them; partner workers take their agency's), then the event log's rows from `at`."""
+    order, as numpy draws them, by `gamma_beta`; partner workers take their agency's), then the event log's rows
+    from `at`."""
     for slot in slots:
         filled[slot] = True
         agency_worker[slot] = agency
@@ -927,7 +1026,7 @@ def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.nd
         elif h.fixed != 0.0:
             habit[slot] = h.mean
         else:
-            habit[slot] = random_beta(culture, h.a, h.b)
+            habit[slot] = gamma_beta(culture, h.a, h.b)
     for k in range(slots.size):
         i = slots[k]
         log[at + k, 0] = i
@@ -1130,7 +1229,7 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     g = _stream(streams, 0)
     referrals = np.empty(t, np.int64)
     for k in range(t):
-        referrals[k] = random_poisson(g, lam[k])
+        referrals[k] = poisson(g, lam[k])
     # the teams' new capacity (Workload.allocate's sum, in slot order) and their case holders' productivity
     # (`team_pace`), in one pass: capacity does not change in between
     new_capacity[:] = 0.0

@@ -3,6 +3,7 @@ the change programme's loop in one call, the shared rows of the effect channels.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal
 
 import numpy as np
@@ -138,8 +139,8 @@ def test_deliver_is_one_add_effect_after_another(seed: int, k: int, weeks: float
         model.add_effect(name, group_slots(s, group, weeks) & s.filled, amount)
         expect = model.effect_rows.copy()
     rows = start.copy()
-    kernels.deliver(rows, model.effect_ops, model.effect_caps, np.array(entries, np.float64), s.filled, s.staff,
-                    s.frontline, s.manager, s.partner, s.agency_worker, s.tenure, weeks)
+    kernels.deliver(rows, model.effect_ops, model.effect_caps, np.array(entries, np.float64), s.filled,
+                    kernels.role_bits(s.staff, s.frontline, s.manager, s.partner), s.agency_worker, s.tenure, weeks)
     assert np.array_equal(rows, expect)
 
 
@@ -152,3 +153,18 @@ def test_effect_channels_are_reset_even_when_a_name_was_rebound() -> None:
     model.reset_effects()
     assert model.effects.support is row and not row.any()
     assert (model.effects.exit_hazard_multiplier == 1.0).all() and model.effects.control_damping == 0.0
+
+
+def test_a_deep_copy_runs_on_as_the_original() -> None:
+    """copy.deepcopy of a model mid-run (tests and explorers fork runs so) gives the original's weeks: its effect
+    channels are views of its own rows again and its signals its own."""
+    sc = tiny(horizon_weeks=24, burn_in_weeks=2, change_programme=changes(), **many_interventions(400.0))
+    a, b = CultureDriftModel(sc, 3), CultureDriftModel(sc, 3)
+    for _ in range(5):
+        a.step()
+        b.step()
+    c = copy.deepcopy(b)
+    a.run()
+    c.run()
+    assert a.timeseries().equals(c.timeseries())
+    assert c.signals is not b.signals and c.effects.support.base is c.effect_rows

@@ -1,8 +1,10 @@
 """Interventions: *when and to whom* (delivery, common to all) and *what they do* (effect, per class).
 
 A new kind is one class in one file of this package: subclass `Intervention`, give it a
-`kind: Literal["name"] = "name"` field, its effect parameters and `effect()`. It is registered
-automatically and becomes usable in scenario files by its kind.
+`kind: Literal["name"] = "name"` field, its effect parameters and either `deliveries()` (what it adds to
+which effect channel for everyone it reaches: leadership delivers all such interventions of a week in one
+compiled pass) or `effect()` (anything else, run as written). It is registered automatically and becomes
+usable in scenario files by its kind.
 """
 
 from __future__ import annotations

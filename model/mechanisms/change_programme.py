@@ -92,7 +92,7 @@ class ChangeProgramme(Mechanism):
         s = self.state
         self.changes: list[Change] = list(self.pars)
         self.learning = [c for c in self.changes if c.learning is not None]
-        self.col = {id(c): k for k, c in enumerate(self.learning)}
+        self.col = {c.name: k for k, c in enumerate(self.learning)}  # by name (unique): a copy of the model keeps it
         k = len(self.learning)
         self.dip = np.array([c.learning.capacity_dip for c in self.learning]) if k else np.zeros(0)
         self.rec = np.array([c.learning.extra_recording for c in self.learning]) if k else np.zeros(0)
@@ -119,7 +119,6 @@ class ChangeProgramme(Mechanism):
             self.changes[i] = moved
             if c.learning is not None:
                 self.learning = [moved if x is c else x for x in self.learning]
-                self.col[id(moved)] = self.col.pop(id(c))
             return
         raise ValueError(f"no change named '{name}' in the change programme")
 
@@ -132,7 +131,7 @@ class ChangeProgramme(Mechanism):
         if not self.signals.learning_live:  # nothing has gone live yet (the usual case before the first go-live)
             return
         for c in self.learning:
-            k = self.col[id(c)]
+            k = self.col[c.name]
             if self.live[k]:
                 self.state.proficiency[k][slots] = c.learning.new_hire_proficiency  # row, then slots: numpy's fast path
 
@@ -187,7 +186,7 @@ class ChangeProgramme(Mechanism):
         if c.kind == "structure" and c.rewire_fraction > 0:
             self.model.restructure(c.rewire_fraction, self.rng)
         if c.learning is not None:
-            k = self.col[id(c)]
+            k = self.col[c.name]
             self.live[k] = True
             self.publish(learning_live=True)
             posts = self.posts(c.affects)
