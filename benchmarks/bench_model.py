@@ -36,6 +36,7 @@ numbers meet the targets; ratios of measurements paired in time are what stays r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -242,13 +243,20 @@ def interleaved(n: int, rounds: int, turns: int, model_weeks: int, yard_weeks: i
                                      str(rounds * turns * model_weeks)],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
              for kind in ("model", "yardstick")}
+
+    def answer(kind: str) -> dict:
+        line = procs[kind].stdout.readline()
+        if not line:  # it died: its traceback is on stderr above
+            raise RuntimeError(f"the {kind} process stopped (exit code {procs[kind].wait()})")
+        return json.loads(line)
+
     try:
-        slots = {kind: json.loads(p.stdout.readline())["slots"] for kind, p in procs.items()}
+        slots = {kind: answer(kind)["slots"] for kind in procs}
 
         def step(kind: str, k: int) -> float:
             procs[kind].stdin.write(f"{k}\n")
             procs[kind].stdin.flush()
-            return json.loads(procs[kind].stdout.readline())["cpu"]
+            return answer(kind)["cpu"]
 
         models, yards = [], []
         for r in range(rounds):
@@ -260,8 +268,12 @@ def interleaved(n: int, rounds: int, turns: int, model_weeks: int, yard_weeks: i
             yards.append(slots["yardstick"] * turns * yard_weeks / cpu["yardstick"])
     finally:
         for p in procs.values():
-            p.stdin.close()
-            p.wait(timeout=60)
+            with contextlib.suppress(OSError):
+                p.stdin.close()
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
     return {"model": models, "yardstick": yards, "ratios": [m / y for m, y in zip(models, yards, strict=True)],
             "slots": slots["model"]}
 
