@@ -1,7 +1,7 @@
 """`make bench`: the model's speed and memory targets, measured side by side in one invocation, printed as ratios.
 
 Usage: python benchmarks/bench_model.py [--quick] [--sizes 10000] [--rounds 8] [--repeats 7] [--big 1000000]
-                                       [--sweep-runs 1000] [--scaling-runs 80] [--scaling-rounds 6] [--no-dask]
+                                       [--sweep-runs 1000] [--scaling-runs 80] [--scaling-rounds 8] [--no-dask]
 
   1. agent-steps per CPU second of the full model against the idiomatic Mesa yardstick
      (benchmarks/yardstick_mesa.py: three numbers per person on a network, `shuffle_do`) at each size: each in
@@ -18,7 +18,7 @@ Usage: python benchmarks/bench_model.py [--quick] [--sizes 10000] [--rounds 8] [
      processes (target >= 1.8x one worker) and a real Dask cluster on 127.0.0.1 (`dask scheduler` and 2
      single-threaded `dask worker`s) started with the project's simulation settings
      (experiments/execution/dask_setup.py; target: at most 10% more time per run than the 2 local processes),
-     in 6 rotated rounds (in process in the first 3), judged on the medians of the rounds' paired ratios
+     in 8 rotated rounds (in process in the first 3), judged on the medians of the rounds' paired ratios
      (benchmarks/bench_executor.py); every executor must return the same rows.
 
 Every target is printed at the end with its measured value, the target, met or not, the spread over the rounds
@@ -198,7 +198,7 @@ def cpu_seconds() -> float:
     return total
 
 
-def scaling(runs: int, dask: int, rounds: int = 6) -> dict:
+def scaling(runs: int, dask: int, rounds: int = 8) -> dict:
     """The same batch of five-year runs in process, on 2 local processes and (if `dask`) on a 2-worker Dask cluster
     on 127.0.0.1 started with the project's simulation settings, in rotated rounds (benchmarks/bench_executor.py);
     rows must be identical on every executor."""
@@ -302,7 +302,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7, help="pairs of 5-year runs, compiled and numpy reference")
     ap.add_argument("--sweep-runs", type=int, default=1000, help="runs in the 2-worker sweep (0 to skip)")
     ap.add_argument("--scaling-runs", type=int, default=80, help="runs for executor scaling (0 to skip)")
-    ap.add_argument("--scaling-rounds", type=int, default=6, help="rounds of the executor comparison")
+    ap.add_argument("--scaling-rounds", type=int, default=8, help="rounds of the executor comparison")
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
     ap.add_argument("--quick", action="store_true", help="shorter: 200-run sweep, 3 rounds, 3 pairs")
     ap.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
