@@ -143,11 +143,6 @@ class Mechanism:
         self.rng = host.streams[self.name]
         self._mine = frozenset(s.name for s in self.publishes)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """A copy (deepcopy, pickle) publishes into its own signals: a copied dict is not the copied namespace's."""
-        self.__dict__.update(state)
-        self._published = vars(self.signals)
-
     def publish(self, **values: Any) -> None:
         """Write this mechanism's own signals (any other name is an error)."""
         if not self._mine.issuperset(values):

@@ -120,11 +120,9 @@ class Host:
         """A copy (deepcopy, pickle) resets and reads its own effect rows: the per-person channels are views of them,
         which a copy of the row array and of the views does not keep."""
         self.__dict__.update(state)
-        rows = state.get("effect_rows")
-        if rows is not None:
-            views = {name: rows[k] for name, k in self.effect_row.items()}
-            self._fixed.update(views)
-            vars(self.effects).update(views)
+        if state.get("effect_rows") is not None:
+            self._views()
+            vars(self.effects).update((name, self._fixed[name]) for name in self._row_names)
 
     def initialise(self) -> None:
         """Every mechanism sets the state it owns, then derives what depends on the others (list order)."""
@@ -171,10 +169,7 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
-        rows = self.effect_rows
-        if self._first_view is not None and self._first_view.base is not rows:
-            self._views()  # a copy of the model (copy.deepcopy copies each view as an array of its own)
-        rows[...] = self._neutral_rows
+        self.effect_rows[...] = self._neutral_rows
         eff.update(self._fixed)  # each per-person row (even if someone rebound the name) and the organisation's numbers
         for name, neutral, per, remember, dtype in self._resets:
             arr = eff.get(name)
@@ -190,9 +185,7 @@ class Host:
     def _views(self) -> None:
         """What a week's reset puts back in the effects' namespace: each per-person row as a view of the one array,
         and the organisation's neutral numbers."""
-        views = [self.effect_rows[k] for k in range(len(self._row_names))]
-        self._first_view = views[0] if views else None
-        self._fixed = dict(zip(self._row_names, views, strict=True))
+        self._fixed = {name: self.effect_rows[k] for k, name in enumerate(self._row_names)}
         self._fixed.update(self._organisation)
 
     def add_effect(self, name: str, whom: np.ndarray | None, amount: float) -> None:
