@@ -401,8 +401,8 @@ class DaskCluster(Executor):
         import cloudpickle
 
         # the task and its arguments go as one pickle the scheduler passes on unread: given as objects, the scheduler
-        # unpickles every chunk, so it imports the model for the first (2.8 CPU s, taken from the workers when they
-        # share its machine: 35 ms a run over a first 80-run batch) and needs the model installed
+        # unpickles every chunk, so it imported the model for the first (2.8 CPU s, taken from the workers when they
+        # share its machine: 35 ms a run over a first 80-run batch)
         return self.client.submit(_run_pickled, cloudpickle.dumps((fn, args)), pure=False)
 
     def wait(self, pending: list[Any]) -> set[Any]:
