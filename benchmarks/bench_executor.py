@@ -211,7 +211,7 @@ def measure(runs: int = 80, rounds: int = 6, dask: bool = True, dask_defaults: b
             if log:
                 log(f"  round {r + 1}: " + ", ".join(f"{k} {walls[k][-1]:.2f} s / {sum(cpus[k][-1].values()):.1f} CPU s"
                                                     for k in order if len(walls[k]) == r + 1) + f"; load {load()}")
-    for name in names:
+    for name in [n for n in names if walls[n]]:  # in process only when some round ran it (--serial-rounds 0)
         total = [sum(c.values()) for c in cpus[name]]
         roles = {role for c in cpus[name] for role in c}
         by_role = {role: round(1e3 * statistics.mean(c.get(role, 0.0) for c in cpus[name]) / runs, 2)
@@ -219,7 +219,7 @@ def measure(runs: int = 80, rounds: int = 6, dask: bool = True, dask_defaults: b
         out |= {f"{name}_s": round(min(walls[name]), 2), f"{name}_cpu_ms_per_run": round(1e3 * min(total) / runs, 1),
                 f"{name}_same": same[name], f"{name}_walls": [round(w, 2) for w in walls[name]],
                 f"{name}_cpu_by_role_ms": by_role}
-        if name == "local2":  # paired with the rounds that ran in process
+        if name == "local2" and walls["serial"]:  # paired with the rounds that ran in process
             pairs = zip(walls["serial"], walls["local2"][:len(walls["serial"])], strict=True)
             out["local2_speedups"] = [round(s / lo, 3) for s, lo in pairs]
         if name.startswith("dask2"):
@@ -261,7 +261,8 @@ def main() -> None:
         vs = (f"{m[f'{k}_wall_vs_local2'] * 100:+15.1f}%{m[f'{k}_cpu_vs_local2'] * 100:+14.1f}%"
               if k.startswith("dask2") else "")
         differ = "" if m[f"{k}_same"] else "  ROWS DIFFER"
-        print(f"  {k:<16}{wall:8.2f}{m['serial_s'] / wall:9.2f}x{cpu:12.1f}{vs}{differ}")
+        speedup = f"{m['serial_s'] / wall:9.2f}x" if "serial_s" in m else f"{'-':>10}"
+        print(f"  {k:<16}{wall:8.2f}{speedup}{cpu:12.1f}{vs}{differ}")
     print("\nCPU ms per run by process and thread (mean over the rounds):")
     for k in names:
         parts = sorted(m[f"{k}_cpu_by_role_ms"].items(), key=lambda kv: -kv[1])

@@ -1,7 +1,7 @@
 """`make bench`: the model's speed and memory targets, measured side by side in one invocation, printed as ratios.
 
 Usage: python benchmarks/bench_model.py [--quick] [--sizes 10000] [--rounds 8] [--repeats 7] [--big 1000000]
-                                       [--sweep-runs 1000] [--scaling-runs 80] [--scaling-rounds 8] [--no-dask]
+                                       [--sweep-runs 1000] [--scaling-runs 80] [--scaling-rounds 12] [--no-dask]
 
   1. agent-steps per CPU second of the full model against the idiomatic Mesa yardstick
      (benchmarks/yardstick_mesa.py: three numbers per person on a network, `shuffle_do`) at each size: each in
@@ -302,7 +302,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7, help="pairs of 5-year runs, compiled and numpy reference")
     ap.add_argument("--sweep-runs", type=int, default=1000, help="runs in the 2-worker sweep (0 to skip)")
     ap.add_argument("--scaling-runs", type=int, default=80, help="runs for executor scaling (0 to skip)")
-    ap.add_argument("--scaling-rounds", type=int, default=8, help="rounds of the executor comparison")
+    ap.add_argument("--scaling-rounds", type=int, default=12, help="rounds of the executor comparison")
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
     ap.add_argument("--quick", action="store_true", help="shorter: 200-run sweep, 3 rounds, 3 pairs")
     ap.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
