@@ -973,6 +973,18 @@ def poisson(g: Any, lam: float) -> int:
 
 
 @njit(cache=True)
+def _log_rows(log: np.ndarray, at: int, slots: np.ndarray, role: np.ndarray, agency_worker: np.ndarray,
+              tenure: np.ndarray) -> None:
+    """The event log's rows from `at` for people joining or leaving: slot, role, agency worker, tenure."""
+    for k in range(slots.size):
+        i = slots[k]
+        log[at + k, 0] = i
+        log[at + k, 1] = role[i]
+        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
+        log[at + k, 3] = tenure[i]
+
+
+@njit(cache=True)
 def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency_worker: np.ndarray,
            tenure: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray, week: float, indptr: np.ndarray,
            indices: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray, leave_arrays: tuple,
@@ -980,12 +992,7 @@ def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency
     """Host.leave(slots) with the standard listeners: the event log's rows from `at` (slot, role, agency worker,
     tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`),
     then the declared on-leave values and the slots empty. Returns the permanent leavers."""
-    for k in range(slots.size):
-        i = slots[k]
-        log[at + k, 0] = i
-        log[at + k, 1] = role[i]
-        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
-        log[at + k, 3] = tenure[i]
+    _log_rows(log, at, slots, role, agency_worker, tenure)
     for slot in slots:
         for e in range(indptr[slot], indptr[slot + 1]):
             j = indices[e]
@@ -1027,12 +1034,7 @@ def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.nd
             habit[slot] = h.mean
         else:
             habit[slot] = gamma_beta(culture, h.a, h.b)
-    for k in range(slots.size):
-        i = slots[k]
-        log[at + k, 0] = i
-        log[at + k, 1] = role[i]
-        log[at + k, 2] = 1.0 if agency_worker[i] else 0.0
-        log[at + k, 3] = tenure[i]
+    _log_rows(log, at, slots, role, agency_worker, tenure)
 
 
 @njit(cache=True)
