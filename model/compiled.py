@@ -287,9 +287,12 @@ def change_week(mech: ChangeProgramme) -> bool:
     reference's loop: a restructure or a learning curve then acts in the middle of it). Returns whether it ran."""
     changes = mech.changes
     table = mech.__dict__.get("_table")
-    key = tuple(map(id, changes))
-    if table is None or table[0] != key:  # made once per programme; again after a go-live is moved
-        table = (key, {c.start_week for c in changes}, np.array([c.start_week for c in changes], np.int64),
+    # made once per programme; again after a go-live is moved (a moved change is a new object). The key holds the
+    # changes themselves, compared by identity: ids alone could be reused by a later copy once the old one is freed
+    key = table[0] if table is not None else ()
+    if table is None or len(key) != len(changes) or any(a is not b for a, b in zip(key, changes, strict=True)):
+        table = (tuple(changes), {c.start_week for c in changes},
+                 np.array([c.start_week for c in changes], np.int64),
                  np.array([c.duration_weeks for c in changes], np.int64),
                  np.array([float(c.disruption) for c in changes]),
                  np.array([GROUP_CODES[c.affects] for c in changes], np.int64),

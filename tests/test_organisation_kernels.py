@@ -107,6 +107,18 @@ def test_many_interventions_on_every_group_give_the_reference_bits(seed: int, bu
     assert a.events_frame().equals(b.events_frame())
 
 
+def test_a_go_live_moved_twice_in_one_week_is_read_afresh() -> None:
+    """A change moved, then moved twice in one later week: the change programme's compiled week reads the last move
+    (the copy made by the earlier move of that week is freed, and the last copy may take its place in memory)."""
+    sc = tiny(horizon_weeks=30, burn_in_weeks=3, change_programme=changes(),
+              events=[{"week": 4, "kind": "go_live", "change": "c5", "start_week": 20},
+                      {"week": 6, "kind": "go_live", "change": "c5", "start_week": 14},
+                      {"week": 6, "kind": "go_live", "change": "c5", "start_week": 10}])
+    for seed in (2, 7):
+        a, b = run_both(sc, seed)
+        assert_same_bits(a, b)
+
+
 @pytest.mark.parametrize("seed", [0, 5])
 def test_kinds_with_their_own_effect_keep_their_place_among_the_others(seed: int) -> None:
     """A kind that overrides `effect` runs its own code between the declared ones, writing the same channels."""
