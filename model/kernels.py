@@ -466,8 +466,11 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
 
     Indices read from arrays (the other end, the kind, the codes) are used as unsigned numbers: numba then leaves
     out the check for a negative index (counted from the end) that it adds to every signed one, which was 40% of
-    the pass. The two kinds' totals that fragmentation needs are kept in registers: each tie adds its strength to
-    its own kind's total and 0.0 to the other's (x + 0.0 is x for the non-negative totals), in entry order."""
+    the pass. The two kinds' totals that fragmentation needs are kept in registers: each tie adds its strength
+    times 1.0 to its own kind's total and times 0.0 to the other's (x * 1.0 is x, x * 0.0 is +0.0 and t + 0.0 is t
+    for the non-negative strengths and totals), in entry order; the partner-liaison boost is multiplied by 1.0 or
+    0.0 the same way. Nothing branches on a tie's kind: once a restructure mixes a row's kinds, such branches
+    mispredicted and doubled the pass."""
     n = indptr.size - 1
     # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
     # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
@@ -487,7 +490,12 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
                 r *= factor[agency[a] | agency[b]]
                 rate[q * 9 + a * 3 + b] = r
     boosting = boost > 0
-    k_intra, k_inter, k_boost = np.uint64(intra), np.uint64(inter), np.uint64(boosted_kind)
+    # each kind's share of a tie in the intra-team, inter-agency and boosted totals: 1.0 or 0.0, multiplied in, so
+    # no branch depends on a tie's kind (after a restructure a row's kinds are mixed and such branches mispredict)
+    in_intra = np.zeros(kind_rate.size)
+    in_inter = np.zeros(kind_rate.size)
+    in_boost = np.zeros(kind_rate.size)
+    in_intra[intra], in_inter[inter], in_boost[boosted_kind] = 1.0, 1.0, 1.0
     nine, three = np.uint64(9), np.uint64(3)
     now_intra = 0.0
     now_inter = 0.0
@@ -502,11 +510,11 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
             r = rate[ke * nine + ci + np.uint64(code[j])]
             we = w[e]
             x = we + (1.0 - we) * r
-            if boosting and ke == k_boost:
-                x += (1.0 - x) * _min(r * boost, 1.0)
+            if boosting:
+                x += (1.0 - x) * _min(r * boost, 1.0) * in_boost[ke]
             w[e] = x
-            now_intra += x if ke == k_intra else 0.0
-            now_inter += x if ke == k_inter else 0.0
+            now_intra += x * in_intra[ke]
+            now_inter += x * in_inter[ke]
             s0 += x * morale[j]
             s1 += x * habit[j]
             s2 += x * 1.0
