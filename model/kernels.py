@@ -26,9 +26,10 @@ import math
 from typing import Any
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.core.extending import intrinsic
+from numba.core.extending import intrinsic, models, register_model
 from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
@@ -64,6 +65,85 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+# ---------------------------------------------------------------------------------------------- lanes
+
+
+class _Pair(types.Type):
+    """Two float64 sums kept side by side in one SSE register (an LLVM <2 x double>), for a loop whose two sums each
+    add one element per step: one multiply and one add serve both, and both chains advance together."""
+
+    def __init__(self) -> None:
+        super().__init__(name="Pair")
+
+
+_PAIR = _Pair()
+_PAIR_IR = ir.VectorType(ir.DoubleType(), 2)
+
+
+@register_model(_Pair)
+class _PairModel(models.PrimitiveModel):
+    """A `_Pair` is its LLVM vector itself (lives in a register, no memory)."""
+
+    def __init__(self, dmm: Any, fe_type: Any) -> None:
+        super().__init__(dmm, fe_type, _PAIR_IR)
+
+
+@intrinsic
+def _pair_zero(typingctx: Any) -> Any:
+    """Two sums starting at +0.0 (as `s = 0.0`)."""
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return ir.Constant(_PAIR_IR, [0.0, 0.0])
+
+    return _PAIR(), codegen
+
+
+@intrinsic
+def _pair_row(typingctx: Any, table: Any, row: Any) -> Any:
+    """Row `row` of a C-contiguous (n, 2) float64 array, both columns in one load."""
+    if not (isinstance(table, types.Array) and table.dtype == types.float64 and table.ndim == 2
+            and table.layout == "C" and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        at = cgutils.get_item_pointer(context, builder, aryty, ary, [i, context.get_constant(types.intp, 0)])
+        return builder.load(builder.bitcast(at, _PAIR_IR.as_pointer()), align=8)
+
+    return _PAIR(table, row), codegen
+
+
+@intrinsic
+def _pair_add_scaled(typingctx: Any, acc: Any, v: Any, x: Any) -> Any:
+    """`acc + v * x` in each lane: an IEEE multiply, then an IEEE add (no fused multiply-add, no fast-math flags),
+    so each lane holds the bits the scalar `s += x * v` would."""
+    if not (acc is _PAIR and v is _PAIR and isinstance(x, types.Float)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        acc, v, x = args
+        xx = context.cast(builder, x, signature.args[2], types.float64)
+        both = builder.insert_element(ir.Constant(_PAIR_IR, ir.Undefined), xx, ir.Constant(ir.IntType(32), 0))
+        both = builder.shuffle_vector(both, ir.Constant(_PAIR_IR, ir.Undefined),
+                                      ir.Constant(ir.VectorType(ir.IntType(32), 2), [0, 0]))
+        return builder.fadd(acc, builder.fmul(v, both))
+
+    return _PAIR(acc, v, x), codegen
+
+
+@intrinsic
+def _pair_lane(typingctx: Any, acc: Any, k: Any) -> Any:
+    """Sum `k` (0 or 1) of a pair."""
+    if not (acc is _PAIR and isinstance(k, types.Integer)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.extract_element(args[0], args[1])
+
+    return types.float64(acc, k), codegen
 
 
 # ------------------------------------------------------------------------------------------ random streams
@@ -470,15 +550,23 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     times 1.0 to its own kind's total and times 0.0 to the other's (x * 1.0 is x, x * 0.0 is +0.0 and t + 0.0 is t
     for the non-negative strengths and totals), in entry order; the partner-liaison boost is multiplied by 1.0 or
     0.0 the same way. Nothing branches on a tie's kind: once a restructure mixes a row's kinds, such branches
-    mispredicted and doubled the pass."""
+    mispredicted and doubled the pass.
+
+    The pass is bound by its sums' chains of dependent adds, so sums that advance together share a register
+    (`_Pair`, each lane the scalar multiply and add): the two kinds' totals in one, a row's morale and habit sums in
+    another, with each slot's morale and habit copied side by side (one load for both, in one cache line, where the
+    other end is anywhere once a restructure has scattered the teams)."""
     n = indptr.size - 1
     # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
     # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
     # factor): one lookup per tie, no branch on who holds either end. A vacant row's rate is 0, and w + (1 - w) x 0
     # is w: its ties are summed unchanged, as the reference leaves them
     code = np.empty(n, np.uint8)
+    pair = np.empty((n, 2))  # morale and habit of each slot, side by side
     for i in range(n):
         code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
+        pair[i, 0] = morale[i]
+        pair[i, 1] = habit[i]
     held = np.array([0.0, 1.0, 1.0])
     agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
@@ -490,18 +578,15 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
                 r *= factor[agency[a] | agency[b]]
                 rate[q * 9 + a * 3 + b] = r
     boosting = boost > 0
-    # each kind's share of a tie in the intra-team, inter-agency and boosted totals: 1.0 or 0.0, multiplied in, so
-    # no branch depends on a tie's kind (after a restructure a row's kinds are mixed and such branches mispredict)
-    in_intra = np.zeros(kind_rate.size)
-    in_inter = np.zeros(kind_rate.size)
+    # each kind's share of a tie in the intra-team and inter-agency totals (one row per kind, both in one load) and
+    # in the boosted ones: 1.0 or 0.0, multiplied in, so no branch depends on a tie's kind
+    share = np.zeros((kind_rate.size, 2))
     in_boost = np.zeros(kind_rate.size)
-    in_intra[intra], in_inter[inter], in_boost[boosted_kind] = 1.0, 1.0, 1.0
+    share[intra, 0], share[inter, 1], in_boost[boosted_kind] = 1.0, 1.0, 1.0
     nine, three = np.uint64(9), np.uint64(3)
-    now_intra = 0.0
-    now_inter = 0.0
+    now = _pair_zero()  # intra-team, inter-agency
     for i in range(n):
-        s0 = 0.0
-        s1 = 0.0
+        sums = _pair_zero()  # the row's morale and habit sums
         s2 = 0.0
         ci = np.uint64(code[i]) * three
         for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
@@ -513,14 +598,13 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
             if boosting:
                 x += (1.0 - x) * _min(r * boost, 1.0) * in_boost[ke]
             w[e] = x
-            now_intra += x * in_intra[ke]
-            now_inter += x * in_inter[ke]
-            s0 += x * morale[j]
-            s1 += x * habit[j]
+            now = _pair_add_scaled(now, _pair_row(share, ke), x)
+            sums = _pair_add_scaled(sums, _pair_row(pair, j), x)
             s2 += x * 1.0
-        out[i, 0] = s0
-        out[i, 1] = s1
+        out[i, 0] = _pair_lane(sums, 0)
+        out[i, 1] = _pair_lane(sums, 1)
         out[i, 2] = s2
+    now_intra, now_inter = _pair_lane(now, 0), _pair_lane(now, 1)
     frag[0] = _missing(now_intra, baseline[intra])
     frag[1] = _missing(now_inter, baseline[inter])
     frag[2] = _missing(now_intra + now_inter, baseline[intra] + baseline[inter])
