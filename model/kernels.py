@@ -288,6 +288,20 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
 
 
 @njit(cache=True)
+def _steps(rates: np.ndarray, total: int, step: int) -> None:
+    """Column `step` of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate t), reused while
+    consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses on a total
+    changing (which scattered teams make often) stay out of the slots' update, which then keeps its values in
+    registers (`culture_step`, `slippage_step`)."""
+    last, value = np.nan, 0.0
+    for i in range(rates.shape[0]):
+        t = rates[i, total]
+        if t != last:
+            last, value = t, -math.expm1(-t)
+        rates[i, step] = value
+
+
+@njit(cache=True)
 def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bool, capped: bool,
                   cap: float) -> None:
     """Host.add_effect on a mask: add (or multiply by) `amount` where `whom`, capped as np.minimum would."""
@@ -710,13 +724,17 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
                  tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, incumbent_weeks: float,
                  pars: np.ndarray) -> None:
-    """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
+    """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
+
+    Socialisation in three passes over the slots: the summed rates and pulls, their steps (`_steps`), the update
+    (`_approach_by`): the same IEEE operations on the same numbers as one pass."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
-    last, step = np.nan, 0.0  # the last total and its step (see _approach_by)
-    for i in range(habit.size):
+    n = habit.size
+    rates = np.empty((n, 3))  # per slot: total rate, pull, step
+    for i in range(n):
         c = habit[i]
         rs = rowsum[i]
         peer = nb[i] / rs if rs > 1e-9 else c
@@ -727,11 +745,11 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
         r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
         r2 = reinforcement_rate * reinforcement[i] * st
         r3 = conformity_rate * sustain[i]
-        total = 0.0 + r0 + r1 + r2 + r3
-        pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        if total != last:
-            last, step = total, -math.expm1(-total)
-        habit[i] = _approach_by(c, total, pull, step)
+        rates[i, 0] = 0.0 + r0 + r1 + r2 + r3
+        rates[i, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+    _steps(rates, 0, 2)
+    for i in range(n):
+        habit[i] = _approach_by(habit[i], rates[i, 0], rates[i, 1], rates[i, 2])
     practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
                              manager_norm_weight, incumbent_weeks)
     lag = -math.expm1(-1.0 / norm_weeks)
@@ -773,10 +791,8 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
 
-    In three passes over the slots: each slot's two summed rates and pulls, then their steps (1 - exp(-total),
-    reused while consecutive slots share a total), then the update (`_approach_by`): the same IEEE operations on
-    the same numbers as one pass. With the calls to expm1 (and the guesses on a total changing, which scattered
-    teams make often) in a loop of their own, the update keeps its values in registers: a quarter less time."""
+    In three passes over the slots: each slot's two summed rates and pulls, then their steps (`_steps`), then the
+    update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less time."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
     decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
@@ -800,16 +816,8 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         r2 = goal_erosion_rate * sustained_pressure[i] * st
         rates[i, 3] = 0.0 + r0 + r1 + r2
         rates[i, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-    last_t, step_t, last_c, step_c = np.nan, 0.0, np.nan, 0.0
-    for i in range(n):
-        total = rates[i, 0]
-        if total != last_t:
-            last_t, step_t = total, -math.expm1(-total)
-        rates[i, 2] = step_t
-        total = rates[i, 3]
-        if total != last_c:
-            last_c, step_c = total, -math.expm1(-total)
-        rates[i, 5] = step_c
+    _steps(rates, 0, 2)
+    _steps(rates, 3, 5)
     for i in range(n):
         t = _approach_by(tension[i], rates[i, 0], rates[i, 1], rates[i, 2])
         tension[i] = t
