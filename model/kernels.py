@@ -577,8 +577,8 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     # is w: its ties are summed unchanged, as the reference leaves them
     code = np.empty(n, np.uint8)
     pair = np.empty((n, 2))  # morale and habit of each slot, side by side
-    for i in range(n):
-        code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
+    for i in range(n):  # the code as arithmetic on the flags: no guess on who is in post (vacancies scatter)
+        code[i] = np.uint8(filled[i]) * (np.uint8(1) + np.uint8(agency_worker[i]))
         pair[i, 0] = morale[i]
         pair[i, 1] = habit[i]
     held = np.array([0.0, 1.0, 1.0])
