@@ -564,7 +564,8 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     times 1.0 to its own kind's total and times 0.0 to the other's (x * 1.0 is x, x * 0.0 is +0.0 and t + 0.0 is t
     for the non-negative strengths and totals), in entry order; the partner-liaison boost is multiplied by 1.0 or
     0.0 the same way. Nothing branches on a tie's kind: once a restructure mixes a row's kinds, such branches
-    mispredicted and doubled the pass.
+    mispredicted and doubled the pass. The boost's extra rate comes from a table like the rate's:
+    (1 - x) x (m x s) is the reference's ((1 - x) x m) x s for s in {0.0, 1.0} and non-negative finite m and 1 - x.
 
     The pass is bound by its sums' chains of dependent adds, so sums that advance together share a register
     (`_Pair`, each lane the scalar multiply and add): the two kinds' totals in one, a row's morale and habit sums in
@@ -584,19 +585,21 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     held = np.array([0.0, 1.0, 1.0])
     agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
+    # each kind's share of a tie in the intra-team and inter-agency totals (one row per kind, both in one load) and
+    # in the boosted ones: 1.0 or 0.0, multiplied in, so no branch depends on a tie's kind
+    share = np.zeros((kind_rate.size, 2))
+    in_boost = np.zeros(kind_rate.size)
+    share[intra, 0], share[inter, 1], in_boost[boosted_kind] = 1.0, 1.0, 1.0
     rate = np.empty(kind_rate.size * 9)  # [kind, code of the row, code of the column]
+    lift = np.empty(kind_rate.size * 9)  # the boost's extra rate, the same way: min(rate x boost, 1) x in_boost
     for q in range(kind_rate.size):
         for a in range(3):
             for b in range(3):
                 r = kind_rate[q] * (held[a] * held[b])
                 r *= factor[agency[a] | agency[b]]
                 rate[q * 9 + a * 3 + b] = r
+                lift[q * 9 + a * 3 + b] = _min(r * boost, 1.0) * in_boost[q]
     boosting = boost > 0
-    # each kind's share of a tie in the intra-team and inter-agency totals (one row per kind, both in one load) and
-    # in the boosted ones: 1.0 or 0.0, multiplied in, so no branch depends on a tie's kind
-    share = np.zeros((kind_rate.size, 2))
-    in_boost = np.zeros(kind_rate.size)
-    share[intra, 0], share[inter, 1], in_boost[boosted_kind] = 1.0, 1.0, 1.0
     nine, three = np.uint64(9), np.uint64(3)
     now = _pair_zero()  # intra-team, inter-agency
     for i in range(n):
@@ -606,11 +609,11 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
         for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             j = np.uint64(indices[e])
             ke = np.uint64(kind[e])
-            r = rate[ke * nine + ci + np.uint64(code[j])]
+            at = ke * nine + ci + np.uint64(code[j])
             we = w[e]
-            x = we + (1.0 - we) * r
+            x = we + (1.0 - we) * rate[at]
             if boosting:
-                x += (1.0 - x) * _min(r * boost, 1.0) * in_boost[ke]
+                x += (1.0 - x) * lift[at]
             w[e] = x
             now = _pair_add_scaled(now, _pair_row(share, ke), x)
             sums = _pair_add_scaled(sums, _pair_row(pair, j), x)
