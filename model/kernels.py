@@ -695,33 +695,6 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
 
 
 @njit(cache=True)
-def team_practice(habit: np.ndarray, team: np.ndarray, frontline: np.ndarray, filled: np.ndarray,
-                  tenure: np.ndarray, manager_slot: np.ndarray, vacant_manager_habit: float,
-                  manager_norm_weight: float, incumbent_weeks: float) -> np.ndarray:
-    """Each team's practice (Culture.team_practice): incumbents' mean habit blended with the manager's."""
-    t = manager_slot.size
-    incumbents = np.zeros(t, np.int64)
-    for i in range(habit.size):
-        if frontline[i] and filled[i] and tenure[i] >= incumbent_weeks:
-            incumbents[team[i]] += 1
-    n = np.zeros(t, np.int64)
-    tot = np.zeros(t)
-    for i in range(habit.size):
-        if frontline[i] and filled[i]:
-            k = team[i]
-            if incumbents[k] == 0 or tenure[i] >= incumbent_weeks:
-                n[k] += 1
-                tot[k] += habit[i]
-    out = np.empty(t)
-    for k in range(t):
-        mslot = manager_slot[k]
-        mgr = habit[mslot] if filled[mslot] else vacant_manager_habit
-        front = tot[k] / max(n[k], 1) if n[k] > 0 else mgr
-        out[k] = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr
-    return out
-
-
-@njit(cache=True)
 def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: np.ndarray, frontline: np.ndarray,
                  reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
@@ -730,38 +703,59 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
 
     Socialisation in three passes over the slots: the summed rates and pulls, their steps (`_steps`), the update
-    (`_approach_by`): the same IEEE operations on the same numbers as one pass."""
+    (`_approach_by`): the same IEEE operations on the same numbers as one pass. Each team's practice
+    (Culture.team_practice: incumbents' mean habit blended with the manager's) is gathered along the way, its
+    incumbents counted in the first pass and its habits summed in slot order in the last. A colleague's mean habit
+    and the manager's control are chosen, not branched to (vacancies scatter: the branches mispredicted)."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
     n = habit.size
+    t = manager_slot.size
     rates = np.empty((n, 3))  # per slot: total rate, pull, step
+    incumbents = np.zeros(t, np.int64)  # frontline posts held past induction, per team
     for i in range(n):
         c = habit[i]
         rs = rowsum[i]
-        peer = nb[i] / rs if rs > 1e-9 else c
+        has = rs > 1e-9
+        q = nb[i] / (rs if has else 1.0)
+        peer = q if has else c
+        mgr = np.uint64(mgr_of[i])
+        mc = manager_control[mgr]
+        control = mc if filled[mgr] else prescription
         st = staff[i]
-        mgr = mgr_of[i]
-        control = manager_control[mgr] if filled[mgr] else prescription
+        fl = frontline[i]
         r0 = coworker_rate * st
-        r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
+        r1 = manager_rate * st * (1.0 if fl else 0.0)
         r2 = reinforcement_rate * reinforcement[i] * st
         r3 = conformity_rate * sustain[i]
         rates[i, 0] = 0.0 + r0 + r1 + r2 + r3
         rates[i, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+        if fl and filled[i] and tenure[i] >= incumbent_weeks:
+            incumbents[team[i]] += 1
     _steps(rates, 0, 2)
+    held = np.zeros(t, np.int64)  # the habits the norm is taken from: incumbents', or everyone's in post if none
+    total = np.zeros(t)
     for i in range(n):
-        habit[i] = _approach_by(habit[i], rates[i, 0], rates[i, 1], rates[i, 2])
-    practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
-                             manager_norm_weight, incumbent_weeks)
+        h = _approach_by(habit[i], rates[i, 0], rates[i, 1], rates[i, 2])
+        habit[i] = h
+        if frontline[i] and filled[i]:
+            k = team[i]
+            if incumbents[k] == 0 or tenure[i] >= incumbent_weeks:
+                held[k] += 1
+                total[k] += h
     lag = -math.expm1(-1.0 / norm_weeks)
-    tipped = np.empty(norm.size)
-    for k in range(norm.size):
-        norm[k] += lag * (practice[k] - norm[k])
+    tipped = np.empty(t)
+    for k in range(t):
+        mslot = manager_slot[k]
+        mgr_habit = habit[mslot] if filled[mslot] else prescription
+        front = total[k] / max(held[k], 1) if held[k] > 0 else mgr_habit
+        practice = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr_habit
+        norm[k] += lag * (practice - norm[k])
         z = _clip((norm_threshold - norm[k]) / norm_steepness, -60.0, 60.0)
         tipped[k] = 1.0 / (1.0 + math.exp(-z))
-    for i in range(habit.size):
+    for i in range(n):
         k = max(team[i], 0)
         sustain[i] = tipped[k] if staff[i] != 0.0 else 0.0
         norm_of[i] = norm[k]
