@@ -486,13 +486,29 @@ class Fresh:
 
 def stream_table(*rngs: np.random.Generator) -> np.ndarray:
     """Each numpy Generator's bit generator as kernels draw from it (`kernels._stream`), one row each: the address
-    of its state and those of its next_double, next_uint64 and next_uint32 functions (numpy's ctypes interface)."""
-    out = np.empty((len(rngs), 4), np.uint64)
+    of its state and those of its next_double, next_uint64 and next_uint32 functions (numpy's ctypes interface),
+    then 1 where kernels may step the generator's state themselves (`kernels._uniforms`: `pcg64_words`), else 0."""
+    out = np.empty((len(rngs), 5), np.uint64)
     for row, rng in zip(out, rngs, strict=True):
         c = rng.bit_generator.ctypes
         row[:] = (c.state_address, *(ctypes.cast(f, ctypes.c_void_p).value
-                                     for f in (c.next_double, c.next_uint64, c.next_uint32)))
+                                     for f in (c.next_double, c.next_uint64, c.next_uint32)),
+                  int(pcg64_words(rng.bit_generator)))
     return out
+
+
+def pcg64_words(bg: Any) -> bool:
+    """Whether `bg` is numpy's PCG64 whose state sits where `kernels._uniforms` reads it: the address at the start
+    of its ctypes state holding the 128-bit state and increment as four 64-bit words, low words first (a build
+    of numpy that emulates 128-bit numbers stores the high word first, and is then drawn from through numpy)."""
+    if type(bg) is not np.random.PCG64:
+        return False
+    held = bg.state["state"]
+    at = ctypes.cast(bg.ctypes.state_address, ctypes.POINTER(ctypes.c_void_p))[0]
+    words = ctypes.cast(at, ctypes.POINTER(ctypes.c_uint64))
+    low = (1 << 64) - 1
+    want = (held["state"] & low, held["state"] >> 64, held["inc"] & low, held["inc"] >> 64)
+    return tuple(words[k] for k in range(4)) == want
 
 
 def streams(mech: Mechanism, *rngs: Any) -> np.ndarray | None:

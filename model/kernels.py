@@ -6,7 +6,8 @@ organisation's week went (call overhead, not arithmetic). Every kernel is a pure
 scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
 the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
 themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
-own bit generator, which are numpy's draws to the bit.
+own bit generator, which are numpy's draws to the bit; runs of uniforms from numpy's PCG64 are stepped in the kernel
+itself (`_uniforms`: the same integer arithmetic, so the same doubles and the same final state).
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -26,6 +27,7 @@ import math
 from typing import Any
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
@@ -105,6 +107,126 @@ def _stream(typingctx: Any, table: Any, row: Any) -> Any:
         return bg._getvalue()
 
     return sig, codegen
+
+
+@intrinsic
+def _mulhi(typingctx: Any, a: Any, b: Any) -> Any:
+    """The high 64 bits of the 128-bit product of two unsigned 64-bit numbers (one `mul` on x86-64)."""
+    if not (a == types.uint64 and b == types.uint64):
+        return None
+    sig = types.uint64(types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _word(typingctx: Any, address: Any, k: Any) -> Any:
+    """The unsigned 64-bit word `k` words after `address`."""
+    if not (address == types.uint64 and isinstance(k, types.Integer)):
+        return None
+    sig = types.uint64(address, k)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        at = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        return builder.load(builder.gep(at, [context.cast(builder, args[1], signature.args[1], types.intp)]))
+
+    return sig, codegen
+
+
+@intrinsic
+def _set_word(typingctx: Any, address: Any, k: Any, value: Any) -> Any:
+    """Writes the unsigned 64-bit word `k` words after `address`."""
+    if not (address == types.uint64 and isinstance(k, types.Integer) and value == types.uint64):
+        return None
+    sig = types.void(address, k, value)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        at = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        builder.store(args[2], builder.gep(at, [context.cast(builder, args[1], signature.args[1], types.intp)]))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# PCG64's multiplier (numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_HIGH, _LOW)
+_PCG_HI, _PCG_LO = np.uint64(2549297995355413924), np.uint64(4865540595714422341)
+_U0, _U1 = np.uint64(0), np.uint64(1)
+
+
+@njit(cache=True)
+def _pcg_step(hi: Any, lo: Any, mhi: Any, mlo: Any, chi: Any, clo: Any) -> tuple[Any, Any]:
+    """(hi, lo) * (mhi, mlo) + (chi, clo) modulo 2^128, in 64-bit halves: one step of PCG64's congruential state (or
+    several at once, with the multiplier and increment of that many steps)."""
+    plo = lo * mlo
+    phi = _mulhi(lo, mlo) + lo * mhi + hi * mlo
+    slo = plo + clo
+    return phi + chi + (_U1 if slo < plo else _U0), slo
+
+
+@njit(cache=True)
+def _pcg_double(hi: Any, lo: Any) -> float:
+    """PCG64's output for a state (XSL-RR: the halves xor-ed, rotated by the top six bits) as numpy's double: its top
+    53 bits times 2^-53 (exact in an int64, so the conversion is a signed one)."""
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+    return float(np.int64(v >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
+    """`out.size` uniforms from row `row` of the stream table, numpy's `random()` to the bit, the stream left where
+    numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1:
+    `compiled.stream_table`), the congruential steps are made here in four interleaved lanes, each jumping four steps
+    at once (multiplier M^4, increment c (M^3 + M^2 + M + 1)): the same states in the same order as one step after
+    another, with no call per draw and no wait on the previous step; any other generator through its next_double."""
+    n = out.size
+    if streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for i in range(n):
+            out[i] = next_double(g)
+        return
+    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
+    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+    h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
+    h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
+    h4, l4 = _pcg_step(h3, l3, _PCG_HI, _PCG_LO, chi, clo)
+    m2h, m2l = _pcg_step(_PCG_HI, _PCG_LO, _PCG_HI, _PCG_LO, _U0, _U0)
+    m3h, m3l = _pcg_step(m2h, m2l, _PCG_HI, _PCG_LO, _U0, _U0)
+    ah, al = _pcg_step(m2h, m2l, m2h, m2l, _U0, _U0)
+    sh, sl = _pcg_step(m3h, m3l, _U0, _U1, m2h, m2l)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
+    ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    b = 0
+    while b + 4 <= n:
+        out[b] = _pcg_double(h1, l1)
+        out[b + 1] = _pcg_double(h2, l2)
+        out[b + 2] = _pcg_double(h3, l3)
+        out[b + 3] = _pcg_double(h4, l4)
+        hi, lo = h4, l4
+        h1, l1 = _pcg_step(h1, l1, ah, al, ch, cl)
+        h2, l2 = _pcg_step(h2, l2, ah, al, ch, cl)
+        h3, l3 = _pcg_step(h3, l3, ah, al, ch, cl)
+        h4, l4 = _pcg_step(h4, l4, ah, al, ch, cl)
+        b += 4
+    if b < n:
+        out[b] = _pcg_double(h1, l1)
+        hi, lo = h1, l1
+    if b + 1 < n:
+        out[b + 1] = _pcg_double(h2, l2)
+        hi, lo = h2, l2
+    if b + 2 < n:
+        out[b + 2] = _pcg_double(h3, l3)
+        hi, lo = h3, l3
+    _set_word(at, 0, lo)
+    _set_word(at, 1, hi)
 
 
 @njit(cache=True)
@@ -1064,17 +1186,12 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     role, agency worker, tenure; exits, replaced agency workers, permanent joiners, agency cover), the four
     counts, the permanent leavers and the agency cover refused."""
     n = filled.size
-    g = _stream(streams, 0)
     u = np.empty(n)
-    for i in range(n):
-        u[i] = next_double(g)
-    r = _stream(streams, 1)
+    _uniforms(streams, 0, u)
     u_fill = np.empty(n)
-    for i in range(n):
-        u_fill[i] = next_double(r)
+    _uniforms(streams, 1, u_fill)
     u_agency_worker = np.empty(n)
-    for i in range(n):
-        u_agency_worker[i] = next_double(r)
+    _uniforms(streams, 1, u_agency_worker)
     leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
                                            hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
                                            overflow_open, team, overflow_rank, overflow_share, pars)
@@ -1133,7 +1250,13 @@ def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_loa
                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
                       agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
-    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves."""
+    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves.
+
+    A slot that holds no cases has its capacity multiplied by 0.0, and there the novice factor's `exp` is not worked
+    out when the factor 1 - novice is known to lie in (0, 1] (both penalties in [0, 1), a tenure of 0 or more, a
+    positive induction time): (c * f) * 0.0 and c * 0.0 are then the same bits for every c (a zero of c's sign for a
+    finite c, as c * f cannot overflow and keeps c's sign; NaN for an infinite or NaN c)."""
+    known = (0.0 <= novice_penalty < 1.0 and 0.0 <= agency_worker_novice_penalty < 1.0 and induction_weeks > 0.0)
     for i in range(habit.size):
         recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
         used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
@@ -1141,12 +1264,14 @@ def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_loa
         d *= 1.0 - sickness_absence
         d = _max(d, min_direct_time)
         direct_time[i] = d
-        novice = agency_worker_novice_penalty if agency_worker[i] else novice_penalty
-        novice = novice * math.exp(-tenure[i] / induction_weeks)
         cap = _scalar_power(d / reference_direct_time, direct_time_elasticity)
         cap *= capacity_cases * productivity[i]
-        cap *= 1.0 - novice
-        capacity[i] = cap * (1.0 if (frontline[i] and filled[i]) else 0.0)
+        holds = frontline[i] and filled[i]
+        if holds or not (known and tenure[i] >= 0.0):
+            novice = agency_worker_novice_penalty if agency_worker[i] else novice_penalty
+            novice = novice * math.exp(-tenure[i] / induction_weeks)
+            cap *= 1.0 - novice
+        capacity[i] = cap * (1.0 if holds else 0.0)
 
 
 @njit(cache=True)

@@ -104,6 +104,31 @@ def test_poisson_draws_at_means_just_above_ten_are_numpys(lam: float) -> None:
     assert np.array_equal(ref.poisson(lam, 60_000), k) and ref.bit_generator.state == got.bit_generator.state
 
 
+@njit(cache=True)
+def _uniform_runs(table: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Runs of uniforms of the given sizes from row 0, one after another, as `people_week` draws them."""
+    out = np.empty(sizes.sum())
+    at = 0
+    for n in sizes:
+        kernels._uniforms(table, 0, out[at:at + n])
+        at += n
+    return out
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox])
+@pytest.mark.parametrize("seed", [0, 5, 2**40 + 3])
+def test_uniform_runs_are_numpys_and_leave_the_stream_where_numpy_would(bit_generator: type, seed: int) -> None:
+    """PCG64's steps made in the kernel (four lanes, every length's remainder) and other generators' own draws."""
+    sizes = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 1000, 0, 3], np.int64)
+    ref, got = np.random.Generator(bit_generator(seed)), np.random.Generator(bit_generator(seed))
+    ref.random(seed % 7), got.random(seed % 7)
+    table = stream_table(got)
+    assert table[0, 4] == (bit_generator is np.random.PCG64)
+    assert np.array_equal(_uniform_runs(table, sizes), ref.random(int(sizes.sum())))
+    assert np.array_equal(ref.random(9), got.random(9)) and ref.standard_normal() == got.standard_normal()
+    assert np.array_equal(ref.integers(0, 10**6, 5), got.integers(0, 10**6, 5))
+
+
 # -------------------------------------------------------------------------------------------- whole runs
 
 
