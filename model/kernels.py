@@ -921,8 +921,8 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Turnover (mechanisms/turnover.py) up to its exits, in one pass: exposure decays, intention follows its
-    drivers, tenure grows (every slot); each holder's exit hazard and whether they leave this week (their draw under
+    """Turnover (mechanisms/turnover.py) up to its exits: exposure decays, intention follows its drivers, tenure
+    grows (every slot); then each holder's exit hazard and whether they leave this week (their draw under
     it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
     with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
     above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
@@ -936,20 +936,24 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
     most = 1.0 + excess  # the early-tenure factor's largest value (its exp is at most 1 for a tenure of 0 or more)
     bounded = excess >= 0.0 and cap >= 0.0
     n = filled.size
+    # every slot's state, one array a loop: each such loop is compiled to vector instructions (the same operations
+    # lane by lane, so the same bits), which one loop writing three arrays beside the exits' branches was not
+    for i in range(n):
+        leaver_exposure[i] *= decay
+    for i in range(n):
+        target = base + w_morale * (morale_ref - morale[i])
+        target += w_workload * _max(workload[i] - 1.0, 0.0)
+        target += w_leavers * leaver_exposure[i]
+        target = _clip(target, 0.0, 1.0)
+        intention[i] += rate * (target - intention[i])
+    for i in range(n):
+        tenure[i] += 1.0
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
     k = 0
     for i in range(n):
-        ex = leaver_exposure[i] * decay
-        leaver_exposure[i] = ex
-        target = base + w_morale * (morale_ref - morale[i])
-        target += w_workload * _max(workload[i] - 1.0, 0.0)
-        target += w_leavers * ex
-        target = _clip(target, 0.0, 1.0)
-        it = intention[i] + rate * (target - intention[i])
-        intention[i] = it
-        te = tenure[i] + 1.0
-        tenure[i] = te
+        te = tenure[i]
+        it = intention[i]
         o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
         open_overflow[i] = o
         if not filled[i]:
@@ -1243,6 +1247,26 @@ def team_cases_update(cases: np.ndarray, capacity: np.ndarray, referrals: np.nda
 
 
 @njit(cache=True)
+def _powers(direct_time: np.ndarray, scale: float, e: float, out: np.ndarray) -> None:
+    """out = (direct_time / scale) ** e as numpy computes it (`_scalar_power`), the exponent's case chosen once, so
+    each case's loop is compiled to vector instructions (the same operations lane by lane: the same bits)."""
+    n = out.size
+    if e == 2.0:
+        for i in range(n):
+            x = direct_time[i] / scale
+            out[i] = x * x
+    elif e == 1.0:
+        for i in range(n):
+            out[i] = direct_time[i] / scale
+    elif e == 0.5:
+        for i in range(n):
+            out[i] = math.sqrt(direct_time[i] / scale)
+    else:
+        for i in range(n):
+            out[i] = (direct_time[i] / scale) ** e
+
+
+@njit(cache=True)
 def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
@@ -1252,20 +1276,24 @@ def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_loa
                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
     """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves.
 
-    A slot that holds no cases has its capacity multiplied by 0.0, and there the novice factor's `exp` is not worked
-    out when the factor 1 - novice is known to lie in (0, 1] (both penalties in [0, 1), a tenure of 0 or more, a
-    positive induction time): (c * f) * 0.0 and c * 0.0 are then the same bits for every c (a zero of c's sign for a
-    finite c, as c * f cannot overflow and keeps c's sign; NaN for an infinite or NaN c)."""
-    known = (0.0 <= novice_penalty < 1.0 and 0.0 <= agency_worker_novice_penalty < 1.0 and induction_weeks > 0.0)
-    for i in range(habit.size):
+    The arithmetic without branches runs in loops of its own, which are compiled to vector instructions (the same
+    operations lane by lane). A slot that holds no cases has its capacity multiplied by 0.0, and there the novice
+    factor's `exp` is not worked out when the factor 1 - novice is known to lie in (0, 1] (both penalties in [0, 1),
+    a tenure of 0 or more, a positive induction time): (c * f) * 0.0 and c * 0.0 are then the same bits for every c
+    (a zero of c's sign for a finite c, as c * f cannot overflow and keeps c's sign; NaN for an infinite or NaN c)."""
+    n = habit.size
+    for i in range(n):
         recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
         used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
         d = 1.0 - used
         d *= 1.0 - sickness_absence
-        d = _max(d, min_direct_time)
-        direct_time[i] = d
-        cap = _scalar_power(d / reference_direct_time, direct_time_elasticity)
-        cap *= capacity_cases * productivity[i]
+        direct_time[i] = _max(d, min_direct_time)
+    _powers(direct_time, reference_direct_time, direct_time_elasticity, capacity)
+    for i in range(n):
+        capacity[i] *= capacity_cases * productivity[i]
+    known = (0.0 <= novice_penalty < 1.0 and 0.0 <= agency_worker_novice_penalty < 1.0 and induction_weeks > 0.0)
+    for i in range(n):
+        cap = capacity[i]
         holds = frontline[i] and filled[i]
         if holds or not (known and tenure[i] >= 0.0):
             novice = agency_worker_novice_penalty if agency_worker[i] else novice_penalty
