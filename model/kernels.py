@@ -1081,14 +1081,14 @@ def _loggam(x: float) -> float:
 def poisson(g: Any, lam: float) -> int:
     """numpy's Poisson draw: multiplication of uniforms below a mean of 10 (numba's port), Hoermann's transformed
     rejection (PTRS, 1993) above it. numba's own PTRS truncates the candidate toward zero where numpy floors it, and
-    so accepts a 0 that numpy rejects about once in 10^4-10^5 draws at means of 10-15; this one floors."""
+    so accepts a 0 that numpy rejects about once in 10^4-10^5 draws at means of 10-15; this one floors. The mean's
+    log and 1/alpha are worked out only when the quick acceptance fails (about one candidate in seven), not for
+    every draw (the same values: they depend on the mean alone)."""
     if lam < 10:
         return 0 if lam == 0 else random_poisson_mult(g, lam)
     slam = math.sqrt(lam)
-    loglam = math.log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2)
     while True:
         u = next_double(g) - 0.5
@@ -1099,6 +1099,8 @@ def poisson(g: Any, lam: float) -> int:
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
+        loglam = math.log(lam)
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
         if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - _loggam(k + 1)):
             return k
 
@@ -1267,20 +1269,13 @@ def _powers(direct_time: np.ndarray, scale: float, e: float, out: np.ndarray) ->
 
 
 @njit(cache=True)
-def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
-                      time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
-                      frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
-                      recording_base: float, recording_per_compliance: float, other_time: float,
-                      change_time_per_load: float, sickness_absence: float, min_direct_time: float,
-                      agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
-                      reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
-    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves.
-
-    The arithmetic without branches runs in loops of its own, which are compiled to vector instructions (the same
-    operations lane by lane). A slot that holds no cases has its capacity multiplied by 0.0, and there the novice
-    factor's `exp` is not worked out when the factor 1 - novice is known to lie in (0, 1] (both penalties in [0, 1),
-    a tenure of 0 or more, a positive induction time): (c * f) * 0.0 and c * 0.0 are then the same bits for every c
-    (a zero of c's sign for a finite c, as c * f cannot overflow and keeps c's sign; NaN for an infinite or NaN c)."""
+def _time_and_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                       time_cost: np.ndarray, productivity: np.ndarray, direct_time: np.ndarray,
+                       capacity: np.ndarray, recording_base: float, recording_per_compliance: float, other_time: float,
+                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
+                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
+    """Each slot's direct time and its capacity before the novice factor, in loops without branches, which are
+    compiled to vector instructions (the same operations lane by lane, so the same bits)."""
     n = habit.size
     for i in range(n):
         recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
@@ -1291,15 +1286,45 @@ def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_loa
     _powers(direct_time, reference_direct_time, direct_time_elasticity, capacity)
     for i in range(n):
         capacity[i] *= capacity_cases * productivity[i]
-    known = (0.0 <= novice_penalty < 1.0 and 0.0 <= agency_worker_novice_penalty < 1.0 and induction_weeks > 0.0)
-    for i in range(n):
-        cap = capacity[i]
-        holds = frontline[i] and filled[i]
-        if holds or not (known and tenure[i] >= 0.0):
-            novice = agency_worker_novice_penalty if agency_worker[i] else novice_penalty
-            novice = novice * math.exp(-tenure[i] / induction_weeks)
-            cap *= 1.0 - novice
-        capacity[i] = cap * (1.0 if holds else 0.0)
+
+
+@njit(cache=True)
+def _novice_known(novice_penalty: float, agency_worker_novice_penalty: float, induction_weeks: float) -> bool:
+    """Whether the novice factor 1 - novice lies in (0, 1] for every tenure of 0 or more (`_with_novice`)."""
+    return 0.0 <= novice_penalty < 1.0 and 0.0 <= agency_worker_novice_penalty < 1.0 and induction_weeks > 0.0
+
+
+@njit(cache=True)
+def _with_novice(cap: float, holds: bool, agency: bool, tenure: float, known: bool, agency_worker_novice_penalty: float,
+                 novice_penalty: float, induction_weeks: float) -> float:
+    """A slot's capacity: `cap` times its novice factor, times 1.0 if it holds cases, else 0.0. Where it holds none
+    the factor's `exp` is not worked out when the factor is known to lie in (0, 1] (`known` and a tenure of 0 or
+    more): (c * f) * 0.0 and c * 0.0 are then the same bits for every c (a zero of c's sign for a finite c, as
+    c * f cannot overflow and keeps c's sign; NaN for an infinite or NaN c)."""
+    if holds or not (known and tenure >= 0.0):
+        novice = agency_worker_novice_penalty if agency else novice_penalty
+        novice = novice * math.exp(-tenure / induction_weeks)
+        cap *= 1.0 - novice
+    return cap * (1.0 if holds else 0.0)
+
+
+@njit(cache=True)
+def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                      time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
+                      frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
+                      recording_base: float, recording_per_compliance: float, other_time: float,
+                      change_time_per_load: float, sickness_absence: float, min_direct_time: float,
+                      agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
+                      reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
+    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves
+    (`_time_and_capacity`, then each slot's novice factor and whether it holds cases: `_with_novice`)."""
+    _time_and_capacity(habit, extra_recording, change_load, time_cost, productivity, direct_time, capacity,
+                       recording_base, recording_per_compliance, other_time, change_time_per_load, sickness_absence,
+                       min_direct_time, reference_direct_time, direct_time_elasticity, capacity_cases)
+    known = _novice_known(novice_penalty, agency_worker_novice_penalty, induction_weeks)
+    for i in range(habit.size):
+        capacity[i] = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known,
+                                   agency_worker_novice_penalty, novice_penalty, induction_weeks)
 
 
 @njit(cache=True)
@@ -1325,9 +1350,12 @@ def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity
     ratio = np.empty(t)
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
-    for i in range(team.size):
-        wl = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
-        workload[i] = wl
+    n = team.size
+    for i in range(n):
+        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
+    # the rest reads no team: a loop of its own is compiled to vector instructions (the same operations lane by lane)
+    for i in range(n):
+        wl = workload[i]
         caseload[i] = wl * capacity[i]
         excess = _max(wl - 1.0, 0.0)
         sustained_pressure[i] += (excess - sustained_pressure[i]) / smoothing_weeks
@@ -1377,15 +1405,34 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
                   referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                   sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
                   pars: np.ndarray) -> tuple[bool, float, float]:
-    """Workload.step in one call: `workload_referrals` (into `lam`), the teams' Poisson referrals drawn from the
-    workload stream (row 0 of `streams`) in team order as numpy draws them, then what `workload_cases` does, with the
-    teams' pace and their new capacity (into `new_capacity`) taken in one pass over the slots. Returns whether the
-    week ran, the open cases and the backlog: a mean numpy would refuse (negative, NaN or too large) stops the week
-    before any draw, so the caller can raise numpy's own error."""
+    """Workload.step in one call: what `workload_referrals` does (the mean referrals into `lam`), with the teams' pace
+    and their new capacity (into `new_capacity`) taken in the capacity's last pass over the slots; the teams' Poisson
+    referrals drawn from the workload stream (row 0 of `streams`) in team order as numpy draws them; then what
+    `workload_cases` does. Returns whether the week ran, the open cases and the backlog: a mean numpy would refuse
+    (negative, NaN or too large) stops the week before any draw, so the caller can raise numpy's own error."""
     p = pars[0]
-    lam[:] = workload_referrals(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity,
-                                frontline, filled, direct_time, capacity, cases, team_capacity, referral_rate, pars)
+    _time_and_capacity(habit, extra_recording, change_load, time_cost, productivity, direct_time, capacity,
+                       p.recording_base, p.recording_per_compliance, p.other_time, p.change_time_per_load,
+                       p.sickness_absence, p.min_direct_time, p.reference_direct_time, p.direct_time_elasticity,
+                       p.capacity_cases)
+    pen_a, pen, weeks = p.agency_worker_novice_penalty, p.novice_penalty, p.induction_weeks
+    known = _novice_known(pen, pen_a, weeks)
+    # each slot's capacity (`workload_capacity`), and in the same pass the teams' new capacity (Workload.allocate's
+    # sum, in slot order) and their case holders' productivity (`team_pace`): capacity does not change in between
     t = lam.size
+    new_capacity[:] = 0.0
+    held = np.zeros(t, np.int64)
+    prod = np.zeros(t)
+    for i in range(team.size):
+        cap = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known, pen_a, pen,
+                           weeks)
+        capacity[i] = cap
+        if frontline[i]:
+            new_capacity[team[i]] += cap
+            if learning_live and filled[i]:
+                held[team[i]] += 1
+                prod[team[i]] += productivity[i]
+    lam[:] = team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
     for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
             return False, 0.0, 0.0
@@ -1393,17 +1440,6 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     referrals = np.empty(t, np.int64)
     for k in range(t):
         referrals[k] = poisson(g, lam[k])
-    # the teams' new capacity (Workload.allocate's sum, in slot order) and their case holders' productivity
-    # (`team_pace`), in one pass: capacity does not change in between
-    new_capacity[:] = 0.0
-    held = np.zeros(t, np.int64)
-    prod = np.zeros(t)
-    for i in range(team.size):
-        if frontline[i]:
-            new_capacity[team[i]] += capacity[i]
-            if learning_live and filled[i]:
-                held[team[i]] += 1
-                prod[team[i]] += productivity[i]
     pace = np.ones(t)
     if learning_live:
         for k in range(t):
