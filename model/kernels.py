@@ -495,24 +495,54 @@ def mirror_entries(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def cut_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
-    """Leavers' ties vanish, both stored directions."""
+def twin_offsets(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Each stored entry's twin (`twin`) as its place within the other end's row, one byte an entry: for rows of at
+    most 255 entries (the caller checks), whose twins a week's joins and leaves then find without a search."""
+    out = np.empty(indices.size, np.uint8)
+    for i in range(indptr.size - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            out[e] = twin(indptr, indices, i, j) - indptr[j]
+    return out
+
+
+@njit(cache=True)
+def _cut_ties(indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions: each twin from the table of `twin_offsets` if there is one (not
+    empty), else by `twin`."""
+    tabled = twins.size > 0
     for slot in slots:
         for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
             w[e] = 0.0
-            w[twin(indptr, indices, slot, indices[e])] = 0.0
+            w[indptr[j] + twins[e] if tabled else twin(indptr, indices, slot, j)] = 0.0
+
+
+@njit(cache=True)
+def cut_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions."""
+    _cut_ties(indptr, indices, np.empty(0, np.uint8), w, slots)
+
+
+@njit(cache=True)
+def _join_ties(indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray, filled: np.ndarray,
+               slots: np.ndarray, new_strength: float) -> None:
+    """New hires start with weak ties to whoever is in post, both stored directions (each twin as `_cut_ties`
+    finds it)."""
+    tabled = twins.size > 0
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            x = new_strength * (1.0 if (filled[slot] and filled[j]) else 0.0)
+            w[e] = x
+            w[indptr[j] + twins[e] if tabled else twin(indptr, indices, slot, j)] = x
 
 
 @njit(cache=True)
 def join_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, filled: np.ndarray, slots: np.ndarray,
               new_strength: float) -> None:
     """New hires start with weak ties to whoever is in post (both stored directions)."""
-    for slot in slots:
-        for e in range(indptr[slot], indptr[slot + 1]):
-            j = indices[e]
-            x = new_strength * (1.0 if (filled[slot] and filled[j]) else 0.0)
-            w[e] = x
-            w[twin(indptr, indices, slot, j)] = x
+    _join_ties(indptr, indices, np.empty(0, np.uint8), w, filled, slots, new_strength)
 
 
 @njit(cache=True)
@@ -1123,11 +1153,12 @@ def _log_rows(log: np.ndarray, at: int, slots: np.ndarray, role: np.ndarray, age
 @njit(cache=True)
 def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency_worker: np.ndarray,
            tenure: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray, week: float, indptr: np.ndarray,
-           indices: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray, leave_arrays: tuple,
-           leave_values: np.ndarray, filled: np.ndarray) -> int:
+           indices: np.ndarray, twins: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray,
+           leave_arrays: tuple, leave_values: np.ndarray, filled: np.ndarray) -> int:
     """Host.leave(slots) with the standard listeners: the event log's rows from `at` (slot, role, agency worker,
-    tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`),
-    then the declared on-leave values and the slots empty. Returns the permanent leavers."""
+    tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`,
+    with the twin table `twins` if not empty), then the declared on-leave values and the slots empty. Returns the
+    permanent leavers."""
     _log_rows(log, at, slots, role, agency_worker, tenure)
     for slot in slots:
         for e in range(indptr[slot], indptr[slot + 1]):
@@ -1138,7 +1169,7 @@ def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency
         if staff[slot] and not agency_worker[slot]:
             vacant_since[slot] = week
             permanent += 1
-    cut_ties(indptr, indices, w, slots)
+    _cut_ties(indptr, indices, twins, w, slots)
     for slot in slots:
         for a in range(len(leave_arrays)):
             leave_arrays[a][slot] = leave_values[a]
@@ -1150,18 +1181,18 @@ def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency
 @njit(cache=True)
 def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.ndarray, filled: np.ndarray,
           agency_worker: np.ndarray, tenure: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
-          indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, new_strength: float, partner: np.ndarray,
-          habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
+          indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray, new_strength: float,
+          partner: np.ndarray, habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
     """Host.join(slots) with the standard listeners: occupancy and the declared on-hire values,
-    Relationships.on_join (`join_ties`), Culture.on_join (hires' habits drawn from the labour market's Beta in slot
-    order, as numpy draws them, by `gamma_beta`; partner workers take their agency's), then the event log's rows
-    from `at`."""
+    Relationships.on_join (`join_ties`, with the twin table `twins` if not empty), Culture.on_join (hires' habits drawn
+    from the labour market's Beta in slot order, as numpy draws them, by `gamma_beta`; partner workers take their
+    agency's), then the event log's rows from `at`."""
     for slot in slots:
         filled[slot] = True
         agency_worker[slot] = agency
         for a in range(len(hire_arrays)):
             hire_arrays[a][slot] = hire_values[a]
-    join_ties(indptr, indices, w, filled, slots, new_strength)
+    _join_ties(indptr, indices, twins, w, filled, slots, new_strength)
     h = hire[0]
     for slot in slots:
         if partner[slot]:
@@ -1180,7 +1211,8 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
                 overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
                 overflow_share: float, is_post: np.ndarray, staff: np.ndarray, staff_post: np.ndarray,
                 vacant_since: np.ndarray, week: int, fill_hazard: float, cost: np.ndarray, headroom: float,
-                role: np.ndarray, indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, nb: np.ndarray,
+                role: np.ndarray, indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray,
+                nb: np.ndarray,
                 leave_arrays: tuple, leave_values: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
                 habit: np.ndarray, new_strength: float, pars: np.ndarray,
                 hire: np.ndarray) -> tuple[np.ndarray, int, int, int, int, int, int]:
@@ -1203,8 +1235,8 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
                                            overflow_open, team, overflow_rank, overflow_share, pars)
     exits = np.empty((leaving.size, 4))
     wk = float(week)
-    permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices, w,
-                       nb, leaver_exposure, leave_arrays, leave_values, filled)
+    permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
+                       twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
     replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
                                                        vacant_since, week, u_fill, fill_hazard, open_overflow,
                                                        u_agency_worker, cost, headroom, pars)
@@ -1212,12 +1244,12 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     log = np.empty((nl + nr + nj + nc, 4))
     log[:nl] = exits
     permanent += _leave(replaced, log, nl, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
-                        w, nb, leaver_exposure, leave_arrays, leave_values, filled)
+                        twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
     culture = _stream(streams, 2)
     _join(joining, False, log, nl + nr, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
-          indices, w, new_strength, partner, habit, culture, hire)
+          indices, twins, w, new_strength, partner, habit, culture, hire)
     _join(cover, True, log, nl + nr + nj, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
-          indices, w, new_strength, partner, habit, culture, hire)
+          indices, twins, w, new_strength, partner, habit, culture, hire)
     return log, nl, nr, nj, nc, permanent, refused
 
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from culturedrift.model import CultureDriftModel, kernels
+from culturedrift.model import CultureDriftModel, compiled, kernels
 from culturedrift.model.base import Mechanism, PersonState, Strict
 from culturedrift.model.compiled import TURNOVER, record, stream_table
 from culturedrift.model.mechanisms import MECHANISMS
@@ -144,6 +144,29 @@ def test_compiled_people_moving_matches_the_reference(variant: str, seed: int) -
     assert len(ea) > 0 and ea.equals(eb)
     assert all(getattr(a.signals, k) == getattr(b.signals, k)
                for k in ("leavers", "leavers_permanent", "joiners", "agency_worker_hires_refused"))
+
+
+def test_twin_table_holds_every_ties_other_direction_and_a_large_network_goes_without(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-call week finds each tie's other direction in a table (`twin_offsets`), made again for a new
+    pattern (the restructure's rewiring); a network above the table's size searches instead, with the same bits."""
+    variant = VARIANTS["waves, restructure, learning, caseload cap"]
+    a, b = pair(variant, 0)
+    net = b.network
+    ip, ind = net.mat.indptr, net.mat.indices
+    offsets = kernels.twin_offsets(ip, ind)
+    row = np.repeat(np.arange(ip.size - 1), np.diff(ip))
+    assert np.array_equal(ind[ip[ind] + offsets], row)  # each entry's twin points back at its row
+    a.run()
+    b.run()
+    turnover = b.mechanisms[[m.name for m in b.mechanisms].index("turnover")]
+    assert turnover._twins.value[1] is b.network.mat.indices and ind is not b.network.mat.indices  # rewired, remade
+    monkeypatch.setattr(compiled, "TWIN_TABLE_ENTRIES", 0)
+    c = pair(variant, 0)[1]
+    c.run()
+    assert c.mechanisms[[m.name for m in c.mechanisms].index("turnover")]._twins.value[2].size == 0
+    assert_same_bits(a, c)
+    assert a.events_frame().equals(c.events_frame())
 
 
 def test_heavy_turnover_moves_many_people() -> None:
