@@ -1336,58 +1336,215 @@ def _quantile(v: np.ndarray, q: float) -> float:
     return v_lo + (v_hi - v_lo) * (pos - lo)
 
 
+_BUCKETS = 2048
+
+
+@njit(cache=True)
+def _bucket(x: float) -> np.int64:
+    """One of 2048 buckets of [0, 1] (values outside it in the end buckets, NaN in the first), in value order:
+    x < y gives _bucket(x) <= _bucket(y), since x * 2048 is exact, and clamping and truncation keep order."""
+    return np.int64(_min(_max(x * 2048.0, 0.0), 2047.0))
+
+
+@njit(cache=True)
+def _rank_bucket(count: np.ndarray, r: int) -> tuple[int, int]:
+    """The bucket holding the r-th smallest value, and how many values the buckets below it hold."""
+    below = 0
+    for b in range(count.size):
+        if below + count[b] > r:
+            return b, below
+        below += count[b]
+    return count.size - 1, below
+
+
+@njit(cache=True)
+def _order_pair(part: np.ndarray, r: int, has_next: bool) -> tuple[float, float]:
+    """The r-th smallest value of `part` and the next one (the same again without one), by selection in place: after
+    it every value past r is at least the r-th, so the next is their minimum."""
+    v_lo = _select(part, r)
+    v_hi = v_lo
+    if has_next:
+        v_hi = part[r + 1]
+        for i in range(r + 2, part.size):
+            if part[i] < v_hi:
+                v_hi = part[i]
+    return v_lo, v_hi
+
+
+@njit(cache=True)
+def _deciles(v: np.ndarray, out: np.ndarray) -> None:
+    """The 10th and 90th percentiles of v (each as `_quantile`) into out[0] and out[1]. Values are counted by
+    `_bucket`; a bucket's values lie above every lower bucket's, so the order statistics needed are selected among
+    the values of the few buckets that hold them (the same values as a selection among all, in a fraction of its
+    time). NaN has no place in that order: with any, both are selected among all, as `_quantile` does."""
+    k = v.size
+    bucket = np.empty(k, np.uint16)
+    count = np.zeros(_BUCKETS, np.int64)
+    nan = 0
+    for i in range(k):
+        x = v[i]
+        b = _bucket(x)
+        bucket[i] = b
+        count[b] += 1
+        nan += x != x
+    if nan:
+        out[0] = _quantile(v, 0.1)
+        out[1] = _quantile(v, 0.9)
+        return
+    pos1, pos2 = 0.1 * (k - 1), 0.9 * (k - 1)
+    lo1, lo2 = int(pos1), int(pos2)
+    a1, base1 = _rank_bucket(count, lo1)
+    b1 = _rank_bucket(count, min(lo1 + 1, k - 1))[0]
+    a2, base2 = _rank_bucket(count, lo2)
+    b2 = _rank_bucket(count, min(lo2 + 1, k - 1))[0]
+    apart = a2 > b1  # else the two ranges meet: one gathering, the 90th percentile selected above the 10th
+    if not apart:
+        b1 = b2
+    n1 = n2 = 0
+    for b in range(a1, b1 + 1):
+        n1 += count[b]
+    for b in range(a2, b2 + 1):
+        n2 += count[b]
+    part1 = np.empty(n1)
+    part2 = np.empty(n2 if apart else 0)
+    j1 = j2 = 0
+    for i in range(k):
+        b = np.int64(bucket[i])
+        if a1 <= b <= b1:
+            part1[j1] = v[i]
+            j1 += 1
+        elif a2 <= b <= b2:
+            part2[j2] = v[i]
+            j2 += 1
+    r1 = lo1 - base1
+    v1, w1 = _order_pair(part1, r1, lo1 + 1 < k)
+    if apart:
+        v2, w2 = _order_pair(part2, lo2 - base2, lo2 + 1 < k)
+    elif lo2 == lo1:
+        v2, w2 = v1, w1
+    else:  # after the first selection part1[r1 + 1:] holds the order statistics above r1
+        v2, w2 = _order_pair(part1[r1 + 1:], lo2 - base1 - r1 - 1, lo2 + 1 < k)
+    out[0] = v1 + (w1 - v1) * (pos1 - lo1)
+    out[1] = v2 + (w2 - v2) * (pos2 - lo2)
+
+
+@njit(cache=True)
+def _block_at(v: np.ndarray, at: np.ndarray, lo: int, n: int) -> float:
+    """`_block` of the values v[at[lo]], ..., v[at[lo + n - 1]]: the same additions in the same order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += v[at[i]]
+        return res
+    r0, r1, r2, r3 = v[at[lo]], v[at[lo + 1]], v[at[lo + 2]], v[at[lo + 3]]
+    r4, r5, r6, r7 = v[at[lo + 4]], v[at[lo + 5]], v[at[lo + 6]], v[at[lo + 7]]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        j = lo + i
+        r0 += v[at[j]]
+        r1 += v[at[j + 1]]
+        r2 += v[at[j + 2]]
+        r3 += v[at[j + 3]]
+        r4 += v[at[j + 4]]
+        r5 += v[at[j + 5]]
+        r6 += v[at[j + 6]]
+        r7 += v[at[j + 7]]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += v[at[lo + i]]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _gathered_mean(v: np.ndarray, at: np.ndarray) -> float:
+    """The mean of v at the slots `at` (in slot order) as numpy's `v[mask].mean()`: `_pairwise`'s tree walked over
+    the values read through `at`, so no buffer of them is made (the same additions in the same order)."""
+    n = at.size
+    if n <= 128:
+        return (0.0 + _block_at(v, at, 0, n)) / n
+    st_lo = np.empty(128, np.int64)
+    st_n = np.empty(128, np.int64)
+    st_open = np.zeros(128, np.bool_)
+    results = np.empty(128)
+    sp = 0
+    rp = 0
+    st_lo[0], st_n[0], st_open[0] = 0, n, False
+    while sp >= 0:
+        m = st_n[sp]
+        if m <= 128:
+            results[rp] = _block_at(v, at, st_lo[sp], m)
+            rp += 1
+            sp -= 1
+        elif st_open[sp]:  # both halves done: combine left + right
+            rp -= 1
+            results[rp - 1] = results[rp - 1] + results[rp]
+            sp -= 1
+        else:
+            n2 = m // 2
+            n2 -= n2 % 8
+            l0 = st_lo[sp]
+            st_open[sp] = True
+            st_lo[sp + 1], st_n[sp + 1], st_open[sp + 1] = l0 + n2, m - n2, False  # right, done second
+            st_lo[sp + 2], st_n[sp + 2], st_open[sp + 2] = l0, n2, False  # left, done first
+            sp += 2
+    return (0.0 + results[0]) / n
+
+
 @njit(cache=True)
 def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
-    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: the values of staff in
-    post, case holders or managers are gathered in slot order (as numpy's masks do) into one buffer and summed
-    pairwise as numpy sums (one buffer, so a million slots need 8 bytes each of scratch)."""
+    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation. One pass over the slots
+    lists the staff, the case holders and the managers in post (in slot order, as numpy's masks take them); each
+    series is then summed through its list as numpy sums it (`_gathered_mean`). The pass does not branch on who is
+    in post: each slot is written at its group's next place, and the place moves on by 1 or 0 (after a restructure
+    the posts held are scattered and such branches mispredicted, once per pass per series as it was)."""
     n = staff.size
-    buf = np.empty(n)
     out = np.full(len(STATS), np.nan)
-    k = h = n_posts = permanent = agency = high = 0
+    at_s = np.empty(n + 1, np.uint32)
+    at_h = np.empty(n + 1, np.uint32)
+    at_g = np.empty(n + 1, np.uint32)
+    k = h = g = n_posts = permanent = agency = high = 0
     for i in range(n):
         f = filled[i]
-        if staff[i] and f:
-            buf[k] = morale[i]
-            high += habit[i] > high_habit
-            k += 1
-        h += frontline[i] and f
+        s = staff[i] & f
+        at_s[k] = i
+        k += s
+        high += s & (habit[i] > high_habit)
+        at_h[h] = i
+        h += frontline[i] & f
+        at_g[g] = i
+        g += manager[i] & f
         n_posts += staff_post[i]
-        permanent += staff_post[i] and f and not agency_worker[i]
-        agency += staff[i] and agency_worker[i]
+        permanent += staff_post[i] & f & (agency_worker[i] == 0)
+        agency += staff[i] & agency_worker[i]
     out[0] = max(k, 1)
     if k > 0:
-        out[1] = (0.0 + _pairwise(buf, 0, k)) / k
-        out[2] = _quantile(buf[:k], 0.1)
-        out[3] = _quantile(buf[:k], 0.9)
-        out[4] = _gathered_mean(habit, staff, filled, buf)
-        out[7] = _gathered_mean(intention, staff, filled, buf)
-        out[14] = _gathered_mean(change_load, staff, filled, buf)
+        at = at_s[:k]
+        mor = np.empty(k)  # staff's morale, for its deciles
+        for j in range(k):
+            mor[j] = morale[at[j]]
+        out[1] = (0.0 + _pairwise(mor, 0, k)) / k
+        _deciles(mor, out[2:4])
+        out[4] = _gathered_mean(habit, at)
+        out[7] = _gathered_mean(intention, at)
+        out[14] = _gathered_mean(change_load, at)
     out[5] = high / max(k, 1)
-    out[6] = _gathered_mean(manager_control, manager, filled, buf)
+    if g > 0:
+        out[6] = _gathered_mean(manager_control, at_g[:g])
     out[8] = max(n_posts, 1)
     out[9] = permanent
     out[10] = agency
     out[11] = h
     if h > 0:
-        out[12] = _gathered_mean(workload, frontline, filled, buf)
-        out[13] = _gathered_mean(direct_time, frontline, filled, buf)
+        out[12] = _gathered_mean(workload, at_h[:h])
+        out[13] = _gathered_mean(direct_time, at_h[:h])
     out[15] = permanent
     return out
-
-
-@njit(cache=True)
-def _gathered_mean(values: np.ndarray, group: np.ndarray, filled: np.ndarray, buf: np.ndarray) -> float:
-    """`values[group & filled].mean()` bit for bit, through the scratch `buf` (NaN when nobody is in the group)."""
-    k = 0
-    for i in range(values.size):
-        if group[i] and filled[i]:
-            buf[k] = values[i]
-            k += 1
-    return (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else np.nan
 
 
 # positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
@@ -1461,10 +1618,11 @@ def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.
 
 @njit(cache=True)
 def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
-    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
+    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week); counted without a
+    branch on who is in post (`and` would branch on each slot, and posts held are scattered)."""
     k = 0
     for i in range(filled.size):
-        k += staff_post[i] and filled[i] and not agency_worker[i]
+        k += staff_post[i] & filled[i] & (agency_worker[i] == 0)
     return k
 
 
