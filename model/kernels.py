@@ -545,7 +545,13 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
     (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
     `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
-    tie strength); `pars` is the mechanism's parameter record (compiled.record)."""
+    tie strength); `pars` is the mechanism's parameter record (compiled.record).
+
+    Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
+    reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
+    one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
+    which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
@@ -554,29 +560,30 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
         p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
+    rest = 1.0 - level
     # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
-    # what each group's changes add up to, alternating slot by slot between roles): the same number without
-    # another pow
+    # what each group's changes add up to, alternating slot by slot between roles), keyed by the load itself: the
+    # same number without another pow or division
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
+    # the stream's bit generator read from its table once, not per draw (2 ns a draw); a row of zeros, never drawn
+    # from, when the draws are given
+    g = _stream(streams if draw else np.zeros((1, 4), np.uint64), 0)
     for i in range(mor.size):
         m = mor[i]
         rs = nb[i, 2]
         peer = nb[i, 0] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        load = change_load[i] / reference_change_load
-        if load == load0:
-            fatigue = fatigue0
-        elif load == load1:
-            fatigue = fatigue1
-        elif load == load2:
-            fatigue = fatigue2
-        else:
-            fatigue = _scalar_power(load, change_fatigue)
+        load = change_load[i]
+        hit0, hit1, hit2 = load == load0, load == load1, load == load2
+        if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
+            fatigue = _scalar_power(load / reference_change_load, change_fatigue)
             load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
             load0, fatigue0 = load, fatigue
+            hit0 = True
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
@@ -584,12 +591,15 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
         pressure += fragmentation_effect * frag * staff[i]
         pressure += leaver_effect * leaver_exposure[i]
         drive = support[i] - pressure
-        up = _max(drive, 0.0) / (1.0 - level)
-        down = _max(-drive, 0.0) / level
+        # only the pull the drive's sign selects is non-zero: one division, chosen without a branch
+        up_ = drive > 0.0
+        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
+        up = pulled if up_ else 0.0
+        down = 0.0 if up_ else pulled
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        zi = random_standard_normal(_stream(streams, 0)) if draw else z[i]
+        zi = random_standard_normal(g) if draw else z[i]
         mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
 
 
