@@ -513,3 +513,15 @@ def test_explain_switches_each_lever_off_on_the_same_seeds(calm, rush):
     from culturedrift.experiments.reporting.text import decision_markdown
 
     assert "Contribution of each lever" in decision_markdown(c)
+
+
+def test_a_twin_that_differs_only_by_an_event_names_that_event_as_its_lever(calm):
+    """A director reading 'no scheduled lever differs' beside a real difference would look for the cause in vain."""
+    from culturedrift.experiments.reporting.text import levers
+
+    inspected = tiny("inspected", events=[{"kind": "inspection", "week": 10}])
+    c = compare([calm, inspected], seeds=1, workers=1)
+    assert levers(c, "inspected") == "events inspection at week 10"
+    back = compare([inspected, calm], seeds=1, workers=1)
+    assert levers(back, "calm") == "without the reference's events inspection at week 10"
+    assert levers(c, "calm") == "no scheduled lever differs (other settings differ: see above)"

@@ -421,7 +421,22 @@ def levers(cmp: Comparison, name: str) -> str:
     if sc.budget.quarterly_budget != ref.budget.quarterly_budget:
         parts.append(f"budget GBP {sc.budget.quarterly_budget:,.0f}k a quarter (reference "
                      f"{ref.budget.quarterly_budget:,.0f}k)")
+    # scheduled events (inspections, incidents, leaver waves, ...) that one side has and the other not: a twin that
+    # differs only by an event owes its differences to that event
+    ref_events = [e.model_dump() for e in ref.events]
+    own_events = [e.model_dump() for e in sc.events]
+    extra = [_event(e) for e in sc.events if e.model_dump() not in ref_events]
+    if extra:
+        parts.append("events " + ", ".join(extra))
+    missing = [_event(e) for e in ref.events if e.model_dump() not in own_events]
+    if missing:
+        parts.append("without the reference's events " + ", ".join(missing))
     return "; ".join(parts) if parts else "no scheduled lever differs (other settings differ: see above)"
+
+
+def _event(e: Any) -> str:
+    """'inspection at week 30': an event as a director reads it."""
+    return f"{e.kind.replace('_', ' ')} at week {e.week}"
 
 
 def reference_lines(cmp: Comparison) -> list[str]:
