@@ -1638,12 +1638,10 @@ def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: n
 
 @njit(cache=True)
 def agency_workers(agency_worker: np.ndarray, is_post: np.ndarray) -> tuple[int, int]:
-    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts)."""
-    in_posts = overflow = 0
+    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts), counted without
+    a branch on who is an agency worker (they are scattered over the slots)."""
+    in_posts = workers = 0
     for i in range(agency_worker.size):
-        if agency_worker[i]:
-            if is_post[i]:
-                in_posts += 1
-            else:
-                overflow += 1
-    return in_posts, overflow
+        workers += agency_worker[i]
+        in_posts += agency_worker[i] & is_post[i]
+    return in_posts, workers - in_posts
