@@ -254,30 +254,68 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
-    each element takes the same operations in the same order as one add_effect after another."""
+    each element takes the same operations in the same order as one add_effect after another.
+
+    Entries on different rows touch different elements, so each row's entries are applied together, two per pass
+    over the row (in their order), rather than one pass per entry: a week of three interventions had eight entries
+    on five rows."""
     reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
     for i in range(reach.size):
         if not filled[i]:
             reach[i] = 0  # in no group: interventions reach people in post
-    for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
+    m = entries.size // 3
+    done = np.zeros(m, np.bool_)
+    mine = np.empty(m, np.int64)
+    for t in range(m):
+        if done[t]:
+            continue
         r = int(entries[3 * t])
-        bit = 1 << int(entries[3 * t + 1])
-        amount = entries[3 * t + 2]
+        k = 0  # this row's entries, in order
+        for u in range(t, m):
+            if not done[u] and int(entries[3 * u]) == r:
+                done[u] = True
+                mine[k] = u
+                k += 1
         row = rows[r]
+        op = ops[r]
         cap = caps[r]
-        # every element is written, those outside the group with their own value: a loop without branches
-        if ops[r] == 1:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = x * amount if reach[i] & bit else x
-        elif ops[r] == 2:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = _min(x + amount, cap) if reach[i] & bit else x
-        else:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = x + amount if reach[i] & bit else x
+        for j in range(0, k, 2):
+            u = mine[j]
+            bit = 1 << int(entries[3 * u + 1])
+            amount = entries[3 * u + 2]
+            # every element is written, those outside the group with their own value: a loop without branches (one
+            # per kind of combining, so none is decided element by element)
+            if j + 1 < k:
+                v = mine[j + 1]
+                bit2 = 1 << int(entries[3 * v + 1])
+                amount2 = entries[3 * v + 2]
+                if op == 1:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = x * amount if reach[i] & bit else x
+                        row[i] = x * amount2 if reach[i] & bit2 else x
+                elif op == 2:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = _min(x + amount, cap) if reach[i] & bit else x
+                        row[i] = _min(x + amount2, cap) if reach[i] & bit2 else x
+                else:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = x + amount if reach[i] & bit else x
+                        row[i] = x + amount2 if reach[i] & bit2 else x
+            elif op == 1:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = x * amount if reach[i] & bit else x
+            elif op == 2:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = _min(x + amount, cap) if reach[i] & bit else x
+            else:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = x + amount if reach[i] & bit else x
 
 
 # ---------------------------------------------------------------------------------------- network
