@@ -232,6 +232,9 @@ def role_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, par
     return out
 
 
+_HOLDER_BITS = 32 | 64  # the bits `group_bits` adds to a post's: new hires, agency workers (GROUP_CODES 5 and 6)
+
+
 @njit(cache=True)
 def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
     """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: its post's
@@ -816,28 +819,34 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
                 tenure: np.ndarray, new_hire_weeks: float) -> tuple[int, float]:
     """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
     disruption of every change in its implementation period whose group holds the slot, added in programme order
-    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
+    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations). Groups fixed by
+    the post (all, staff, frontline, managers, partners) are read from `roles`; the groups of each slot's holder
+    (`group_bits`: new hires, agency workers) are worked out only in a week that needs them. Every load is written,
+    those outside the group with their own value: after a restructure a group's posts are scattered, and a branch
+    per slot mispredicted."""
     pace = 0
     shift = 0.0
+    holders = False  # whether a change in its implementation period reaches a group of holders
     for c in range(start.size):
         if start[c] <= week < start[c] + duration[c]:
             pace += 1
+            holders |= ((1 << group[c]) & _HOLDER_BITS) != 0
         if shift_by[c] != 0.0:
             x = (week - start[c] + 1) / duration[c]
             x = 0.0 if x < 0.0 else x  # Python's max(x, 0.0), then min(x, 1.0)
             x = 1.0 if x > 1.0 else x
             shift += shift_by[c] * x
     load[:] = 0.0
-    groups = np.empty(0, np.int64)
+    if pace == 0:
+        return pace, shift
+    groups = group_bits(roles, agency_worker, tenure, new_hire_weeks) if holders else roles
     for c in range(start.size):  # change by change, as the reference adds their loads
         if start[c] <= week < start[c] + duration[c]:
-            if groups.size == 0:
-                groups = group_bits(roles, agency_worker, tenure, new_hire_weeks)
             bit = 1 << group[c]
             d = disruption[c]
             for i in range(load.size):
-                if groups[i] & bit:
-                    load[i] += d
+                x = load[i]
+                load[i] = x + d if groups[i] & bit else x
     return pace, shift
 
 
