@@ -1566,19 +1566,20 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
     at_h = np.empty(n + 1, np.uint32)
     at_g = np.empty(n + 1, np.uint32)
     k = h = g = n_posts = permanent = agency = high = 0
-    for i in range(n):
+    for i in range(n):  # the counts: a loop of its own, which the compiler turns into vector operations
         f = filled[i]
-        s = staff[i] & f
+        n_posts += staff_post[i]
+        permanent += staff_post[i] & f & (agency_worker[i] == 0)
+        agency += staff[i] & agency_worker[i]
+        high += staff[i] & f & (habit[i] > high_habit)
+    for i in range(n):  # the lists
+        f = filled[i]
         at_s[k] = i
-        k += s
-        high += s & (habit[i] > high_habit)
+        k += staff[i] & f
         at_h[h] = i
         h += frontline[i] & f
         at_g[g] = i
         g += manager[i] & f
-        n_posts += staff_post[i]
-        permanent += staff_post[i] & f & (agency_worker[i] == 0)
-        agency += staff[i] & agency_worker[i]
     out[0] = max(k, 1)
     if k > 0:
         at = at_s[:k]
