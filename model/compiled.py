@@ -486,13 +486,29 @@ class Fresh:
 
 def stream_table(*rngs: np.random.Generator) -> np.ndarray:
     """Each numpy Generator's bit generator as kernels draw from it (`kernels._stream`), one row each: the address
-    of its state and those of its next_double, next_uint64 and next_uint32 functions (numpy's ctypes interface)."""
-    out = np.empty((len(rngs), 4), np.uint64)
+    of its state and those of its next_double, next_uint64 and next_uint32 functions (numpy's ctypes interface),
+    then 1 where kernels may step the generator's state themselves (`kernels._uniforms`: `pcg64_words`), else 0."""
+    out = np.empty((len(rngs), 5), np.uint64)
     for row, rng in zip(out, rngs, strict=True):
         c = rng.bit_generator.ctypes
         row[:] = (c.state_address, *(ctypes.cast(f, ctypes.c_void_p).value
-                                     for f in (c.next_double, c.next_uint64, c.next_uint32)))
+                                     for f in (c.next_double, c.next_uint64, c.next_uint32)),
+                  int(pcg64_words(rng.bit_generator)))
     return out
+
+
+def pcg64_words(bg: Any) -> bool:
+    """Whether `bg` is numpy's PCG64 whose state sits where `kernels._uniforms` reads it: the address at the start
+    of its ctypes state holding the 128-bit state and increment as four 64-bit words, low words first (a build
+    of numpy that emulates 128-bit numbers stores the high word first, and is then drawn from through numpy)."""
+    if type(bg) is not np.random.PCG64:
+        return False
+    held = bg.state["state"]
+    at = ctypes.cast(bg.ctypes.state_address, ctypes.POINTER(ctypes.c_void_p))[0]
+    words = ctypes.cast(at, ctypes.POINTER(ctypes.c_uint64))
+    low = (1 << 64) - 1
+    want = (held["state"] & low, held["state"] >> 64, held["inc"] & low, held["inc"] >> 64)
+    return tuple(words[k] for k in range(4)) == want
 
 
 def streams(mech: Mechanism, *rngs: Any) -> np.ndarray | None:
@@ -582,6 +598,27 @@ def hire_record(mech: Culture) -> np.ndarray | None:
     return made[1]
 
 
+# the largest network given a twin table (`twin_table`): one byte an entry, 16 MiB at most
+TWIN_TABLE_ENTRIES = 2**24
+
+
+def twin_table(mech: Mechanism, net: Any) -> np.ndarray:
+    """The network's twin table (`kernels.twin_offsets`), kept on the mechanism while the network's pattern stays
+    these arrays (a restructure builds new ones): a week's joins and leaves find the other direction of each tie
+    there instead of by a binary search, whose branches mispredict and whose loads wait on each other. Empty (the
+    kernels search) for a network of more than TWIN_TABLE_ENTRIES entries, where the memory matters more, or with
+    a row of more than 255 entries."""
+    held = mech.__dict__.get("_twins")
+    if held is None:
+        held = mech._twins = Fresh()
+    ip, ind = net.mat.indptr, net.mat.indices
+    made = held.value
+    if made is None or made[0] is not ip or made[1] is not ind:
+        small = 0 < ind.size <= TWIN_TABLE_ENTRIES and int(np.diff(ip).max()) <= 255
+        made = held.value = (ip, ind, k.twin_offsets(ip, ind) if small else np.zeros(0, np.uint8))
+    return made[2]
+
+
 def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray, hire: np.ndarray) -> None:
     """Turnover.step with its joins and leaves in one kernel call (`kernels.people_week`): the same draws from the
     same three streams, the same moves in the same order, the same log; then the signals, the event log and the
@@ -595,8 +632,8 @@ def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray, hire: np.nd
         eff.exit_hazard_multiplier, s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled,
         mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, float(eff.overflow_share), s.is_post, s.staff,
         s.staff_post, s.vacant_since, m.week, float(mech.fill_hazard), cost if cost is not None else np.zeros(s.n),
-        float(headroom), s.role, net.mat.indptr, net.mat.indices, net.w, sig.neighbour_sums, moves.leave_arrays,
-        moves.leave_values, moves.hire_arrays, moves.hire_values, s.compliance_habit,
+        float(headroom), s.role, net.mat.indptr, net.mat.indices, twin_table(mech, net), net.w, sig.neighbour_sums,
+        moves.leave_arrays, moves.leave_values, moves.hire_arrays, moves.hire_values, s.compliance_habit,
         float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire)
     mech.publish(leavers=nl + nr, leavers_permanent=permanent, joiners=nj + nc, agency_worker_hires_refused=refused)
     if nl + nr + nj + nc:

@@ -6,7 +6,8 @@ organisation's week went (call overhead, not arithmetic). Every kernel is a pure
 scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
 the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
 themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
-own bit generator, which are numpy's draws to the bit.
+own bit generator, which are numpy's draws to the bit; runs of uniforms from numpy's PCG64 are stepped in the kernel
+itself (`_uniforms`: the same integer arithmetic, so the same doubles and the same final state).
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -187,6 +188,126 @@ def _stream(typingctx: Any, table: Any, row: Any) -> Any:
     return sig, codegen
 
 
+@intrinsic
+def _mulhi(typingctx: Any, a: Any, b: Any) -> Any:
+    """The high 64 bits of the 128-bit product of two unsigned 64-bit numbers (one `mul` on x86-64)."""
+    if not (a == types.uint64 and b == types.uint64):
+        return None
+    sig = types.uint64(types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _word(typingctx: Any, address: Any, k: Any) -> Any:
+    """The unsigned 64-bit word `k` words after `address`."""
+    if not (address == types.uint64 and isinstance(k, types.Integer)):
+        return None
+    sig = types.uint64(address, k)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        at = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        return builder.load(builder.gep(at, [context.cast(builder, args[1], signature.args[1], types.intp)]))
+
+    return sig, codegen
+
+
+@intrinsic
+def _set_word(typingctx: Any, address: Any, k: Any, value: Any) -> Any:
+    """Writes the unsigned 64-bit word `k` words after `address`."""
+    if not (address == types.uint64 and isinstance(k, types.Integer) and value == types.uint64):
+        return None
+    sig = types.void(address, k, value)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        at = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        builder.store(args[2], builder.gep(at, [context.cast(builder, args[1], signature.args[1], types.intp)]))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# PCG64's multiplier (numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_HIGH, _LOW)
+_PCG_HI, _PCG_LO = np.uint64(2549297995355413924), np.uint64(4865540595714422341)
+_U0, _U1 = np.uint64(0), np.uint64(1)
+
+
+@njit(cache=True)
+def _pcg_step(hi: Any, lo: Any, mhi: Any, mlo: Any, chi: Any, clo: Any) -> tuple[Any, Any]:
+    """(hi, lo) * (mhi, mlo) + (chi, clo) modulo 2^128, in 64-bit halves: one step of PCG64's congruential state (or
+    several at once, with the multiplier and increment of that many steps)."""
+    plo = lo * mlo
+    phi = _mulhi(lo, mlo) + lo * mhi + hi * mlo
+    slo = plo + clo
+    return phi + chi + (_U1 if slo < plo else _U0), slo
+
+
+@njit(cache=True)
+def _pcg_double(hi: Any, lo: Any) -> float:
+    """PCG64's output for a state (XSL-RR: the halves xor-ed, rotated by the top six bits) as numpy's double: its top
+    53 bits times 2^-53 (exact in an int64, so the conversion is a signed one)."""
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+    return float(np.int64(v >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
+    """`out.size` uniforms from row `row` of the stream table, numpy's `random()` to the bit, the stream left where
+    numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1:
+    `compiled.stream_table`), the congruential steps are made here in four interleaved lanes, each jumping four steps
+    at once (multiplier M^4, increment c (M^3 + M^2 + M + 1)): the same states in the same order as one step after
+    another, with no call per draw and no wait on the previous step; any other generator through its next_double."""
+    n = out.size
+    if streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for i in range(n):
+            out[i] = next_double(g)
+        return
+    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
+    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+    h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
+    h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
+    h4, l4 = _pcg_step(h3, l3, _PCG_HI, _PCG_LO, chi, clo)
+    m2h, m2l = _pcg_step(_PCG_HI, _PCG_LO, _PCG_HI, _PCG_LO, _U0, _U0)
+    m3h, m3l = _pcg_step(m2h, m2l, _PCG_HI, _PCG_LO, _U0, _U0)
+    ah, al = _pcg_step(m2h, m2l, m2h, m2l, _U0, _U0)
+    sh, sl = _pcg_step(m3h, m3l, _U0, _U1, m2h, m2l)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
+    ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    b = 0
+    while b + 4 <= n:
+        out[b] = _pcg_double(h1, l1)
+        out[b + 1] = _pcg_double(h2, l2)
+        out[b + 2] = _pcg_double(h3, l3)
+        out[b + 3] = _pcg_double(h4, l4)
+        hi, lo = h4, l4
+        h1, l1 = _pcg_step(h1, l1, ah, al, ch, cl)
+        h2, l2 = _pcg_step(h2, l2, ah, al, ch, cl)
+        h3, l3 = _pcg_step(h3, l3, ah, al, ch, cl)
+        h4, l4 = _pcg_step(h4, l4, ah, al, ch, cl)
+        b += 4
+    if b < n:
+        out[b] = _pcg_double(h1, l1)
+        hi, lo = h1, l1
+    if b + 1 < n:
+        out[b + 1] = _pcg_double(h2, l2)
+        hi, lo = h2, l2
+    if b + 2 < n:
+        out[b + 2] = _pcg_double(h3, l3)
+        hi, lo = h3, l3
+    _set_word(at, 0, lo)
+    _set_word(at, 1, hi)
+
+
 @njit(cache=True)
 def _block(a: np.ndarray, lo: int, n: int) -> float:
     """numpy's pairwise-summation leaf: sequential below 8 items, else 8 interleaved accumulators."""
@@ -326,6 +447,9 @@ def role_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, par
     return out
 
 
+_HOLDER_BITS = 32 | 64  # the bits `group_bits` adds to a post's: new hires, agency workers (GROUP_CODES 5 and 6)
+
+
 @njit(cache=True)
 def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
     """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: its post's
@@ -348,30 +472,68 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
-    each element takes the same operations in the same order as one add_effect after another."""
+    each element takes the same operations in the same order as one add_effect after another.
+
+    Entries on different rows touch different elements, so each row's entries are applied together, two per pass
+    over the row (in their order), rather than one pass per entry: a week of three interventions had eight entries
+    on five rows."""
     reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
     for i in range(reach.size):
         if not filled[i]:
             reach[i] = 0  # in no group: interventions reach people in post
-    for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
+    m = entries.size // 3
+    done = np.zeros(m, np.bool_)
+    mine = np.empty(m, np.int64)
+    for t in range(m):
+        if done[t]:
+            continue
         r = int(entries[3 * t])
-        bit = 1 << int(entries[3 * t + 1])
-        amount = entries[3 * t + 2]
+        k = 0  # this row's entries, in order
+        for u in range(t, m):
+            if not done[u] and int(entries[3 * u]) == r:
+                done[u] = True
+                mine[k] = u
+                k += 1
         row = rows[r]
+        op = ops[r]
         cap = caps[r]
-        # every element is written, those outside the group with their own value: a loop without branches
-        if ops[r] == 1:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = x * amount if reach[i] & bit else x
-        elif ops[r] == 2:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = _min(x + amount, cap) if reach[i] & bit else x
-        else:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = x + amount if reach[i] & bit else x
+        for j in range(0, k, 2):
+            u = mine[j]
+            bit = 1 << int(entries[3 * u + 1])
+            amount = entries[3 * u + 2]
+            # every element is written, those outside the group with their own value: a loop without branches (one
+            # per kind of combining, so none is decided element by element)
+            if j + 1 < k:
+                v = mine[j + 1]
+                bit2 = 1 << int(entries[3 * v + 1])
+                amount2 = entries[3 * v + 2]
+                if op == 1:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = x * amount if reach[i] & bit else x
+                        row[i] = x * amount2 if reach[i] & bit2 else x
+                elif op == 2:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = _min(x + amount, cap) if reach[i] & bit else x
+                        row[i] = _min(x + amount2, cap) if reach[i] & bit2 else x
+                else:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = x + amount if reach[i] & bit else x
+                        row[i] = x + amount2 if reach[i] & bit2 else x
+            elif op == 1:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = x * amount if reach[i] & bit else x
+            elif op == 2:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = _min(x + amount, cap) if reach[i] & bit else x
+            else:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = x + amount if reach[i] & bit else x
 
 
 # ---------------------------------------------------------------------------------------- network
@@ -467,24 +629,54 @@ def mirror_entries(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def cut_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
-    """Leavers' ties vanish, both stored directions."""
+def twin_offsets(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Each stored entry's twin (`twin`) as its place within the other end's row, one byte an entry: for rows of at
+    most 255 entries (the caller checks), whose twins a week's joins and leaves then find without a search."""
+    out = np.empty(indices.size, np.uint8)
+    for i in range(indptr.size - 1):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            out[e] = twin(indptr, indices, i, j) - indptr[j]
+    return out
+
+
+@njit(cache=True)
+def _cut_ties(indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions: each twin from the table of `twin_offsets` if there is one (not
+    empty), else by `twin`."""
+    tabled = twins.size > 0
     for slot in slots:
         for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
             w[e] = 0.0
-            w[twin(indptr, indices, slot, indices[e])] = 0.0
+            w[indptr[j] + twins[e] if tabled else twin(indptr, indices, slot, j)] = 0.0
+
+
+@njit(cache=True)
+def cut_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, slots: np.ndarray) -> None:
+    """Leavers' ties vanish, both stored directions."""
+    _cut_ties(indptr, indices, np.empty(0, np.uint8), w, slots)
+
+
+@njit(cache=True)
+def _join_ties(indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray, filled: np.ndarray,
+               slots: np.ndarray, new_strength: float) -> None:
+    """New hires start with weak ties to whoever is in post, both stored directions (each twin as `_cut_ties`
+    finds it)."""
+    tabled = twins.size > 0
+    for slot in slots:
+        for e in range(indptr[slot], indptr[slot + 1]):
+            j = indices[e]
+            x = new_strength * (1.0 if (filled[slot] and filled[j]) else 0.0)
+            w[e] = x
+            w[indptr[j] + twins[e] if tabled else twin(indptr, indices, slot, j)] = x
 
 
 @njit(cache=True)
 def join_ties(indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, filled: np.ndarray, slots: np.ndarray,
               new_strength: float) -> None:
     """New hires start with weak ties to whoever is in post (both stored directions)."""
-    for slot in slots:
-        for e in range(indptr[slot], indptr[slot + 1]):
-            j = indices[e]
-            x = new_strength * (1.0 if (filled[slot] and filled[j]) else 0.0)
-            w[e] = x
-            w[twin(indptr, indices, slot, j)] = x
+    _join_ties(indptr, indices, np.empty(0, np.uint8), w, filled, slots, new_strength)
 
 
 @njit(cache=True)
@@ -646,7 +838,13 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
     (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
     `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
-    tie strength); `pars` is the mechanism's parameter record (compiled.record)."""
+    tie strength); `pars` is the mechanism's parameter record (compiled.record).
+
+    Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
+    reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
+    one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
+    which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
@@ -655,29 +853,30 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
         p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
+    rest = 1.0 - level
     # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
-    # what each group's changes add up to, alternating slot by slot between roles): the same number without
-    # another pow
+    # what each group's changes add up to, alternating slot by slot between roles), keyed by the load itself: the
+    # same number without another pow or division
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
+    # the stream's bit generator read from its table once, not per draw (2 ns a draw); a row of zeros, never drawn
+    # from, when the draws are given
+    g = _stream(streams if draw else np.zeros((1, 4), np.uint64), 0)
     for i in range(mor.size):
         m = mor[i]
         rs = nb[i, 2]
         peer = nb[i, 0] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        load = change_load[i] / reference_change_load
-        if load == load0:
-            fatigue = fatigue0
-        elif load == load1:
-            fatigue = fatigue1
-        elif load == load2:
-            fatigue = fatigue2
-        else:
-            fatigue = _scalar_power(load, change_fatigue)
+        load = change_load[i]
+        hit0, hit1, hit2 = load == load0, load == load1, load == load2
+        if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
+            fatigue = _scalar_power(load / reference_change_load, change_fatigue)
             load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
             load0, fatigue0 = load, fatigue
+            hit0 = True
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
@@ -685,12 +884,15 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
         pressure += fragmentation_effect * frag * staff[i]
         pressure += leaver_effect * leaver_exposure[i]
         drive = support[i] - pressure
-        up = _max(drive, 0.0) / (1.0 - level)
-        down = _max(-drive, 0.0) / level
+        # only the pull the drive's sign selects is non-zero: one division, chosen without a branch
+        up_ = drive > 0.0
+        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
+        up = pulled if up_ else 0.0
+        down = 0.0 if up_ else pulled
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        zi = random_standard_normal(_stream(streams, 0)) if draw else z[i]
+        zi = random_standard_normal(g) if draw else z[i]
         mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
 
 
@@ -870,28 +1072,34 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
                 tenure: np.ndarray, new_hire_weeks: float) -> tuple[int, float]:
     """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
     disruption of every change in its implementation period whose group holds the slot, added in programme order
-    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
+    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations). Groups fixed by
+    the post (all, staff, frontline, managers, partners) are read from `roles`; the groups of each slot's holder
+    (`group_bits`: new hires, agency workers) are worked out only in a week that needs them. Every load is written,
+    those outside the group with their own value: after a restructure a group's posts are scattered, and a branch
+    per slot mispredicted."""
     pace = 0
     shift = 0.0
+    holders = False  # whether a change in its implementation period reaches a group of holders
     for c in range(start.size):
         if start[c] <= week < start[c] + duration[c]:
             pace += 1
+            holders |= ((1 << group[c]) & _HOLDER_BITS) != 0
         if shift_by[c] != 0.0:
             x = (week - start[c] + 1) / duration[c]
             x = 0.0 if x < 0.0 else x  # Python's max(x, 0.0), then min(x, 1.0)
             x = 1.0 if x > 1.0 else x
             shift += shift_by[c] * x
     load[:] = 0.0
-    groups = np.empty(0, np.int64)
+    if pace == 0:
+        return pace, shift
+    groups = group_bits(roles, agency_worker, tenure, new_hire_weeks) if holders else roles
     for c in range(start.size):  # change by change, as the reference adds their loads
         if start[c] <= week < start[c] + duration[c]:
-            if groups.size == 0:
-                groups = group_bits(roles, agency_worker, tenure, new_hire_weeks)
             bit = 1 << group[c]
             d = disruption[c]
             for i in range(load.size):
-                if groups[i] & bit:
-                    load[i] += d
+                x = load[i]
+                load[i] = x + d if groups[i] & bit else x
     return pace, shift
 
 
@@ -901,8 +1109,8 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Turnover (mechanisms/turnover.py) up to its exits, in one pass: exposure decays, intention follows its
-    drivers, tenure grows (every slot); each holder's exit hazard and whether they leave this week (their draw under
+    """Turnover (mechanisms/turnover.py) up to its exits: exposure decays, intention follows its drivers, tenure
+    grows (every slot); then each holder's exit hazard and whether they leave this week (their draw under
     it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
     with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
     above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
@@ -916,20 +1124,24 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
     most = 1.0 + excess  # the early-tenure factor's largest value (its exp is at most 1 for a tenure of 0 or more)
     bounded = excess >= 0.0 and cap >= 0.0
     n = filled.size
+    # every slot's state, one array a loop: each such loop is compiled to vector instructions (the same operations
+    # lane by lane, so the same bits), which one loop writing three arrays beside the exits' branches was not
+    for i in range(n):
+        leaver_exposure[i] *= decay
+    for i in range(n):
+        target = base + w_morale * (morale_ref - morale[i])
+        target += w_workload * _max(workload[i] - 1.0, 0.0)
+        target += w_leavers * leaver_exposure[i]
+        target = _clip(target, 0.0, 1.0)
+        intention[i] += rate * (target - intention[i])
+    for i in range(n):
+        tenure[i] += 1.0
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
     k = 0
     for i in range(n):
-        ex = leaver_exposure[i] * decay
-        leaver_exposure[i] = ex
-        target = base + w_morale * (morale_ref - morale[i])
-        target += w_workload * _max(workload[i] - 1.0, 0.0)
-        target += w_leavers * ex
-        target = _clip(target, 0.0, 1.0)
-        it = intention[i] + rate * (target - intention[i])
-        intention[i] = it
-        te = tenure[i] + 1.0
-        tenure[i] = te
+        te = tenure[i]
+        it = intention[i]
         o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
         open_overflow[i] = o
         if not filled[i]:
@@ -1057,14 +1269,14 @@ def _loggam(x: float) -> float:
 def poisson(g: Any, lam: float) -> int:
     """numpy's Poisson draw: multiplication of uniforms below a mean of 10 (numba's port), Hoermann's transformed
     rejection (PTRS, 1993) above it. numba's own PTRS truncates the candidate toward zero where numpy floors it, and
-    so accepts a 0 that numpy rejects about once in 10^4-10^5 draws at means of 10-15; this one floors."""
+    so accepts a 0 that numpy rejects about once in 10^4-10^5 draws at means of 10-15; this one floors. The mean's
+    log and 1/alpha are worked out only when the quick acceptance fails (about one candidate in seven), not for
+    every draw (the same values: they depend on the mean alone)."""
     if lam < 10:
         return 0 if lam == 0 else random_poisson_mult(g, lam)
     slam = math.sqrt(lam)
-    loglam = math.log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2)
     while True:
         u = next_double(g) - 0.5
@@ -1075,6 +1287,8 @@ def poisson(g: Any, lam: float) -> int:
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
+        loglam = math.log(lam)
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
         if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - _loggam(k + 1)):
             return k
 
@@ -1097,11 +1311,12 @@ def _log_rows(log: np.ndarray, at: int, slots: np.ndarray, role: np.ndarray, age
 @njit(cache=True)
 def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency_worker: np.ndarray,
            tenure: np.ndarray, staff: np.ndarray, vacant_since: np.ndarray, week: float, indptr: np.ndarray,
-           indices: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray, leave_arrays: tuple,
-           leave_values: np.ndarray, filled: np.ndarray) -> int:
+           indices: np.ndarray, twins: np.ndarray, w: np.ndarray, nb: np.ndarray, exposure: np.ndarray,
+           leave_arrays: tuple, leave_values: np.ndarray, filled: np.ndarray) -> int:
     """Host.leave(slots) with the standard listeners: the event log's rows from `at` (slot, role, agency worker,
-    tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`),
-    then the declared on-leave values and the slots empty. Returns the permanent leavers."""
+    tenure, before anything changes), Turnover.on_leave (`turnover_leave`), Relationships.on_leave (`cut_ties`,
+    with the twin table `twins` if not empty), then the declared on-leave values and the slots empty. Returns the
+    permanent leavers."""
     _log_rows(log, at, slots, role, agency_worker, tenure)
     for slot in slots:
         for e in range(indptr[slot], indptr[slot + 1]):
@@ -1112,7 +1327,7 @@ def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency
         if staff[slot] and not agency_worker[slot]:
             vacant_since[slot] = week
             permanent += 1
-    cut_ties(indptr, indices, w, slots)
+    _cut_ties(indptr, indices, twins, w, slots)
     for slot in slots:
         for a in range(len(leave_arrays)):
             leave_arrays[a][slot] = leave_values[a]
@@ -1124,18 +1339,18 @@ def _leave(slots: np.ndarray, log: np.ndarray, at: int, role: np.ndarray, agency
 @njit(cache=True)
 def _join(slots: np.ndarray, agency: bool, log: np.ndarray, at: int, role: np.ndarray, filled: np.ndarray,
           agency_worker: np.ndarray, tenure: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
-          indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, new_strength: float, partner: np.ndarray,
-          habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
+          indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray, new_strength: float,
+          partner: np.ndarray, habit: np.ndarray, culture: Any, hire: np.ndarray) -> None:
     """Host.join(slots) with the standard listeners: occupancy and the declared on-hire values,
-    Relationships.on_join (`join_ties`), Culture.on_join (hires' habits drawn from the labour market's Beta in slot
-    order, as numpy draws them, by `gamma_beta`; partner workers take their agency's), then the event log's rows
-    from `at`."""
+    Relationships.on_join (`join_ties`, with the twin table `twins` if not empty), Culture.on_join (hires' habits drawn
+    from the labour market's Beta in slot order, as numpy draws them, by `gamma_beta`; partner workers take their
+    agency's), then the event log's rows from `at`."""
     for slot in slots:
         filled[slot] = True
         agency_worker[slot] = agency
         for a in range(len(hire_arrays)):
             hire_arrays[a][slot] = hire_values[a]
-    join_ties(indptr, indices, w, filled, slots, new_strength)
+    _join_ties(indptr, indices, twins, w, filled, slots, new_strength)
     h = hire[0]
     for slot in slots:
         if partner[slot]:
@@ -1154,7 +1369,8 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
                 overflow: np.ndarray, overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray,
                 overflow_share: float, is_post: np.ndarray, staff: np.ndarray, staff_post: np.ndarray,
                 vacant_since: np.ndarray, week: int, fill_hazard: float, cost: np.ndarray, headroom: float,
-                role: np.ndarray, indptr: np.ndarray, indices: np.ndarray, w: np.ndarray, nb: np.ndarray,
+                role: np.ndarray, indptr: np.ndarray, indices: np.ndarray, twins: np.ndarray, w: np.ndarray,
+                nb: np.ndarray,
                 leave_arrays: tuple, leave_values: np.ndarray, hire_arrays: tuple, hire_values: np.ndarray,
                 habit: np.ndarray, new_strength: float, pars: np.ndarray,
                 hire: np.ndarray) -> tuple[np.ndarray, int, int, int, int, int, int]:
@@ -1166,24 +1382,19 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     role, agency worker, tenure; exits, replaced agency workers, permanent joiners, agency cover), the four
     counts, the permanent leavers and the agency cover refused."""
     n = filled.size
-    g = _stream(streams, 0)
     u = np.empty(n)
-    for i in range(n):
-        u[i] = next_double(g)
-    r = _stream(streams, 1)
+    _uniforms(streams, 0, u)
     u_fill = np.empty(n)
-    for i in range(n):
-        u_fill[i] = next_double(r)
+    _uniforms(streams, 1, u_fill)
     u_agency_worker = np.empty(n)
-    for i in range(n):
-        u_agency_worker[i] = next_double(r)
+    _uniforms(streams, 1, u_agency_worker)
     leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
                                            hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
                                            overflow_open, team, overflow_rank, overflow_share, pars)
     exits = np.empty((leaving.size, 4))
     wk = float(week)
-    permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices, w,
-                       nb, leaver_exposure, leave_arrays, leave_values, filled)
+    permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
+                       twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
     replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
                                                        vacant_since, week, u_fill, fill_hazard, open_overflow,
                                                        u_agency_worker, cost, headroom, pars)
@@ -1191,12 +1402,12 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     log = np.empty((nl + nr + nj + nc, 4))
     log[:nl] = exits
     permanent += _leave(replaced, log, nl, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
-                        w, nb, leaver_exposure, leave_arrays, leave_values, filled)
+                        twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
     culture = _stream(streams, 2)
     _join(joining, False, log, nl + nr, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
-          indices, w, new_strength, partner, habit, culture, hire)
+          indices, twins, w, new_strength, partner, habit, culture, hire)
     _join(cover, True, log, nl + nr + nj, role, filled, agency_worker, tenure, hire_arrays, hire_values, indptr,
-          indices, w, new_strength, partner, habit, culture, hire)
+          indices, twins, w, new_strength, partner, habit, culture, hire)
     return log, nl, nr, nj, nc, permanent, refused
 
 
@@ -1228,6 +1439,66 @@ def team_cases_update(cases: np.ndarray, capacity: np.ndarray, referrals: np.nda
 
 
 @njit(cache=True)
+def _powers(direct_time: np.ndarray, scale: float, e: float, out: np.ndarray) -> None:
+    """out = (direct_time / scale) ** e as numpy computes it (`_scalar_power`), the exponent's case chosen once, so
+    each case's loop is compiled to vector instructions (the same operations lane by lane: the same bits)."""
+    n = out.size
+    if e == 2.0:
+        for i in range(n):
+            x = direct_time[i] / scale
+            out[i] = x * x
+    elif e == 1.0:
+        for i in range(n):
+            out[i] = direct_time[i] / scale
+    elif e == 0.5:
+        for i in range(n):
+            out[i] = math.sqrt(direct_time[i] / scale)
+    else:
+        for i in range(n):
+            out[i] = (direct_time[i] / scale) ** e
+
+
+@njit(cache=True)
+def _time_and_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
+                       time_cost: np.ndarray, productivity: np.ndarray, direct_time: np.ndarray,
+                       capacity: np.ndarray, recording_base: float, recording_per_compliance: float, other_time: float,
+                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
+                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
+    """Each slot's direct time and its capacity before the novice factor, in loops without branches, which are
+    compiled to vector instructions (the same operations lane by lane, so the same bits)."""
+    n = habit.size
+    for i in range(n):
+        recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
+        used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
+        d = 1.0 - used
+        d *= 1.0 - sickness_absence
+        direct_time[i] = _max(d, min_direct_time)
+    _powers(direct_time, reference_direct_time, direct_time_elasticity, capacity)
+    for i in range(n):
+        capacity[i] *= capacity_cases * productivity[i]
+
+
+@njit(cache=True)
+def _novice_known(novice_penalty: float, agency_worker_novice_penalty: float, induction_weeks: float) -> bool:
+    """Whether the novice factor 1 - novice lies in (0, 1] for every tenure of 0 or more (`_with_novice`)."""
+    return 0.0 <= novice_penalty < 1.0 and 0.0 <= agency_worker_novice_penalty < 1.0 and induction_weeks > 0.0
+
+
+@njit(cache=True)
+def _with_novice(cap: float, holds: bool, agency: bool, tenure: float, known: bool, agency_worker_novice_penalty: float,
+                 novice_penalty: float, induction_weeks: float) -> float:
+    """A slot's capacity: `cap` times its novice factor, times 1.0 if it holds cases, else 0.0. Where it holds none
+    the factor's `exp` is not worked out when the factor is known to lie in (0, 1] (`known` and a tenure of 0 or
+    more): (c * f) * 0.0 and c * 0.0 are then the same bits for every c (a zero of c's sign for a finite c, as
+    c * f cannot overflow and keeps c's sign; NaN for an infinite or NaN c)."""
+    if holds or not (known and tenure >= 0.0):
+        novice = agency_worker_novice_penalty if agency else novice_penalty
+        novice = novice * math.exp(-tenure / induction_weeks)
+        cap *= 1.0 - novice
+    return cap * (1.0 if holds else 0.0)
+
+
+@njit(cache=True)
 def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
@@ -1235,20 +1506,15 @@ def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_loa
                       change_time_per_load: float, sickness_absence: float, min_direct_time: float,
                       agency_worker_novice_penalty: float, novice_penalty: float, induction_weeks: float,
                       reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
-    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves."""
+    """Workload.update_capacity: time use and capacity per slot from habit, change load and learning curves
+    (`_time_and_capacity`, then each slot's novice factor and whether it holds cases: `_with_novice`)."""
+    _time_and_capacity(habit, extra_recording, change_load, time_cost, productivity, direct_time, capacity,
+                       recording_base, recording_per_compliance, other_time, change_time_per_load, sickness_absence,
+                       min_direct_time, reference_direct_time, direct_time_elasticity, capacity_cases)
+    known = _novice_known(novice_penalty, agency_worker_novice_penalty, induction_weeks)
     for i in range(habit.size):
-        recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
-        used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
-        d = 1.0 - used
-        d *= 1.0 - sickness_absence
-        d = _max(d, min_direct_time)
-        direct_time[i] = d
-        novice = agency_worker_novice_penalty if agency_worker[i] else novice_penalty
-        novice = novice * math.exp(-tenure[i] / induction_weeks)
-        cap = _scalar_power(d / reference_direct_time, direct_time_elasticity)
-        cap *= capacity_cases * productivity[i]
-        cap *= 1.0 - novice
-        capacity[i] = cap * (1.0 if (frontline[i] and filled[i]) else 0.0)
+        capacity[i] = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known,
+                                   agency_worker_novice_penalty, novice_penalty, induction_weeks)
 
 
 @njit(cache=True)
@@ -1274,9 +1540,12 @@ def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity
     ratio = np.empty(t)
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
-    for i in range(team.size):
-        wl = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
-        workload[i] = wl
+    n = team.size
+    for i in range(n):
+        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
+    # the rest reads no team: a loop of its own is compiled to vector instructions (the same operations lane by lane)
+    for i in range(n):
+        wl = workload[i]
         caseload[i] = wl * capacity[i]
         excess = _max(wl - 1.0, 0.0)
         sustained_pressure[i] += (excess - sustained_pressure[i]) / smoothing_weeks
@@ -1326,15 +1595,34 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
                   referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                   sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
                   pars: np.ndarray) -> tuple[bool, float, float]:
-    """Workload.step in one call: `workload_referrals` (into `lam`), the teams' Poisson referrals drawn from the
-    workload stream (row 0 of `streams`) in team order as numpy draws them, then what `workload_cases` does, with the
-    teams' pace and their new capacity (into `new_capacity`) taken in one pass over the slots. Returns whether the
-    week ran, the open cases and the backlog: a mean numpy would refuse (negative, NaN or too large) stops the week
-    before any draw, so the caller can raise numpy's own error."""
+    """Workload.step in one call: what `workload_referrals` does (the mean referrals into `lam`), with the teams' pace
+    and their new capacity (into `new_capacity`) taken in the capacity's last pass over the slots; the teams' Poisson
+    referrals drawn from the workload stream (row 0 of `streams`) in team order as numpy draws them; then what
+    `workload_cases` does. Returns whether the week ran, the open cases and the backlog: a mean numpy would refuse
+    (negative, NaN or too large) stops the week before any draw, so the caller can raise numpy's own error."""
     p = pars[0]
-    lam[:] = workload_referrals(habit, extra_recording, change_load, time_cost, agency_worker, tenure, productivity,
-                                frontline, filled, direct_time, capacity, cases, team_capacity, referral_rate, pars)
+    _time_and_capacity(habit, extra_recording, change_load, time_cost, productivity, direct_time, capacity,
+                       p.recording_base, p.recording_per_compliance, p.other_time, p.change_time_per_load,
+                       p.sickness_absence, p.min_direct_time, p.reference_direct_time, p.direct_time_elasticity,
+                       p.capacity_cases)
+    pen_a, pen, weeks = p.agency_worker_novice_penalty, p.novice_penalty, p.induction_weeks
+    known = _novice_known(pen, pen_a, weeks)
+    # each slot's capacity (`workload_capacity`), and in the same pass the teams' new capacity (Workload.allocate's
+    # sum, in slot order) and their case holders' productivity (`team_pace`): capacity does not change in between
     t = lam.size
+    new_capacity[:] = 0.0
+    held = np.zeros(t, np.int64)
+    prod = np.zeros(t)
+    for i in range(team.size):
+        cap = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known, pen_a, pen,
+                           weeks)
+        capacity[i] = cap
+        if frontline[i]:
+            new_capacity[team[i]] += cap
+            if learning_live and filled[i]:
+                held[team[i]] += 1
+                prod[team[i]] += productivity[i]
+    lam[:] = team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
     for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
             return False, 0.0, 0.0
@@ -1342,17 +1630,6 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     referrals = np.empty(t, np.int64)
     for k in range(t):
         referrals[k] = poisson(g, lam[k])
-    # the teams' new capacity (Workload.allocate's sum, in slot order) and their case holders' productivity
-    # (`team_pace`), in one pass: capacity does not change in between
-    new_capacity[:] = 0.0
-    held = np.zeros(t, np.int64)
-    prod = np.zeros(t)
-    for i in range(team.size):
-        if frontline[i]:
-            new_capacity[team[i]] += capacity[i]
-            if learning_live and filled[i]:
-                held[team[i]] += 1
-                prod[team[i]] += productivity[i]
     pace = np.ones(t)
     if learning_live:
         for k in range(t):
@@ -1438,58 +1715,216 @@ def _quantile(v: np.ndarray, q: float) -> float:
     return v_lo + (v_hi - v_lo) * (pos - lo)
 
 
+_BUCKETS = 2048
+
+
+@njit(cache=True)
+def _bucket(x: float) -> np.int64:
+    """One of 2048 buckets of [0, 1] (values outside it in the end buckets, NaN in the first), in value order:
+    x < y gives _bucket(x) <= _bucket(y), since x * 2048 is exact, and clamping and truncation keep order."""
+    return np.int64(_min(_max(x * 2048.0, 0.0), 2047.0))
+
+
+@njit(cache=True)
+def _rank_bucket(count: np.ndarray, r: int) -> tuple[int, int]:
+    """The bucket holding the r-th smallest value, and how many values the buckets below it hold."""
+    below = 0
+    for b in range(count.size):
+        if below + count[b] > r:
+            return b, below
+        below += count[b]
+    return count.size - 1, below
+
+
+@njit(cache=True)
+def _order_pair(part: np.ndarray, r: int, has_next: bool) -> tuple[float, float]:
+    """The r-th smallest value of `part` and the next one (the same again without one), by selection in place: after
+    it every value past r is at least the r-th, so the next is their minimum."""
+    v_lo = _select(part, r)
+    v_hi = v_lo
+    if has_next:
+        v_hi = part[r + 1]
+        for i in range(r + 2, part.size):
+            if part[i] < v_hi:
+                v_hi = part[i]
+    return v_lo, v_hi
+
+
+@njit(cache=True)
+def _deciles(v: np.ndarray, out: np.ndarray) -> None:
+    """The 10th and 90th percentiles of v (each as `_quantile`) into out[0] and out[1]. Values are counted by
+    `_bucket`; a bucket's values lie above every lower bucket's, so the order statistics needed are selected among
+    the values of the few buckets that hold them (the same values as a selection among all, in a fraction of its
+    time). NaN has no place in that order: with any, both are selected among all, as `_quantile` does."""
+    k = v.size
+    bucket = np.empty(k, np.uint16)
+    count = np.zeros(_BUCKETS, np.int64)
+    nan = 0
+    for i in range(k):
+        x = v[i]
+        b = _bucket(x)
+        bucket[i] = b
+        count[b] += 1
+        nan += x != x
+    if nan:
+        out[0] = _quantile(v, 0.1)
+        out[1] = _quantile(v, 0.9)
+        return
+    pos1, pos2 = 0.1 * (k - 1), 0.9 * (k - 1)
+    lo1, lo2 = int(pos1), int(pos2)
+    a1, base1 = _rank_bucket(count, lo1)
+    b1 = _rank_bucket(count, min(lo1 + 1, k - 1))[0]
+    a2, base2 = _rank_bucket(count, lo2)
+    b2 = _rank_bucket(count, min(lo2 + 1, k - 1))[0]
+    apart = a2 > b1  # else the two ranges meet: one gathering, the 90th percentile selected above the 10th
+    if not apart:
+        b1 = b2
+    n1 = n2 = 0
+    for b in range(a1, b1 + 1):
+        n1 += count[b]
+    for b in range(a2, b2 + 1):
+        n2 += count[b]
+    part1 = np.empty(n1)
+    part2 = np.empty(n2 if apart else 0)
+    j1 = j2 = 0
+    for i in range(k):
+        b = np.int64(bucket[i])
+        if a1 <= b <= b1:
+            part1[j1] = v[i]
+            j1 += 1
+        elif a2 <= b <= b2:
+            part2[j2] = v[i]
+            j2 += 1
+    r1 = lo1 - base1
+    v1, w1 = _order_pair(part1, r1, lo1 + 1 < k)
+    if apart:
+        v2, w2 = _order_pair(part2, lo2 - base2, lo2 + 1 < k)
+    elif lo2 == lo1:
+        v2, w2 = v1, w1
+    else:  # after the first selection part1[r1 + 1:] holds the order statistics above r1
+        v2, w2 = _order_pair(part1[r1 + 1:], lo2 - base1 - r1 - 1, lo2 + 1 < k)
+    out[0] = v1 + (w1 - v1) * (pos1 - lo1)
+    out[1] = v2 + (w2 - v2) * (pos2 - lo2)
+
+
+@njit(cache=True)
+def _block_at(v: np.ndarray, at: np.ndarray, lo: int, n: int) -> float:
+    """`_block` of the values v[at[lo]], ..., v[at[lo + n - 1]]: the same additions in the same order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += v[at[i]]
+        return res
+    r0, r1, r2, r3 = v[at[lo]], v[at[lo + 1]], v[at[lo + 2]], v[at[lo + 3]]
+    r4, r5, r6, r7 = v[at[lo + 4]], v[at[lo + 5]], v[at[lo + 6]], v[at[lo + 7]]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        j = lo + i
+        r0 += v[at[j]]
+        r1 += v[at[j + 1]]
+        r2 += v[at[j + 2]]
+        r3 += v[at[j + 3]]
+        r4 += v[at[j + 4]]
+        r5 += v[at[j + 5]]
+        r6 += v[at[j + 6]]
+        r7 += v[at[j + 7]]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += v[at[lo + i]]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _gathered_mean(v: np.ndarray, at: np.ndarray) -> float:
+    """The mean of v at the slots `at` (in slot order) as numpy's `v[mask].mean()`: `_pairwise`'s tree walked over
+    the values read through `at`, so no buffer of them is made (the same additions in the same order)."""
+    n = at.size
+    if n <= 128:
+        return (0.0 + _block_at(v, at, 0, n)) / n
+    st_lo = np.empty(128, np.int64)
+    st_n = np.empty(128, np.int64)
+    st_open = np.zeros(128, np.bool_)
+    results = np.empty(128)
+    sp = 0
+    rp = 0
+    st_lo[0], st_n[0], st_open[0] = 0, n, False
+    while sp >= 0:
+        m = st_n[sp]
+        if m <= 128:
+            results[rp] = _block_at(v, at, st_lo[sp], m)
+            rp += 1
+            sp -= 1
+        elif st_open[sp]:  # both halves done: combine left + right
+            rp -= 1
+            results[rp - 1] = results[rp - 1] + results[rp]
+            sp -= 1
+        else:
+            n2 = m // 2
+            n2 -= n2 % 8
+            l0 = st_lo[sp]
+            st_open[sp] = True
+            st_lo[sp + 1], st_n[sp + 1], st_open[sp + 1] = l0 + n2, m - n2, False  # right, done second
+            st_lo[sp + 2], st_n[sp + 2], st_open[sp + 2] = l0, n2, False  # left, done first
+            sp += 2
+    return (0.0 + results[0]) / n
+
+
 @njit(cache=True)
 def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
-    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: the values of staff in
-    post, case holders or managers are gathered in slot order (as numpy's masks do) into one buffer and summed
-    pairwise as numpy sums (one buffer, so a million slots need 8 bytes each of scratch)."""
+    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation. One pass over the slots
+    lists the staff, the case holders and the managers in post (in slot order, as numpy's masks take them); each
+    series is then summed through its list as numpy sums it (`_gathered_mean`). The pass does not branch on who is
+    in post: each slot is written at its group's next place, and the place moves on by 1 or 0 (after a restructure
+    the posts held are scattered and such branches mispredicted, once per pass per series as it was)."""
     n = staff.size
-    buf = np.empty(n)
     out = np.full(len(STATS), np.nan)
-    k = h = n_posts = permanent = agency = high = 0
-    for i in range(n):
+    at_s = np.empty(n + 1, np.uint32)
+    at_h = np.empty(n + 1, np.uint32)
+    at_g = np.empty(n + 1, np.uint32)
+    k = h = g = n_posts = permanent = agency = high = 0
+    for i in range(n):  # the counts: a loop of its own, which the compiler turns into vector operations
         f = filled[i]
-        if staff[i] and f:
-            buf[k] = morale[i]
-            high += habit[i] > high_habit
-            k += 1
-        h += frontline[i] and f
         n_posts += staff_post[i]
-        permanent += staff_post[i] and f and not agency_worker[i]
-        agency += staff[i] and agency_worker[i]
+        permanent += staff_post[i] & f & (agency_worker[i] == 0)
+        agency += staff[i] & agency_worker[i]
+        high += staff[i] & f & (habit[i] > high_habit)
+    for i in range(n):  # the lists
+        f = filled[i]
+        at_s[k] = i
+        k += staff[i] & f
+        at_h[h] = i
+        h += frontline[i] & f
+        at_g[g] = i
+        g += manager[i] & f
     out[0] = max(k, 1)
     if k > 0:
-        out[1] = (0.0 + _pairwise(buf, 0, k)) / k
-        out[2] = _quantile(buf[:k], 0.1)
-        out[3] = _quantile(buf[:k], 0.9)
-        out[4] = _gathered_mean(habit, staff, filled, buf)
-        out[7] = _gathered_mean(intention, staff, filled, buf)
-        out[14] = _gathered_mean(change_load, staff, filled, buf)
+        at = at_s[:k]
+        mor = np.empty(k)  # staff's morale, for its deciles
+        for j in range(k):
+            mor[j] = morale[at[j]]
+        out[1] = (0.0 + _pairwise(mor, 0, k)) / k
+        _deciles(mor, out[2:4])
+        out[4] = _gathered_mean(habit, at)
+        out[7] = _gathered_mean(intention, at)
+        out[14] = _gathered_mean(change_load, at)
     out[5] = high / max(k, 1)
-    out[6] = _gathered_mean(manager_control, manager, filled, buf)
+    if g > 0:
+        out[6] = _gathered_mean(manager_control, at_g[:g])
     out[8] = max(n_posts, 1)
     out[9] = permanent
     out[10] = agency
     out[11] = h
     if h > 0:
-        out[12] = _gathered_mean(workload, frontline, filled, buf)
-        out[13] = _gathered_mean(direct_time, frontline, filled, buf)
+        out[12] = _gathered_mean(workload, at_h[:h])
+        out[13] = _gathered_mean(direct_time, at_h[:h])
     out[15] = permanent
     return out
-
-
-@njit(cache=True)
-def _gathered_mean(values: np.ndarray, group: np.ndarray, filled: np.ndarray, buf: np.ndarray) -> float:
-    """`values[group & filled].mean()` bit for bit, through the scratch `buf` (NaN when nobody is in the group)."""
-    k = 0
-    for i in range(values.size):
-        if group[i] and filled[i]:
-            buf[k] = values[i]
-            k += 1
-    return (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else np.nan
 
 
 # positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
@@ -1563,21 +1998,20 @@ def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.
 
 @njit(cache=True)
 def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
-    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
+    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week); counted without a
+    branch on who is in post (`and` would branch on each slot, and posts held are scattered)."""
     k = 0
     for i in range(filled.size):
-        k += staff_post[i] and filled[i] and not agency_worker[i]
+        k += staff_post[i] & filled[i] & (agency_worker[i] == 0)
     return k
 
 
 @njit(cache=True)
 def agency_workers(agency_worker: np.ndarray, is_post: np.ndarray) -> tuple[int, int]:
-    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts)."""
-    in_posts = overflow = 0
+    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts), counted without
+    a branch on who is an agency worker (they are scattered over the slots)."""
+    in_posts = workers = 0
     for i in range(agency_worker.size):
-        if agency_worker[i]:
-            if is_post[i]:
-                in_posts += 1
-            else:
-                overflow += 1
-    return in_posts, overflow
+        workers += agency_worker[i]
+        in_posts += agency_worker[i] & is_post[i]
+    return in_posts, workers - in_posts

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from culturedrift.model import CultureDriftModel, kernels
+from culturedrift.model import CultureDriftModel, compiled, kernels
 from culturedrift.model.base import Mechanism, PersonState, Strict
 from culturedrift.model.compiled import TURNOVER, record, stream_table
 from culturedrift.model.mechanisms import MECHANISMS
@@ -104,6 +104,31 @@ def test_poisson_draws_at_means_just_above_ten_are_numpys(lam: float) -> None:
     assert np.array_equal(ref.poisson(lam, 60_000), k) and ref.bit_generator.state == got.bit_generator.state
 
 
+@njit(cache=True)
+def _uniform_runs(table: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Runs of uniforms of the given sizes from row 0, one after another, as `people_week` draws them."""
+    out = np.empty(sizes.sum())
+    at = 0
+    for n in sizes:
+        kernels._uniforms(table, 0, out[at:at + n])
+        at += n
+    return out
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox])
+@pytest.mark.parametrize("seed", [0, 5, 2**40 + 3])
+def test_uniform_runs_are_numpys_and_leave_the_stream_where_numpy_would(bit_generator: type, seed: int) -> None:
+    """PCG64's steps made in the kernel (four lanes, every length's remainder) and other generators' own draws."""
+    sizes = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 1000, 0, 3], np.int64)
+    ref, got = np.random.Generator(bit_generator(seed)), np.random.Generator(bit_generator(seed))
+    ref.random(seed % 7), got.random(seed % 7)
+    table = stream_table(got)
+    assert table[0, 4] == (bit_generator is np.random.PCG64)
+    assert np.array_equal(_uniform_runs(table, sizes), ref.random(int(sizes.sum())))
+    assert np.array_equal(ref.random(9), got.random(9)) and ref.standard_normal() == got.standard_normal()
+    assert np.array_equal(ref.integers(0, 10**6, 5), got.integers(0, 10**6, 5))
+
+
 # -------------------------------------------------------------------------------------------- whole runs
 
 
@@ -119,6 +144,29 @@ def test_compiled_people_moving_matches_the_reference(variant: str, seed: int) -
     assert len(ea) > 0 and ea.equals(eb)
     assert all(getattr(a.signals, k) == getattr(b.signals, k)
                for k in ("leavers", "leavers_permanent", "joiners", "agency_worker_hires_refused"))
+
+
+def test_twin_table_holds_every_ties_other_direction_and_a_large_network_goes_without(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-call week finds each tie's other direction in a table (`twin_offsets`), made again for a new
+    pattern (the restructure's rewiring); a network above the table's size searches instead, with the same bits."""
+    variant = VARIANTS["waves, restructure, learning, caseload cap"]
+    a, b = pair(variant, 0)
+    net = b.network
+    ip, ind = net.mat.indptr, net.mat.indices
+    offsets = kernels.twin_offsets(ip, ind)
+    row = np.repeat(np.arange(ip.size - 1), np.diff(ip))
+    assert np.array_equal(ind[ip[ind] + offsets], row)  # each entry's twin points back at its row
+    a.run()
+    b.run()
+    turnover = b.mechanisms[[m.name for m in b.mechanisms].index("turnover")]
+    assert turnover._twins.value[1] is b.network.mat.indices and ind is not b.network.mat.indices  # rewired, remade
+    monkeypatch.setattr(compiled, "TWIN_TABLE_ENTRIES", 0)
+    c = pair(variant, 0)[1]
+    c.run()
+    assert c.mechanisms[[m.name for m in c.mechanisms].index("turnover")]._twins.value[2].size == 0
+    assert_same_bits(a, c)
+    assert a.events_frame().equals(c.events_frame())
 
 
 def test_heavy_turnover_moves_many_people() -> None:
