@@ -408,14 +408,19 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
+# slots per block of the culture and slippage passes: their scratch stays in the core's cache at any size (a whole
+# organisation's would be 50 MB at a million staff, over the memory target)
+_BLOCK = 2048
+
+
 @njit(cache=True)
-def _steps(rates: np.ndarray, total: int, step: int) -> None:
-    """Column `step` of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate t), reused while
-    consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses on a total
-    changing (which scattered teams make often) stay out of the slots' update, which then keeps its values in
-    registers (`culture_step`, `slippage_step`)."""
+def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
+    """Column `step` of the first `count` rows of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate
+    t), reused while consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses
+    on a total changing (which scattered teams make often) stay out of the slots' update, which then keeps its
+    values in registers (`culture_step`, `slippage_step`)."""
     last, value = np.nan, 0.0
-    for i in range(rates.shape[0]):
+    for i in range(count):
         t = rates[i, total]
         if t != last:
             last, value = t, -math.expm1(-t)
@@ -904,55 +909,61 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  pars: np.ndarray) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
 
-    Socialisation in three passes over the slots: the summed rates and pulls, their steps (`_steps`), the update
-    (`_approach_by`): the same IEEE operations on the same numbers as one pass. Each team's practice
-    (Culture.team_practice: incumbents' mean habit blended with the manager's) is gathered along the way, its
-    incumbents counted in the first pass and its habits summed in slot order in the last. A colleague's mean habit
-    and the manager's control are chosen, not branched to (vacancies scatter: the branches mispredicted)."""
+    Socialisation in three passes over each block of slots: the summed rates and pulls, their steps (`_steps`), the
+    update (`_approach_by`): the same IEEE operations on the same numbers as one pass. Each team's practice
+    (Culture.team_practice: incumbents' mean habit blended with the manager's) is gathered in the update, the
+    incumbents' habits and all habits in post summed apart in slot order (the reference's sum of one or the other).
+    A colleague's mean habit and the manager's control are chosen, not branched to (vacancies scatter: the branches
+    mispredicted)."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
     n = habit.size
     t = manager_slot.size
-    rates = np.empty((n, 3))  # per slot: total rate, pull, step
-    incumbents = np.zeros(t, np.int64)  # frontline posts held past induction, per team
-    for i in range(n):
-        c = habit[i]
-        rs = rowsum[i]
-        has = rs > 1e-9
-        q = nb[i] / (rs if has else 1.0)
-        peer = q if has else c
-        mgr = np.uint64(mgr_of[i])
-        mc = manager_control[mgr]
-        control = mc if filled[mgr] else prescription
-        st = staff[i]
-        fl = frontline[i]
-        r0 = coworker_rate * st
-        r1 = manager_rate * st * (1.0 if fl else 0.0)
-        r2 = reinforcement_rate * reinforcement[i] * st
-        r3 = conformity_rate * sustain[i]
-        rates[i, 0] = 0.0 + r0 + r1 + r2 + r3
-        rates[i, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        if fl and filled[i] and tenure[i] >= incumbent_weeks:
-            incumbents[team[i]] += 1
-    _steps(rates, 0, 2)
-    held = np.zeros(t, np.int64)  # the habits the norm is taken from: incumbents', or everyone's in post if none
-    total = np.zeros(t)
-    for i in range(n):
-        h = _approach_by(habit[i], rates[i, 0], rates[i, 1], rates[i, 2])
-        habit[i] = h
-        if frontline[i] and filled[i]:
-            k = team[i]
-            if incumbents[k] == 0 or tenure[i] >= incumbent_weeks:
+    rates = np.empty((min(n, _BLOCK), 3))  # per slot of a block: total rate, pull, step
+    # per team, the habits of frontline posts in post and of those held past induction (incumbents), summed in slot
+    # order: the norm is taken from the incumbents', or from everyone's in post where a team has none
+    held, held_sum = np.zeros(t, np.int64), np.zeros(t)
+    incumbents, incumbent_sum = np.zeros(t, np.int64), np.zeros(t)
+    for lo in range(0, n, _BLOCK):
+        m = min(n - lo, _BLOCK)
+        for b in range(m):
+            i = np.uint64(lo + b)
+            c = habit[i]
+            rs = rowsum[i]
+            has = rs > 1e-9
+            q = nb[i] / (rs if has else 1.0)
+            peer = q if has else c
+            mgr = np.uint64(mgr_of[i])
+            mc = manager_control[mgr]
+            control = mc if filled[mgr] else prescription
+            st = staff[i]
+            r0 = coworker_rate * st
+            r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
+            r2 = reinforcement_rate * reinforcement[i] * st
+            r3 = conformity_rate * sustain[i]
+            rates[b, 0] = 0.0 + r0 + r1 + r2 + r3
+            rates[b, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+        _steps(rates, 0, 2, m)
+        for b in range(m):
+            i = np.uint64(lo + b)
+            h = _approach_by(habit[i], rates[b, 0], rates[b, 1], rates[b, 2])
+            habit[i] = h
+            if frontline[i] and filled[i]:
+                k = team[i]
                 held[k] += 1
-                total[k] += h
+                held_sum[k] += h
+                if tenure[i] >= incumbent_weeks:
+                    incumbents[k] += 1
+                    incumbent_sum[k] += h
     lag = -math.expm1(-1.0 / norm_weeks)
     tipped = np.empty(t)
     for k in range(t):
         mslot = manager_slot[k]
         mgr_habit = habit[mslot] if filled[mslot] else prescription
-        front = total[k] / max(held[k], 1) if held[k] > 0 else mgr_habit
+        count, total = (incumbents[k], incumbent_sum[k]) if incumbents[k] > 0 else (held[k], held_sum[k])
+        front = total / max(count, 1) if count > 0 else mgr_habit
         practice = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr_habit
         norm[k] += lag * (practice - norm[k])
         z = _clip((norm_threshold - norm[k]) / norm_steepness, -60.0, 60.0)
@@ -990,8 +1001,9 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
 
-    In three passes over the slots: each slot's two summed rates and pulls, then their steps (`_steps`), then the
-    update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less time."""
+    In three passes over each block of slots: each slot's two summed rates and pulls, then their steps (`_steps`),
+    then the update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less
+    time."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
     decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
@@ -1000,29 +1012,33 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
     sp = staff_pressure_rate * excess_p
     n = habit.size
-    rates = np.empty((n, 6))  # per slot: tension's total rate, pull and step, then the habit's
-    for i in range(n):
-        w = sustain[i]
-        guard = (1.0 - damping) * (1.0 - norm_protection * w)
-        pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
-        drive = tighten_rate * pressure * guard
-        rates[i, 0] = 0.0 + drive + tension_relax_rate
-        rates[i, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-        st = staff[i]
-        attractor = w * norm_of[i] + (1.0 - w) * old_attractor
-        r0 = decay_rate * guard * st
-        r1 = sp * guard * st
-        r2 = goal_erosion_rate * sustained_pressure[i] * st
-        rates[i, 3] = 0.0 + r0 + r1 + r2
-        rates[i, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-    _steps(rates, 0, 2)
-    _steps(rates, 3, 5)
-    for i in range(n):
-        t = _approach_by(tension[i], rates[i, 0], rates[i, 1], rates[i, 2])
-        tension[i] = t
-        c = _approach_by(habit[i], rates[i, 3], rates[i, 4], rates[i, 5])
-        habit[i] = c
-        manager_control[i] = t * (1.0 - c) + c
+    rates = np.empty((min(n, _BLOCK), 6))  # per slot of a block: tension's total rate, pull and step, the habit's
+    for lo in range(0, n, _BLOCK):
+        m = min(n - lo, _BLOCK)
+        for b in range(m):
+            i = np.uint64(lo + b)
+            w = sustain[i]
+            guard = (1.0 - damping) * (1.0 - norm_protection * w)
+            pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
+            drive = tighten_rate * pressure * guard
+            rates[b, 0] = 0.0 + drive + tension_relax_rate
+            rates[b, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
+            st = staff[i]
+            attractor = w * norm_of[i] + (1.0 - w) * old_attractor
+            r0 = decay_rate * guard * st
+            r1 = sp * guard * st
+            r2 = goal_erosion_rate * sustained_pressure[i] * st
+            rates[b, 3] = 0.0 + r0 + r1 + r2
+            rates[b, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+        _steps(rates, 0, 2, m)
+        _steps(rates, 3, 5, m)
+        for b in range(m):
+            i = np.uint64(lo + b)
+            t = _approach_by(tension[i], rates[b, 0], rates[b, 1], rates[b, 2])
+            tension[i] = t
+            c = _approach_by(habit[i], rates[b, 3], rates[b, 4], rates[b, 5])
+            habit[i] = c
+            manager_control[i] = t * (1.0 - c) + c
 
 
 @njit(cache=True)
