@@ -30,7 +30,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.core.extending import intrinsic
+from numba.core.extending import intrinsic, models, register_model
 from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
@@ -66,6 +66,85 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+# ---------------------------------------------------------------------------------------------- lanes
+
+
+class _Pair(types.Type):
+    """Two float64 sums kept side by side in one SSE register (an LLVM <2 x double>), for a loop whose two sums each
+    add one element per step: one multiply and one add serve both, and both chains advance together."""
+
+    def __init__(self) -> None:
+        super().__init__(name="Pair")
+
+
+_PAIR = _Pair()
+_PAIR_IR = ir.VectorType(ir.DoubleType(), 2)
+
+
+@register_model(_Pair)
+class _PairModel(models.PrimitiveModel):
+    """A `_Pair` is its LLVM vector itself (lives in a register, no memory)."""
+
+    def __init__(self, dmm: Any, fe_type: Any) -> None:
+        super().__init__(dmm, fe_type, _PAIR_IR)
+
+
+@intrinsic
+def _pair_zero(typingctx: Any) -> Any:
+    """Two sums starting at +0.0 (as `s = 0.0`)."""
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return ir.Constant(_PAIR_IR, [0.0, 0.0])
+
+    return _PAIR(), codegen
+
+
+@intrinsic
+def _pair_row(typingctx: Any, table: Any, row: Any) -> Any:
+    """Row `row` of a C-contiguous (n, 2) float64 array, both columns in one load."""
+    if not (isinstance(table, types.Array) and table.dtype == types.float64 and table.ndim == 2
+            and table.layout == "C" and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], signature.args[1], types.intp)
+        at = cgutils.get_item_pointer(context, builder, aryty, ary, [i, context.get_constant(types.intp, 0)])
+        return builder.load(builder.bitcast(at, _PAIR_IR.as_pointer()), align=8)
+
+    return _PAIR(table, row), codegen
+
+
+@intrinsic
+def _pair_add_scaled(typingctx: Any, acc: Any, v: Any, x: Any) -> Any:
+    """`acc + v * x` in each lane: an IEEE multiply, then an IEEE add (no fused multiply-add, no fast-math flags),
+    so each lane holds the bits the scalar `s += x * v` would."""
+    if not (acc is _PAIR and v is _PAIR and isinstance(x, types.Float)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        acc, v, x = args
+        xx = context.cast(builder, x, signature.args[2], types.float64)
+        both = builder.insert_element(ir.Constant(_PAIR_IR, ir.Undefined), xx, ir.Constant(ir.IntType(32), 0))
+        both = builder.shuffle_vector(both, ir.Constant(_PAIR_IR, ir.Undefined),
+                                      ir.Constant(ir.VectorType(ir.IntType(32), 2), [0, 0]))
+        return builder.fadd(acc, builder.fmul(v, both))
+
+    return _PAIR(acc, v, x), codegen
+
+
+@intrinsic
+def _pair_lane(typingctx: Any, acc: Any, k: Any) -> Any:
+    """Sum `k` (0 or 1) of a pair."""
+    if not (acc is _PAIR and isinstance(k, types.Integer)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.extract_element(args[0], args[1])
+
+    return types.float64(acc, k), codegen
 
 
 # ------------------------------------------------------------------------------------------ random streams
@@ -330,6 +409,20 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
 
 
 @njit(cache=True)
+def _steps(rates: np.ndarray, total: int, step: int) -> None:
+    """Column `step` of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate t), reused while
+    consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses on a total
+    changing (which scattered teams make often) stay out of the slots' update, which then keeps its values in
+    registers (`culture_step`, `slippage_step`)."""
+    last, value = np.nan, 0.0
+    for i in range(rates.shape[0]):
+        t = rates[i, total]
+        if t != last:
+            last, value = t, -math.expm1(-t)
+        rates[i, step] = value
+
+
+@njit(cache=True)
 def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bool, capped: bool,
                   cap: float) -> None:
     """Host.add_effect on a mask: add (or multiply by) `amount` where `whom`, capped as np.minimum would."""
@@ -354,6 +447,9 @@ def role_bits(staff: np.ndarray, frontline: np.ndarray, manager: np.ndarray, par
     return out
 
 
+_HOLDER_BITS = 32 | 64  # the bits `group_bits` adds to a post's: new hires, agency workers (GROUP_CODES 5 and 6)
+
+
 @njit(cache=True)
 def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> np.ndarray:
     """The groups each slot is in (groups.group_slots), one bit per group at its code in `GROUP_CODES`: its post's
@@ -376,30 +472,68 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
     order): `entries` holds (channel row, group code, amount) triples; each reaches the group's people in post and
     combines as its channel declares (`ops`: 0 add, 1 multiply, 2 add capped at `caps`), in the entries' order, so
-    each element takes the same operations in the same order as one add_effect after another."""
+    each element takes the same operations in the same order as one add_effect after another.
+
+    Entries on different rows touch different elements, so each row's entries are applied together, two per pass
+    over the row (in their order), rather than one pass per entry: a week of three interventions had eight entries
+    on five rows."""
     reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
     for i in range(reach.size):
         if not filled[i]:
             reach[i] = 0  # in no group: interventions reach people in post
-    for t in range(entries.size // 3):  # entry by entry: each element still takes its entries in order
+    m = entries.size // 3
+    done = np.zeros(m, np.bool_)
+    mine = np.empty(m, np.int64)
+    for t in range(m):
+        if done[t]:
+            continue
         r = int(entries[3 * t])
-        bit = 1 << int(entries[3 * t + 1])
-        amount = entries[3 * t + 2]
+        k = 0  # this row's entries, in order
+        for u in range(t, m):
+            if not done[u] and int(entries[3 * u]) == r:
+                done[u] = True
+                mine[k] = u
+                k += 1
         row = rows[r]
+        op = ops[r]
         cap = caps[r]
-        # every element is written, those outside the group with their own value: a loop without branches
-        if ops[r] == 1:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = x * amount if reach[i] & bit else x
-        elif ops[r] == 2:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = _min(x + amount, cap) if reach[i] & bit else x
-        else:
-            for i in range(row.size):
-                x = row[i]
-                row[i] = x + amount if reach[i] & bit else x
+        for j in range(0, k, 2):
+            u = mine[j]
+            bit = 1 << int(entries[3 * u + 1])
+            amount = entries[3 * u + 2]
+            # every element is written, those outside the group with their own value: a loop without branches (one
+            # per kind of combining, so none is decided element by element)
+            if j + 1 < k:
+                v = mine[j + 1]
+                bit2 = 1 << int(entries[3 * v + 1])
+                amount2 = entries[3 * v + 2]
+                if op == 1:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = x * amount if reach[i] & bit else x
+                        row[i] = x * amount2 if reach[i] & bit2 else x
+                elif op == 2:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = _min(x + amount, cap) if reach[i] & bit else x
+                        row[i] = _min(x + amount2, cap) if reach[i] & bit2 else x
+                else:
+                    for i in range(row.size):
+                        x = row[i]
+                        x = x + amount if reach[i] & bit else x
+                        row[i] = x + amount2 if reach[i] & bit2 else x
+            elif op == 1:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = x * amount if reach[i] & bit else x
+            elif op == 2:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = _min(x + amount, cap) if reach[i] & bit else x
+            else:
+                for i in range(row.size):
+                    x = row[i]
+                    row[i] = x + amount if reach[i] & bit else x
 
 
 # ---------------------------------------------------------------------------------------- network
@@ -622,57 +756,64 @@ def relationships_week(indptr: np.ndarray, indices: np.ndarray, kind: np.ndarray
     times 1.0 to its own kind's total and times 0.0 to the other's (x * 1.0 is x, x * 0.0 is +0.0 and t + 0.0 is t
     for the non-negative strengths and totals), in entry order; the partner-liaison boost is multiplied by 1.0 or
     0.0 the same way. Nothing branches on a tie's kind: once a restructure mixes a row's kinds, such branches
-    mispredicted and doubled the pass."""
+    mispredicted and doubled the pass. The boost's extra rate comes from a table like the rate's:
+    (1 - x) x (m x s) is the reference's ((1 - x) x m) x s for s in {0.0, 1.0} and non-negative finite m and 1 - x.
+
+    The pass is bound by its sums' chains of dependent adds, so sums that advance together share a register
+    (`_Pair`, each lane the scalar multiply and add): the two kinds' totals in one, a row's morale and habit sums in
+    another, with each slot's morale and habit copied side by side (one load for both, in one cache line, where the
+    other end is anywhere once a restructure has scattered the teams)."""
     n = indptr.size - 1
     # who holds each slot (0 vacant, 1 a permanent holder, 2 an agency worker), and each tie's rate by its kind and
     # the codes of its two ends, worked out as the reference does (kind rate x held x held, x the agency-worker
     # factor): one lookup per tie, no branch on who holds either end. A vacant row's rate is 0, and w + (1 - w) x 0
     # is w: its ties are summed unchanged, as the reference leaves them
     code = np.empty(n, np.uint8)
-    for i in range(n):
-        code[i] = (2 if agency_worker[i] else 1) if filled[i] else 0
+    pair = np.empty((n, 2))  # morale and habit of each slot, side by side
+    for i in range(n):  # the code as arithmetic on the flags: no guess on who is in post (vacancies scatter)
+        code[i] = np.uint8(filled[i]) * (np.uint8(1) + np.uint8(agency_worker[i]))
+        pair[i, 0] = morale[i]
+        pair[i, 1] = habit[i]
     held = np.array([0.0, 1.0, 1.0])
     agency = np.array([0, 0, 1])
     factor = np.array([1.0, agency_worker_factor])
+    # each kind's share of a tie in the intra-team and inter-agency totals (one row per kind, both in one load) and
+    # in the boosted ones: 1.0 or 0.0, multiplied in, so no branch depends on a tie's kind
+    share = np.zeros((kind_rate.size, 2))
+    in_boost = np.zeros(kind_rate.size)
+    share[intra, 0], share[inter, 1], in_boost[boosted_kind] = 1.0, 1.0, 1.0
     rate = np.empty(kind_rate.size * 9)  # [kind, code of the row, code of the column]
+    lift = np.empty(kind_rate.size * 9)  # the boost's extra rate, the same way: min(rate x boost, 1) x in_boost
     for q in range(kind_rate.size):
         for a in range(3):
             for b in range(3):
                 r = kind_rate[q] * (held[a] * held[b])
                 r *= factor[agency[a] | agency[b]]
                 rate[q * 9 + a * 3 + b] = r
+                lift[q * 9 + a * 3 + b] = _min(r * boost, 1.0) * in_boost[q]
     boosting = boost > 0
-    # each kind's share of a tie in the intra-team, inter-agency and boosted totals: 1.0 or 0.0, multiplied in, so
-    # no branch depends on a tie's kind (after a restructure a row's kinds are mixed and such branches mispredict)
-    in_intra = np.zeros(kind_rate.size)
-    in_inter = np.zeros(kind_rate.size)
-    in_boost = np.zeros(kind_rate.size)
-    in_intra[intra], in_inter[inter], in_boost[boosted_kind] = 1.0, 1.0, 1.0
     nine, three = np.uint64(9), np.uint64(3)
-    now_intra = 0.0
-    now_inter = 0.0
+    now = _pair_zero()  # intra-team, inter-agency
     for i in range(n):
-        s0 = 0.0
-        s1 = 0.0
+        sums = _pair_zero()  # the row's morale and habit sums
         s2 = 0.0
         ci = np.uint64(code[i]) * three
         for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             j = np.uint64(indices[e])
             ke = np.uint64(kind[e])
-            r = rate[ke * nine + ci + np.uint64(code[j])]
+            at = ke * nine + ci + np.uint64(code[j])
             we = w[e]
-            x = we + (1.0 - we) * r
+            x = we + (1.0 - we) * rate[at]
             if boosting:
-                x += (1.0 - x) * _min(r * boost, 1.0) * in_boost[ke]
+                x += (1.0 - x) * lift[at]
             w[e] = x
-            now_intra += x * in_intra[ke]
-            now_inter += x * in_inter[ke]
-            s0 += x * morale[j]
-            s1 += x * habit[j]
+            now = _pair_add_scaled(now, _pair_row(share, ke), x)
+            sums = _pair_add_scaled(sums, _pair_row(pair, j), x)
             s2 += x * 1.0
-        out[i, 0] = s0
-        out[i, 1] = s1
+        out[i, 0] = _pair_lane(sums, 0)
+        out[i, 1] = _pair_lane(sums, 1)
         out[i, 2] = s2
+    now_intra, now_inter = _pair_lane(now, 0), _pair_lane(now, 1)
     frag[0] = _missing(now_intra, baseline[intra])
     frag[1] = _missing(now_inter, baseline[inter])
     frag[2] = _missing(now_intra + now_inter, baseline[intra] + baseline[inter])
@@ -697,7 +838,13 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
     (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
     `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
-    tie strength); `pars` is the mechanism's parameter record (compiled.record)."""
+    tie strength); `pars` is the mechanism's parameter record (compiled.record).
+
+    Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
+    reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
+    one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
+    which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
@@ -706,29 +853,30 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
         p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
+    rest = 1.0 - level
     # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
-    # what each group's changes add up to, alternating slot by slot between roles): the same number without
-    # another pow
+    # what each group's changes add up to, alternating slot by slot between roles), keyed by the load itself: the
+    # same number without another pow or division
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
+    # the stream's bit generator read from its table once, not per draw (2 ns a draw); a row of zeros, never drawn
+    # from, when the draws are given
+    g = _stream(streams if draw else np.zeros((1, 4), np.uint64), 0)
     for i in range(mor.size):
         m = mor[i]
         rs = nb[i, 2]
         peer = nb[i, 0] / rs if rs > 1e-9 else m
         br = base_row[i]
         frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        load = change_load[i] / reference_change_load
-        if load == load0:
-            fatigue = fatigue0
-        elif load == load1:
-            fatigue = fatigue1
-        elif load == load2:
-            fatigue = fatigue2
-        else:
-            fatigue = _scalar_power(load, change_fatigue)
+        load = change_load[i]
+        hit0, hit1, hit2 = load == load0, load == load1, load == load2
+        if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
+            fatigue = _scalar_power(load / reference_change_load, change_fatigue)
             load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
             load0, fatigue0 = load, fatigue
+            hit0 = True
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
@@ -736,12 +884,15 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
         pressure += fragmentation_effect * frag * staff[i]
         pressure += leaver_effect * leaver_exposure[i]
         drive = support[i] - pressure
-        up = _max(drive, 0.0) / (1.0 - level)
-        down = _max(-drive, 0.0) / level
+        # only the pull the drive's sign selects is non-zero: one division, chosen without a branch
+        up_ = drive > 0.0
+        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
+        up = pulled if up_ else 0.0
+        down = 0.0 if up_ else pulled
         total = 0.0 + recovery_rate + contagion_rate + up + down
         pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
         m = _approach(m, total, pull)
-        zi = random_standard_normal(_stream(streams, 0)) if draw else z[i]
+        zi = random_standard_normal(g) if draw else z[i]
         mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
 
 
@@ -778,13 +929,17 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
                  tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, incumbent_weeks: float,
                  pars: np.ndarray) -> None:
-    """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped."""
+    """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
+
+    Socialisation in three passes over the slots: the summed rates and pulls, their steps (`_steps`), the update
+    (`_approach_by`): the same IEEE operations on the same numbers as one pass."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
-    last, step = np.nan, 0.0  # the last total and its step (see _approach_by)
-    for i in range(habit.size):
+    n = habit.size
+    rates = np.empty((n, 3))  # per slot: total rate, pull, step
+    for i in range(n):
         c = habit[i]
         rs = rowsum[i]
         peer = nb[i] / rs if rs > 1e-9 else c
@@ -795,11 +950,11 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
         r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
         r2 = reinforcement_rate * reinforcement[i] * st
         r3 = conformity_rate * sustain[i]
-        total = 0.0 + r0 + r1 + r2 + r3
-        pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        if total != last:
-            last, step = total, -math.expm1(-total)
-        habit[i] = _approach_by(c, total, pull, step)
+        rates[i, 0] = 0.0 + r0 + r1 + r2 + r3
+        rates[i, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+    _steps(rates, 0, 2)
+    for i in range(n):
+        habit[i] = _approach_by(habit[i], rates[i, 0], rates[i, 1], rates[i, 2])
     practice = team_practice(habit, team, frontline, filled, tenure, manager_slot, prescription,
                              manager_norm_weight, incumbent_weeks)
     lag = -math.expm1(-1.0 / norm_weeks)
@@ -823,10 +978,9 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
     n = habit.size
     buf = np.empty(n)
     k = 0
-    for i in range(n):
-        if staff[i] and filled[i]:
-            buf[k] = habit[i]
-            k += 1
+    for i in range(n):  # every habit written, only staff in post kept: no guess on who is in post (vacancies scatter)
+        buf[k] = habit[i]
+        k += staff[i] & filled[i]
     c_mean = (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else 0.0
     omissions = (1.0 - service_standard) * (1.0 - omission_masking * c_mean)
     P = last + jump + omission_sensitivity * omissions
@@ -840,7 +994,10 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   sustained_pressure: np.ndarray, team_cases: np.ndarray, team_capacity: np.ndarray,
                   excess_p: float, damping: float, norm_protection: float, old_attractor: float,
                   pars: np.ndarray) -> None:
-    """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control."""
+    """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
+
+    In three passes over the slots: each slot's two summed rates and pulls, then their steps (`_steps`), then the
+    update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less time."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
     decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
@@ -848,29 +1005,30 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
     sp = staff_pressure_rate * excess_p
-    last_t, step_t, last_c, step_c = np.nan, 0.0, np.nan, 0.0  # last totals and their steps (see _approach_by)
-    for i in range(habit.size):
+    n = habit.size
+    rates = np.empty((n, 6))  # per slot: tension's total rate, pull and step, then the habit's
+    for i in range(n):
         w = sustain[i]
         guard = (1.0 - damping) * (1.0 - norm_protection * w)
         pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
         drive = tighten_rate * pressure * guard
-        total = 0.0 + drive + tension_relax_rate
-        pull = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-        if total != last_t:
-            last_t, step_t = total, -math.expm1(-total)
-        tension[i] = _approach_by(tension[i], total, pull, step_t)
+        rates[i, 0] = 0.0 + drive + tension_relax_rate
+        rates[i, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
         st = staff[i]
         attractor = w * norm_of[i] + (1.0 - w) * old_attractor
         r0 = decay_rate * guard * st
         r1 = sp * guard * st
         r2 = goal_erosion_rate * sustained_pressure[i] * st
-        total = 0.0 + r0 + r1 + r2
-        pull = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        if total != last_c:
-            last_c, step_c = total, -math.expm1(-total)
-        c = _approach_by(habit[i], total, pull, step_c)
+        rates[i, 3] = 0.0 + r0 + r1 + r2
+        rates[i, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+    _steps(rates, 0, 2)
+    _steps(rates, 3, 5)
+    for i in range(n):
+        t = _approach_by(tension[i], rates[i, 0], rates[i, 1], rates[i, 2])
+        tension[i] = t
+        c = _approach_by(habit[i], rates[i, 3], rates[i, 4], rates[i, 5])
         habit[i] = c
-        manager_control[i] = tension[i] * (1.0 - c) + c
+        manager_control[i] = t * (1.0 - c) + c
 
 
 @njit(cache=True)
@@ -920,28 +1078,34 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
                 tenure: np.ndarray, new_hire_weeks: float) -> tuple[int, float]:
     """ChangeProgramme.step's loop over its changes in a week without a go-live: each slot's change load (the
     disruption of every change in its implementation period whose group holds the slot, added in programme order
-    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations)."""
+    from 0), the pace and the prescription shift (Python's arithmetic: the same IEEE operations). Groups fixed by
+    the post (all, staff, frontline, managers, partners) are read from `roles`; the groups of each slot's holder
+    (`group_bits`: new hires, agency workers) are worked out only in a week that needs them. Every load is written,
+    those outside the group with their own value: after a restructure a group's posts are scattered, and a branch
+    per slot mispredicted."""
     pace = 0
     shift = 0.0
+    holders = False  # whether a change in its implementation period reaches a group of holders
     for c in range(start.size):
         if start[c] <= week < start[c] + duration[c]:
             pace += 1
+            holders |= ((1 << group[c]) & _HOLDER_BITS) != 0
         if shift_by[c] != 0.0:
             x = (week - start[c] + 1) / duration[c]
             x = 0.0 if x < 0.0 else x  # Python's max(x, 0.0), then min(x, 1.0)
             x = 1.0 if x > 1.0 else x
             shift += shift_by[c] * x
     load[:] = 0.0
-    groups = np.empty(0, np.int64)
+    if pace == 0:
+        return pace, shift
+    groups = group_bits(roles, agency_worker, tenure, new_hire_weeks) if holders else roles
     for c in range(start.size):  # change by change, as the reference adds their loads
         if start[c] <= week < start[c] + duration[c]:
-            if groups.size == 0:
-                groups = group_bits(roles, agency_worker, tenure, new_hire_weeks)
             bit = 1 << group[c]
             d = disruption[c]
             for i in range(load.size):
-                if groups[i] & bit:
-                    load[i] += d
+                x = load[i]
+                load[i] = x + d if groups[i] & bit else x
     return pace, shift
 
 
@@ -1559,58 +1723,216 @@ def _quantile(v: np.ndarray, q: float) -> float:
     return v_lo + (v_hi - v_lo) * (pos - lo)
 
 
+_BUCKETS = 2048
+
+
+@njit(cache=True)
+def _bucket(x: float) -> np.int64:
+    """One of 2048 buckets of [0, 1] (values outside it in the end buckets, NaN in the first), in value order:
+    x < y gives _bucket(x) <= _bucket(y), since x * 2048 is exact, and clamping and truncation keep order."""
+    return np.int64(_min(_max(x * 2048.0, 0.0), 2047.0))
+
+
+@njit(cache=True)
+def _rank_bucket(count: np.ndarray, r: int) -> tuple[int, int]:
+    """The bucket holding the r-th smallest value, and how many values the buckets below it hold."""
+    below = 0
+    for b in range(count.size):
+        if below + count[b] > r:
+            return b, below
+        below += count[b]
+    return count.size - 1, below
+
+
+@njit(cache=True)
+def _order_pair(part: np.ndarray, r: int, has_next: bool) -> tuple[float, float]:
+    """The r-th smallest value of `part` and the next one (the same again without one), by selection in place: after
+    it every value past r is at least the r-th, so the next is their minimum."""
+    v_lo = _select(part, r)
+    v_hi = v_lo
+    if has_next:
+        v_hi = part[r + 1]
+        for i in range(r + 2, part.size):
+            if part[i] < v_hi:
+                v_hi = part[i]
+    return v_lo, v_hi
+
+
+@njit(cache=True)
+def _deciles(v: np.ndarray, out: np.ndarray) -> None:
+    """The 10th and 90th percentiles of v (each as `_quantile`) into out[0] and out[1]. Values are counted by
+    `_bucket`; a bucket's values lie above every lower bucket's, so the order statistics needed are selected among
+    the values of the few buckets that hold them (the same values as a selection among all, in a fraction of its
+    time). NaN has no place in that order: with any, both are selected among all, as `_quantile` does."""
+    k = v.size
+    bucket = np.empty(k, np.uint16)
+    count = np.zeros(_BUCKETS, np.int64)
+    nan = 0
+    for i in range(k):
+        x = v[i]
+        b = _bucket(x)
+        bucket[i] = b
+        count[b] += 1
+        nan += x != x
+    if nan:
+        out[0] = _quantile(v, 0.1)
+        out[1] = _quantile(v, 0.9)
+        return
+    pos1, pos2 = 0.1 * (k - 1), 0.9 * (k - 1)
+    lo1, lo2 = int(pos1), int(pos2)
+    a1, base1 = _rank_bucket(count, lo1)
+    b1 = _rank_bucket(count, min(lo1 + 1, k - 1))[0]
+    a2, base2 = _rank_bucket(count, lo2)
+    b2 = _rank_bucket(count, min(lo2 + 1, k - 1))[0]
+    apart = a2 > b1  # else the two ranges meet: one gathering, the 90th percentile selected above the 10th
+    if not apart:
+        b1 = b2
+    n1 = n2 = 0
+    for b in range(a1, b1 + 1):
+        n1 += count[b]
+    for b in range(a2, b2 + 1):
+        n2 += count[b]
+    part1 = np.empty(n1)
+    part2 = np.empty(n2 if apart else 0)
+    j1 = j2 = 0
+    for i in range(k):
+        b = np.int64(bucket[i])
+        if a1 <= b <= b1:
+            part1[j1] = v[i]
+            j1 += 1
+        elif a2 <= b <= b2:
+            part2[j2] = v[i]
+            j2 += 1
+    r1 = lo1 - base1
+    v1, w1 = _order_pair(part1, r1, lo1 + 1 < k)
+    if apart:
+        v2, w2 = _order_pair(part2, lo2 - base2, lo2 + 1 < k)
+    elif lo2 == lo1:
+        v2, w2 = v1, w1
+    else:  # after the first selection part1[r1 + 1:] holds the order statistics above r1
+        v2, w2 = _order_pair(part1[r1 + 1:], lo2 - base1 - r1 - 1, lo2 + 1 < k)
+    out[0] = v1 + (w1 - v1) * (pos1 - lo1)
+    out[1] = v2 + (w2 - v2) * (pos2 - lo2)
+
+
+@njit(cache=True)
+def _block_at(v: np.ndarray, at: np.ndarray, lo: int, n: int) -> float:
+    """`_block` of the values v[at[lo]], ..., v[at[lo + n - 1]]: the same additions in the same order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += v[at[i]]
+        return res
+    r0, r1, r2, r3 = v[at[lo]], v[at[lo + 1]], v[at[lo + 2]], v[at[lo + 3]]
+    r4, r5, r6, r7 = v[at[lo + 4]], v[at[lo + 5]], v[at[lo + 6]], v[at[lo + 7]]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        j = lo + i
+        r0 += v[at[j]]
+        r1 += v[at[j + 1]]
+        r2 += v[at[j + 2]]
+        r3 += v[at[j + 3]]
+        r4 += v[at[j + 4]]
+        r5 += v[at[j + 5]]
+        r6 += v[at[j + 6]]
+        r7 += v[at[j + 7]]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += v[at[lo + i]]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _gathered_mean(v: np.ndarray, at: np.ndarray) -> float:
+    """The mean of v at the slots `at` (in slot order) as numpy's `v[mask].mean()`: `_pairwise`'s tree walked over
+    the values read through `at`, so no buffer of them is made (the same additions in the same order)."""
+    n = at.size
+    if n <= 128:
+        return (0.0 + _block_at(v, at, 0, n)) / n
+    st_lo = np.empty(128, np.int64)
+    st_n = np.empty(128, np.int64)
+    st_open = np.zeros(128, np.bool_)
+    results = np.empty(128)
+    sp = 0
+    rp = 0
+    st_lo[0], st_n[0], st_open[0] = 0, n, False
+    while sp >= 0:
+        m = st_n[sp]
+        if m <= 128:
+            results[rp] = _block_at(v, at, st_lo[sp], m)
+            rp += 1
+            sp -= 1
+        elif st_open[sp]:  # both halves done: combine left + right
+            rp -= 1
+            results[rp - 1] = results[rp - 1] + results[rp]
+            sp -= 1
+        else:
+            n2 = m // 2
+            n2 -= n2 % 8
+            l0 = st_lo[sp]
+            st_open[sp] = True
+            st_lo[sp + 1], st_n[sp + 1], st_open[sp + 1] = l0 + n2, m - n2, False  # right, done second
+            st_lo[sp + 2], st_n[sp + 2], st_open[sp + 2] = l0, n2, False  # left, done first
+            sp += 2
+    return (0.0 + results[0]) / n
+
+
 @njit(cache=True)
 def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, manager: np.ndarray,
                  staff_post: np.ndarray, agency_worker: np.ndarray, morale: np.ndarray, habit: np.ndarray,
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
-    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation: the values of staff in
-    post, case holders or managers are gathered in slot order (as numpy's masks do) into one buffer and summed
-    pairwise as numpy sums (one buffer, so a million slots need 8 bytes each of scratch)."""
+    """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation. One pass over the slots
+    lists the staff, the case holders and the managers in post (in slot order, as numpy's masks take them); each
+    series is then summed through its list as numpy sums it (`_gathered_mean`). The pass does not branch on who is
+    in post: each slot is written at its group's next place, and the place moves on by 1 or 0 (after a restructure
+    the posts held are scattered and such branches mispredicted, once per pass per series as it was)."""
     n = staff.size
-    buf = np.empty(n)
     out = np.full(len(STATS), np.nan)
-    k = h = n_posts = permanent = agency = high = 0
-    for i in range(n):
+    at_s = np.empty(n + 1, np.uint32)
+    at_h = np.empty(n + 1, np.uint32)
+    at_g = np.empty(n + 1, np.uint32)
+    k = h = g = n_posts = permanent = agency = high = 0
+    for i in range(n):  # the counts: a loop of its own, which the compiler turns into vector operations
         f = filled[i]
-        if staff[i] and f:
-            buf[k] = morale[i]
-            high += habit[i] > high_habit
-            k += 1
-        h += frontline[i] and f
         n_posts += staff_post[i]
-        permanent += staff_post[i] and f and not agency_worker[i]
-        agency += staff[i] and agency_worker[i]
+        permanent += staff_post[i] & f & (agency_worker[i] == 0)
+        agency += staff[i] & agency_worker[i]
+        high += staff[i] & f & (habit[i] > high_habit)
+    for i in range(n):  # the lists
+        f = filled[i]
+        at_s[k] = i
+        k += staff[i] & f
+        at_h[h] = i
+        h += frontline[i] & f
+        at_g[g] = i
+        g += manager[i] & f
     out[0] = max(k, 1)
     if k > 0:
-        out[1] = (0.0 + _pairwise(buf, 0, k)) / k
-        out[2] = _quantile(buf[:k], 0.1)
-        out[3] = _quantile(buf[:k], 0.9)
-        out[4] = _gathered_mean(habit, staff, filled, buf)
-        out[7] = _gathered_mean(intention, staff, filled, buf)
-        out[14] = _gathered_mean(change_load, staff, filled, buf)
+        at = at_s[:k]
+        mor = np.empty(k)  # staff's morale, for its deciles
+        for j in range(k):
+            mor[j] = morale[at[j]]
+        out[1] = (0.0 + _pairwise(mor, 0, k)) / k
+        _deciles(mor, out[2:4])
+        out[4] = _gathered_mean(habit, at)
+        out[7] = _gathered_mean(intention, at)
+        out[14] = _gathered_mean(change_load, at)
     out[5] = high / max(k, 1)
-    out[6] = _gathered_mean(manager_control, manager, filled, buf)
+    if g > 0:
+        out[6] = _gathered_mean(manager_control, at_g[:g])
     out[8] = max(n_posts, 1)
     out[9] = permanent
     out[10] = agency
     out[11] = h
     if h > 0:
-        out[12] = _gathered_mean(workload, frontline, filled, buf)
-        out[13] = _gathered_mean(direct_time, frontline, filled, buf)
+        out[12] = _gathered_mean(workload, at_h[:h])
+        out[13] = _gathered_mean(direct_time, at_h[:h])
     out[15] = permanent
     return out
-
-
-@njit(cache=True)
-def _gathered_mean(values: np.ndarray, group: np.ndarray, filled: np.ndarray, buf: np.ndarray) -> float:
-    """`values[group & filled].mean()` bit for bit, through the scratch `buf` (NaN when nobody is in the group)."""
-    k = 0
-    for i in range(values.size):
-        if group[i] and filled[i]:
-            buf[k] = values[i]
-            k += 1
-    return (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else np.nan
 
 
 # positions in the vector `weekly_series` returns: the output catalogue's own weekly series, in catalogue order
@@ -1684,21 +2006,20 @@ def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.
 
 @njit(cache=True)
 def count_permanent(staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray) -> int:
-    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week)."""
+    """Permanent holders of staff posts (the 12-month turnover's denominator, counted every week); counted without a
+    branch on who is in post (`and` would branch on each slot, and posts held are scattered)."""
     k = 0
     for i in range(filled.size):
-        k += staff_post[i] and filled[i] and not agency_worker[i]
+        k += staff_post[i] & filled[i] & (agency_worker[i] == 0)
     return k
 
 
 @njit(cache=True)
 def agency_workers(agency_worker: np.ndarray, is_post: np.ndarray) -> tuple[int, int]:
-    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts)."""
-    in_posts = overflow = 0
+    """Agency workers in established posts and in overflow slots (Leadership.committed's two counts), counted without
+    a branch on who is an agency worker (they are scattered over the slots)."""
+    in_posts = workers = 0
     for i in range(agency_worker.size):
-        if agency_worker[i]:
-            if is_post[i]:
-                in_posts += 1
-            else:
-                overflow += 1
-    return in_posts, overflow
+        workers += agency_worker[i]
+        in_posts += agency_worker[i] & is_post[i]
+    return in_posts, workers - in_posts
