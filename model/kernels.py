@@ -1158,7 +1158,8 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
     for i in range(n):
         te = tenure[i]
         it = intention[i]
-        o = overflow_open[max(team[i], 0)] and overflow[i] and overflow_rank[i] < overflow_share
+        # an overflow slot first: most slots are not, and then neither their team nor their rank is read
+        o = overflow[i] and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
         open_overflow[i] = o
         if not filled[i]:
             continue
@@ -1206,8 +1207,9 @@ def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, 
     a = r = f = c = 0
     for i in range(n):
         taken = filled[i]
-        if (is_post[i] and staff[i] and (not filled[i] or agency_worker[i])
-                and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard):
+        if taken and not agency_worker[i]:
+            continue  # a permanent holder's slot: no hire, refill or cover (most slots, found on two reads)
+        if is_post[i] and staff[i] and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard:
             arrive[a] = i
             a += 1
             taken = True
