@@ -309,43 +309,53 @@ def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _block(a: np.ndarray, lo: int, n: int) -> float:
+def _item(a: np.ndarray, at: np.ndarray | None, i: int) -> float:
+    """a[i] of a contiguous range (`at` None: numba compiles that case without the test), or a[at[i]] when the sum
+    gathers its values through a list of slots."""
+    if at is None:
+        return a[i]
+    return a[at[i]]
+
+
+@njit(cache=True)
+def _block(a: np.ndarray, at: np.ndarray | None, lo: int, n: int) -> float:
     """numpy's pairwise-summation leaf: sequential below 8 items, else 8 interleaved accumulators."""
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
-            res += a[i]
+            res += _item(a, at, i)
         return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    r0, r1, r2, r3 = _item(a, at, lo), _item(a, at, lo + 1), _item(a, at, lo + 2), _item(a, at, lo + 3)
+    r4, r5, r6, r7 = _item(a, at, lo + 4), _item(a, at, lo + 5), _item(a, at, lo + 6), _item(a, at, lo + 7)
     i = 8
     m = n - n % 8
     while i < m:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
+        j = lo + i
+        r0 += _item(a, at, j)
+        r1 += _item(a, at, j + 1)
+        r2 += _item(a, at, j + 2)
+        r3 += _item(a, at, j + 3)
+        r4 += _item(a, at, j + 4)
+        r5 += _item(a, at, j + 5)
+        r6 += _item(a, at, j + 6)
+        r7 += _item(a, at, j + 7)
         i += 8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
-        res += a[lo + i]
+        res += _item(a, at, lo + i)
         i += 1
     return res
 
 
 @njit(cache=True)
-def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
-    """numpy's pairwise summation of a[lo:lo+n], so subset sums match its bits.
+def _tree(a: np.ndarray, at: np.ndarray | None, lo: int, n: int) -> float:
+    """numpy's pairwise summation of a[lo:lo+n] (or, `at` given, of a[at[lo]], ..., a[at[lo+n-1]]), to its bits.
 
     numpy halves a range (at a multiple of 8) until it has at most 128 items and adds left + right;
     this walks the same tree with an explicit stack (cached compiled code must not recurse).
     """
     if n <= 128:
-        return _block(a, lo, n)
+        return _block(a, at, lo, n)
     st_lo = np.empty(128, np.int64)
     st_n = np.empty(128, np.int64)
     st_open = np.zeros(128, np.bool_)
@@ -356,7 +366,7 @@ def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
     while sp >= 0:
         m = st_n[sp]
         if m <= 128:
-            results[rp] = _block(a, st_lo[sp], m)
+            results[rp] = _block(a, at, st_lo[sp], m)
             rp += 1
             sp -= 1
         elif st_open[sp]:  # both halves done: combine left + right
@@ -372,6 +382,12 @@ def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
             st_lo[sp + 2], st_n[sp + 2], st_open[sp + 2] = l0, n2, False  # left, done first
             sp += 2
     return results[0]
+
+
+@njit(cache=True)
+def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise summation of a[lo:lo+n] (`_tree` over a contiguous range)."""
+    return _tree(a, None, lo, n)
 
 
 @njit(cache=True)
@@ -1826,68 +1842,10 @@ def _deciles(v: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _block_at(v: np.ndarray, at: np.ndarray, lo: int, n: int) -> float:
-    """`_block` of the values v[at[lo]], ..., v[at[lo + n - 1]]: the same additions in the same order."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += v[at[i]]
-        return res
-    r0, r1, r2, r3 = v[at[lo]], v[at[lo + 1]], v[at[lo + 2]], v[at[lo + 3]]
-    r4, r5, r6, r7 = v[at[lo + 4]], v[at[lo + 5]], v[at[lo + 6]], v[at[lo + 7]]
-    i = 8
-    m = n - n % 8
-    while i < m:
-        j = lo + i
-        r0 += v[at[j]]
-        r1 += v[at[j + 1]]
-        r2 += v[at[j + 2]]
-        r3 += v[at[j + 3]]
-        r4 += v[at[j + 4]]
-        r5 += v[at[j + 5]]
-        r6 += v[at[j + 6]]
-        r7 += v[at[j + 7]]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += v[at[lo + i]]
-        i += 1
-    return res
-
-
-@njit(cache=True)
 def _gathered_mean(v: np.ndarray, at: np.ndarray) -> float:
-    """The mean of v at the slots `at` (in slot order) as numpy's `v[mask].mean()`: `_pairwise`'s tree walked over
-    the values read through `at`, so no buffer of them is made (the same additions in the same order)."""
-    n = at.size
-    if n <= 128:
-        return (0.0 + _block_at(v, at, 0, n)) / n
-    st_lo = np.empty(128, np.int64)
-    st_n = np.empty(128, np.int64)
-    st_open = np.zeros(128, np.bool_)
-    results = np.empty(128)
-    sp = 0
-    rp = 0
-    st_lo[0], st_n[0], st_open[0] = 0, n, False
-    while sp >= 0:
-        m = st_n[sp]
-        if m <= 128:
-            results[rp] = _block_at(v, at, st_lo[sp], m)
-            rp += 1
-            sp -= 1
-        elif st_open[sp]:  # both halves done: combine left + right
-            rp -= 1
-            results[rp - 1] = results[rp - 1] + results[rp]
-            sp -= 1
-        else:
-            n2 = m // 2
-            n2 -= n2 % 8
-            l0 = st_lo[sp]
-            st_open[sp] = True
-            st_lo[sp + 1], st_n[sp + 1], st_open[sp + 1] = l0 + n2, m - n2, False  # right, done second
-            st_lo[sp + 2], st_n[sp + 2], st_open[sp + 2] = l0, n2, False  # left, done first
-            sp += 2
-    return (0.0 + results[0]) / n
+    """The mean of v at the slots `at` (in slot order) as numpy's `v[mask].mean()`: `_tree` walked over the values
+    read through `at`, so no buffer of them is made (the same additions in the same order)."""
+    return (0.0 + _tree(v, at, 0, at.size)) / at.size
 
 
 @njit(cache=True)
