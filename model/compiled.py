@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -165,6 +166,8 @@ def deliver(mech: Leadership, active: list[Intervention], levels: list[float]) -
     `add_effect` after another; the organisation's numbers are added as the reference adds them. An intervention
     with an effect or a set of people of its own (`effect` or `whom` overridden) runs its own code, after the
     entries before it are applied, so every channel takes its additions in the reference's order."""
+    if not active:  # nothing to deliver this week (a scenario without interventions: every week)
+        return
     m = mech.model
     rows, entries = m.effect_row, []
     known = mech.__dict__.get("_groups")
@@ -290,7 +293,7 @@ def change_week(mech: ChangeProgramme) -> bool:
     # made once per programme; again after a go-live is moved (a moved change is a new object). The key holds the
     # changes themselves, compared by identity: ids alone could be reused by a later copy once the old one is freed
     key = table[0] if table is not None else ()
-    if table is None or len(key) != len(changes) or any(a is not b for a, b in zip(key, changes, strict=True)):
+    if table is None or len(key) != len(changes) or not all(map(is_, key, changes)):  # (map: a third of a generator's)
         table = (tuple(changes), {c.start_week for c in changes},
                  np.array([c.start_week for c in changes], np.int64),
                  np.array([c.duration_weeks for c in changes], np.int64),
