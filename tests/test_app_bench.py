@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,12 +102,22 @@ def test_a_child_stops_when_the_benchmark_is_killed_outright(tmp_path):
     assert bench.sweep_stale(tmp_path) == [left] and alive.exists()  # a running benchmark's folder stays
 
 
+@pytest.fixture
+def short_tmp():
+    """A scratch folder with a short path: Chromium aborts when its singleton socket's path (under TMPDIR) passes
+    the 107 bytes a Unix socket address holds, which pytest's nested tmp_path can exceed (pytest-382/popen-gw1/...)."""
+    path = Path(tempfile.mkdtemp(prefix="cdb", dir="/tmp" if Path("/tmp").is_dir() else None))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_an_interrupted_benchmark_stops_its_server_and_browser_and_removes_its_folder(tmp_path):
+def test_an_interrupted_benchmark_stops_its_server_and_browser_and_removes_its_folder(short_tmp):
     """SIGTERM while the page is being measured: the app server and Chromium stop and the folder goes."""
     from tests.test_app import _need_browser
 
     _need_browser()
+    tmp_path = short_tmp
     proc = subprocess.Popen([sys.executable, str(BENCH), "--cases", "2", "--seconds", "60", "--steps", "2"],
                             cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
