@@ -397,19 +397,6 @@ def array_sum(a: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def masked_mean(values: np.ndarray, mask: np.ndarray, buf: np.ndarray) -> float:
-    """`values[mask].mean()` bit for bit (NaN when the mask is empty); `buf` is scratch of len(values)."""
-    k = 0
-    for i in range(values.size):
-        if mask[i]:
-            buf[k] = values[i]
-            k += 1
-    if k == 0:
-        return np.nan
-    return (0.0 + _pairwise(buf, 0, k)) / k
-
-
-@njit(cache=True)
 def _approach(x: float, total: float, pull: float) -> float:
     """One week of exponential approach given the summed rates and rate-weighted targets (numerics.approach)."""
     target = pull / total if total > 0.0 else x
