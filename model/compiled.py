@@ -601,27 +601,6 @@ def hire_record(mech: Culture) -> np.ndarray | None:
     return made[1]
 
 
-# the largest network given a twin table (`twin_table`): one byte an entry, 16 MiB at most
-TWIN_TABLE_ENTRIES = 2**24
-
-
-def twin_table(mech: Mechanism, net: Any) -> np.ndarray:
-    """The network's twin table (`kernels.twin_offsets`), kept on the mechanism while the network's pattern stays
-    these arrays (a restructure builds new ones): a week's joins and leaves find the other direction of each tie
-    there instead of by a binary search, whose branches mispredict and whose loads wait on each other. Empty (the
-    kernels search) for a network of more than TWIN_TABLE_ENTRIES entries, where the memory matters more, or with
-    a row of more than 255 entries."""
-    held = mech.__dict__.get("_twins")
-    if held is None:
-        held = mech._twins = Fresh()
-    ip, ind = net.mat.indptr, net.mat.indices
-    made = held.value
-    if made is None or made[0] is not ip or made[1] is not ind:
-        small = 0 < ind.size <= TWIN_TABLE_ENTRIES and int(np.diff(ip).max()) <= 255
-        made = held.value = (ip, ind, k.twin_offsets(ip, ind) if small else np.zeros(0, np.uint8))
-    return made[2]
-
-
 def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray, hire: np.ndarray) -> None:
     """Turnover.step with its joins and leaves in one kernel call (`kernels.people_week`): the same draws from the
     same three streams, the same moves in the same order, the same log; then the signals, the event log and the
@@ -635,7 +614,7 @@ def turnover_people(mech: Turnover, moves: Moves, table: np.ndarray, hire: np.nd
         eff.exit_hazard_multiplier, s.agency_worker, s.partner, p.base_exit_hazard * mech.market_exit, s.filled,
         mech.overflow, eff.overflow_open, s.team, mech.overflow_rank, float(eff.overflow_share), s.is_post, s.staff,
         s.staff_post, s.vacant_since, m.week, float(mech.fill_hazard), cost if cost is not None else np.zeros(s.n),
-        float(headroom), s.role, net.mat.indptr, net.mat.indices, twin_table(mech, net), net.w, sig.neighbour_sums,
+        float(headroom), s.role, net.mat.indptr, net.mat.indices, net.twins, net.w, sig.neighbour_sums,
         moves.leave_arrays, moves.leave_values, moves.hire_arrays, moves.hire_values, s.compliance_habit,
         float(moves.relationships.pars.new_tie_strength), record(mech, TURNOVER), hire)
     mech.publish(leavers=nl + nr, leavers_permanent=permanent, joiners=nj + nc, agency_worker_hires_refused=refused)

@@ -101,6 +101,10 @@ def _random_ties(frm: np.ndarray, pool: np.ndarray, k: int, rng: np.random.Gener
     return src[keep], dst[keep]
 
 
+# the largest network given a table of twins (`Network.twins`): one byte an entry, 16 MiB at most
+TWIN_TABLE_ENTRIES = 2**24
+
+
 class Network:
     """Symmetric working-relationship network: a CSR matrix whose data are tie strengths in [0, 1].
 
@@ -127,6 +131,7 @@ class Network:
         self.mat = sp.csr_array((data, indices, indptr.astype(index)), shape=(self.n, self.n))
         self.mat.sort_indices()  # already sorted: this only records it
         self._mirror: np.ndarray | None = None
+        self._twins: np.ndarray | None = None
         self.w = self.mat.data  # view: writing w updates the matrix
 
     @property
@@ -136,11 +141,23 @@ class Network:
 
     @property
     def mirror(self) -> np.ndarray:
-        """The twin (j->i) of every stored entry (i->j), made on first use: the compiled path finds twins by
-        binary search in the sorted rows instead and never keeps these 8 bytes per entry."""
+        """The twin (j->i) of every stored entry (i->j), made on first use: the compiled path never keeps these
+        8 bytes per entry (it reads `twins`, or searches the sorted rows)."""
         if self._mirror is None:
             self._mirror = kernels.mirror_entries(self.mat.indptr, self.mat.indices)
         return self._mirror
+
+    @property
+    def twins(self) -> np.ndarray:
+        """Each stored entry's twin as its place within the other end's row, one byte an entry
+        (`kernels.twin_offsets`), made on first use: a week's compiled joins and leaves read it instead of a binary
+        search, whose branches mispredict. Empty (the kernels search) above TWIN_TABLE_ENTRIES entries, where the
+        memory matters more, or with a row of more than 255 entries."""
+        if self._twins is None:
+            ip, ind = self.mat.indptr, self.mat.indices
+            small = 0 < ind.size <= TWIN_TABLE_ENTRIES and int(np.diff(ip).max()) <= 255
+            self._twins = kernels.twin_offsets(ip, ind) if small else np.zeros(0, np.uint8)
+        return self._twins
 
     @property
     def row(self) -> np.ndarray:
