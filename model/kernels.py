@@ -23,9 +23,11 @@ Compiled code is cached on disk (`cache=True`), so only the first run on a machi
 
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Any
 
+import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -66,6 +68,42 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+def _glibc_exp() -> int:
+    """The address of glibc's `__exp_finite` (0 if there is none): the exp that libm's `exp` wrappers call and whose
+    value they return unchanged (they only set errno, or apply SVID's rules, on overflow and underflow, where they
+    return the same value under the POSIX rules in force)."""
+    try:
+        dlvsym = ctypes.CDLL(None).dlvsym
+        dlvsym.restype, dlvsym.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+        return dlvsym(ctypes.CDLL("libm.so.6")._handle, b"__exp_finite", b"GLIBC_2.15") or 0
+    except (OSError, AttributeError):
+        return 0
+
+
+_EXP_SYMBOL = "culturedrift_exp"
+_EXP_ADDRESS = _glibc_exp()
+if _EXP_ADDRESS:
+    ll.add_symbol(_EXP_SYMBOL, _EXP_ADDRESS)
+
+
+@intrinsic
+def _exp(typingctx: Any, x: Any) -> Any:
+    """math.exp(x), bit for bit, called straight: numba's exp goes through a jump in its helper library and libm's
+    errno wrapper to glibc's `__exp_finite` (`_glibc_exp`), which is called here directly (a third of an exp's
+    time). Without glibc's symbol, numba's own math.exp."""
+    if x != types.float64:
+        return None
+    sig = types.float64(types.float64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        if not _EXP_ADDRESS:
+            return context.get_function(math.exp, signature)(builder, args)
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()])
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, _EXP_SYMBOL), args)
+
+    return sig, codegen
 
 
 # ---------------------------------------------------------------------------------------------- lanes
@@ -1314,6 +1352,124 @@ def poisson(g: Any, lam: float) -> int:
             return k
 
 
+@njit(cache=True)
+def _pcg_fill(st: np.ndarray, out: np.ndarray, lo_after: np.ndarray, hi_after: np.ndarray) -> None:
+    """`out.size` doubles of numpy's PCG64 (its `random()`) from the state and increment in `st` (words: state low,
+    high, increment low, high), stepped in four interleaved lanes as `_uniforms` steps them; the state after each
+    draw in `lo_after`, `hi_after`, and after the last in st[0], st[1]."""
+    n = out.size
+    lo, hi, clo, chi = st[0], st[1], st[2], st[3]
+    h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
+    h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
+    h4, l4 = _pcg_step(h3, l3, _PCG_HI, _PCG_LO, chi, clo)
+    m2h, m2l = _pcg_step(_PCG_HI, _PCG_LO, _PCG_HI, _PCG_LO, _U0, _U0)
+    m3h, m3l = _pcg_step(m2h, m2l, _PCG_HI, _PCG_LO, _U0, _U0)
+    ah, al = _pcg_step(m2h, m2l, m2h, m2l, _U0, _U0)
+    sh, sl = _pcg_step(m3h, m3l, _U0, _U1, m2h, m2l)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
+    ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    b = 0
+    while b + 4 <= n:
+        out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
+        out[b + 1], lo_after[b + 1], hi_after[b + 1] = _pcg_double(h2, l2), l2, h2
+        out[b + 2], lo_after[b + 2], hi_after[b + 2] = _pcg_double(h3, l3), l3, h3
+        out[b + 3], lo_after[b + 3], hi_after[b + 3] = _pcg_double(h4, l4), l4, h4
+        h1, l1 = _pcg_step(h1, l1, ah, al, ch, cl)
+        h2, l2 = _pcg_step(h2, l2, ah, al, ch, cl)
+        h3, l3 = _pcg_step(h3, l3, ah, al, ch, cl)
+        h4, l4 = _pcg_step(h4, l4, ah, al, ch, cl)
+        b += 4
+    if b < n:
+        out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
+    if b + 1 < n:
+        out[b + 1], lo_after[b + 1], hi_after[b + 1] = _pcg_double(h2, l2), l2, h2
+    if b + 2 < n:
+        out[b + 2], lo_after[b + 2], hi_after[b + 2] = _pcg_double(h3, l3), l3, h3
+    if n > 0:
+        st[0], st[1] = lo_after[n - 1], hi_after[n - 1]
+
+
+_RUN = 1024  # uniforms made at a time for the Poisson draws
+
+
+@njit(cache=True)
+def poisson_draws(streams: np.ndarray, row: int, lam: np.ndarray, out: np.ndarray) -> None:
+    """out[k] = `poisson`(lam[k]) for each k in turn from row `row` of the stream table, numpy's draws to the bit,
+    the stream left where numpy leaves it. For numpy's PCG64 whose state the table found (`_uniforms`), the
+    uniforms are made ahead in runs (`_pcg_fill`: the same states in the same order, with no call per draw) and the
+    state is set to the one after the last uniform used; each draw is `poisson`'s on those uniforms in the same
+    order (below a mean of 10 `random_poisson_mult`'s loop, numba's port of numpy's, written out)."""
+    if streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for k in range(lam.size):
+            out[k] = poisson(g, lam[k])
+        return
+    address = _word(streams[row, 0], 0)
+    st = np.empty(4, np.uint64)
+    st[0], st[1], st[2], st[3] = _word(address, 0), _word(address, 1), _word(address, 2), _word(address, 3)
+    buf = np.empty(_RUN)
+    lo_after = np.empty(_RUN, np.uint64)
+    hi_after = np.empty(_RUN, np.uint64)
+    at = _RUN  # the place of the next uniform in the run (none made yet)
+    made = False
+    for k in range(lam.size):
+        x = lam[k]
+        if x < 10:
+            if x == 0:
+                out[k] = 0
+                continue
+            enlam = _exp(-x)
+            draws = 0
+            prod = 1.0
+            while True:
+                if at == _RUN:
+                    _pcg_fill(st, buf, lo_after, hi_after)
+                    at = 0
+                    made = True
+                prod *= buf[at]
+                at += 1
+                if prod > enlam:
+                    draws += 1
+                else:
+                    break
+            out[k] = draws
+            continue
+        slam = math.sqrt(x)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            if at >= _RUN - 1:  # two uniforms from one run: the one left, if any, comes first in the next
+                if at == _RUN - 1:
+                    buf[0] = buf[at]
+                    lo_after[0], hi_after[0] = lo_after[at], hi_after[at]
+                    _pcg_fill(st, buf[1:], lo_after[1:], hi_after[1:])
+                else:
+                    _pcg_fill(st, buf, lo_after, hi_after)
+                at = 0
+                made = True
+            u = buf[at] - 0.5
+            v = buf[at + 1]
+            at += 2
+            us = 0.5 - abs(u)
+            c = math.floor((2 * a / us + b) * u + x + 0.43)
+            if us >= 0.07 and v <= vr:
+                break
+            if c < 0 or (us < 0.013 and v > us):
+                continue
+            loglam = math.log(x)
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-x + c * loglam
+                                                                                    - _loggam(c + 1)):
+                break
+        out[k] = c
+    if made:  # the state after the last uniform used
+        _set_word(address, 0, lo_after[at - 1])
+        _set_word(address, 1, hi_after[at - 1])
+
+
 # ----------------------------------------------------------------------------------------- people moving
 
 
@@ -1520,6 +1676,62 @@ def _with_novice(cap: float, holds: bool, agency: bool, tenure: float, known: bo
 
 
 @njit(cache=True)
+def novice_exp_table(induction_weeks: float, size: int) -> np.ndarray:
+    """exp(-k / induction_weeks) for whole weeks k = 0 .. size-1: the novice factor's exp of every tenure in whole
+    weeks (a hire's: 0 at the join, +1.0 a week, exact), by the same call on the same argument (-float(k) is
+    -tenure bit for bit), so an entry is the exp `_with_novice` works out, to the bit."""
+    out = np.empty(size)
+    for k in range(size):
+        out[k] = math.exp(-float(k) / induction_weeks)
+    return out
+
+
+@njit(cache=True)
+def _novice_exps(frontline: np.ndarray, filled: np.ndarray, tenure: np.ndarray, known: bool, induction_weeks: float,
+                 table: np.ndarray, ex: np.ndarray) -> None:
+    """ex[i] := the exp `_with_novice` works out for slot i, wherever it works one out (elsewhere a value never
+    used), without a branch per slot: looked up in `table` (`novice_exp_table`, at least one entry) for a tenure
+    in whole weeks within it, worked out for the other slots that need it, listed first."""
+    n = tenure.size
+    last = table.size - 1.0
+    rest = np.empty(n, np.int64)
+    r = 0
+    for i in range(n):
+        te = tenure[i]
+        need = (frontline[i] & filled[i]) | (not (known & (te >= 0.0)))
+        k = int(_clip(te, 0.0, last))  # a place in the table for every tenure (NaN: 0), without a branch
+        ex[i] = table[k]
+        rest[r] = i
+        r += need & (float(k) != te)  # the tenure is not that whole number of weeks: worked out below
+    for j in range(r):
+        i = rest[j]
+        ex[i] = _exp(-tenure[i] / induction_weeks)
+
+
+@njit(cache=True)
+def _novice_select(cap: float, holds: bool, agency: bool, tenure: float, known: bool,
+                   agency_worker_novice_penalty: float, novice_penalty: float, ex: float) -> float:
+    """`_with_novice` given its exp `ex` (`_novice_exps`), by selects: the same operations on the same values where
+    it works the factor out, `cap` itself where it does not."""
+    novice = (agency_worker_novice_penalty if agency else novice_penalty) * ex
+    scaled = cap * (1.0 - novice)
+    return (scaled if holds | (not (known & (tenure >= 0.0))) else cap) * (1.0 if holds else 0.0)
+
+
+@njit(cache=True)
+def _novice_capacity(capacity: np.ndarray, frontline: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray,
+                     tenure: np.ndarray, known: bool, agency_worker_novice_penalty: float, novice_penalty: float,
+                     induction_weeks: float, table: np.ndarray) -> None:
+    """capacity[i] = `_with_novice`(capacity[i], ...) for every slot, without a branch per slot (`_novice_exps`,
+    `_novice_select`)."""
+    ex = np.empty(capacity.size)
+    _novice_exps(frontline, filled, tenure, known, induction_weeks, table, ex)
+    for i in range(capacity.size):
+        capacity[i] = _novice_select(capacity[i], frontline[i] & filled[i], agency_worker[i], tenure[i], known,
+                                     agency_worker_novice_penalty, novice_penalty, ex[i])
+
+
+@njit(cache=True)
 def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
@@ -1562,8 +1774,8 @@ def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
     n = team.size
-    for i in range(n):
-        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
+    for i in range(n):  # `&`, not `and`: both flags read, a select instead of a branch on scattered holders
+        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] & filled[i]) else 0.0)
     # the rest reads no team: a loop of its own is compiled to vector instructions (the same operations lane by lane)
     for i in range(n):
         wl = workload[i]
@@ -1615,7 +1827,7 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
                   team: np.ndarray, learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray,
                   referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                   sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
-                  pars: np.ndarray) -> tuple[bool, float, float]:
+                  pars: np.ndarray, novice_exp: np.ndarray) -> tuple[bool, float, float]:
     """Workload.step in one call: what `workload_referrals` does (the mean referrals into `lam`), with the teams' pace
     and their new capacity (into `new_capacity`) taken in the capacity's last pass over the slots; the teams' Poisson
     referrals drawn from the workload stream (row 0 of `streams`) in team order as numpy draws them; then what
@@ -1634,23 +1846,21 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     new_capacity[:] = 0.0
     held = np.zeros(t, np.int64)
     prod = np.zeros(t)
+    _novice_capacity(capacity, frontline, filled, agency_worker, tenure, known, pen_a, pen, weeks, novice_exp)
     for i in range(team.size):
-        cap = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known, pen_a, pen,
-                           weeks)
-        capacity[i] = cap
-        if frontline[i]:
-            new_capacity[team[i]] += cap
-            if learning_live and filled[i]:
-                held[team[i]] += 1
-                prod[team[i]] += productivity[i]
+        if frontline[i]:  # a regular pattern of roles within teams: predicted; which posts are filled is not
+            k = team[i]
+            new_capacity[k] += capacity[i]
+            if learning_live:
+                f = filled[i]
+                held[k] += f
+                prod[k] += productivity[i] if f else -0.0  # x + -0.0 is x, bit for bit, for every x
     lam[:] = team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
     for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
             return False, 0.0, 0.0
-    g = _stream(streams, 0)
     referrals = np.empty(t, np.int64)
-    for k in range(t):
-        referrals[k] = poisson(g, lam[k])
+    poisson_draws(streams, 0, lam, referrals)
     pace = np.ones(t)
     if learning_live:
         for k in range(t):
