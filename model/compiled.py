@@ -479,7 +479,7 @@ def novice_exp(mech: Workload) -> np.ndarray:
     week = mech.model.week
     if made is None or made[0] != weeks or week >= made[1]:
         start = week if made is None or made[0] != weeks else made[2]
-        size = 2 * max(week - start, 64)
+        size = max(4 * (week - start + 1), 128)
         made = mech._novice_exp = (weeks, start + size // 2, start, k.novice_exp_table(weeks, size))
     return made[3]
 

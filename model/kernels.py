@@ -1216,8 +1216,8 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                 # counterpart here, all are non-negative, and rounding is monotonic): no exit, without the two exp
                 h = 0.0
             else:
-                h = h * (1.0 + excess * math.exp(-te / early_weeks))
-                h *= _min(math.exp(weight * (it - ref)), cap)
+                h = h * (1.0 + excess * _exp(-te / early_weeks))
+                h *= _min(_exp(weight * (it - ref)), cap)
                 h = h * m
         if u[i] < h or (overflow[i] and not o):
             leaving[k] = i
