@@ -1166,11 +1166,29 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turnover (mechanisms/turnover.py) up to its exits (`_exits`). Returns the leavers and the open overflow
+    slots."""
+    leaving, open_overflow, _ = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
+                                       agency_worker, partner, base_hazard, filled, u, overflow, overflow_open, team,
+                                       overflow_rank, overflow_share, pars, np.empty(filled.size, np.int64))
+    return leaving, open_overflow
+
+
+@njit(cache=True)
+def _exits(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
+           workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
+           partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
+           overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
+           pars: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Turnover (mechanisms/turnover.py) up to its exits: exposure decays, intention follows its drivers, tenure
     grows (every slot); then each holder's exit hazard and whether they leave this week (their draw under
-    it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
-    with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
-    above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
+    it, or their overflow slot closed). Returns the leavers, the open overflow slots and how many slots it listed
+    in `free`, in order: those without a permanent holder once the leavers have gone (empty, held by an agency
+    worker, or left this week). The hazard is only
+    compared with the draw, so it is not worked out where the reference's is never read (an empty slot) nor where
+    the draw is above the largest value it could take (most permanent holders, most weeks: the two `exp` are
+    skipped); both are found before the slot-by-slot pass, without branching on which slots are filled (scattered
+    over the slots)."""
     p = pars[0]
     decay, base = p.leaver_exposure_decay, p.intention_base
     w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
@@ -1193,17 +1211,31 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
         intention[i] += rate * (target - intention[i])
     for i in range(n):
         tenure[i] += 1.0
+    # whether a slot's week is quiet: empty, or a permanent holder whose draw is at or above the largest hazard the
+    # operations below can give (each factor there is at most its counterpart here, all are non-negative, and
+    # rounding is monotonic): no exit, and the two exp are not needed. A loop of its own, without branches, is
+    # compiled to vector instructions; the loop after it then branches on a flag that is almost always set
+    quiet = np.empty(n, np.bool_)
+    for i in range(n):
+        h = base_hazard * role_factor[i]
+        m = hazard_mult[i]
+        stays = (tenure[i] >= 0.0) & (h >= 0.0) & (m >= 0.0) & (u[i] >= ((h * most) * cap) * m)
+        quiet[i] = (not filled[i]) | (bounded & (not (partner[i] | agency_worker[i])) & stays)
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
     k = 0
+    nf = 0
     for i in range(n):
-        te = tenure[i]
-        it = intention[i]
         # an overflow slot first: most slots are not, and then neither their team nor their rank is read
-        o = overflow[i] and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
+        ov = overflow[i]
+        o = ov and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
         open_overflow[i] = o
-        if not filled[i]:
+        held = filled[i]
+        free[nf] = i
+        if quiet[i] and not (held and ov and not o):
+            nf += not held
             continue
+        te = tenure[i]
         if partner[i]:
             h = partner_hazard
         elif agency_worker[i]:
@@ -1212,17 +1244,18 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
             h = base_hazard * role_factor[i]
             m = hazard_mult[i]
             if bounded and te >= 0.0 and h >= 0.0 and m >= 0.0 and u[i] >= ((h * most) * cap) * m:
-                # the draw is above the largest hazard these operations can give (each factor below is at most its
-                # counterpart here, all are non-negative, and rounding is monotonic): no exit, without the two exp
-                h = 0.0
+                h = 0.0  # quiet, but its overflow slot has closed
             else:
                 h = h * (1.0 + excess * _exp(-te / early_weeks))
-                h *= _min(_exp(weight * (it - ref)), cap)
+                h *= _min(_exp(weight * (intention[i] - ref)), cap)
                 h = h * m
-        if u[i] < h or (overflow[i] and not o):
+        if u[i] < h or (ov and not o):
             leaving[k] = i
             k += 1
-    return leaving[:k].copy(), open_overflow
+            nf += 1  # the slot is about to be left
+        else:
+            nf += (not held) | agency_worker[i]
+    return leaving[:k].copy(), open_overflow, nf
 
 
 @njit(cache=True)
@@ -1237,33 +1270,44 @@ def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, 
     after those joins, whose only effect on what it reads is that their slots are filled). Returns the replaced
     agency workers, the permanent joiners (hires, then refills, each in slot order), the agency joiners and the
     cover refused."""
+    return _moves_over(np.arange(filled.size), is_post, staff, partner, staff_post, filled, agency_worker,
+                       vacant_since, week, u_fill, fill_hazard, open_overflow, u_agency_worker, cost, headroom, pars)
+
+
+@njit(cache=True)
+def _moves_over(slots: np.ndarray, is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray,
+                staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, vacant_since: np.ndarray,
+                week: int, u_fill: np.ndarray, fill_hazard: float, open_overflow: np.ndarray,
+                u_agency_worker: np.ndarray, cost: np.ndarray, headroom: float,
+                pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """`turnover_moves` over `slots` (in order), which must hold every slot without a permanent holder: the
+    others are passed over in any case."""
     p = pars[0]
     min_weeks, refill_hazard = int(p.recruitment_min_weeks), p.partner_refill_hazard
     cover, cover_hazard = p.agency_worker_cover != 0.0, p.agency_worker_cover_hazard
-    n = filled.size
+    n = slots.size
     arrive = np.empty(n, np.int64)
     replaced = np.empty(n, np.int64)
     refill = np.empty(n, np.int64)
     cand = np.empty(n, np.int64)
     a = r = f = c = 0
-    for i in range(n):
-        taken = filled[i]
-        if taken and not agency_worker[i]:
-            continue  # a permanent holder's slot: no hire, refill or cover (most slots, found on two reads)
-        if is_post[i] and staff[i] and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard:
-            arrive[a] = i
-            a += 1
-            taken = True
-            if agency_worker[i]:
-                replaced[r] = i
-                r += 1
-        if partner[i] and not filled[i] and u_fill[i] < refill_hazard:
-            refill[f] = i
-            f += 1
-            taken = True
-        if not taken and ((staff_post[i] and cover) or open_overflow[i]) and u_agency_worker[i] < cover_hazard:
-            cand[c] = i
-            c += 1
+    # each list written at its end for every slot and lengthened by the slot's flag: no branch per slot (which of
+    # these slots are empty, posts or held by agency workers is scattered over them); a permanent holder's slot is
+    # in none of the lists
+    for i in slots:
+        held, ag = filled[i], agency_worker[i]
+        free = (not held) | ag
+        arr = free & is_post[i] & staff[i] & (week - vacant_since[i] >= min_weeks) & (u_fill[i] < fill_hazard)
+        arrive[a] = i
+        a += arr
+        replaced[r] = i
+        r += arr & ag
+        ref = free & partner[i] & (not held) & (u_fill[i] < refill_hazard)
+        refill[f] = i
+        f += ref
+        cv = (not (held | arr | ref)) & ((staff_post[i] & cover) | open_overflow[i])
+        cand[c] = i
+        c += cv & (u_agency_worker[i] < cover_hazard)
     joining = np.empty(a + f, np.int64)
     joining[:a] = arrive[:a]
     joining[a:] = refill[:f]
@@ -1565,16 +1609,18 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     _uniforms(streams, 1, u_fill)
     u_agency_worker = np.empty(n)
     _uniforms(streams, 1, u_agency_worker)
-    leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
-                                           hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
-                                           overflow_open, team, overflow_rank, overflow_share, pars)
+    free = np.empty(n, np.int64)
+    leaving, open_overflow, nf = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor,
+                                        hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
+                                        overflow_open, team, overflow_rank, overflow_share, pars, free)
     exits = np.empty((leaving.size, 4))
     wk = float(week)
     permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
                        twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
-    replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
-                                                       vacant_since, week, u_fill, fill_hazard, open_overflow,
-                                                       u_agency_worker, cost, headroom, pars)
+    # the moves look only at slots without a permanent holder
+    replaced, joining, cover, refused = _moves_over(free[:nf], is_post, staff, partner, staff_post, filled,
+                                                    agency_worker, vacant_since, week, u_fill, fill_hazard,
+                                                    open_overflow, u_agency_worker, cost, headroom, pars)
     nl, nr, nj, nc = leaving.size, replaced.size, joining.size, cover.size
     log = np.empty((nl + nr + nj + nc, 4))
     log[:nl] = exits
