@@ -346,6 +346,72 @@ def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
     _set_word(at, 1, hi)
 
 
+_JUMPS = 64  # the longest jump `_uniforms_at` makes in one step
+
+
+@njit(cache=True)
+def _pcg_power(hi: Any, lo: Any, chi: Any, clo: Any, d: int) -> tuple[Any, Any, Any, Any]:
+    """The multiplier and increment of `d` steps of PCG64 at once (M^d; c (M^(d-1) + ... + M + 1)), by squaring:
+    PCG's own advance (numpy's `advance`), exact integer arithmetic modulo 2^128."""
+    am_h, am_l, ac_h, ac_l = _U0, _U1, _U0, _U0
+    cm_h, cm_l, cc_h, cc_l = hi, lo, chi, clo
+    while d > 0:
+        if d & 1:
+            am_h, am_l = _pcg_step(am_h, am_l, cm_h, cm_l, _U0, _U0)
+            ac_h, ac_l = _pcg_step(ac_h, ac_l, cm_h, cm_l, cc_h, cc_l)
+        p1_l = cm_l + _U1
+        p1_h = cm_h + (_U1 if p1_l == _U0 else _U0)
+        cc_h, cc_l = _pcg_step(cc_h, cc_l, p1_h, p1_l, _U0, _U0)
+        cm_h, cm_l = _pcg_step(cm_h, cm_l, cm_h, cm_l, _U0, _U0)
+        d >>= 1
+    return am_h, am_l, ac_h, ac_l
+
+
+@njit(cache=True)
+def _uniforms_at(streams: np.ndarray, row: int, at: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+    """Two runs of `first.size` uniforms from row `row` of the stream table, one after the other (`_uniforms` into
+    `first`, then into `second`), of which only those at the places `at` (increasing, each once) are wanted: the
+    other places are left as they are, and the stream is left where the two runs leave it. For numpy's PCG64 whose
+    state the table found, each run's state jumps from one wanted place to the next (the multiplier and increment
+    of up to `_JUMPS` steps at once, from a table made here; PCG's advance for the second run's start and the
+    end): the same states, so the same doubles, without stepping through the places not wanted."""
+    n = first.size
+    if streams[row, 4] != _U1:
+        _uniforms(streams, row, first)
+        _uniforms(streams, row, second)
+        return
+    address = _word(streams[row, 0], 0)
+    lo, hi, clo, chi = _word(address, 0), _word(address, 1), _word(address, 2), _word(address, 3)
+    mh = np.empty(_JUMPS + 1, np.uint64)
+    ml = np.empty(_JUMPS + 1, np.uint64)
+    ch = np.empty(_JUMPS + 1, np.uint64)
+    cl = np.empty(_JUMPS + 1, np.uint64)
+    mh[0], ml[0], ch[0], cl[0] = _U0, _U1, _U0, _U0
+    for d in range(1, _JUMPS + 1):
+        mh[d], ml[d] = _pcg_step(mh[d - 1], ml[d - 1], _PCG_HI, _PCG_LO, _U0, _U0)
+        ch[d], cl[d] = _pcg_step(ch[d - 1], cl[d - 1], _PCG_HI, _PCG_LO, chi, clo)
+    nh, nl, nch, ncl = _pcg_power(_PCG_HI, _PCG_LO, chi, clo, n)
+    ah, al = hi, lo  # the first run's state before its place 0
+    bh, bl = _pcg_step(hi, lo, nh, nl, nch, ncl)  # the second's: n steps on
+    last = -1
+    for k in range(at.size):
+        i = at[k]
+        gap = i - last
+        while gap > _JUMPS:
+            ah, al = _pcg_step(ah, al, mh[_JUMPS], ml[_JUMPS], ch[_JUMPS], cl[_JUMPS])
+            bh, bl = _pcg_step(bh, bl, mh[_JUMPS], ml[_JUMPS], ch[_JUMPS], cl[_JUMPS])
+            gap -= _JUMPS
+        ah, al = _pcg_step(ah, al, mh[gap], ml[gap], ch[gap], cl[gap])
+        bh, bl = _pcg_step(bh, bl, mh[gap], ml[gap], ch[gap], cl[gap])
+        first[i] = _pcg_double(ah, al)
+        second[i] = _pcg_double(bh, bl)
+        last = i
+    rh, rl, rch, rcl = _pcg_power(_PCG_HI, _PCG_LO, chi, clo, n - 1 - last)
+    bh, bl = _pcg_step(bh, bl, rh, rl, rch, rcl)
+    _set_word(address, 0, bl)
+    _set_word(address, 1, bh)
+
+
 @njit(cache=True)
 def _item(a: np.ndarray, at: np.ndarray | None, i: int) -> float:
     """a[i] of a contiguous range (`at` None: numba compiles that case without the test), or a[at[i]] when the sum
@@ -1606,13 +1672,17 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     u = np.empty(n)
     _uniforms(streams, 0, u)
     u_fill = np.empty(n)
-    _uniforms(streams, 1, u_fill)
     u_agency_worker = np.empty(n)
-    _uniforms(streams, 1, u_agency_worker)
+    apart = streams[0, 0] != streams[1, 0]  # turnover's and recruitment's streams are two generators
+    if not apart:
+        _uniforms(streams, 1, u_fill)
+        _uniforms(streams, 1, u_agency_worker)
     free = np.empty(n, np.int64)
     leaving, open_overflow, nf = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor,
                                         hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
                                         overflow_open, team, overflow_rank, overflow_share, pars, free)
+    if apart:  # recruitment's two runs, drawn after the exits: only the places the moves read are worked out
+        _uniforms_at(streams, 1, free[:nf], u_fill, u_agency_worker)
     exits = np.empty((leaving.size, 4))
     wk = float(week)
     permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,

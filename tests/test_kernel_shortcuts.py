@@ -114,3 +114,31 @@ def test_poisson_draws_from_runs_are_numpys_and_leave_the_stream_where_numpy_wou
     assert _same(got.bit_generator.state, ref.bit_generator.state) and _same(one.bit_generator.state,
                                                                              ref.bit_generator.state)
     assert np.array_equal(ref.random(7), got.random(7))
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937])
+@pytest.mark.parametrize("seed", [0, 9, 2**45 + 3])
+@pytest.mark.parametrize("places", ["none", "all", "first and last", "sparse", "gaps over a jump", "dense"])
+def test_uniforms_at_wanted_places_are_numpys_and_leave_the_stream_where_numpy_would(bit_generator: type, seed: int,
+                                                                                      places: str) -> None:
+    """Two runs of n uniforms with only some places worked out: numpy's values there, numpy's state after."""
+    rng = np.random.default_rng(seed)
+    n = 1000
+    at = {"none": np.empty(0, np.int64), "all": np.arange(n), "first and last": np.array([0, n - 1]),
+          "sparse": np.flatnonzero(rng.random(n) < 0.25), "gaps over a jump": np.array([3, 70, 200, 201, 900]),
+          "dense": np.flatnonzero(rng.random(n) < 0.9)}[places]
+    ref, got = np.random.Generator(bit_generator(seed)), np.random.Generator(bit_generator(seed))
+    ref.random(seed % 3), got.random(seed % 3)
+    first, second = np.full(n, -1.0), np.full(n, -1.0)
+    kernels._uniforms_at(stream_table(got), 0, at.astype(np.int64), first, second)
+    want_first, want_second = ref.random(n), ref.random(n)
+    assert np.array_equal(first[at], want_first[at]) and np.array_equal(second[at], want_second[at])
+    assert _same(got.bit_generator.state, ref.bit_generator.state)
+    assert np.array_equal(ref.random(5), got.random(5))
+    for n_small in (0, 1, 5):  # short runs, every place or none
+        for at_small in (np.arange(n_small), np.empty(0, np.int64)):
+            a, b = np.empty(n_small), np.empty(n_small)
+            kernels._uniforms_at(stream_table(got), 0, at_small, a, b)
+            wa, wb = ref.random(n_small), ref.random(n_small)
+            assert np.array_equal(a[at_small], wa[at_small]) and np.array_equal(b[at_small], wb[at_small])
+            assert _same(got.bit_generator.state, ref.bit_generator.state)
