@@ -1827,11 +1827,13 @@ def _novice_exps(frontline: np.ndarray, filled: np.ndarray, tenure: np.ndarray, 
 @njit(cache=True)
 def _novice_select(cap: float, holds: bool, agency: bool, tenure: float, known: bool,
                    agency_worker_novice_penalty: float, novice_penalty: float, ex: float) -> float:
-    """`_with_novice` given its exp `ex` (`_novice_exps`), by selects: the same operations on the same values where
-    it works the factor out, `cap` itself where it does not."""
+    """`_with_novice` given its exp `ex` (`_novice_exps`), without a branch: where it works the factor out, the same
+    operations on the same values (novice * 1.0 is novice); elsewhere `known` holds, so both penalties lie in
+    [0, 1) and `ex` (a table entry, in (0, 1]) is finite, novice * 0.0 is +0.0 and the factor 1.0 - 0.0 is 1.0,
+    and c * 1.0 is c for every c. Flags enter as the numbers 1.0 and 0.0, so no choice is left to a branch."""
     novice = (agency_worker_novice_penalty if agency else novice_penalty) * ex
-    scaled = cap * (1.0 - novice)
-    return (scaled if holds | (not (known & (tenure >= 0.0))) else cap) * (1.0 if holds else 0.0)
+    works = holds | (not (known & (tenure >= 0.0)))
+    return (cap * (1.0 - novice * float(int(works)))) * float(int(holds))
 
 
 @njit(cache=True)
@@ -1890,8 +1892,8 @@ def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
     n = team.size
-    for i in range(n):  # `&`, not `and`: both flags read, a select instead of a branch on scattered holders
-        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] & filled[i]) else 0.0)
+    for i in range(n):  # times 1.0 or 0.0 as a number, not a choice: no branch on scattered holders
+        workload[i] = ratio[max(team[i], 0)] * float(int(frontline[i] & filled[i]))
     # the rest reads no team: a loop of its own is compiled to vector instructions (the same operations lane by lane)
     for i in range(n):
         wl = workload[i]
