@@ -1962,17 +1962,19 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     # sum, in slot order) and their case holders' productivity (`team_pace`): capacity does not change in between
     t = lam.size
     new_capacity[:] = 0.0
-    held = np.zeros(t, np.int64)
-    prod = np.zeros(t)
+    held = np.zeros(t + 1, np.int64)
+    prod = np.zeros(t + 1)
     _novice_capacity(capacity, frontline, filled, agency_worker, tenure, known, pen_a, pen, weeks, novice_exp)
     for i in range(team.size):
         if frontline[i]:  # a regular pattern of roles within teams: predicted; which posts are filled is not
             k = team[i]
             new_capacity[k] += capacity[i]
             if learning_live:
-                f = filled[i]
-                held[k] += f
-                prod[k] += productivity[i] if f else -0.0  # x + -0.0 is x, bit for bit, for every x
+                # an empty post's count goes to an extra last entry, never read: a choice of place, which is a
+                # conditional move, where a choice of value would be a branch
+                at = k if filled[i] else t
+                held[at] += 1
+                prod[at] += productivity[i]
     lam[:] = team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
     for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
