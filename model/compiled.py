@@ -339,12 +339,27 @@ def culture_step(mech: Culture) -> None:
     """Culture.step: socialisation, then the team norms and how far each has tipped."""
     p, s, sig = mech.pars, mech.state, mech.signals
     nb = sig.neighbour_sums
+    teams = mech.__dict__.get("_team_table")
+    if teams is None:  # made on the first week, and again after a restructure (Culture.on_restructure drops it)
+        teams = mech._team_table = team_table(mech.model.layout.manager_slot.size, s.frontline, s.team)
     mech.model.kernels.culture_step(
         s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement, mech.sustain,
         mech.norm_of, mech.mgr_of, s.filled, s.manager_control, float(sig.prescription), s.team, s.tenure,
-        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), record(mech, CULTURE))
+        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), *teams, record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
+
+
+def team_table(teams: int, frontline: np.ndarray, team: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each team's frontline posts in slot order (team k's are `slots[start[k]:start[k + 1]]`): `culture_step` sums
+    each team's practice from it, team by team, and keys its steps by team. Teams must lie in [-1, teams)."""
+    if team.size and (int(team.min()) < -1 or int(team.max()) >= teams):
+        raise ValueError(f"team numbers must lie in [-1, {teams}): found {int(team.min())}..{int(team.max())}")
+    posts = np.flatnonzero(frontline & (team >= 0))
+    slots = posts[np.argsort(team[posts], kind="stable")].astype(np.int32 if team.size < 2**31 else np.int64)
+    start = np.zeros(teams + 1, np.int64)
+    np.cumsum(np.bincount(team[posts], minlength=teams), out=start[1:])
+    return start, slots
 
 
 # ----------------------------------------------------------------------------------------- slippage

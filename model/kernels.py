@@ -411,7 +411,7 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
-# slots per block of the culture and slippage passes: their scratch stays in the core's cache at any size (a whole
+# slots per block of the slippage passes: their scratch stays in the core's cache at any size (a whole
 # organisation's would be 50 MB at a million staff, over the memory target)
 _BLOCK = 2048
 
@@ -421,7 +421,7 @@ def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
     """Column `step` of the first `count` rows of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate
     t), reused while consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses
     on a total changing (which scattered teams make often) stay out of the slots' update, which then keeps its
-    values in registers (`culture_step`, `slippage_step`)."""
+    values in registers (`slippage_step`)."""
     last, value = np.nan, 0.0
     for i in range(count):
         t = rates[i, total]
@@ -905,69 +905,106 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
 
 
 @njit(cache=True)
+def _culture_key(team: int, front: bool, reinforcement: float) -> np.uint64:
+    """Which of the steps kept per team and kind of slot (`culture_step`) a slot's summed rate is looked up in: its
+    team (-1 for none; `compiled.team_table` checks the range), whether it is a frontline post, whether it is
+    reinforced. Slots of one key share every term of the rate but the reinforcement's amount, which a group's
+    intervention gives all alike."""
+    return np.uint64(((team + 1) * 2 + np.int64(front)) * 2 + np.int64(reinforcement != 0.0))
+
+
+@njit(cache=True)
+def _culture_total(coworker_rate: float, manager_rate: float, reinforcement_rate: float, conformity_rate: float,
+                   st: float, front: bool, reinforcement: float, sustain: float) -> tuple[float, float, float, float,
+                                                                                      float]:
+    """A slot's socialisation rates (coworkers, manager, reinforcement, conformity) and their sum, as the reference
+    lists and sums them (`approach`: 0.0 plus each in turn)."""
+    r0 = coworker_rate * st
+    r1 = manager_rate * st * (1.0 if front else 0.0)
+    r2 = reinforcement_rate * reinforcement * st
+    r3 = conformity_rate * sustain
+    return 0.0 + r0 + r1 + r2 + r3, r0, r1, r2, r3
+
+
+@njit(cache=True)
 def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: np.ndarray, frontline: np.ndarray,
                  reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
                  tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, incumbent_weeks: float,
-                 pars: np.ndarray) -> None:
+                 team_start: np.ndarray, team_slots: np.ndarray, pars: np.ndarray) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
 
-    Socialisation in three passes over each block of slots: the summed rates and pulls, their steps (`_steps`), the
-    update (`_approach_by`): the same IEEE operations on the same numbers as one pass. Each team's practice
-    (Culture.team_practice: incumbents' mean habit blended with the manager's) is gathered in the update, the
-    incumbents' habits and all habits in post summed apart in slot order (the reference's sum of one or the other).
-    A colleague's mean habit and the manager's control are chosen, not branched to (vacancies scatter: the branches
-    mispredicted)."""
+    Each slot's step 1 - exp(-total) is looked up, not worked out: slots of one team and kind (`_culture_key`) share
+    their summed rate, so a first pass keeps each key's total and one expm1 per key gives the steps (about 2,700 at
+    10,000 staff after a restructure, against 6,000 changes of total from one slot to the next); a slot whose total
+    is not its key's (another reinforcement) works its own out. Equal totals give the step's bits (no total is -0.0:
+    each sum starts at +0.0). A colleague's mean habit and the manager's control are chosen, not branched to
+    (vacancies scatter: the branches mispredicted).
+
+    Each team's practice (Culture.team_practice: incumbents' mean habit blended with the manager's) is summed team
+    by team from the table of each team's frontline posts in slot order (`team_start`, `team_slots`:
+    `compiled.team_table`, made again after a restructure), each post adding its habit times 1.0 or 0.0 rather than
+    being branched on (who is in post, and for how long, is not predictable once the posts are scattered): h x 0.0
+    is +-0.0 for a finite habit h, and s + (+-0.0) is s for a sum that starts at +0.0 (so is never -0.0), which keeps
+    the bits of the reference's `np.bincount` over the posts in post, in slot order."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
     n = habit.size
     t = manager_slot.size
-    rates = np.empty((min(n, _BLOCK), 3))  # per slot of a block: total rate, pull, step
+    keys = (t + 1) * 4
+    key_total, key_step = np.empty(keys), np.empty(keys)
+    key_total[:] = np.nan  # a key no slot has: its step is never read
+    for i in range(n):  # every key's total (the last of its slots': all alike but for another reinforcement)
+        total = _culture_total(coworker_rate, manager_rate, reinforcement_rate, conformity_rate, staff[i],
+                               frontline[i], reinforcement[i], sustain[i])[0]
+        key_total[_culture_key(team[i], frontline[i], reinforcement[i])] = total
+    for q in range(keys):
+        key_step[q] = -math.expm1(-key_total[q])
+    for ii in range(n):
+        i = np.uint64(ii)
+        c = habit[i]
+        rs = rowsum[i]
+        has = rs > 1e-9
+        ratio = nb[i] / (rs if has else 1.0)
+        peer = ratio if has else c
+        mgr = np.uint64(mgr_of[i])
+        mc = manager_control[mgr]
+        control = mc if filled[mgr] else prescription
+        front, reinforced = frontline[i], reinforcement[i]
+        total, r0, r1, r2, r3 = _culture_total(coworker_rate, manager_rate, reinforcement_rate, conformity_rate,
+                                               staff[i], front, reinforced, sustain[i])
+        pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+        key = _culture_key(team[i], front, reinforced)
+        step = key_step[key] if key_total[key] == total else -math.expm1(-total)
+        habit[i] = _approach_by(c, total, pull, step)
     # per team, the habits of frontline posts in post and of those held past induction (incumbents), summed in slot
     # order: the norm is taken from the incumbents', or from everyone's in post where a team has none
     held, held_sum = np.zeros(t, np.int64), np.zeros(t)
     incumbents, incumbent_sum = np.zeros(t, np.int64), np.zeros(t)
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            c = habit[i]
-            rs = rowsum[i]
-            has = rs > 1e-9
-            q = nb[i] / (rs if has else 1.0)
-            peer = q if has else c
-            mgr = np.uint64(mgr_of[i])
-            mc = manager_control[mgr]
-            control = mc if filled[mgr] else prescription
-            st = staff[i]
-            r0 = coworker_rate * st
-            r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
-            r2 = reinforcement_rate * reinforcement[i] * st
-            r3 = conformity_rate * sustain[i]
-            rates[b, 0] = 0.0 + r0 + r1 + r2 + r3
-            rates[b, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        _steps(rates, 0, 2, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            h = _approach_by(habit[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            habit[i] = h
-            if frontline[i] and filled[i]:
-                k = team[i]
-                held[k] += 1
-                held_sum[k] += h
-                if tenure[i] >= incumbent_weeks:
-                    incumbents[k] += 1
-                    incumbent_sum[k] += h
+    zero_one = np.array([0.0, 1.0])
+    for k in range(t):
+        c0, c1 = np.int64(0), np.int64(0)
+        s0, s1 = 0.0, 0.0
+        for q in range(np.uint64(team_start[k]), np.uint64(team_start[k + 1])):
+            i = np.uint64(team_slots[q])
+            f = np.int64(filled[i])
+            g = f & np.int64(tenure[i] >= incumbent_weeks)
+            h = habit[i]
+            c0 += f
+            s0 += h * zero_one[f]
+            c1 += g
+            s1 += h * zero_one[g]
+        held[k], held_sum[k], incumbents[k], incumbent_sum[k] = c0, s0, c1, s1
     lag = -math.expm1(-1.0 / norm_weeks)
     tipped = np.empty(t)
     for k in range(t):
         mslot = manager_slot[k]
         mgr_habit = habit[mslot] if filled[mslot] else prescription
         count, total = (incumbents[k], incumbent_sum[k]) if incumbents[k] > 0 else (held[k], held_sum[k])
-        front = total / max(count, 1) if count > 0 else mgr_habit
-        practice = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr_habit
+        front_habit = total / max(count, 1) if count > 0 else mgr_habit
+        practice = (1.0 - manager_norm_weight) * front_habit + manager_norm_weight * mgr_habit
         norm[k] += lag * (practice - norm[k])
         z = _clip((norm_threshold - norm[k]) / norm_steepness, -60.0, 60.0)
         tipped[k] = 1.0 / (1.0 + math.exp(-z))
