@@ -355,10 +355,9 @@ def team_table(teams: int, frontline: np.ndarray, team: np.ndarray) -> tuple[np.
     each team's practice from it, team by team, and keys its steps by team. Teams must lie in [-1, teams)."""
     if team.size and (int(team.min()) < -1 or int(team.max()) >= teams):
         raise ValueError(f"team numbers must lie in [-1, {teams}): found {int(team.min())}..{int(team.max())}")
-    posts = np.flatnonzero(frontline & (team >= 0))
-    slots = posts[np.argsort(team[posts], kind="stable")].astype(np.int32 if team.size < 2**31 else np.int64)
     start = np.zeros(teams + 1, np.int64)
-    np.cumsum(np.bincount(team[posts], minlength=teams), out=start[1:])
+    slots = np.empty(int(np.count_nonzero(frontline & (team >= 0))), np.int32 if team.size < 2**31 else np.int64)
+    k.team_posts(team, frontline, start, slots)
     return start, slots
 
 

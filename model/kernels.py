@@ -927,6 +927,24 @@ def _culture_total(coworker_rate: float, manager_rate: float, reinforcement_rate
 
 
 @njit(cache=True)
+def team_posts(team: np.ndarray, frontline: np.ndarray, start: np.ndarray, slots: np.ndarray) -> None:
+    """Each team's frontline posts in slot order into `slots` (team k's at `start[k]:start[k + 1]`, `start` of
+    size teams + 1 and `slots` of the number of such posts): a counting sort, without the temporaries of an argsort
+    (a few MB at a million staff)."""
+    start[:] = 0
+    for i in range(team.size):
+        if frontline[i] and team[i] >= 0:
+            start[team[i] + 1] += 1
+    for k in range(start.size - 1):
+        start[k + 1] += start[k]
+    at = start[:-1].copy()
+    for i in range(team.size):
+        if frontline[i] and team[i] >= 0:
+            slots[at[team[i]]] = i
+            at[team[i]] += 1
+
+
+@njit(cache=True)
 def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: np.ndarray, frontline: np.ndarray,
                  reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
