@@ -466,7 +466,7 @@ def workload_step(mech: Workload) -> None:
             table, s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker,
             s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, s.team,
             bool(sig.learning_live), sig.team_cases, sig.team_capacity, mech.referral_rate, s.workload, s.caseload,
-            s.sustained_pressure, lam, team_capacity, pars)
+            s.sustained_pressure, lam, team_capacity, pars, novice_exp(mech))
         if not ok:
             mech.rng.poisson(lam)  # numpy refuses this mean: its own error, before any draw, as the reference
         mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
@@ -482,6 +482,20 @@ def workload_step(mech: Workload) -> None:
         referrals, s.capacity, s.workload, s.caseload, s.sustained_pressure, pars)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
                  team_capacity=team_capacity)
+
+
+def novice_exp(mech: Workload) -> np.ndarray:
+    """The novice factor's exp by whole weeks of tenure (`kernels.novice_exp_table`), kept on the mechanism for its
+    induction period and doubled when the weeks run pass half of it (hires' tenures grow a week a week); tenures
+    beyond it are worked out in the kernel, so its size is a matter of speed only."""
+    weeks = float(mech.pars.induction_weeks)
+    made = mech.__dict__.get("_novice_exp")
+    week = mech.model.week
+    if made is None or made[0] != weeks or week >= made[1]:
+        start = week if made is None or made[0] != weeks else made[2]
+        size = max(4 * (week - start + 1), 128)
+        made = mech._novice_exp = (weeks, start + size // 2, start, k.novice_exp_table(weeks, size))
+    return made[3]
 
 
 # ------------------------------------------------------------------------------------------- people moving

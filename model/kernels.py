@@ -23,9 +23,11 @@ Compiled code is cached on disk (`cache=True`), so only the first run on a machi
 
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Any
 
+import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -66,6 +68,42 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+def _glibc_exp() -> int:
+    """The address of glibc's `__exp_finite` (0 if there is none): the exp that libm's `exp` wrappers call and whose
+    value they return unchanged (they only set errno, or apply SVID's rules, on overflow and underflow, where they
+    return the same value under the POSIX rules in force)."""
+    try:
+        dlvsym = ctypes.CDLL(None).dlvsym
+        dlvsym.restype, dlvsym.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+        return dlvsym(ctypes.CDLL("libm.so.6")._handle, b"__exp_finite", b"GLIBC_2.15") or 0
+    except (OSError, AttributeError):
+        return 0
+
+
+_EXP_SYMBOL = "culturedrift_exp"
+_EXP_ADDRESS = _glibc_exp()
+if _EXP_ADDRESS:
+    ll.add_symbol(_EXP_SYMBOL, _EXP_ADDRESS)
+
+
+@intrinsic
+def _exp(typingctx: Any, x: Any) -> Any:
+    """math.exp(x), bit for bit, called straight: numba's exp goes through a jump in its helper library and libm's
+    errno wrapper to glibc's `__exp_finite` (`_glibc_exp`), which is called here directly (a third of an exp's
+    time). Without glibc's symbol, numba's own math.exp."""
+    if x != types.float64:
+        return None
+    sig = types.float64(types.float64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        if not _EXP_ADDRESS:
+            return context.get_function(math.exp, signature)(builder, args)
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()])
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, _EXP_SYMBOL), args)
+
+    return sig, codegen
 
 
 # ---------------------------------------------------------------------------------------------- lanes
@@ -306,6 +344,72 @@ def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
         hi, lo = h3, l3
     _set_word(at, 0, lo)
     _set_word(at, 1, hi)
+
+
+_JUMPS = 64  # the longest jump `_uniforms_at` makes in one step
+
+
+@njit(cache=True)
+def _pcg_power(hi: Any, lo: Any, chi: Any, clo: Any, d: int) -> tuple[Any, Any, Any, Any]:
+    """The multiplier and increment of `d` steps of PCG64 at once (M^d; c (M^(d-1) + ... + M + 1)), by squaring:
+    PCG's own advance (numpy's `advance`), exact integer arithmetic modulo 2^128."""
+    am_h, am_l, ac_h, ac_l = _U0, _U1, _U0, _U0
+    cm_h, cm_l, cc_h, cc_l = hi, lo, chi, clo
+    while d > 0:
+        if d & 1:
+            am_h, am_l = _pcg_step(am_h, am_l, cm_h, cm_l, _U0, _U0)
+            ac_h, ac_l = _pcg_step(ac_h, ac_l, cm_h, cm_l, cc_h, cc_l)
+        p1_l = cm_l + _U1
+        p1_h = cm_h + (_U1 if p1_l == _U0 else _U0)
+        cc_h, cc_l = _pcg_step(cc_h, cc_l, p1_h, p1_l, _U0, _U0)
+        cm_h, cm_l = _pcg_step(cm_h, cm_l, cm_h, cm_l, _U0, _U0)
+        d >>= 1
+    return am_h, am_l, ac_h, ac_l
+
+
+@njit(cache=True)
+def _uniforms_at(streams: np.ndarray, row: int, at: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+    """Two runs of `first.size` uniforms from row `row` of the stream table, one after the other (`_uniforms` into
+    `first`, then into `second`), of which only those at the places `at` (increasing, each once) are wanted: the
+    other places are left as they are, and the stream is left where the two runs leave it. For numpy's PCG64 whose
+    state the table found, each run's state jumps from one wanted place to the next (the multiplier and increment
+    of up to `_JUMPS` steps at once, from a table made here; PCG's advance for the second run's start and the
+    end): the same states, so the same doubles, without stepping through the places not wanted."""
+    n = first.size
+    if streams[row, 4] != _U1:
+        _uniforms(streams, row, first)
+        _uniforms(streams, row, second)
+        return
+    address = _word(streams[row, 0], 0)
+    lo, hi, clo, chi = _word(address, 0), _word(address, 1), _word(address, 2), _word(address, 3)
+    mh = np.empty(_JUMPS + 1, np.uint64)
+    ml = np.empty(_JUMPS + 1, np.uint64)
+    ch = np.empty(_JUMPS + 1, np.uint64)
+    cl = np.empty(_JUMPS + 1, np.uint64)
+    mh[0], ml[0], ch[0], cl[0] = _U0, _U1, _U0, _U0
+    for d in range(1, _JUMPS + 1):
+        mh[d], ml[d] = _pcg_step(mh[d - 1], ml[d - 1], _PCG_HI, _PCG_LO, _U0, _U0)
+        ch[d], cl[d] = _pcg_step(ch[d - 1], cl[d - 1], _PCG_HI, _PCG_LO, chi, clo)
+    nh, nl, nch, ncl = _pcg_power(_PCG_HI, _PCG_LO, chi, clo, n)
+    ah, al = hi, lo  # the first run's state before its place 0
+    bh, bl = _pcg_step(hi, lo, nh, nl, nch, ncl)  # the second's: n steps on
+    last = -1
+    for k in range(at.size):
+        i = at[k]
+        gap = i - last
+        while gap > _JUMPS:
+            ah, al = _pcg_step(ah, al, mh[_JUMPS], ml[_JUMPS], ch[_JUMPS], cl[_JUMPS])
+            bh, bl = _pcg_step(bh, bl, mh[_JUMPS], ml[_JUMPS], ch[_JUMPS], cl[_JUMPS])
+            gap -= _JUMPS
+        ah, al = _pcg_step(ah, al, mh[gap], ml[gap], ch[gap], cl[gap])
+        bh, bl = _pcg_step(bh, bl, mh[gap], ml[gap], ch[gap], cl[gap])
+        first[i] = _pcg_double(ah, al)
+        second[i] = _pcg_double(bh, bl)
+        last = i
+    rh, rl, rch, rcl = _pcg_power(_PCG_HI, _PCG_LO, chi, clo, n - 1 - last)
+    bh, bl = _pcg_step(bh, bl, rh, rl, rch, rcl)
+    _set_word(address, 0, bl)
+    _set_word(address, 1, bh)
 
 
 @njit(cache=True)
@@ -1183,11 +1287,29 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turnover (mechanisms/turnover.py) up to its exits (`_exits`). Returns the leavers and the open overflow
+    slots."""
+    leaving, open_overflow, _ = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
+                                       agency_worker, partner, base_hazard, filled, u, overflow, overflow_open, team,
+                                       overflow_rank, overflow_share, pars, np.empty(filled.size, np.int64))
+    return leaving, open_overflow
+
+
+@njit(cache=True)
+def _exits(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
+           workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
+           partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
+           overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
+           pars: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Turnover (mechanisms/turnover.py) up to its exits: exposure decays, intention follows its drivers, tenure
     grows (every slot); then each holder's exit hazard and whether they leave this week (their draw under
-    it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
-    with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
-    above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
+    it, or their overflow slot closed). Returns the leavers, the open overflow slots and how many slots it listed
+    in `free`, in order: those without a permanent holder once the leavers have gone (empty, held by an agency
+    worker, or left this week). The hazard is only
+    compared with the draw, so it is not worked out where the reference's is never read (an empty slot) nor where
+    the draw is above the largest value it could take (most permanent holders, most weeks: the two `exp` are
+    skipped); both are found before the slot-by-slot pass, without branching on which slots are filled (scattered
+    over the slots)."""
     p = pars[0]
     decay, base = p.leaver_exposure_decay, p.intention_base
     w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
@@ -1210,17 +1332,31 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
         intention[i] += rate * (target - intention[i])
     for i in range(n):
         tenure[i] += 1.0
+    # whether a slot's week is quiet: empty, or a permanent holder whose draw is at or above the largest hazard the
+    # operations below can give (each factor there is at most its counterpart here, all are non-negative, and
+    # rounding is monotonic): no exit, and the two exp are not needed. A loop of its own, without branches, is
+    # compiled to vector instructions; the loop after it then branches on a flag that is almost always set
+    quiet = np.empty(n, np.bool_)
+    for i in range(n):
+        h = base_hazard * role_factor[i]
+        m = hazard_mult[i]
+        stays = (tenure[i] >= 0.0) & (h >= 0.0) & (m >= 0.0) & (u[i] >= ((h * most) * cap) * m)
+        quiet[i] = (not filled[i]) | (bounded & (not (partner[i] | agency_worker[i])) & stays)
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
     k = 0
+    nf = 0
     for i in range(n):
-        te = tenure[i]
-        it = intention[i]
         # an overflow slot first: most slots are not, and then neither their team nor their rank is read
-        o = overflow[i] and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
+        ov = overflow[i]
+        o = ov and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
         open_overflow[i] = o
-        if not filled[i]:
+        held = filled[i]
+        free[nf] = i
+        if quiet[i] and not (held and ov and not o):
+            nf += not held
             continue
+        te = tenure[i]
         if partner[i]:
             h = partner_hazard
         elif agency_worker[i]:
@@ -1229,17 +1365,18 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
             h = base_hazard * role_factor[i]
             m = hazard_mult[i]
             if bounded and te >= 0.0 and h >= 0.0 and m >= 0.0 and u[i] >= ((h * most) * cap) * m:
-                # the draw is above the largest hazard these operations can give (each factor below is at most its
-                # counterpart here, all are non-negative, and rounding is monotonic): no exit, without the two exp
-                h = 0.0
+                h = 0.0  # quiet, but its overflow slot has closed
             else:
-                h = h * (1.0 + excess * math.exp(-te / early_weeks))
-                h *= _min(math.exp(weight * (it - ref)), cap)
+                h = h * (1.0 + excess * _exp(-te / early_weeks))
+                h *= _min(_exp(weight * (intention[i] - ref)), cap)
                 h = h * m
-        if u[i] < h or (overflow[i] and not o):
+        if u[i] < h or (ov and not o):
             leaving[k] = i
             k += 1
-    return leaving[:k].copy(), open_overflow
+            nf += 1  # the slot is about to be left
+        else:
+            nf += (not held) | agency_worker[i]
+    return leaving[:k].copy(), open_overflow, nf
 
 
 @njit(cache=True)
@@ -1254,33 +1391,44 @@ def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, 
     after those joins, whose only effect on what it reads is that their slots are filled). Returns the replaced
     agency workers, the permanent joiners (hires, then refills, each in slot order), the agency joiners and the
     cover refused."""
+    return _moves_over(np.arange(filled.size), is_post, staff, partner, staff_post, filled, agency_worker,
+                       vacant_since, week, u_fill, fill_hazard, open_overflow, u_agency_worker, cost, headroom, pars)
+
+
+@njit(cache=True)
+def _moves_over(slots: np.ndarray, is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray,
+                staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, vacant_since: np.ndarray,
+                week: int, u_fill: np.ndarray, fill_hazard: float, open_overflow: np.ndarray,
+                u_agency_worker: np.ndarray, cost: np.ndarray, headroom: float,
+                pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """`turnover_moves` over `slots` (in order), which must hold every slot without a permanent holder: the
+    others are passed over in any case."""
     p = pars[0]
     min_weeks, refill_hazard = int(p.recruitment_min_weeks), p.partner_refill_hazard
     cover, cover_hazard = p.agency_worker_cover != 0.0, p.agency_worker_cover_hazard
-    n = filled.size
+    n = slots.size
     arrive = np.empty(n, np.int64)
     replaced = np.empty(n, np.int64)
     refill = np.empty(n, np.int64)
     cand = np.empty(n, np.int64)
     a = r = f = c = 0
-    for i in range(n):
-        taken = filled[i]
-        if taken and not agency_worker[i]:
-            continue  # a permanent holder's slot: no hire, refill or cover (most slots, found on two reads)
-        if is_post[i] and staff[i] and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard:
-            arrive[a] = i
-            a += 1
-            taken = True
-            if agency_worker[i]:
-                replaced[r] = i
-                r += 1
-        if partner[i] and not filled[i] and u_fill[i] < refill_hazard:
-            refill[f] = i
-            f += 1
-            taken = True
-        if not taken and ((staff_post[i] and cover) or open_overflow[i]) and u_agency_worker[i] < cover_hazard:
-            cand[c] = i
-            c += 1
+    # each list written at its end for every slot and lengthened by the slot's flag: no branch per slot (which of
+    # these slots are empty, posts or held by agency workers is scattered over them); a permanent holder's slot is
+    # in none of the lists
+    for i in slots:
+        held, ag = filled[i], agency_worker[i]
+        free = (not held) | ag
+        arr = free & is_post[i] & staff[i] & (week - vacant_since[i] >= min_weeks) & (u_fill[i] < fill_hazard)
+        arrive[a] = i
+        a += arr
+        replaced[r] = i
+        r += arr & ag
+        ref = free & partner[i] & (not held) & (u_fill[i] < refill_hazard)
+        refill[f] = i
+        f += ref
+        cv = (not (held | arr | ref)) & ((staff_post[i] & cover) | open_overflow[i])
+        cand[c] = i
+        c += cv & (u_agency_worker[i] < cover_hazard)
     joining = np.empty(a + f, np.int64)
     joining[:a] = arrive[:a]
     joining[a:] = refill[:f]
@@ -1367,6 +1515,124 @@ def poisson(g: Any, lam: float) -> int:
         invalpha = 1.1239 + 1.1328 / (b - 3.4)
         if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - _loggam(k + 1)):
             return k
+
+
+@njit(cache=True)
+def _pcg_fill(st: np.ndarray, out: np.ndarray, lo_after: np.ndarray, hi_after: np.ndarray) -> None:
+    """`out.size` doubles of numpy's PCG64 (its `random()`) from the state and increment in `st` (words: state low,
+    high, increment low, high), stepped in four interleaved lanes as `_uniforms` steps them; the state after each
+    draw in `lo_after`, `hi_after`, and after the last in st[0], st[1]."""
+    n = out.size
+    lo, hi, clo, chi = st[0], st[1], st[2], st[3]
+    h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
+    h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
+    h4, l4 = _pcg_step(h3, l3, _PCG_HI, _PCG_LO, chi, clo)
+    m2h, m2l = _pcg_step(_PCG_HI, _PCG_LO, _PCG_HI, _PCG_LO, _U0, _U0)
+    m3h, m3l = _pcg_step(m2h, m2l, _PCG_HI, _PCG_LO, _U0, _U0)
+    ah, al = _pcg_step(m2h, m2l, m2h, m2l, _U0, _U0)
+    sh, sl = _pcg_step(m3h, m3l, _U0, _U1, m2h, m2l)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
+    ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    b = 0
+    while b + 4 <= n:
+        out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
+        out[b + 1], lo_after[b + 1], hi_after[b + 1] = _pcg_double(h2, l2), l2, h2
+        out[b + 2], lo_after[b + 2], hi_after[b + 2] = _pcg_double(h3, l3), l3, h3
+        out[b + 3], lo_after[b + 3], hi_after[b + 3] = _pcg_double(h4, l4), l4, h4
+        h1, l1 = _pcg_step(h1, l1, ah, al, ch, cl)
+        h2, l2 = _pcg_step(h2, l2, ah, al, ch, cl)
+        h3, l3 = _pcg_step(h3, l3, ah, al, ch, cl)
+        h4, l4 = _pcg_step(h4, l4, ah, al, ch, cl)
+        b += 4
+    if b < n:
+        out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
+    if b + 1 < n:
+        out[b + 1], lo_after[b + 1], hi_after[b + 1] = _pcg_double(h2, l2), l2, h2
+    if b + 2 < n:
+        out[b + 2], lo_after[b + 2], hi_after[b + 2] = _pcg_double(h3, l3), l3, h3
+    if n > 0:
+        st[0], st[1] = lo_after[n - 1], hi_after[n - 1]
+
+
+_RUN = 1024  # uniforms made at a time for the Poisson draws
+
+
+@njit(cache=True)
+def poisson_draws(streams: np.ndarray, row: int, lam: np.ndarray, out: np.ndarray) -> None:
+    """out[k] = `poisson`(lam[k]) for each k in turn from row `row` of the stream table, numpy's draws to the bit,
+    the stream left where numpy leaves it. For numpy's PCG64 whose state the table found (`_uniforms`), the
+    uniforms are made ahead in runs (`_pcg_fill`: the same states in the same order, with no call per draw) and the
+    state is set to the one after the last uniform used; each draw is `poisson`'s on those uniforms in the same
+    order (below a mean of 10 `random_poisson_mult`'s loop, numba's port of numpy's, written out)."""
+    if streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for k in range(lam.size):
+            out[k] = poisson(g, lam[k])
+        return
+    address = _word(streams[row, 0], 0)
+    st = np.empty(4, np.uint64)
+    st[0], st[1], st[2], st[3] = _word(address, 0), _word(address, 1), _word(address, 2), _word(address, 3)
+    buf = np.empty(_RUN)
+    lo_after = np.empty(_RUN, np.uint64)
+    hi_after = np.empty(_RUN, np.uint64)
+    at = _RUN  # the place of the next uniform in the run (none made yet)
+    made = False
+    for k in range(lam.size):
+        x = lam[k]
+        if x < 10:
+            if x == 0:
+                out[k] = 0
+                continue
+            enlam = _exp(-x)
+            draws = 0
+            prod = 1.0
+            while True:
+                if at == _RUN:
+                    _pcg_fill(st, buf, lo_after, hi_after)
+                    at = 0
+                    made = True
+                prod *= buf[at]
+                at += 1
+                if prod > enlam:
+                    draws += 1
+                else:
+                    break
+            out[k] = draws
+            continue
+        slam = math.sqrt(x)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            if at >= _RUN - 1:  # two uniforms from one run: the one left, if any, comes first in the next
+                if at == _RUN - 1:
+                    buf[0] = buf[at]
+                    lo_after[0], hi_after[0] = lo_after[at], hi_after[at]
+                    _pcg_fill(st, buf[1:], lo_after[1:], hi_after[1:])
+                else:
+                    _pcg_fill(st, buf, lo_after, hi_after)
+                at = 0
+                made = True
+            u = buf[at] - 0.5
+            v = buf[at + 1]
+            at += 2
+            us = 0.5 - abs(u)
+            c = math.floor((2 * a / us + b) * u + x + 0.43)
+            if us >= 0.07 and v <= vr:
+                break
+            if c < 0 or (us < 0.013 and v > us):
+                continue
+            loglam = math.log(x)
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-x + c * loglam
+                                                                                    - _loggam(c + 1)):
+                break
+        out[k] = c
+    if made:  # the state after the last uniform used
+        _set_word(address, 0, lo_after[at - 1])
+        _set_word(address, 1, hi_after[at - 1])
 
 
 # ----------------------------------------------------------------------------------------- people moving
@@ -1461,19 +1727,25 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     u = np.empty(n)
     _uniforms(streams, 0, u)
     u_fill = np.empty(n)
-    _uniforms(streams, 1, u_fill)
     u_agency_worker = np.empty(n)
-    _uniforms(streams, 1, u_agency_worker)
-    leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
-                                           hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
-                                           overflow_open, team, overflow_rank, overflow_share, pars)
+    apart = streams[0, 0] != streams[1, 0]  # turnover's and recruitment's streams are two generators
+    if not apart:
+        _uniforms(streams, 1, u_fill)
+        _uniforms(streams, 1, u_agency_worker)
+    free = np.empty(n, np.int64)
+    leaving, open_overflow, nf = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor,
+                                        hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
+                                        overflow_open, team, overflow_rank, overflow_share, pars, free)
+    if apart:  # recruitment's two runs, drawn after the exits: only the places the moves read are worked out
+        _uniforms_at(streams, 1, free[:nf], u_fill, u_agency_worker)
     exits = np.empty((leaving.size, 4))
     wk = float(week)
     permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
                        twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
-    replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
-                                                       vacant_since, week, u_fill, fill_hazard, open_overflow,
-                                                       u_agency_worker, cost, headroom, pars)
+    # the moves look only at slots without a permanent holder
+    replaced, joining, cover, refused = _moves_over(free[:nf], is_post, staff, partner, staff_post, filled,
+                                                    agency_worker, vacant_since, week, u_fill, fill_hazard,
+                                                    open_overflow, u_agency_worker, cost, headroom, pars)
     nl, nr, nj, nc = leaving.size, replaced.size, joining.size, cover.size
     log = np.empty((nl + nr + nj + nc, 4))
     log[:nl] = exits
@@ -1575,6 +1847,64 @@ def _with_novice(cap: float, holds: bool, agency: bool, tenure: float, known: bo
 
 
 @njit(cache=True)
+def novice_exp_table(induction_weeks: float, size: int) -> np.ndarray:
+    """exp(-k / induction_weeks) for whole weeks k = 0 .. size-1: the novice factor's exp of every tenure in whole
+    weeks (a hire's: 0 at the join, +1.0 a week, exact), by the same call on the same argument (-float(k) is
+    -tenure bit for bit), so an entry is the exp `_with_novice` works out, to the bit."""
+    out = np.empty(size)
+    for k in range(size):
+        out[k] = math.exp(-float(k) / induction_weeks)
+    return out
+
+
+@njit(cache=True)
+def _novice_exps(frontline: np.ndarray, filled: np.ndarray, tenure: np.ndarray, known: bool, induction_weeks: float,
+                 table: np.ndarray, ex: np.ndarray) -> None:
+    """ex[i] := the exp `_with_novice` works out for slot i, wherever it works one out (elsewhere a value never
+    used), without a branch per slot: looked up in `table` (`novice_exp_table`, at least one entry) for a tenure
+    in whole weeks within it, worked out for the other slots that need it, listed first."""
+    n = tenure.size
+    last = table.size - 1.0
+    rest = np.empty(n, np.int64)
+    r = 0
+    for i in range(n):
+        te = tenure[i]
+        need = (frontline[i] & filled[i]) | (not (known & (te >= 0.0)))
+        k = int(_clip(te, 0.0, last))  # a place in the table for every tenure (NaN: 0), without a branch
+        ex[i] = table[k]
+        rest[r] = i
+        r += need & (float(k) != te)  # the tenure is not that whole number of weeks: worked out below
+    for j in range(r):
+        i = rest[j]
+        ex[i] = _exp(-tenure[i] / induction_weeks)
+
+
+@njit(cache=True)
+def _novice_select(cap: float, holds: bool, agency: bool, tenure: float, known: bool,
+                   agency_worker_novice_penalty: float, novice_penalty: float, ex: float) -> float:
+    """`_with_novice` given its exp `ex` (`_novice_exps`), without a branch: where it works the factor out, the same
+    operations on the same values (novice * 1.0 is novice); elsewhere `known` holds, so both penalties lie in
+    [0, 1) and `ex` (a table entry, in (0, 1]) is finite, novice * 0.0 is +0.0 and the factor 1.0 - 0.0 is 1.0,
+    and c * 1.0 is c for every c. Flags enter as the numbers 1.0 and 0.0, so no choice is left to a branch."""
+    novice = (agency_worker_novice_penalty if agency else novice_penalty) * ex
+    works = holds | (not (known & (tenure >= 0.0)))
+    return (cap * (1.0 - novice * float(int(works)))) * float(int(holds))
+
+
+@njit(cache=True)
+def _novice_capacity(capacity: np.ndarray, frontline: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray,
+                     tenure: np.ndarray, known: bool, agency_worker_novice_penalty: float, novice_penalty: float,
+                     induction_weeks: float, table: np.ndarray) -> None:
+    """capacity[i] = `_with_novice`(capacity[i], ...) for every slot, without a branch per slot (`_novice_exps`,
+    `_novice_select`)."""
+    ex = np.empty(capacity.size)
+    _novice_exps(frontline, filled, tenure, known, induction_weeks, table, ex)
+    for i in range(capacity.size):
+        capacity[i] = _novice_select(capacity[i], frontline[i] & filled[i], agency_worker[i], tenure[i], known,
+                                     agency_worker_novice_penalty, novice_penalty, ex[i])
+
+
+@njit(cache=True)
 def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
@@ -1617,8 +1947,8 @@ def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
     n = team.size
-    for i in range(n):
-        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
+    for i in range(n):  # times 1.0 or 0.0 as a number, not a choice: no branch on scattered holders
+        workload[i] = ratio[max(team[i], 0)] * float(int(frontline[i] & filled[i]))
     # the rest reads no team: a loop of its own is compiled to vector instructions (the same operations lane by lane)
     for i in range(n):
         wl = workload[i]
@@ -1670,7 +2000,7 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
                   team: np.ndarray, learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray,
                   referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                   sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
-                  pars: np.ndarray) -> tuple[bool, float, float]:
+                  pars: np.ndarray, novice_exp: np.ndarray) -> tuple[bool, float, float]:
     """Workload.step in one call: what `workload_referrals` does (the mean referrals into `lam`), with the teams' pace
     and their new capacity (into `new_capacity`) taken in the capacity's last pass over the slots; the teams' Poisson
     referrals drawn from the workload stream (row 0 of `streams`) in team order as numpy draws them; then what
@@ -1689,23 +2019,21 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     new_capacity[:] = 0.0
     held = np.zeros(t, np.int64)
     prod = np.zeros(t)
+    _novice_capacity(capacity, frontline, filled, agency_worker, tenure, known, pen_a, pen, weeks, novice_exp)
     for i in range(team.size):
-        cap = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known, pen_a, pen,
-                           weeks)
-        capacity[i] = cap
-        if frontline[i]:
-            new_capacity[team[i]] += cap
-            if learning_live and filled[i]:
-                held[team[i]] += 1
-                prod[team[i]] += productivity[i]
+        if frontline[i]:  # a regular pattern of roles within teams: predicted; which posts are filled is not
+            k = team[i]
+            new_capacity[k] += capacity[i]
+            if learning_live:
+                f = filled[i]
+                held[k] += f
+                prod[k] += productivity[i] if f else -0.0  # x + -0.0 is x, bit for bit, for every x
     lam[:] = team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
     for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
             return False, 0.0, 0.0
-    g = _stream(streams, 0)
     referrals = np.empty(t, np.int64)
-    for k in range(t):
-        referrals[k] = poisson(g, lam[k])
+    poisson_draws(streams, 0, lam, referrals)
     pace = np.ones(t)
     if learning_live:
         for k in range(t):
