@@ -906,8 +906,8 @@ def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
     _set_word(at, 1, hi)
 
 
-# slots per block of the morale pass: its seven columns of scratch stay in the core's first-level cache
-_MORALE_BLOCK = 512
+# slots per block of the morale and slippage passes: their columns of scratch stay in the core's first-level cache
+_PASS_BLOCK = 512
 
 
 @njit(cache=True, error_model="numpy")
@@ -985,11 +985,11 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
     n = mor.size
-    k = min(n, _MORALE_BLOCK)
+    k = min(n, _PASS_BLOCK)
     pressure0, peer_sum, strength = np.empty(k), np.empty(k), np.empty(k)
     total, gap, noise = np.empty(k), np.empty(k), np.empty(k)
-    for lo in range(0, n, _MORALE_BLOCK):
-        m = min(n - lo, _MORALE_BLOCK)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
         for b in range(m):
             i = lo + b
             load = change_load[i]
@@ -1115,6 +1115,85 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
 
 
 @njit(cache=True)
+def _column_steps(total: np.ndarray, step: np.ndarray, n: int) -> None:
+    """The first `n` items of `step` := 1 - exp(-t) of those of `total`, one expm1 per run of equal totals (`_steps`
+    on a column of its own). Equal totals give equal steps: the same function of the same number (no total is
+    -0.0, every one being a sum begun at 0.0, so equal doubles have equal bits)."""
+    last, value = np.nan, 0.0
+    for b in range(n):
+        t = total[b]
+        if t != last:
+            last, value = t, -math.expm1(-t)
+        step[b] = value
+
+
+@njit(cache=True)
+def _column_steps_but(total: np.ndarray, step: np.ndarray, n: int, common: float) -> None:
+    """`_column_steps` with no call for `common`, the total most slots share (every non-manager's tension), whose
+    step is made once: after a restructure the few others (managers) sit alone between common ones, and each then
+    costs one call and one mispredicted guess, not two."""
+    common_step = -math.expm1(-common)
+    last, value = np.nan, 0.0
+    for b in range(n):
+        t = total[b]
+        if t == common:
+            step[b] = common_step
+        else:
+            if t != last:
+                last, value = t, -math.expm1(-t)
+            step[b] = value
+
+
+@njit(cache=True)
+def _slippage_rates(lo: int, n: int, pressure: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray,
+                    staff: np.ndarray, sustained_pressure: np.ndarray, damping: float, norm_protection: float,
+                    old_attractor: float, tighten_rate: float, tension_relax_rate: float, decay_rate: float,
+                    staff_push: float, goal_erosion_rate: float, tension_total: np.ndarray, tension_pull: np.ndarray,
+                    habit_total: np.ndarray, habit_pull: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: the summed rates and pulls of tension and habit, given each slot's
+    pressure. No branch, no call, no gather and unsigned indices (no test for a negative one), so the compiler does
+    four slots at once; a vector lane's product or sum is the scalar's."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        w = sustain[i]
+        guard = (1.0 - damping) * (1.0 - norm_protection * w)
+        drive = tighten_rate * pressure[b] * guard
+        tension_total[b] = 0.0 + drive + tension_relax_rate
+        tension_pull[b] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
+        st = staff[i]
+        attractor = w * norm_of[i] + (1.0 - w) * old_attractor
+        r0 = decay_rate * guard * st
+        r1 = staff_push * guard * st
+        r2 = goal_erosion_rate * sustained_pressure[i] * st
+        habit_total[b] = 0.0 + r0 + r1 + r2
+        habit_pull[b] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _slippage_update(lo: int, n: int, habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray,
+                     tension_total: np.ndarray, tension_pull: np.ndarray, tension_step: np.ndarray,
+                     habit_total: np.ndarray, habit_pull: np.ndarray, habit_step: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: `_approach_by` of tension and habit, then control, four slots at a time.
+    Each target's quotient is computed whether or not it is chosen, and the choice is a select: a chosen quotient
+    is the same IEEE division as the branch's; an unchosen one (a zero total) may be NaN, which the select drops,
+    and the numpy error model makes it no exception. Unsigned indices: no test for a negative one, which would
+    keep the stores from vectorising."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = tension[i]
+        total = tension_total[b]
+        q = tension_pull[b] / total
+        t = x + tension_step[b] * ((q if total > 0.0 else x) - x)
+        tension[i] = t
+        x = habit[i]
+        total = habit_total[b]
+        q = habit_pull[b] / total
+        c = x + habit_step[b] * ((q if total > 0.0 else x) - x)
+        habit[i] = c
+        manager_control[i] = t * (1.0 - c) + c
+
+
+@njit(cache=True)
 def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray, sustain: np.ndarray,
                   norm_of: np.ndarray, staff: np.ndarray, manager: np.ndarray, team_of_manager: np.ndarray,
                   sustained_pressure: np.ndarray, team_cases: np.ndarray, team_capacity: np.ndarray,
@@ -1122,44 +1201,33 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
 
-    In three passes over each block of slots: each slot's two summed rates and pulls, then their steps (`_steps`),
-    then the update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less
-    time."""
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: each slot's
+    pressure (its team's overload, gathered), the summed rates and pulls four slots at a time (`_slippage_rates`),
+    the steps (`_column_steps_but`, `_column_steps`), then the update four slots at a time (`_slippage_update`)."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
-    decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
     overload = np.empty(team_cases.size)
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
-    sp = staff_pressure_rate * excess_p
+    staff_push = p.staff_pressure_rate * excess_p
+    # the tension total of a slot under no pressure (non-managers): 0.0 + (+-0.0) + relax rate
+    calm = 0.0 + 0.0 + tension_relax_rate
     n = habit.size
-    rates = np.empty((min(n, _BLOCK), 6))  # per slot of a block: tension's total rate, pull and step, the habit's
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
+    k = min(n, _PASS_BLOCK)
+    pressure, tension_total, tension_pull, tension_step = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    habit_total, habit_pull, habit_step = np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
         for b in range(m):
             i = np.uint64(lo + b)
-            w = sustain[i]
-            guard = (1.0 - damping) * (1.0 - norm_protection * w)
-            pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
-            drive = tighten_rate * pressure * guard
-            rates[b, 0] = 0.0 + drive + tension_relax_rate
-            rates[b, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-            st = staff[i]
-            attractor = w * norm_of[i] + (1.0 - w) * old_attractor
-            r0 = decay_rate * guard * st
-            r1 = sp * guard * st
-            r2 = goal_erosion_rate * sustained_pressure[i] * st
-            rates[b, 3] = 0.0 + r0 + r1 + r2
-            rates[b, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        _steps(rates, 0, 2, m)
-        _steps(rates, 3, 5, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            t = _approach_by(tension[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            tension[i] = t
-            c = _approach_by(habit[i], rates[b, 3], rates[b, 4], rates[b, 5])
-            habit[i] = c
-            manager_control[i] = t * (1.0 - c) + c
+            pressure[b] = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
+        _slippage_rates(lo, m, pressure, sustain, norm_of, staff, sustained_pressure, damping, norm_protection,
+                        old_attractor, tighten_rate, tension_relax_rate, p.decay_rate, staff_push,
+                        p.goal_erosion_rate, tension_total, tension_pull, habit_total, habit_pull)
+        _column_steps_but(tension_total, tension_step, m, calm)
+        _column_steps(habit_total, habit_step, m)
+        _slippage_update(lo, m, habit, tension, manager_control, tension_total, tension_pull, tension_step,
+                         habit_total, habit_pull, habit_step)
 
 
 @njit(cache=True)
