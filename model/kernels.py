@@ -910,26 +910,52 @@ def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
 _PASS_BLOCK = 512
 
 
+@njit(cache=True)
+def _fatigue_misses(lo: int, n: int, change_load: np.ndarray, load0: float, load1: float, load2: float) -> int:
+    """How many of slots lo..lo+n-1 have a change load other than the three kept (none, most weeks): a count with
+    no branch, which the compiler does four slots at a time."""
+    misses = 0
+    for b in range(n):
+        load = change_load[np.uint64(lo + b)]
+        misses += not ((load == load0) | (load == load1) | (load == load2))
+    return misses
+
+
+@njit(cache=True)
+def _fatigue_pressures(lo: int, n: int, change_load: np.ndarray, change_buffer: np.ndarray, change_effect: float,
+                       load0: float, load1: float, fatigue0: float, fatigue1: float, fatigue2: float,
+                       pressure0: np.ndarray) -> None:
+    """Slots lo..lo+n-1's fatigue term when each one's load is one of the three kept (`_fatigue_misses` is 0): the
+    kept power chosen by a select, four slots at a time."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        load = change_load[i]
+        fatigue = fatigue0 if load == load0 else (fatigue1 if load == load1 else fatigue2)
+        pressure = change_effect * fatigue
+        pressure *= 1.0 - change_buffer[i]
+        pressure0[b] = pressure
+
+
 @njit(cache=True, error_model="numpy")
-def _morale_rates(lo: int, n: int, mor: np.ndarray, peer_sum: np.ndarray, strength: np.ndarray,
-                  base_row: np.ndarray, pressure0: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
-                  case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
-                  reference_direct: float, baseline: float, recovery_rate: float, contagion_rate: float,
-                  workload_threshold: float, workload_effect: float, direct_time_effect: float,
-                  fragmentation_effect: float, leaver_effect: float, level: float, rest: float, total: np.ndarray,
-                  gap: np.ndarray) -> None:
+def _morale_rates(lo: int, n: int, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray, pressure0: np.ndarray,
+                  workload: np.ndarray, direct_time: np.ndarray, case_holder: np.ndarray, staff: np.ndarray,
+                  leaver_exposure: np.ndarray, support: np.ndarray, reference_direct: float, baseline: float,
+                  recovery_rate: float, contagion_rate: float, workload_threshold: float, workload_effect: float,
+                  direct_time_effect: float, fragmentation_effect: float, leaver_effect: float, level: float,
+                  rest: float, total: np.ndarray, gap: np.ndarray) -> None:
     """Slots lo..lo+n-1 of `morale_step`: each slot's summed rate (`total`) and its target's distance from its
     morale (`gap`), with no branch and no call, so that the compiler does four slots at once (AVX: four quotients
     in one division). Each quotient is computed whether or not it is chosen, and the choice is a select: the chosen
     values are the same IEEE quotients as the branches' (a vector lane computes exactly what a scalar division
     does); an unchosen one may be inf or NaN (a zero strength, a zero total), which the select drops, and the numpy
-    error model makes it no exception. The neighbour sums come in contiguous columns (`peer_sum`, `strength`):
-    the vectorised loop needs unit strides."""
+    error model makes it no exception. `nb` is the neighbour sums flattened (three per slot): a fixed stride of 3,
+    which the compiler loads as vectors and shuffles; unsigned indices (no test for a negative one)."""
+    three, two = np.uint64(3), np.uint64(2)
     for b in range(n):
-        i = lo + b
+        i = np.uint64(lo + b)
         m = mor[i]
-        rs = strength[b]
-        q = peer_sum[b] / rs
+        rs = nb[i * three + two]
+        q = nb[i * three] / rs
         peer = q if rs > 1e-9 else m
         br = base_row[i]
         f = _max(1.0 - rs / _max(br, 1e-9), 0.0)
@@ -953,6 +979,17 @@ def _morale_rates(lo: int, n: int, mor: np.ndarray, peer_sum: np.ndarray, streng
 
 
 @njit(cache=True)
+def _morale_update(lo: int, n: int, mor: np.ndarray, step: np.ndarray, gap: np.ndarray, noise: np.ndarray,
+                   noise_sd: float) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: `_approach` (x + step * (target - x)) plus the noise, clipped; four slots
+    at a time (unsigned indices: no test for a negative one, which would keep the stores from vectorising)."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = mor[i] + step[b] * gap[b]
+        mor[i] = _clip(x + (0.0 + noise_sd * noise[b]), 0.0, 1.0)
+
+
+@njit(cache=True)
 def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
                 case_holder: np.ndarray, staff: np.ndarray, leaver_exposure: np.ndarray, support: np.ndarray,
@@ -961,17 +998,17 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
     draws are those of `z` if it holds any, else made here from the stream in row 0 of `streams`
     (`compiled.stream_table`; `_normals`: numpy's `standard_normal(n)` draws, leaving the stream where numpy would).
-    `nb` is the neighbour sums (morale, habit, tie strength); `pars` is the mechanism's parameter record
-    (compiled.record).
+    `nb` is the neighbour sums (morale, habit, tie strength; C-contiguous); `pars` is the mechanism's parameter
+    record (compiled.record).
 
-    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: the fatigue term
-    (gathering the neighbour sums into contiguous columns), the rates and targets four slots at a time
-    (`_morale_rates`), the steps 1 - exp(-total) (each slot's total is its own: a loop of calls only), the draws,
-    then the update. Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather
-    than by load / reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the
-    pressure only reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and
-    down pulls take one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero
-    drive) either way, which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: the fatigue term,
+    the rates and targets (`_morale_rates`), the steps 1 - exp(-total) (each slot's total is its own: a loop of
+    calls only), the draws, then the update (`_morale_update`); all but the calls four slots at a time. Two
+    shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
+    reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
+    one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
+    which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
     baseline = p.baseline
@@ -985,27 +1022,29 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
     n = mor.size
+    flat = nb.reshape(-1)
     k = min(n, _PASS_BLOCK)
-    pressure0, peer_sum, strength = np.empty(k), np.empty(k), np.empty(k)
-    total, gap, noise = np.empty(k), np.empty(k), np.empty(k)
+    pressure0, total, gap, noise = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     for lo in range(0, n, _PASS_BLOCK):
         m = min(n - lo, _PASS_BLOCK)
-        for b in range(m):
-            i = lo + b
-            load = change_load[i]
-            hit0, hit1, hit2 = load == load0, load == load1, load == load2
-            if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
-                fatigue = _scalar_power(load / reference_change_load, change_fatigue)
-                load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
-                load0, fatigue0 = load, fatigue
-                hit0 = True
-            fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
-            pressure = change_effect * fatigue
-            pressure *= 1.0 - change_buffer[i]
-            pressure0[b] = pressure
-            peer_sum[b] = nb[i, 0]
-            strength[b] = nb[i, 2]
-        _morale_rates(lo, m, mor, peer_sum, strength, base_row, pressure0, workload, direct_time, case_holder, staff,
+        if _fatigue_misses(lo, m, change_load, load0, load1, load2) == 0:
+            _fatigue_pressures(lo, m, change_load, change_buffer, change_effect, load0, load1, fatigue0, fatigue1,
+                               fatigue2, pressure0)
+        else:  # a block with a load not kept (the first, or a change programme's new step): slot by slot
+            for b in range(m):
+                i = lo + b
+                load = change_load[i]
+                hit0, hit1, hit2 = load == load0, load == load1, load == load2
+                if not (hit0 | hit1 | hit2):  # a new load: its power, kept in place of the oldest
+                    fatigue = _scalar_power(load / reference_change_load, change_fatigue)
+                    load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+                    load0, fatigue0 = load, fatigue
+                    hit0 = True
+                fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+                pressure = change_effect * fatigue
+                pressure *= 1.0 - change_buffer[i]
+                pressure0[b] = pressure
+        _morale_rates(lo, m, mor, flat, base_row, pressure0, workload, direct_time, case_holder, staff,
                       leaver_exposure, support, reference_direct, baseline, p.recovery_rate, p.contagion_rate,
                       p.workload_threshold, p.workload_effect, p.direct_time_effect, p.fragmentation_effect,
                       p.leaver_effect, level, rest, total, gap)
@@ -1016,10 +1055,7 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
         else:
             for b in range(m):
                 noise[b] = z[lo + b]
-        for b in range(m):
-            i = lo + b
-            x = mor[i] + total[b] * gap[b]  # _approach: x + step * (target - x)
-            mor[i] = _clip(x + (0.0 + noise_sd * noise[b]), 0.0, 1.0)
+        _morale_update(lo, m, mor, total, gap, noise, noise_sd)
 
 
 @njit(cache=True)
