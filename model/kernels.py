@@ -911,29 +911,22 @@ _PASS_BLOCK = 512
 
 
 @njit(cache=True)
-def _fatigue_misses(lo: int, n: int, change_load: np.ndarray, load0: float, load1: float, load2: float) -> int:
-    """How many of slots lo..lo+n-1 have a change load other than the three kept (none, most weeks): a count with
-    no branch, which the compiler does four slots at a time."""
-    misses = 0
-    for b in range(n):
-        load = change_load[np.uint64(lo + b)]
-        misses += not ((load == load0) | (load == load1) | (load == load2))
-    return misses
-
-
-@njit(cache=True)
 def _fatigue_pressures(lo: int, n: int, change_load: np.ndarray, change_buffer: np.ndarray, change_effect: float,
-                       load0: float, load1: float, fatigue0: float, fatigue1: float, fatigue2: float,
-                       pressure0: np.ndarray) -> None:
-    """Slots lo..lo+n-1's fatigue term when each one's load is one of the three kept (`_fatigue_misses` is 0): the
-    kept power chosen by a select, four slots at a time."""
+                       load0: float, load1: float, load2: float, fatigue0: float, fatigue1: float, fatigue2: float,
+                       pressure0: np.ndarray) -> int:
+    """Slots lo..lo+n-1's fatigue term from the three kept powers, chosen by a select, four slots at a time; returns
+    how many slots have a load other than the three kept (none, most weeks), whose terms the caller makes again."""
+    misses = 0
     for b in range(n):
         i = np.uint64(lo + b)
         load = change_load[i]
-        fatigue = fatigue0 if load == load0 else (fatigue1 if load == load1 else fatigue2)
+        hit0, hit1 = load == load0, load == load1
+        misses += not (hit0 | hit1 | (load == load2))
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
         pressure = change_effect * fatigue
         pressure *= 1.0 - change_buffer[i]
         pressure0[b] = pressure
+    return misses
 
 
 @njit(cache=True, error_model="numpy")
@@ -1027,10 +1020,9 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     pressure0, total, gap, noise = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     for lo in range(0, n, _PASS_BLOCK):
         m = min(n - lo, _PASS_BLOCK)
-        if _fatigue_misses(lo, m, change_load, load0, load1, load2) == 0:
-            _fatigue_pressures(lo, m, change_load, change_buffer, change_effect, load0, load1, fatigue0, fatigue1,
-                               fatigue2, pressure0)
-        else:  # a block with a load not kept (the first, or a change programme's new step): slot by slot
+        if _fatigue_pressures(lo, m, change_load, change_buffer, change_effect, load0, load1, load2, fatigue0,
+                              fatigue1, fatigue2, pressure0) > 0:
+            # a block with a load not kept (the first, or a change programme's new step): again, slot by slot
             for b in range(m):
                 i = lo + b
                 load = change_load[i]
