@@ -1015,6 +1015,8 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
     n = mor.size
+    if nb.shape[1] != 3:  # `_morale_rates` reads the flattened sums at a stride of 3
+        raise ValueError("morale_step: the neighbour sums must have three columns (morale, habit, tie strength)")
     flat = nb.reshape(-1)
     k = min(n, _PASS_BLOCK)
     pressure0, total, gap, noise = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
