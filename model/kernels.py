@@ -1164,7 +1164,8 @@ def _column_steps(total: np.ndarray, step: np.ndarray, n: int) -> None:
 def _column_steps_but(total: np.ndarray, step: np.ndarray, n: int, common: float) -> None:
     """`_column_steps` with no call for `common`, the total most slots share (every non-manager's tension), whose
     step is made once: after a restructure the few others (managers) sit alone between common ones, and each then
-    costs one call and one mispredicted guess, not two."""
+    costs one call and one mispredicted guess, not two. A slot whose total equals `common` gets the step of the same
+    number, so the same bits (as in `_column_steps`: no total is -0.0)."""
     common_step = -math.expm1(-common)
     last, value = np.nan, 0.0
     for b in range(n):
