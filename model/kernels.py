@@ -1148,34 +1148,28 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
 
 
 @njit(cache=True)
-def _column_steps(total: np.ndarray, step: np.ndarray, n: int) -> None:
-    """The first `n` items of `step` := 1 - exp(-t) of those of `total`, one expm1 per run of equal totals (`_steps`
-    on a column of its own). Equal totals give equal steps: the same function of the same number (no total is
-    -0.0, every one being a sum begun at 0.0, so equal doubles have equal bits)."""
+def _slippage_steps(tension_total: np.ndarray, tension_step: np.ndarray, habit_total: np.ndarray,
+                    habit_step: np.ndarray, n: int, calm: float) -> None:
+    """The first `n` steps 1 - exp(-t) of tension and of habit, in one loop: one expm1 per run of equal totals
+    (`_steps` on columns of their own), and none for the tension total `calm` that every non-manager shares, whose
+    step is made once (after a restructure the managers sit alone between calm slots, and each then costs one call
+    and one mispredicted guess, not two). Equal totals give equal steps: the same function of the same number (no
+    total is -0.0, every one being a sum begun at 0.0, so equal doubles have equal bits)."""
+    calm_step = -math.expm1(-calm)
     last, value = np.nan, 0.0
+    habit_last, habit_value = np.nan, 0.0
     for b in range(n):
-        t = total[b]
-        if t != last:
-            last, value = t, -math.expm1(-t)
-        step[b] = value
-
-
-@njit(cache=True)
-def _column_steps_but(total: np.ndarray, step: np.ndarray, n: int, common: float) -> None:
-    """`_column_steps` with no call for `common`, the total most slots share (every non-manager's tension), whose
-    step is made once: after a restructure the few others (managers) sit alone between common ones, and each then
-    costs one call and one mispredicted guess, not two. A slot whose total equals `common` gets the step of the same
-    number, so the same bits (as in `_column_steps`: no total is -0.0)."""
-    common_step = -math.expm1(-common)
-    last, value = np.nan, 0.0
-    for b in range(n):
-        t = total[b]
-        if t == common:
-            step[b] = common_step
+        t = tension_total[b]
+        if t == calm:
+            tension_step[b] = calm_step
         else:
             if t != last:
                 last, value = t, -math.expm1(-t)
-            step[b] = value
+            tension_step[b] = value
+        h = habit_total[b]
+        if h != habit_last:
+            habit_last, habit_value = h, -math.expm1(-h)
+        habit_step[b] = habit_value
 
 
 @njit(cache=True)
@@ -1237,7 +1231,7 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
 
     In passes over each block of slots, the same IEEE operations on the same numbers as one pass: each slot's
     pressure (its team's overload, gathered), the summed rates and pulls four slots at a time (`_slippage_rates`),
-    the steps (`_column_steps_but`, `_column_steps`), then the update four slots at a time (`_slippage_update`)."""
+    the steps (`_slippage_steps`), then the update four slots at a time (`_slippage_update`)."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
     overload = np.empty(team_cases.size)
@@ -1258,8 +1252,7 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
         _slippage_rates(lo, m, pressure, sustain, norm_of, staff, sustained_pressure, damping, norm_protection,
                         old_attractor, tighten_rate, tension_relax_rate, p.decay_rate, staff_push,
                         p.goal_erosion_rate, tension_total, tension_pull, habit_total, habit_pull)
-        _column_steps_but(tension_total, tension_step, m, calm)
-        _column_steps(habit_total, habit_step, m)
+        _slippage_steps(tension_total, tension_step, habit_total, habit_step, m, calm)
         _slippage_update(lo, m, habit, tension, manager_control, tension_total, tension_pull, tension_step,
                          habit_total, habit_pull, habit_step)
 
