@@ -1132,14 +1132,17 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
     """This week's local prescription (Slippage.step): last week's, plus inspections and incidents and the omissions
     a mean compliance habit (over staff in post) fails to mask, relaxing toward policy; within [0, 1]."""
     n = habit.size
-    kept = np.empty(n, np.uint8)
-    for i in range(n):  # who is in post, in a loop of its own (four slots at a time): the next reads one byte a slot
-        kept[i] = staff[i] & filled[i]
     buf = np.empty(n)
+    kept = np.empty(min(n, _PASS_BLOCK), np.uint8)
     k = 0
-    for i in range(n):  # every habit written, only staff in post kept: no guess on who is in post (vacancies scatter)
-        buf[k] = habit[i]
-        k += kept[i]
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        for b in range(m):  # who is in post, in a loop of its own (vectorised): the next reads one byte a slot
+            i = np.uint64(lo + b)
+            kept[b] = staff[i] & filled[i]
+        for b in range(m):  # every habit written, only staff in post kept: no guess on who is (vacancies scatter)
+            buf[k] = habit[np.uint64(lo + b)]
+            k += kept[b]
     c_mean = (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else 0.0
     omissions = (1.0 - service_standard) * (1.0 - omission_masking * c_mean)
     P = last + jump + omission_sensitivity * omissions
