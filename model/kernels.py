@@ -870,8 +870,8 @@ def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
     state is stepped here in registers, through numpy's ziggurat (numpy/random/src/distributions/distributions.c,
     as numba ports it) written out: the same integer arithmetic as numpy's C, so the same words, the same draws
     and the same final state, without a call and a store per draw; any other generator through numba's port on
-    its next_uint64."""
-    if streams[row, 4] != _U1:
+    its next_uint64 (so too for a table of four columns, which does not say)."""
+    if streams.shape[1] < 5 or streams[row, 4] != _U1:
         g = _stream(streams, row)
         for i in range(n):
             out[i] = random_standard_normal(g)

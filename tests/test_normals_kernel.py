@@ -25,3 +25,12 @@ def test_normals_are_numpys_draws_in_chunks(bit_generator: type) -> None:
     assert np.abs(want).max() > 3.6541528853610088  # the tail was drawn from
     assert out.tobytes() == want.tobytes()
     assert str(drawn.bit_generator.state) == str(numpys.bit_generator.state)
+
+
+def test_normals_from_a_table_of_four_columns_go_through_numpys_generator() -> None:
+    drawn, numpys = np.random.default_rng(3), np.random.default_rng(3)
+    table = compiled.stream_table(drawn)[:, :4].copy()  # no column saying the state may be stepped here
+    out = np.empty(1_000)
+    kernels._normals(table, 0, out, out.size)
+    assert out.tobytes() == numpys.standard_normal(out.size).tobytes()
+    assert str(drawn.bit_generator.state) == str(numpys.bit_generator.state)
