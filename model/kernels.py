@@ -6,8 +6,9 @@ organisation's week went (call overhead, not arithmetic). Every kernel is a pure
 scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
 the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
 themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
-own bit generator, which are numpy's draws to the bit; runs of uniforms from numpy's PCG64 are stepped in the kernel
-itself (`_uniforms`: the same integer arithmetic, so the same doubles and the same final state).
+own bit generator, which are numpy's draws to the bit; runs of uniforms and of standard normals from numpy's PCG64 are
+stepped in the kernel itself (`_uniforms`, `_normals`: the same integer arithmetic, so the same doubles and the same
+final state).
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -33,6 +34,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic, models, register_model
+from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
@@ -940,6 +942,150 @@ def _missing(now: float, base: float) -> float:
 # ----------------------------------------------------------------------------------- mechanisms
 
 
+# PCG64's output for a state (XSL-RR) and numpy's standard normal from a run of them, stepped in the kernel
+
+
+@njit(cache=True)
+def _pcg_word(hi: Any, lo: Any) -> Any:
+    """PCG64's 64-bit output for a state (XSL-RR: the halves xor-ed, rotated right by the top six bits), numpy's
+    next_uint64 after its step."""
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+@njit(cache=True)
+def _pcg_next_double(hi: Any, lo: Any, chi: Any, clo: Any) -> tuple[float, Any, Any]:
+    """numpy's next_double from PCG64 at state (hi, lo) with increment (chi, clo): one step, then its output's top
+    53 bits times 2^-53; returns the double and the new state."""
+    hi, lo = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    return float(np.int64(_pcg_word(hi, lo) >> np.uint64(11))) * (1.0 / 9007199254740992.0), hi, lo
+
+
+# the sign of a ziggurat draw by its sign bit: x * 1.0 is x and x * -1.0 is -x exactly (IEEE: a product by +-1
+# is exact and flips only the sign bit, zeros included), with no guess on a random bit
+_SIGNS = np.array([1.0, -1.0])
+
+
+@njit(cache=True)
+def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
+    """The first `n` items of `out` := numpy's `standard_normal(n)` from row `row` of the stream table, the stream
+    left where numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1), the
+    state is stepped here in registers, through numpy's ziggurat (numpy/random/src/distributions/distributions.c,
+    as numba ports it) written out: the same integer arithmetic as numpy's C, so the same words, the same draws
+    and the same final state, without a call and a store per draw; any other generator through numba's port on
+    its next_uint64 (so too for a table of four columns, which does not say)."""
+    if streams.shape[1] < 5 or streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for i in range(n):
+            out[i] = random_standard_normal(g)
+        return
+    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
+    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+    for i in range(n):
+        while True:
+            hi, lo = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+            r = _pcg_word(hi, lo)
+            idx = r & np.uint64(0xff)
+            r >>= np.uint64(8)
+            rabs = (r >> np.uint64(1)) & np.uint64(0x000fffffffffffff)
+            x = (rabs * wi_double[idx]) * _SIGNS[r & np.uint64(1)]  # rabs < 2^52: exact as a double
+            if rabs < ki_double[idx]:  # 99.3% of draws
+                break
+            if idx == 0:  # the tail
+                while True:
+                    u, hi, lo = _pcg_next_double(hi, lo, chi, clo)
+                    xx = -ziggurat_nor_inv_r * np.log1p(-u)
+                    u, hi, lo = _pcg_next_double(hi, lo, chi, clo)
+                    yy = -np.log1p(-u)
+                    if yy + yy > xx * xx:
+                        x = -(ziggurat_nor_r + xx) if (rabs >> np.uint64(8)) & np.uint64(1) else ziggurat_nor_r + xx
+                        break
+                break
+            u, hi, lo = _pcg_next_double(hi, lo, chi, clo)  # a wedge
+            if (fi_double[idx - 1] - fi_double[idx]) * u + fi_double[idx] < np.exp(-0.5 * x * x):
+                break
+        out[i] = x
+    _set_word(at, 0, lo)
+    _set_word(at, 1, hi)
+
+
+# slots per block of the morale and slippage passes: their columns of scratch stay in the core's first-level cache
+_PASS_BLOCK = 512
+
+
+@njit(cache=True)
+def _fatigue_pressures(lo: int, n: int, change_load: np.ndarray, change_buffer: np.ndarray, change_effect: float,
+                       load0: float, load1: float, load2: float, fatigue0: float, fatigue1: float, fatigue2: float,
+                       pressure0: np.ndarray) -> int:
+    """Slots lo..lo+n-1's fatigue term from the three kept powers, chosen by a select, four slots at a time; returns
+    how many slots have a load other than the three kept (none, most weeks), whose terms the caller makes again."""
+    misses = 0
+    for b in range(n):
+        i = np.uint64(lo + b)
+        load = change_load[i]
+        hit0, hit1 = load == load0, load == load1
+        misses += not (hit0 | hit1 | (load == load2))
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+        pressure = change_effect * fatigue
+        pressure *= 1.0 - change_buffer[i]
+        pressure0[b] = pressure
+    return misses
+
+
+@njit(cache=True, error_model="numpy")
+def _morale_rates(lo: int, n: int, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray, pressure0: np.ndarray,
+                  workload: np.ndarray, direct_time: np.ndarray, case_holder: np.ndarray, staff: np.ndarray,
+                  leaver_exposure: np.ndarray, support: np.ndarray, reference_direct: float, baseline: float,
+                  recovery_rate: float, contagion_rate: float, workload_threshold: float, workload_effect: float,
+                  direct_time_effect: float, fragmentation_effect: float, leaver_effect: float, level: float,
+                  rest: float, total: np.ndarray, gap: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: each slot's summed rate (`total`) and its target's distance from its
+    morale (`gap`), with no branch and no call, so that the compiler does four slots at once (AVX: four quotients
+    in one division). Each quotient is computed whether or not it is chosen, and the choice is a select: the chosen
+    values are the same IEEE quotients as the branches' (a vector lane computes exactly what a scalar division
+    does); an unchosen one may be inf or NaN (a zero strength, a zero total), which the select drops, and the numpy
+    error model makes it no exception. `nb` is the neighbour sums flattened (three per slot): a fixed stride of 3,
+    which the compiler loads as vectors and shuffles; unsigned indices (no test for a negative one)."""
+    three, two = np.uint64(3), np.uint64(2)
+    for b in range(n):
+        i = np.uint64(lo + b)
+        m = mor[i]
+        rs = nb[i * three + two]
+        q = nb[i * three] / rs
+        peer = q if rs > 1e-9 else m
+        br = base_row[i]
+        f = _max(1.0 - rs / _max(br, 1e-9), 0.0)
+        frag = f if br > 1e-9 else 0.0
+        pressure = pressure0[b]
+        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
+        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
+        pressure += fragmentation_effect * frag * staff[i]
+        pressure += leaver_effect * leaver_exposure[i]
+        drive = support[i] - pressure
+        # only the pull the drive's sign selects is non-zero: one division, its divisor chosen
+        up_ = drive > 0.0
+        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
+        up = pulled if up_ else 0.0
+        down = 0.0 if up_ else pulled
+        t = 0.0 + recovery_rate + contagion_rate + up + down
+        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
+        total[b] = t
+        target = pull / t
+        gap[b] = (target if t > 0.0 else m) - m
+
+
+@njit(cache=True)
+def _morale_update(lo: int, n: int, mor: np.ndarray, step: np.ndarray, gap: np.ndarray, noise: np.ndarray,
+                   noise_sd: float) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: `_approach` (x + step * (target - x)) plus the noise, clipped; four slots
+    at a time (unsigned indices: no test for a negative one, which would keep the stores from vectorising)."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = mor[i] + step[b] * gap[b]
+        mor[i] = _clip(x + (0.0 + noise_sd * noise[b]), 0.0, 1.0)
+
+
 @njit(cache=True)
 def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
@@ -947,23 +1093,23 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
                 z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
     The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
-    draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
-    (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
-    `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
-    tie strength); `pars` is the mechanism's parameter record (compiled.record).
+    draws are those of `z` if it holds any, else made here from the stream in row 0 of `streams`
+    (`compiled.stream_table`; `_normals`: numpy's `standard_normal(n)` draws, leaving the stream where numpy would).
+    `nb` is the neighbour sums (morale, habit, tie strength; C-contiguous); `pars` is the mechanism's parameter
+    record (compiled.record).
 
-    Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: the fatigue term,
+    the rates and targets (`_morale_rates`), the steps 1 - exp(-total) (each slot's total is its own: a loop of
+    calls only), the draws, then the update (`_morale_update`); all but the calls four slots at a time. Two
+    shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
     reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
     reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
     one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
     which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
-    baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
+    baseline = p.baseline
     change_effect, reference_change_load, change_fatigue = p.change_effect, p.reference_change_load, p.change_fatigue
-    workload_threshold, workload_effect = p.workload_threshold, p.workload_effect
-    direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
-        p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
     rest = 1.0 - level
     # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
@@ -972,40 +1118,42 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
-    # the stream's bit generator read from its table once, not per draw (2 ns a draw); a row of zeros, never drawn
-    # from, when the draws are given
-    g = _stream(streams if draw else np.zeros((1, 4), np.uint64), 0)
-    for i in range(mor.size):
-        m = mor[i]
-        rs = nb[i, 2]
-        peer = nb[i, 0] / rs if rs > 1e-9 else m
-        br = base_row[i]
-        frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        load = change_load[i]
-        hit0, hit1, hit2 = load == load0, load == load1, load == load2
-        if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
-            fatigue = _scalar_power(load / reference_change_load, change_fatigue)
-            load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
-            load0, fatigue0 = load, fatigue
-            hit0 = True
-        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
-        pressure = change_effect * fatigue
-        pressure *= 1.0 - change_buffer[i]
-        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
-        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
-        pressure += fragmentation_effect * frag * staff[i]
-        pressure += leaver_effect * leaver_exposure[i]
-        drive = support[i] - pressure
-        # only the pull the drive's sign selects is non-zero: one division, chosen without a branch
-        up_ = drive > 0.0
-        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
-        up = pulled if up_ else 0.0
-        down = 0.0 if up_ else pulled
-        total = 0.0 + recovery_rate + contagion_rate + up + down
-        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
-        m = _approach(m, total, pull)
-        zi = random_standard_normal(g) if draw else z[i]
-        mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
+    n = mor.size
+    if nb.shape[1] != 3:  # `_morale_rates` reads the flattened sums at a stride of 3
+        raise ValueError("morale_step: the neighbour sums must have three columns (morale, habit, tie strength)")
+    flat = nb.reshape(-1)
+    k = min(n, _PASS_BLOCK)
+    pressure0, total, gap, noise = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        if _fatigue_pressures(lo, m, change_load, change_buffer, change_effect, load0, load1, load2, fatigue0,
+                              fatigue1, fatigue2, pressure0) > 0:
+            # a block with a load not kept (the first, or a change programme's new step): again, slot by slot
+            for b in range(m):
+                i = lo + b
+                load = change_load[i]
+                hit0, hit1, hit2 = load == load0, load == load1, load == load2
+                if not (hit0 | hit1 | hit2):  # a new load: its power, kept in place of the oldest
+                    fatigue = _scalar_power(load / reference_change_load, change_fatigue)
+                    load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+                    load0, fatigue0 = load, fatigue
+                    hit0 = True
+                fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+                pressure = change_effect * fatigue
+                pressure *= 1.0 - change_buffer[i]
+                pressure0[b] = pressure
+        _morale_rates(lo, m, mor, flat, base_row, pressure0, workload, direct_time, case_holder, staff,
+                      leaver_exposure, support, reference_direct, baseline, p.recovery_rate, p.contagion_rate,
+                      p.workload_threshold, p.workload_effect, p.direct_time_effect, p.fragmentation_effect,
+                      p.leaver_effect, level, rest, total, gap)
+        for b in range(m):
+            total[b] = -math.expm1(-total[b])  # the step, in place of the total
+        if draw:
+            _normals(streams, 0, noise, m)
+        else:
+            for b in range(m):
+                noise[b] = z[lo + b]
+        _morale_update(lo, m, mor, total, gap, noise, noise_sd)
 
 
 @njit(cache=True)
@@ -1144,15 +1292,95 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
     a mean compliance habit (over staff in post) fails to mask, relaxing toward policy; within [0, 1]."""
     n = habit.size
     buf = np.empty(n)
+    kept = np.empty(min(n, _PASS_BLOCK), np.uint8)
     k = 0
-    for i in range(n):  # every habit written, only staff in post kept: no guess on who is in post (vacancies scatter)
-        buf[k] = habit[i]
-        k += staff[i] & filled[i]
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        for b in range(m):  # who is in post, in a loop of its own (vectorised): the next reads one byte a slot
+            i = np.uint64(lo + b)
+            kept[b] = staff[i] & filled[i]
+        for b in range(m):  # every habit written, only staff in post kept: no guess on who is (vacancies scatter)
+            buf[k] = habit[np.uint64(lo + b)]
+            k += kept[b]
     c_mean = (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else 0.0
     omissions = (1.0 - service_standard) * (1.0 - omission_masking * c_mean)
     P = last + jump + omission_sensitivity * omissions
     P += relax_rate * (policy - P)
     return _min(_max(P, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _slippage_steps(tension_total: np.ndarray, tension_step: np.ndarray, habit_total: np.ndarray,
+                    habit_step: np.ndarray, n: int, calm: float) -> None:
+    """The first `n` steps 1 - exp(-t) of tension and of habit, in one loop: one expm1 per run of equal totals
+    (`_steps` on columns of their own), and none for the tension total `calm` that every non-manager shares, whose
+    step is made once (after a restructure the managers sit alone between calm slots, and each then costs one call
+    and one mispredicted guess, not two). Equal totals give equal steps: the same function of the same number (no
+    total is -0.0, every one being a sum begun at 0.0, so equal doubles have equal bits)."""
+    calm_step = -math.expm1(-calm)
+    last, value = np.nan, 0.0
+    habit_last, habit_value = np.nan, 0.0
+    for b in range(n):
+        t = tension_total[b]
+        if t == calm:
+            tension_step[b] = calm_step
+        else:
+            if t != last:
+                last, value = t, -math.expm1(-t)
+            tension_step[b] = value
+        h = habit_total[b]
+        if h != habit_last:
+            habit_last, habit_value = h, -math.expm1(-h)
+        habit_step[b] = habit_value
+
+
+@njit(cache=True)
+def _slippage_rates(lo: int, n: int, pressure: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray,
+                    staff: np.ndarray, sustained_pressure: np.ndarray, damping: float, norm_protection: float,
+                    old_attractor: float, tighten_rate: float, tension_relax_rate: float, decay_rate: float,
+                    staff_push: float, goal_erosion_rate: float, tension_total: np.ndarray, tension_pull: np.ndarray,
+                    habit_total: np.ndarray, habit_pull: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: the summed rates and pulls of tension and habit, given each slot's
+    pressure. No branch, no call, no gather and unsigned indices (no test for a negative one), so the compiler does
+    four slots at once; a vector lane's product or sum is the scalar's."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        w = sustain[i]
+        guard = (1.0 - damping) * (1.0 - norm_protection * w)
+        drive = tighten_rate * pressure[b] * guard
+        tension_total[b] = 0.0 + drive + tension_relax_rate
+        tension_pull[b] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
+        st = staff[i]
+        attractor = w * norm_of[i] + (1.0 - w) * old_attractor
+        r0 = decay_rate * guard * st
+        r1 = staff_push * guard * st
+        r2 = goal_erosion_rate * sustained_pressure[i] * st
+        habit_total[b] = 0.0 + r0 + r1 + r2
+        habit_pull[b] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _slippage_update(lo: int, n: int, habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray,
+                     tension_total: np.ndarray, tension_pull: np.ndarray, tension_step: np.ndarray,
+                     habit_total: np.ndarray, habit_pull: np.ndarray, habit_step: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: `_approach_by` of tension and habit, then control, four slots at a time.
+    Each target's quotient is computed whether or not it is chosen, and the choice is a select: a chosen quotient
+    is the same IEEE division as the branch's; an unchosen one (a zero total) may be NaN, which the select drops,
+    and the numpy error model makes it no exception. Unsigned indices: no test for a negative one, which would
+    keep the stores from vectorising."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = tension[i]
+        total = tension_total[b]
+        q = tension_pull[b] / total
+        t = x + tension_step[b] * ((q if total > 0.0 else x) - x)
+        tension[i] = t
+        x = habit[i]
+        total = habit_total[b]
+        q = habit_pull[b] / total
+        c = x + habit_step[b] * ((q if total > 0.0 else x) - x)
+        habit[i] = c
+        manager_control[i] = t * (1.0 - c) + c
 
 
 @njit(cache=True)
@@ -1163,44 +1391,32 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
 
-    In three passes over each block of slots: each slot's two summed rates and pulls, then their steps (`_steps`),
-    then the update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less
-    time."""
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: each slot's
+    pressure (its team's overload, gathered), the summed rates and pulls four slots at a time (`_slippage_rates`),
+    the steps (`_slippage_steps`), then the update four slots at a time (`_slippage_update`)."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
-    decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
     overload = np.empty(team_cases.size)
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
-    sp = staff_pressure_rate * excess_p
+    staff_push = p.staff_pressure_rate * excess_p
+    # the tension total of a slot under no pressure (non-managers): 0.0 + (+-0.0) + relax rate
+    calm = 0.0 + 0.0 + tension_relax_rate
     n = habit.size
-    rates = np.empty((min(n, _BLOCK), 6))  # per slot of a block: tension's total rate, pull and step, the habit's
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
+    k = min(n, _PASS_BLOCK)
+    pressure, tension_total, tension_pull, tension_step = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    habit_total, habit_pull, habit_step = np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
         for b in range(m):
             i = np.uint64(lo + b)
-            w = sustain[i]
-            guard = (1.0 - damping) * (1.0 - norm_protection * w)
-            pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
-            drive = tighten_rate * pressure * guard
-            rates[b, 0] = 0.0 + drive + tension_relax_rate
-            rates[b, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-            st = staff[i]
-            attractor = w * norm_of[i] + (1.0 - w) * old_attractor
-            r0 = decay_rate * guard * st
-            r1 = sp * guard * st
-            r2 = goal_erosion_rate * sustained_pressure[i] * st
-            rates[b, 3] = 0.0 + r0 + r1 + r2
-            rates[b, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        _steps(rates, 0, 2, m)
-        _steps(rates, 3, 5, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            t = _approach_by(tension[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            tension[i] = t
-            c = _approach_by(habit[i], rates[b, 3], rates[b, 4], rates[b, 5])
-            habit[i] = c
-            manager_control[i] = t * (1.0 - c) + c
+            pressure[b] = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
+        _slippage_rates(lo, m, pressure, sustain, norm_of, staff, sustained_pressure, damping, norm_protection,
+                        old_attractor, tighten_rate, tension_relax_rate, p.decay_rate, staff_push,
+                        p.goal_erosion_rate, tension_total, tension_pull, habit_total, habit_pull)
+        _slippage_steps(tension_total, tension_step, habit_total, habit_step, m, calm)
+        _slippage_update(lo, m, habit, tension, manager_control, tension_total, tension_pull, tension_step,
+                         habit_total, habit_pull, habit_step)
 
 
 @njit(cache=True)
