@@ -1068,21 +1068,35 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
                     dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
                     out: np.ndarray) -> None:
     """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
-    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back)."""
+    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back). The first live
+    change writes both rows as the reference's `1.0 *` and `0.0 +` on its fresh rows (the same operations), so the
+    rows are not filled first: one pass fewer over two whole-organisation arrays."""
     n = proficiency.shape[1]
-    out[0, :] = 1.0
-    out[1, :] = 0.0
     prod, rec = out[0], out[1]
-    for k in live:  # change by change, as the reference: each slot takes its changes in order
+    if live.size == 0:
+        prod[:] = 1.0
+        rec[:] = 0.0
+        return
+    for j in range(live.size):  # change by change, as the reference: each slot takes its changes in order
+        k = live[j]
         prof, who_k = proficiency[k], affects[k]
         rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
-        for i in range(n):
-            who = 1.0 if who_k[i] else 0.0
-            gap = (1.0 - prof[i]) * who
-            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
-            gap = (1.0 - prof[i]) * who
-            prod[i] *= 1.0 - dip_k * gap
-            rec[i] += recording_k * gap + lasting_k * who
+        if j == 0:
+            for i in range(n):
+                who = 1.0 if who_k[i] else 0.0
+                gap = (1.0 - prof[i]) * who
+                prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+                gap = (1.0 - prof[i]) * who
+                prod[i] = 1.0 * (1.0 - dip_k * gap)
+                rec[i] = 0.0 + (recording_k * gap + lasting_k * who)
+        else:
+            for i in range(n):
+                who = 1.0 if who_k[i] else 0.0
+                gap = (1.0 - prof[i]) * who
+                prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+                gap = (1.0 - prof[i]) * who
+                prod[i] *= 1.0 - dip_k * gap
+                rec[i] += recording_k * gap + lasting_k * who
 
 
 @njit(cache=True)
@@ -1119,6 +1133,22 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
             for i in range(load.size):
                 x = load[i]
                 load[i] = x + d if groups[i] & bit else x
+    return pace, shift
+
+
+@njit(cache=True)
+def change_programme_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
+                          group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray,
+                          agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float,
+                          proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
+                          dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
+                          out: np.ndarray, learn: bool) -> tuple[int, float]:
+    """ChangeProgramme.step in a week without a go-live, in one call: `change_week`, then (`learn`: a learning curve
+    has gone live) `learning_curves` into `out`, as the reference runs them one after the other."""
+    pace, shift = change_week(load, start, duration, disruption, group, shift_by, week, roles, agency_worker, tenure,
+                              new_hire_weeks)
+    if learn:
+        learning_curves(proficiency, affects, live, rate, dip, recording, lasting, learning_boost, out)
     return pace, shift
 
 
@@ -1909,11 +1939,14 @@ def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, 
                   manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                   direct_time: np.ndarray, change_load: np.ndarray, high_habit: float, leavers_ring: np.ndarray,
                   filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
-                  scalars: np.ndarray) -> np.ndarray:
+                  scalars: np.ndarray, ring_at: int) -> np.ndarray:
     """One recorded week's catalogue series (SERIES_KEYS) in one call, each with the same IEEE operations as its
-    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order."""
+    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order. `ring_at` >= 0:
+    this week's permanent holders go into `filled_ring[ring_at]` before the 12-month turnover reads the ring."""
     st = weekly_stats(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
                       intention, workload, direct_time, change_load, high_habit)
+    if ring_at >= 0:
+        filled_ring[ring_at] = st[9]
     v = np.empty(len(SERIES_KEYS))
     v[0] = st[1]
     v[1] = st[2]
@@ -1948,13 +1981,15 @@ def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.
                   frontline: np.ndarray, manager: np.ndarray, staff_post: np.ndarray, agency_worker: np.ndarray,
                   morale: np.ndarray, habit: np.ndarray, manager_control: np.ndarray, intention: np.ndarray,
                   workload: np.ndarray, direct_time: np.ndarray, change_load: np.ndarray, high_habit: float,
-                  leavers_ring: np.ndarray, filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
-                  scalars: np.ndarray) -> None:
+                  leavers_ring: np.ndarray, filled_ring: np.ndarray, ring_at: int, team_cases: np.ndarray,
+                  fragmentation: np.ndarray, scalars: np.ndarray) -> None:
     """`weekly_series`, each series written straight into its column `cols[k]` of the record's row `out` (the
-    series at `pos[k]` of SERIES_KEYS)."""
+    series at `pos[k]` of SERIES_KEYS). With `ring_at` >= 0 the week's permanent holders of staff posts (the
+    Recorder's `tick`, `count_permanent`) go into `filled_ring[ring_at]` first, counted in the same pass as the
+    series' own count of them (the same number)."""
     v = weekly_series(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
                       intention, workload, direct_time, change_load, high_habit, leavers_ring, filled_ring, team_cases,
-                      fragmentation, scalars)
+                      fragmentation, scalars, ring_at)
     for k in range(cols.size):
         out[cols[k]] = v[pos[k]]
 
