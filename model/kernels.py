@@ -1777,10 +1777,10 @@ def _bucket(x: float) -> np.int64:
 
 
 @njit(cache=True)
-def _rank_bucket(count: np.ndarray, r: int) -> tuple[int, int]:
-    """The bucket holding the r-th smallest value, and how many values the buckets below it hold."""
-    below = 0
-    for b in range(count.size):
+def _rank_bucket(count: np.ndarray, r: int, start: int, below: int) -> tuple[int, int]:
+    """The bucket holding the r-th smallest value, and how many values the buckets below it hold; the scan starts at
+    bucket `start`, below which `below` values lie (at most r of them: the answer is not below `start`)."""
+    for b in range(start, count.size):
         if below + count[b] > r:
             return b, below
         below += count[b]
@@ -1817,16 +1817,25 @@ def _deciles(v: np.ndarray, out: np.ndarray) -> None:
         bucket[i] = b
         count[b] += 1
         nan += x != x
+    _counted_deciles(v, bucket, count, nan, out)
+
+
+@njit(cache=True)
+def _counted_deciles(v: np.ndarray, bucket: np.ndarray, count: np.ndarray, nan: int, out: np.ndarray) -> None:
+    """`_deciles` given each value's bucket, the buckets' counts and the number of NaN (counted by the caller, e.g.
+    as it gathers the values: one pass fewer)."""
+    k = v.size
     if nan:
         out[0] = _quantile(v, 0.1)
         out[1] = _quantile(v, 0.9)
         return
     pos1, pos2 = 0.1 * (k - 1), 0.9 * (k - 1)
     lo1, lo2 = int(pos1), int(pos2)
-    a1, base1 = _rank_bucket(count, lo1)
-    b1 = _rank_bucket(count, min(lo1 + 1, k - 1))[0]
-    a2, base2 = _rank_bucket(count, lo2)
-    b2 = _rank_bucket(count, min(lo2 + 1, k - 1))[0]
+    # each scan goes on from the bucket of a lower rank (lo1 <= lo1 + 1, lo1 <= lo2 <= lo2 + 1): one walk up the buckets
+    a1, base1 = _rank_bucket(count, lo1, 0, 0)
+    b1 = _rank_bucket(count, min(lo1 + 1, k - 1), a1, base1)[0]
+    a2, base2 = _rank_bucket(count, lo2, a1, base1)
+    b2 = _rank_bucket(count, min(lo2 + 1, k - 1), a2, base2)[0]
     apart = a2 > b1  # else the two ranges meet: one gathering, the 90th percentile selected above the 10th
     if not apart:
         b1 = b2
@@ -1871,38 +1880,62 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
     """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation. One pass over the slots
-    lists the staff, the case holders and the managers in post (in slot order, as numpy's masks take them); each
-    series is then summed through its list as numpy sums it (`_gathered_mean`). The pass does not branch on who is
-    in post: each slot is written at its group's next place, and the place moves on by 1 or 0 (after a restructure
-    the posts held are scattered and such branches mispredicted, once per pass per series as it was)."""
+    lists the staff in post (in slot order, as numpy's masks take them); the case holders and the managers in post,
+    staff themselves, are listed from it (a pass over the staff in post, not over every slot); each series is then
+    summed through its list as numpy sums it (`_gathered_mean`), and the staff's morale is counted into the deciles'
+    buckets as it is gathered. The passes do not branch on who is in post: each slot is written at its list's next
+    place, and the place moves on by 1 or 0 (after a restructure the posts held are scattered and such branches
+    mispredicted, once per pass per series as it was). Case holders or managers outside the staff (never in a model)
+    are listed over every slot, as before."""
     n = staff.size
     out = np.full(len(STATS), np.nan)
     at_s = np.empty(n + 1, np.uint32)
-    at_h = np.empty(n + 1, np.uint32)
-    at_g = np.empty(n + 1, np.uint32)
-    k = h = g = n_posts = permanent = agency = high = 0
+    k = n_posts = permanent = agency = high = outside = 0
     for i in range(n):  # the counts: a loop of its own, which the compiler turns into vector operations
         f = filled[i]
         n_posts += staff_post[i]
         permanent += staff_post[i] & f & (agency_worker[i] == 0)
         agency += staff[i] & agency_worker[i]
         high += staff[i] & f & (habit[i] > high_habit)
-    for i in range(n):  # the lists
-        f = filled[i]
+        outside += (frontline[i] | manager[i]) & (staff[i] == 0)
+    for i in range(n):  # the staff in post
         at_s[k] = i
-        k += staff[i] & f
-        at_h[h] = i
-        h += frontline[i] & f
-        at_g[g] = i
-        g += manager[i] & f
+        k += staff[i] & filled[i]
+    h = g = 0
+    if outside:
+        at_h = np.empty(n + 1, np.uint32)
+        at_g = np.empty(n + 1, np.uint32)
+        for i in range(n):
+            f = filled[i]
+            at_h[h] = i
+            h += frontline[i] & f
+            at_g[g] = i
+            g += manager[i] & f
+    else:  # the case holders and the managers in post, in slot order, among the staff in post
+        at_h = np.empty(k + 1, np.uint32)
+        at_g = np.empty(k + 1, np.uint32)
+        for j in range(k):
+            i = at_s[j]
+            at_h[h] = i
+            h += frontline[i]
+            at_g[g] = i
+            g += manager[i]
     out[0] = max(k, 1)
     if k > 0:
         at = at_s[:k]
-        mor = np.empty(k)  # staff's morale, for its deciles
+        mor = np.empty(k)  # staff's morale, for its mean and deciles, counted into the deciles' buckets as it comes
+        bucket = np.empty(k, np.uint16)
+        count = np.zeros(_BUCKETS, np.int64)
+        nan = 0
         for j in range(k):
-            mor[j] = morale[at[j]]
+            x = morale[at[j]]
+            mor[j] = x
+            b = _bucket(x)
+            bucket[j] = b
+            count[b] += 1
+            nan += x != x
         out[1] = (0.0 + _pairwise(mor, 0, k)) / k
-        _deciles(mor, out[2:4])
+        _counted_deciles(mor, bucket, count, nan, out[2:4])
         out[4] = _gathered_mean(habit, at)
         out[7] = _gathered_mean(intention, at)
         out[14] = _gathered_mean(change_load, at)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from culturedrift.model import kernels
 from culturedrift.model.base import stream
 from culturedrift.model.host import Host
 from culturedrift.model.interventions.recognition import Recognition
@@ -51,3 +53,26 @@ def test_a_week_without_interventions_gives_the_bits_of_funding_and_delivering_n
             assert np.float64(a).tobytes() == np.float64(b).tobytes(), (week, name, a, b)
         assert np.float64(lead.remaining).tobytes() == np.float64(other.remaining).tobytes()
         assert lead.scale == other.scale == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weekly_stats_list_holders_outside_the_staff_over_every_slot(seed: int) -> None:
+    """The record lists case holders and managers among the staff in post; masks where some are not staff (never in a
+    model, possible for a caller) take the pass over every slot: numpy's reductions, bit for bit, either way."""
+    r = np.random.default_rng(seed)
+    n = 700
+    staff = r.random(n) < 0.7
+    filled = r.random(n) < 0.8
+    for inside in (True, False):
+        frontline = r.random(n) < 0.6
+        frontline &= staff if inside else np.ones(n, bool)
+        manager = ~frontline & (r.random(n) < 0.5) & (staff if inside else True)
+        staff_post, agency_worker = staff & (r.random(n) < 0.9), filled & (r.random(n) < 0.2)
+        v = [r.random(n) for _ in range(7)]
+        got = kernels.weekly_stats(staff, filled, frontline, manager, staff_post, agency_worker, *v, 0.5)
+        sf, hf, mf = staff & filled, frontline & filled, manager & filled
+        want = {"morale_mean": v[0][sf].mean(), "habit_mean": v[1][sf].mean(), "manager_control": v[2][mf].mean(),
+                "intention_mean": v[3][sf].mean(), "n_holders": float(hf.sum()), "workload_mean": v[4][hf].mean(),
+                "direct_time_mean": v[5][hf].mean(), "change_load_mean": v[6][sf].mean()}
+        for key, value in want.items():
+            assert np.float64(got[kernels.STATS.index(key)]).tobytes() == np.float64(value).tobytes(), (inside, key)
