@@ -1068,35 +1068,73 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
                     dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
                     out: np.ndarray) -> None:
     """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
-    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back). The first live
-    change writes both rows as the reference's `1.0 *` and `0.0 +` on its fresh rows (the same operations), so the
-    rows are not filled first: one pass fewer over two whole-organisation arrays."""
-    n = proficiency.shape[1]
+    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back). The live changes
+    are taken two at a time in one pass over the slots (each slot still takes its changes in order, as the
+    reference), and the first pass writes both rows as the reference's `1.0 *` and `0.0 +` on its fresh rows (the
+    same operations), so the rows are neither filled first nor read and written once per change."""
     prod, rec = out[0], out[1]
     if live.size == 0:
         prod[:] = 1.0
         rec[:] = 0.0
         return
-    for j in range(live.size):  # change by change, as the reference: each slot takes its changes in order
-        k = live[j]
-        prof, who_k = proficiency[k], affects[k]
-        rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
-        if j == 0:
-            for i in range(n):
-                who = 1.0 if who_k[i] else 0.0
-                gap = (1.0 - prof[i]) * who
-                prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
-                gap = (1.0 - prof[i]) * who
-                prod[i] = 1.0 * (1.0 - dip_k * gap)
-                rec[i] = 0.0 + (recording_k * gap + lasting_k * who)
+    for j in range(0, live.size, 2):
+        if j + 1 < live.size:
+            _curve_pair(proficiency[live[j]], affects[live[j]], rate[live[j]], dip[live[j]], recording[live[j]],
+                        lasting[live[j]], proficiency[live[j + 1]], affects[live[j + 1]], rate[live[j + 1]],
+                        dip[live[j + 1]], recording[live[j + 1]], lasting[live[j + 1]], learning_boost, prod, rec,
+                        j == 0)
         else:
-            for i in range(n):
-                who = 1.0 if who_k[i] else 0.0
-                gap = (1.0 - prof[i]) * who
-                prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
-                gap = (1.0 - prof[i]) * who
-                prod[i] *= 1.0 - dip_k * gap
-                rec[i] += recording_k * gap + lasting_k * who
+            _curve(proficiency[live[j]], affects[live[j]], rate[live[j]], dip[live[j]], recording[live[j]],
+                   lasting[live[j]], learning_boost, prod, rec, j == 0)
+
+
+@njit(cache=True)
+def _curve(prof: np.ndarray, who_k: np.ndarray, rate_k: float, dip_k: float, recording_k: float, lasting_k: float,
+           learning_boost: np.ndarray, prod: np.ndarray, rec: np.ndarray, first: bool) -> None:
+    """One live change's learning curve over the slots (`first`: onto the rows' starting 1.0 and 0.0)."""
+    if first:
+        for i in range(prof.size):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] = 1.0 * (1.0 - dip_k * gap)
+            rec[i] = 0.0 + (recording_k * gap + lasting_k * who)
+    else:
+        for i in range(prof.size):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] *= 1.0 - dip_k * gap
+            rec[i] += recording_k * gap + lasting_k * who
+
+
+@njit(cache=True)
+def _curve_pair(prof: np.ndarray, who_k: np.ndarray, rate_k: float, dip_k: float, recording_k: float,
+                lasting_k: float, prof2: np.ndarray, who_k2: np.ndarray, rate_k2: float, dip_k2: float,
+                recording_k2: float, lasting_k2: float, learning_boost: np.ndarray, prod: np.ndarray,
+                rec: np.ndarray, first: bool) -> None:
+    """Two live changes' learning curves in one pass over the slots, the first change then the second at each slot
+    (`first`: onto the rows' starting 1.0 and 0.0)."""
+    for i in range(prof.size):
+        boost = learning_boost[i]
+        who = 1.0 if who_k[i] else 0.0
+        gap = (1.0 - prof[i]) * who
+        prof[i] += gap * _min(rate_k * (1.0 + boost), 1.0)
+        gap = (1.0 - prof[i]) * who
+        who2 = 1.0 if who_k2[i] else 0.0
+        gap2 = (1.0 - prof2[i]) * who2
+        prof2[i] += gap2 * _min(rate_k2 * (1.0 + boost), 1.0)
+        gap2 = (1.0 - prof2[i]) * who2
+        if first:
+            p = 1.0 * (1.0 - dip_k * gap)
+            r = 0.0 + (recording_k * gap + lasting_k * who)
+        else:
+            p = prod[i] * (1.0 - dip_k * gap)
+            r = rec[i] + (recording_k * gap + lasting_k * who)
+        prod[i] = p * (1.0 - dip_k2 * gap2)
+        rec[i] = r + (recording_k2 * gap2 + lasting_k2 * who2)
 
 
 @njit(cache=True)

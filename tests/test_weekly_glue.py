@@ -76,3 +76,31 @@ def test_weekly_stats_list_holders_outside_the_staff_over_every_slot(seed: int) 
                 "direct_time_mean": v[5][hf].mean(), "change_load_mean": v[6][sf].mean()}
         for key, value in want.items():
             assert np.float64(got[kernels.STATS.index(key)]).tobytes() == np.float64(value).tobytes(), (inside, key)
+
+
+@pytest.mark.parametrize("live", [[], [0], [0, 2], [0, 1, 3]])
+def test_learning_curves_two_changes_a_pass_are_the_references_change_by_change(live: list[int]) -> None:
+    """The learning curves' kernel takes live changes in pairs and writes fresh rows: ChangeProgramme's numpy code,
+    change by change, to the last bit (slots outside a change, at full proficiency, with and without training)."""
+    r = np.random.default_rng(len(live))
+    n = 1001
+    prof = r.random((4, n))
+    prof[:, ::5] = 1.0
+    affects = r.random((4, n)) < 0.6
+    rate, dip, rec, lasting = (r.random(4) for _ in range(4))
+    boost = np.where(r.random(n) < 0.5, r.random(n), 0.0)
+    want = prof.copy()
+    prod, extra = np.ones(n), np.zeros(n)
+    for k in live:  # ChangeProgramme.step's numpy reference
+        p, who = want[k], affects[k]
+        gap = 1.0 - p
+        gap *= who
+        p += gap * np.minimum(rate[k] * (1.0 + boost), 1.0)
+        np.subtract(1.0, p, out=gap)
+        gap *= who
+        prod *= 1.0 - dip[k] * gap
+        extra += rec[k] * gap + lasting[k] * who
+    out = np.full((2, n), np.nan)
+    kernels.learning_curves(prof, affects, np.array(live, np.int64), rate, dip, rec, lasting, boost, out)
+    assert prof.tobytes() == want.tobytes()
+    assert out[0].tobytes() == prod.tobytes() and out[1].tobytes() == extra.tobytes()
