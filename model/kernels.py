@@ -431,6 +431,17 @@ def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
 
 
 @njit(cache=True)
+def reset_rows(rows: np.ndarray, neutral: np.ndarray) -> None:
+    """Each effect row back to its channel's neutral value (Host.reset_effects, every week): numpy's broadcast
+    assignment of a column costs more in its own checks than a small organisation's whole fill."""
+    for k in range(rows.shape[0]):
+        v = neutral[k]
+        row = rows[k]
+        for i in range(row.size):
+            row[i] = v
+
+
+@njit(cache=True)
 def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bool, capped: bool,
                   cap: float) -> None:
     """Host.add_effect on a mask: add (or multiply by) `amount` where `whom`, capped as np.minimum would."""
