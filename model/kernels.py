@@ -486,6 +486,25 @@ def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
 
 
 @njit(cache=True)
+def _reach(roles: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
+           new_hire_weeks: float, holders: bool) -> np.ndarray:
+    """The groups each slot's holder is in (`group_bits`'s bits; none for a vacant slot: interventions reach people
+    in post), one byte a slot and without a branch per slot (vacancies, agency workers and new hires are scattered
+    over the slots); `holders` False: the post's groups only, when no entry reaches new hires or agency workers."""
+    out = np.empty(roles.size, np.uint8)
+    if holders:
+        for i in range(roles.size):
+            bits = roles[i]
+            new = (bits >> 1) & np.int64(tenure[i] < new_hire_weeks)  # staff (bit 2) within their first weeks
+            bits |= (new << 5) | (np.int64(agency_worker[i]) << 6)
+            out[i] = np.uint8(bits * np.int64(filled[i]))
+    else:
+        for i in range(roles.size):
+            out[i] = np.uint8(roles[i] * np.int64(filled[i]))
+    return out
+
+
+@njit(cache=True)
 def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
             roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
@@ -496,11 +515,11 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     Entries on different rows touch different elements, so each row's entries are applied together, two per pass
     over the row (in their order), rather than one pass per entry: a week of three interventions had eight entries
     on five rows."""
-    reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
-    for i in range(reach.size):
-        if not filled[i]:
-            reach[i] = 0  # in no group: interventions reach people in post
     m = entries.size // 3
+    holders = False  # whether an entry reaches a group of holders (new hires, agency workers)
+    for t in range(m):
+        holders |= ((1 << int(entries[3 * t + 1])) & _HOLDER_BITS) != 0
+    reach = _reach(roles, filled, agency_worker, tenure, new_hire_weeks, holders)
     done = np.zeros(m, np.bool_)
     mine = np.empty(m, np.int64)
     for t in range(m):
