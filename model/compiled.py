@@ -274,20 +274,27 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 
 
 def learning_curves(mech: ChangeProgramme) -> None:
-    """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
+    """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots (a go-live week's:
+    the other weeks run them inside `change_programme_week`)."""
     out = np.empty((2, mech.state.n))
-    key = mech.live.tobytes()  # the live changes' rows, worked out again only after a go-live
-    live = mech.__dict__.get("_live")
-    if live is None or live[0] != key:
-        live = mech._live = (key, np.flatnonzero(mech.live))
-    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live[1], mech.rate, mech.dip,
+    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live_rows(mech), mech.rate, mech.dip,
                                        mech.rec, mech.lasting, mech.effects.learning_boost, out)
     mech.publish(productivity=out[0], extra_recording=out[1])
 
 
-def change_week(mech: ChangeProgramme) -> bool:
-    """ChangeProgramme.step's loop over the changes in one call, in a week without a go-live (a go-live runs the
-    reference's loop: a restructure or a learning curve then acts in the middle of it). Returns whether it ran."""
+def live_rows(mech: ChangeProgramme) -> np.ndarray:
+    """The rows of the live changes with a learning curve, worked out again only after a go-live."""
+    key = mech.live.tobytes()
+    live = mech.__dict__.get("_live")
+    if live is None or live[0] != key:
+        live = mech._live = (key, np.flatnonzero(mech.live))
+    return live[1]
+
+
+def change_programme_week(mech: ChangeProgramme) -> bool:
+    """ChangeProgramme.step in one kernel call and one publish, in a week without a go-live (a go-live runs the
+    reference's loop: a restructure or a learning curve then acts in the middle of it): each change's load, the pace
+    and the prescription shift, then the learning curves once one has gone live. Returns whether it ran."""
     changes = mech.changes
     table = mech.__dict__.get("_table")
     # made once per programme; again after a go-live is moved (a moved change is a new object). The key holds the
@@ -302,14 +309,25 @@ def change_week(mech: ChangeProgramme) -> bool:
                  np.array([float(c.prescription_change) for c in changes]))
         mech._table = table
     m = mech.model
-    weeks = getattr(m.signals, "induction_weeks", None)
+    sig = m.signals
+    weeks = getattr(sig, "induction_weeks", None)
     if m.week in table[1] or (weeks is None and any(c.affects == "new_hires" for c in changes)):
         return False
     s = m.state
-    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
-                                        0.0 if weeks is None else float(weeks))
-    mech.publish(pace=pace, prescription_shift=shift)
+    learn = bool(mech.learning) and bool(sig.learning_live)
+    out = np.empty((2, s.n)) if learn else _NO_CURVES  # a new pair of arrays each week, as the reference publishes
+    pace, shift = m.kernels.change_programme_week(
+        s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
+        0.0 if weeks is None else float(weeks), s.proficiency, mech.affect_cols, live_rows(mech) if learn else _NO_ROWS,
+        mech.rate, mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost, out, learn)
+    if learn:
+        mech.publish(pace=pace, prescription_shift=shift, productivity=out[0], extra_recording=out[1])
+    else:
+        mech.publish(pace=pace, prescription_shift=shift)
     return True
+
+
+_NO_CURVES, _NO_ROWS = np.empty((2, 0)), np.zeros(0, np.int64)
 
 
 # ------------------------------------------------------------------------------------------- morale

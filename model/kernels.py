@@ -537,6 +537,17 @@ def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
 
 
 @njit(cache=True)
+def reset_rows(rows: np.ndarray, neutral: np.ndarray) -> None:
+    """Each effect row back to its channel's neutral value (Host.reset_effects, every week): numpy's broadcast
+    assignment of a column costs more in its own checks than a small organisation's whole fill."""
+    for k in range(rows.shape[0]):
+        v = neutral[k]
+        row = rows[k]
+        for i in range(row.size):
+            row[i] = v
+
+
+@njit(cache=True)
 def masked_effect(arr: np.ndarray, whom: np.ndarray, amount: float, multiply: bool, capped: bool,
                   cap: float) -> None:
     """Host.add_effect on a mask: add (or multiply by) `amount` where `whom`, capped as np.minimum would."""
@@ -581,6 +592,25 @@ def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
 
 
 @njit(cache=True)
+def _reach(roles: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
+           new_hire_weeks: float, holders: bool) -> np.ndarray:
+    """The groups each slot's holder is in (`group_bits`'s bits; none for a vacant slot: interventions reach people
+    in post), one byte a slot and without a branch per slot (vacancies, agency workers and new hires are scattered
+    over the slots); `holders` False: the post's groups only, when no entry reaches new hires or agency workers."""
+    out = np.empty(roles.size, np.uint8)
+    if holders:
+        for i in range(roles.size):
+            bits = roles[i]
+            new = (bits >> 1) & np.int64(tenure[i] < new_hire_weeks)  # staff (bit 2) within their first weeks
+            bits |= (new << 5) | (np.int64(agency_worker[i]) << 6)
+            out[i] = np.uint8(bits * np.int64(filled[i]))
+    else:
+        for i in range(roles.size):
+            out[i] = np.uint8(roles[i] * np.int64(filled[i]))
+    return out
+
+
+@njit(cache=True)
 def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
             roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
@@ -591,11 +621,11 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     Entries on different rows touch different elements, so each row's entries are applied together, two per pass
     over the row (in their order), rather than one pass per entry: a week of three interventions had eight entries
     on five rows."""
-    reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
-    for i in range(reach.size):
-        if not filled[i]:
-            reach[i] = 0  # in no group: interventions reach people in post
     m = entries.size // 3
+    holders = False  # whether an entry reaches a group of holders (new hires, agency workers)
+    for t in range(m):
+        holders |= ((1 << int(entries[3 * t + 1])) & _HOLDER_BITS) != 0
+    reach = _reach(roles, filled, agency_worker, tenure, new_hire_weeks, holders)
     done = np.zeros(m, np.bool_)
     mine = np.empty(m, np.int64)
     for t in range(m):
@@ -1443,21 +1473,73 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
                     dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
                     out: np.ndarray) -> None:
     """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
-    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back)."""
-    n = proficiency.shape[1]
-    out[0, :] = 1.0
-    out[1, :] = 0.0
+    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back). The live changes
+    are taken two at a time in one pass over the slots (each slot still takes its changes in order, as the
+    reference), and the first pass writes both rows as the reference's `1.0 *` and `0.0 +` on its fresh rows (the
+    same operations), so the rows are neither filled first nor read and written once per change."""
     prod, rec = out[0], out[1]
-    for k in live:  # change by change, as the reference: each slot takes its changes in order
-        prof, who_k = proficiency[k], affects[k]
-        rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
-        for i in range(n):
+    if live.size == 0:
+        prod[:] = 1.0
+        rec[:] = 0.0
+        return
+    for j in range(0, live.size, 2):
+        if j + 1 < live.size:
+            _curve_pair(proficiency[live[j]], affects[live[j]], rate[live[j]], dip[live[j]], recording[live[j]],
+                        lasting[live[j]], proficiency[live[j + 1]], affects[live[j + 1]], rate[live[j + 1]],
+                        dip[live[j + 1]], recording[live[j + 1]], lasting[live[j + 1]], learning_boost, prod, rec,
+                        j == 0)
+        else:
+            _curve(proficiency[live[j]], affects[live[j]], rate[live[j]], dip[live[j]], recording[live[j]],
+                   lasting[live[j]], learning_boost, prod, rec, j == 0)
+
+
+@njit(cache=True)
+def _curve(prof: np.ndarray, who_k: np.ndarray, rate_k: float, dip_k: float, recording_k: float, lasting_k: float,
+           learning_boost: np.ndarray, prod: np.ndarray, rec: np.ndarray, first: bool) -> None:
+    """One live change's learning curve over the slots (`first`: onto the rows' starting 1.0 and 0.0)."""
+    if first:
+        for i in range(prof.size):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] = 1.0 * (1.0 - dip_k * gap)
+            rec[i] = 0.0 + (recording_k * gap + lasting_k * who)
+    else:
+        for i in range(prof.size):
             who = 1.0 if who_k[i] else 0.0
             gap = (1.0 - prof[i]) * who
             prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
             gap = (1.0 - prof[i]) * who
             prod[i] *= 1.0 - dip_k * gap
             rec[i] += recording_k * gap + lasting_k * who
+
+
+@njit(cache=True)
+def _curve_pair(prof: np.ndarray, who_k: np.ndarray, rate_k: float, dip_k: float, recording_k: float,
+                lasting_k: float, prof2: np.ndarray, who_k2: np.ndarray, rate_k2: float, dip_k2: float,
+                recording_k2: float, lasting_k2: float, learning_boost: np.ndarray, prod: np.ndarray,
+                rec: np.ndarray, first: bool) -> None:
+    """Two live changes' learning curves in one pass over the slots, the first change then the second at each slot
+    (`first`: onto the rows' starting 1.0 and 0.0)."""
+    for i in range(prof.size):
+        boost = learning_boost[i]
+        who = 1.0 if who_k[i] else 0.0
+        gap = (1.0 - prof[i]) * who
+        prof[i] += gap * _min(rate_k * (1.0 + boost), 1.0)
+        gap = (1.0 - prof[i]) * who
+        who2 = 1.0 if who_k2[i] else 0.0
+        gap2 = (1.0 - prof2[i]) * who2
+        prof2[i] += gap2 * _min(rate_k2 * (1.0 + boost), 1.0)
+        gap2 = (1.0 - prof2[i]) * who2
+        if first:
+            p = 1.0 * (1.0 - dip_k * gap)
+            r = 0.0 + (recording_k * gap + lasting_k * who)
+        else:
+            p = prod[i] * (1.0 - dip_k * gap)
+            r = rec[i] + (recording_k * gap + lasting_k * who)
+        prod[i] = p * (1.0 - dip_k2 * gap2)
+        rec[i] = r + (recording_k2 * gap2 + lasting_k2 * who2)
 
 
 @njit(cache=True)
@@ -1494,6 +1576,22 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
             for i in range(load.size):
                 x = load[i]
                 load[i] = x + d if groups[i] & bit else x
+    return pace, shift
+
+
+@njit(cache=True)
+def change_programme_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
+                          group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray,
+                          agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float,
+                          proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
+                          dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
+                          out: np.ndarray, learn: bool) -> tuple[int, float]:
+    """ChangeProgramme.step in a week without a go-live, in one call: `change_week`, then (`learn`: a learning curve
+    has gone live) `learning_curves` into `out`, as the reference runs them one after the other."""
+    pace, shift = change_week(load, start, duration, disruption, group, shift_by, week, roles, agency_worker, tenure,
+                              new_hire_weeks)
+    if learn:
+        learning_curves(proficiency, affects, live, rate, dip, recording, lasting, learning_boost, out)
     return pace, shift
 
 
@@ -2346,10 +2444,10 @@ def _bucket(x: float) -> np.int64:
 
 
 @njit(cache=True)
-def _rank_bucket(count: np.ndarray, r: int) -> tuple[int, int]:
-    """The bucket holding the r-th smallest value, and how many values the buckets below it hold."""
-    below = 0
-    for b in range(count.size):
+def _rank_bucket(count: np.ndarray, r: int, start: int, below: int) -> tuple[int, int]:
+    """The bucket holding the r-th smallest value, and how many values the buckets below it hold; the scan starts at
+    bucket `start`, below which `below` values lie (at most r of them: the answer is not below `start`)."""
+    for b in range(start, count.size):
         if below + count[b] > r:
             return b, below
         below += count[b]
@@ -2386,16 +2484,25 @@ def _deciles(v: np.ndarray, out: np.ndarray) -> None:
         bucket[i] = b
         count[b] += 1
         nan += x != x
+    _counted_deciles(v, bucket, count, nan, out)
+
+
+@njit(cache=True)
+def _counted_deciles(v: np.ndarray, bucket: np.ndarray, count: np.ndarray, nan: int, out: np.ndarray) -> None:
+    """`_deciles` given each value's bucket, the buckets' counts and the number of NaN (counted by the caller, e.g.
+    as it gathers the values: one pass fewer)."""
+    k = v.size
     if nan:
         out[0] = _quantile(v, 0.1)
         out[1] = _quantile(v, 0.9)
         return
     pos1, pos2 = 0.1 * (k - 1), 0.9 * (k - 1)
     lo1, lo2 = int(pos1), int(pos2)
-    a1, base1 = _rank_bucket(count, lo1)
-    b1 = _rank_bucket(count, min(lo1 + 1, k - 1))[0]
-    a2, base2 = _rank_bucket(count, lo2)
-    b2 = _rank_bucket(count, min(lo2 + 1, k - 1))[0]
+    # each scan goes on from the bucket of a lower rank (lo1 <= lo1 + 1, lo1 <= lo2 <= lo2 + 1): one walk up the buckets
+    a1, base1 = _rank_bucket(count, lo1, 0, 0)
+    b1 = _rank_bucket(count, min(lo1 + 1, k - 1), a1, base1)[0]
+    a2, base2 = _rank_bucket(count, lo2, a1, base1)
+    b2 = _rank_bucket(count, min(lo2 + 1, k - 1), a2, base2)[0]
     apart = a2 > b1  # else the two ranges meet: one gathering, the 90th percentile selected above the 10th
     if not apart:
         b1 = b2
@@ -2440,38 +2547,62 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
     """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation. One pass over the slots
-    lists the staff, the case holders and the managers in post (in slot order, as numpy's masks take them); each
-    series is then summed through its list as numpy sums it (`_gathered_mean`). The pass does not branch on who is
-    in post: each slot is written at its group's next place, and the place moves on by 1 or 0 (after a restructure
-    the posts held are scattered and such branches mispredicted, once per pass per series as it was)."""
+    lists the staff in post (in slot order, as numpy's masks take them); the case holders and the managers in post,
+    staff themselves, are listed from it (a pass over the staff in post, not over every slot); each series is then
+    summed through its list as numpy sums it (`_gathered_mean`), and the staff's morale is counted into the deciles'
+    buckets as it is gathered. The passes do not branch on who is in post: each slot is written at its list's next
+    place, and the place moves on by 1 or 0 (after a restructure the posts held are scattered and such branches
+    mispredicted, once per pass per series as it was). Case holders or managers outside the staff (never in a model)
+    are listed over every slot, as before."""
     n = staff.size
     out = np.full(len(STATS), np.nan)
     at_s = np.empty(n + 1, np.uint32)
-    at_h = np.empty(n + 1, np.uint32)
-    at_g = np.empty(n + 1, np.uint32)
-    k = h = g = n_posts = permanent = agency = high = 0
+    k = n_posts = permanent = agency = high = outside = 0
     for i in range(n):  # the counts: a loop of its own, which the compiler turns into vector operations
         f = filled[i]
         n_posts += staff_post[i]
         permanent += staff_post[i] & f & (agency_worker[i] == 0)
         agency += staff[i] & agency_worker[i]
         high += staff[i] & f & (habit[i] > high_habit)
-    for i in range(n):  # the lists
-        f = filled[i]
+        outside += (frontline[i] | manager[i]) & (staff[i] == 0)
+    for i in range(n):  # the staff in post
         at_s[k] = i
-        k += staff[i] & f
-        at_h[h] = i
-        h += frontline[i] & f
-        at_g[g] = i
-        g += manager[i] & f
+        k += staff[i] & filled[i]
+    h = g = 0
+    if outside:
+        at_h = np.empty(n + 1, np.uint32)
+        at_g = np.empty(n + 1, np.uint32)
+        for i in range(n):
+            f = filled[i]
+            at_h[h] = i
+            h += frontline[i] & f
+            at_g[g] = i
+            g += manager[i] & f
+    else:  # the case holders and the managers in post, in slot order, among the staff in post
+        at_h = np.empty(k + 1, np.uint32)
+        at_g = np.empty(k + 1, np.uint32)
+        for j in range(k):
+            i = at_s[j]
+            at_h[h] = i
+            h += frontline[i]
+            at_g[g] = i
+            g += manager[i]
     out[0] = max(k, 1)
     if k > 0:
         at = at_s[:k]
-        mor = np.empty(k)  # staff's morale, for its deciles
+        mor = np.empty(k)  # staff's morale, for its mean and deciles, counted into the deciles' buckets as it comes
+        bucket = np.empty(k, np.uint16)
+        count = np.zeros(_BUCKETS, np.int64)
+        nan = 0
         for j in range(k):
-            mor[j] = morale[at[j]]
+            x = morale[at[j]]
+            mor[j] = x
+            b = _bucket(x)
+            bucket[j] = b
+            count[b] += 1
+            nan += x != x
         out[1] = (0.0 + _pairwise(mor, 0, k)) / k
-        _deciles(mor, out[2:4])
+        _counted_deciles(mor, bucket, count, nan, out[2:4])
         out[4] = _gathered_mean(habit, at)
         out[7] = _gathered_mean(intention, at)
         out[14] = _gathered_mean(change_load, at)
@@ -2508,11 +2639,14 @@ def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, 
                   manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                   direct_time: np.ndarray, change_load: np.ndarray, high_habit: float, leavers_ring: np.ndarray,
                   filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
-                  scalars: np.ndarray) -> np.ndarray:
+                  scalars: np.ndarray, ring_at: int) -> np.ndarray:
     """One recorded week's catalogue series (SERIES_KEYS) in one call, each with the same IEEE operations as its
-    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order."""
+    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order. `ring_at` >= 0:
+    this week's permanent holders go into `filled_ring[ring_at]` before the 12-month turnover reads the ring."""
     st = weekly_stats(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
                       intention, workload, direct_time, change_load, high_habit)
+    if ring_at >= 0:
+        filled_ring[ring_at] = st[9]
     v = np.empty(len(SERIES_KEYS))
     v[0] = st[1]
     v[1] = st[2]
@@ -2547,13 +2681,15 @@ def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.
                   frontline: np.ndarray, manager: np.ndarray, staff_post: np.ndarray, agency_worker: np.ndarray,
                   morale: np.ndarray, habit: np.ndarray, manager_control: np.ndarray, intention: np.ndarray,
                   workload: np.ndarray, direct_time: np.ndarray, change_load: np.ndarray, high_habit: float,
-                  leavers_ring: np.ndarray, filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
-                  scalars: np.ndarray) -> None:
+                  leavers_ring: np.ndarray, filled_ring: np.ndarray, ring_at: int, team_cases: np.ndarray,
+                  fragmentation: np.ndarray, scalars: np.ndarray) -> None:
     """`weekly_series`, each series written straight into its column `cols[k]` of the record's row `out` (the
-    series at `pos[k]` of SERIES_KEYS)."""
+    series at `pos[k]` of SERIES_KEYS). With `ring_at` >= 0 the week's permanent holders of staff posts (the
+    Recorder's `tick`, `count_permanent`) go into `filled_ring[ring_at]` first, counted in the same pass as the
+    series' own count of them (the same number)."""
     v = weekly_series(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
                       intention, workload, direct_time, change_load, high_habit, leavers_ring, filled_ring, team_cases,
-                      fragmentation, scalars)
+                      fragmentation, scalars, ring_at)
     for k in range(cols.size):
         out[cols[k]] = v[pos[k]]
 
