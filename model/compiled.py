@@ -274,20 +274,27 @@ def relationships_join(mech: Relationships, slots: np.ndarray) -> None:
 
 
 def learning_curves(mech: ChangeProgramme) -> None:
-    """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots."""
+    """ChangeProgramme's weekly learning curves for the live changes, in one pass over the slots (a go-live week's:
+    the other weeks run them inside `change_programme_week`)."""
     out = np.empty((2, mech.state.n))
-    key = mech.live.tobytes()  # the live changes' rows, worked out again only after a go-live
-    live = mech.__dict__.get("_live")
-    if live is None or live[0] != key:
-        live = mech._live = (key, np.flatnonzero(mech.live))
-    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live[1], mech.rate, mech.dip,
+    mech.model.kernels.learning_curves(mech.state.proficiency, mech.affect_cols, live_rows(mech), mech.rate, mech.dip,
                                        mech.rec, mech.lasting, mech.effects.learning_boost, out)
     mech.publish(productivity=out[0], extra_recording=out[1])
 
 
-def change_week(mech: ChangeProgramme) -> bool:
-    """ChangeProgramme.step's loop over the changes in one call, in a week without a go-live (a go-live runs the
-    reference's loop: a restructure or a learning curve then acts in the middle of it). Returns whether it ran."""
+def live_rows(mech: ChangeProgramme) -> np.ndarray:
+    """The rows of the live changes with a learning curve, worked out again only after a go-live."""
+    key = mech.live.tobytes()
+    live = mech.__dict__.get("_live")
+    if live is None or live[0] != key:
+        live = mech._live = (key, np.flatnonzero(mech.live))
+    return live[1]
+
+
+def change_programme_week(mech: ChangeProgramme) -> bool:
+    """ChangeProgramme.step in one kernel call and one publish, in a week without a go-live (a go-live runs the
+    reference's loop: a restructure or a learning curve then acts in the middle of it): each change's load, the pace
+    and the prescription shift, then the learning curves once one has gone live. Returns whether it ran."""
     changes = mech.changes
     table = mech.__dict__.get("_table")
     # made once per programme; again after a go-live is moved (a moved change is a new object). The key holds the
@@ -302,14 +309,25 @@ def change_week(mech: ChangeProgramme) -> bool:
                  np.array([float(c.prescription_change) for c in changes]))
         mech._table = table
     m = mech.model
-    weeks = getattr(m.signals, "induction_weeks", None)
+    sig = m.signals
+    weeks = getattr(sig, "induction_weeks", None)
     if m.week in table[1] or (weeks is None and any(c.affects == "new_hires" for c in changes)):
         return False
     s = m.state
-    pace, shift = m.kernels.change_week(s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
-                                        0.0 if weeks is None else float(weeks))
-    mech.publish(pace=pace, prescription_shift=shift)
+    learn = bool(mech.learning) and bool(sig.learning_live)
+    out = np.empty((2, s.n)) if learn else _NO_CURVES  # a new pair of arrays each week, as the reference publishes
+    pace, shift = m.kernels.change_programme_week(
+        s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
+        0.0 if weeks is None else float(weeks), s.proficiency, mech.affect_cols, live_rows(mech) if learn else _NO_ROWS,
+        mech.rate, mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost, out, learn)
+    if learn:
+        mech.publish(pace=pace, prescription_shift=shift, productivity=out[0], extra_recording=out[1])
+    else:
+        mech.publish(pace=pace, prescription_shift=shift)
     return True
+
+
+_NO_CURVES, _NO_ROWS = np.empty((2, 0)), np.zeros(0, np.int64)
 
 
 # ------------------------------------------------------------------------------------------- morale
@@ -339,12 +357,26 @@ def culture_step(mech: Culture) -> None:
     """Culture.step: socialisation, then the team norms and how far each has tipped."""
     p, s, sig = mech.pars, mech.state, mech.signals
     nb = sig.neighbour_sums
+    teams = mech.__dict__.get("_team_table")
+    if teams is None:  # made on the first week, and again after a restructure (Culture.on_restructure drops it)
+        teams = mech._team_table = team_table(mech.model.layout.manager_slot.size, s.frontline, s.team)
     mech.model.kernels.culture_step(
         s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement, mech.sustain,
         mech.norm_of, mech.mgr_of, s.filled, s.manager_control, float(sig.prescription), s.team, s.tenure,
-        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), record(mech, CULTURE))
+        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), *teams, record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
+
+
+def team_table(teams: int, frontline: np.ndarray, team: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each team's frontline posts in slot order (team k's are `slots[start[k]:start[k + 1]]`): `culture_step` sums
+    each team's practice from it, team by team, and keys its steps by team. Teams must lie in [-1, teams)."""
+    if team.size and (int(team.min()) < -1 or int(team.max()) >= teams):
+        raise ValueError(f"team numbers must lie in [-1, {teams}): found {int(team.min())}..{int(team.max())}")
+    start = np.zeros(teams + 1, np.int64)
+    slots = np.empty(int(np.count_nonzero(frontline & (team >= 0))), np.int32 if team.size < 2**31 else np.int64)
+    k.team_posts(team, frontline, start, slots)
+    return start, slots
 
 
 # ----------------------------------------------------------------------------------------- slippage

@@ -100,6 +100,7 @@ class Host:
                                     for ch in rows], np.int64)  # 0 add, 1 multiply, 2 add capped
         self.effect_caps = np.array([0.0 if ch.cap is None else float(ch.cap) for ch in rows])
         self._neutral_rows = np.array([[ch.neutral] for ch in rows]).reshape(len(rows), 1)
+        self._neutral = self._neutral_rows.ravel().copy()  # the same values as a flat array, for the compiled reset
         self._row_names = [ch.name for ch in rows]
         self._organisation = [(ch.name, ch.neutral) for ch in self.channels.values() if ch.per == "organisation"]
         self._views()
@@ -169,7 +170,10 @@ class Host:
     def reset_effects(self) -> None:
         """Every channel back to neutral (start of each week); remembered channels keep last week's value."""
         eff, last = vars(self.effects), vars(self.last_effects)  # the namespaces' dicts: every week, every channel
-        self.effect_rows[...] = self._neutral_rows
+        if self.compiled:
+            self.kernels.reset_rows(self.effect_rows, self._neutral)
+        else:
+            self.effect_rows[...] = self._neutral_rows
         eff.update(self._fixed)  # each per-person row (even if someone rebound the name) and the organisation's numbers
         for name, neutral, per, remember, dtype in self._resets:
             arr = eff.get(name)

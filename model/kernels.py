@@ -6,8 +6,9 @@ organisation's week went (call overhead, not arithmetic). Every kernel is a pure
 scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
 the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
 themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
-own bit generator, which are numpy's draws to the bit; runs of uniforms from numpy's PCG64 are stepped in the kernel
-itself (`_uniforms`: the same integer arithmetic, so the same doubles and the same final state).
+own bit generator, which are numpy's draws to the bit; runs of uniforms and of standard normals from numpy's PCG64 are
+stepped in the kernel itself (`_uniforms`, `_normals`: the same integer arithmetic, so the same doubles and the same
+final state).
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -33,6 +34,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic, models, register_model
+from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
@@ -515,7 +517,7 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
-# slots per block of the culture and slippage passes: their scratch stays in the core's cache at any size (a whole
+# slots per block of the slippage passes: their scratch stays in the core's cache at any size (a whole
 # organisation's would be 50 MB at a million staff, over the memory target)
 _BLOCK = 2048
 
@@ -525,13 +527,24 @@ def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
     """Column `step` of the first `count` rows of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate
     t), reused while consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses
     on a total changing (which scattered teams make often) stay out of the slots' update, which then keeps its
-    values in registers (`culture_step`, `slippage_step`)."""
+    values in registers (`slippage_step`)."""
     last, value = np.nan, 0.0
     for i in range(count):
         t = rates[i, total]
         if t != last:
             last, value = t, -math.expm1(-t)
         rates[i, step] = value
+
+
+@njit(cache=True)
+def reset_rows(rows: np.ndarray, neutral: np.ndarray) -> None:
+    """Each effect row back to its channel's neutral value (Host.reset_effects, every week): numpy's broadcast
+    assignment of a column costs more in its own checks than a small organisation's whole fill."""
+    for k in range(rows.shape[0]):
+        v = neutral[k]
+        row = rows[k]
+        for i in range(row.size):
+            row[i] = v
 
 
 @njit(cache=True)
@@ -579,6 +592,25 @@ def group_bits(roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
 
 
 @njit(cache=True)
+def _reach(roles: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray,
+           new_hire_weeks: float, holders: bool) -> np.ndarray:
+    """The groups each slot's holder is in (`group_bits`'s bits; none for a vacant slot: interventions reach people
+    in post), one byte a slot and without a branch per slot (vacancies, agency workers and new hires are scattered
+    over the slots); `holders` False: the post's groups only, when no entry reaches new hires or agency workers."""
+    out = np.empty(roles.size, np.uint8)
+    if holders:
+        for i in range(roles.size):
+            bits = roles[i]
+            new = (bits >> 1) & np.int64(tenure[i] < new_hire_weeks)  # staff (bit 2) within their first weeks
+            bits |= (new << 5) | (np.int64(agency_worker[i]) << 6)
+            out[i] = np.uint8(bits * np.int64(filled[i]))
+    else:
+        for i in range(roles.size):
+            out[i] = np.uint8(roles[i] * np.int64(filled[i]))
+    return out
+
+
+@njit(cache=True)
 def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.ndarray, filled: np.ndarray,
             roles: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float) -> None:
     """A week's interventions on the per-person effect channels in one pass (Host.add_effect on each group, in
@@ -589,11 +621,11 @@ def deliver(rows: np.ndarray, ops: np.ndarray, caps: np.ndarray, entries: np.nda
     Entries on different rows touch different elements, so each row's entries are applied together, two per pass
     over the row (in their order), rather than one pass per entry: a week of three interventions had eight entries
     on five rows."""
-    reach = group_bits(roles, agency_worker, tenure, new_hire_weeks)
-    for i in range(reach.size):
-        if not filled[i]:
-            reach[i] = 0  # in no group: interventions reach people in post
     m = entries.size // 3
+    holders = False  # whether an entry reaches a group of holders (new hires, agency workers)
+    for t in range(m):
+        holders |= ((1 << int(entries[3 * t + 1])) & _HOLDER_BITS) != 0
+    reach = _reach(roles, filled, agency_worker, tenure, new_hire_weeks, holders)
     done = np.zeros(m, np.bool_)
     mine = np.empty(m, np.int64)
     for t in range(m):
@@ -940,6 +972,150 @@ def _missing(now: float, base: float) -> float:
 # ----------------------------------------------------------------------------------- mechanisms
 
 
+# PCG64's output for a state (XSL-RR) and numpy's standard normal from a run of them, stepped in the kernel
+
+
+@njit(cache=True)
+def _pcg_word(hi: Any, lo: Any) -> Any:
+    """PCG64's 64-bit output for a state (XSL-RR: the halves xor-ed, rotated right by the top six bits), numpy's
+    next_uint64 after its step."""
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+@njit(cache=True)
+def _pcg_next_double(hi: Any, lo: Any, chi: Any, clo: Any) -> tuple[float, Any, Any]:
+    """numpy's next_double from PCG64 at state (hi, lo) with increment (chi, clo): one step, then its output's top
+    53 bits times 2^-53; returns the double and the new state."""
+    hi, lo = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    return float(np.int64(_pcg_word(hi, lo) >> np.uint64(11))) * (1.0 / 9007199254740992.0), hi, lo
+
+
+# the sign of a ziggurat draw by its sign bit: x * 1.0 is x and x * -1.0 is -x exactly (IEEE: a product by +-1
+# is exact and flips only the sign bit, zeros included), with no guess on a random bit
+_SIGNS = np.array([1.0, -1.0])
+
+
+@njit(cache=True)
+def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
+    """The first `n` items of `out` := numpy's `standard_normal(n)` from row `row` of the stream table, the stream
+    left where numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1), the
+    state is stepped here in registers, through numpy's ziggurat (numpy/random/src/distributions/distributions.c,
+    as numba ports it) written out: the same integer arithmetic as numpy's C, so the same words, the same draws
+    and the same final state, without a call and a store per draw; any other generator through numba's port on
+    its next_uint64 (so too for a table of four columns, which does not say)."""
+    if streams.shape[1] < 5 or streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for i in range(n):
+            out[i] = random_standard_normal(g)
+        return
+    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
+    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+    for i in range(n):
+        while True:
+            hi, lo = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+            r = _pcg_word(hi, lo)
+            idx = r & np.uint64(0xff)
+            r >>= np.uint64(8)
+            rabs = (r >> np.uint64(1)) & np.uint64(0x000fffffffffffff)
+            x = (rabs * wi_double[idx]) * _SIGNS[r & np.uint64(1)]  # rabs < 2^52: exact as a double
+            if rabs < ki_double[idx]:  # 99.3% of draws
+                break
+            if idx == 0:  # the tail
+                while True:
+                    u, hi, lo = _pcg_next_double(hi, lo, chi, clo)
+                    xx = -ziggurat_nor_inv_r * np.log1p(-u)
+                    u, hi, lo = _pcg_next_double(hi, lo, chi, clo)
+                    yy = -np.log1p(-u)
+                    if yy + yy > xx * xx:
+                        x = -(ziggurat_nor_r + xx) if (rabs >> np.uint64(8)) & np.uint64(1) else ziggurat_nor_r + xx
+                        break
+                break
+            u, hi, lo = _pcg_next_double(hi, lo, chi, clo)  # a wedge
+            if (fi_double[idx - 1] - fi_double[idx]) * u + fi_double[idx] < np.exp(-0.5 * x * x):
+                break
+        out[i] = x
+    _set_word(at, 0, lo)
+    _set_word(at, 1, hi)
+
+
+# slots per block of the morale and slippage passes: their columns of scratch stay in the core's first-level cache
+_PASS_BLOCK = 512
+
+
+@njit(cache=True)
+def _fatigue_pressures(lo: int, n: int, change_load: np.ndarray, change_buffer: np.ndarray, change_effect: float,
+                       load0: float, load1: float, load2: float, fatigue0: float, fatigue1: float, fatigue2: float,
+                       pressure0: np.ndarray) -> int:
+    """Slots lo..lo+n-1's fatigue term from the three kept powers, chosen by a select, four slots at a time; returns
+    how many slots have a load other than the three kept (none, most weeks), whose terms the caller makes again."""
+    misses = 0
+    for b in range(n):
+        i = np.uint64(lo + b)
+        load = change_load[i]
+        hit0, hit1 = load == load0, load == load1
+        misses += not (hit0 | hit1 | (load == load2))
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+        pressure = change_effect * fatigue
+        pressure *= 1.0 - change_buffer[i]
+        pressure0[b] = pressure
+    return misses
+
+
+@njit(cache=True, error_model="numpy")
+def _morale_rates(lo: int, n: int, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray, pressure0: np.ndarray,
+                  workload: np.ndarray, direct_time: np.ndarray, case_holder: np.ndarray, staff: np.ndarray,
+                  leaver_exposure: np.ndarray, support: np.ndarray, reference_direct: float, baseline: float,
+                  recovery_rate: float, contagion_rate: float, workload_threshold: float, workload_effect: float,
+                  direct_time_effect: float, fragmentation_effect: float, leaver_effect: float, level: float,
+                  rest: float, total: np.ndarray, gap: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: each slot's summed rate (`total`) and its target's distance from its
+    morale (`gap`), with no branch and no call, so that the compiler does four slots at once (AVX: four quotients
+    in one division). Each quotient is computed whether or not it is chosen, and the choice is a select: the chosen
+    values are the same IEEE quotients as the branches' (a vector lane computes exactly what a scalar division
+    does); an unchosen one may be inf or NaN (a zero strength, a zero total), which the select drops, and the numpy
+    error model makes it no exception. `nb` is the neighbour sums flattened (three per slot): a fixed stride of 3,
+    which the compiler loads as vectors and shuffles; unsigned indices (no test for a negative one)."""
+    three, two = np.uint64(3), np.uint64(2)
+    for b in range(n):
+        i = np.uint64(lo + b)
+        m = mor[i]
+        rs = nb[i * three + two]
+        q = nb[i * three] / rs
+        peer = q if rs > 1e-9 else m
+        br = base_row[i]
+        f = _max(1.0 - rs / _max(br, 1e-9), 0.0)
+        frag = f if br > 1e-9 else 0.0
+        pressure = pressure0[b]
+        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
+        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
+        pressure += fragmentation_effect * frag * staff[i]
+        pressure += leaver_effect * leaver_exposure[i]
+        drive = support[i] - pressure
+        # only the pull the drive's sign selects is non-zero: one division, its divisor chosen
+        up_ = drive > 0.0
+        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
+        up = pulled if up_ else 0.0
+        down = 0.0 if up_ else pulled
+        t = 0.0 + recovery_rate + contagion_rate + up + down
+        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
+        total[b] = t
+        target = pull / t
+        gap[b] = (target if t > 0.0 else m) - m
+
+
+@njit(cache=True)
+def _morale_update(lo: int, n: int, mor: np.ndarray, step: np.ndarray, gap: np.ndarray, noise: np.ndarray,
+                   noise_sd: float) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: `_approach` (x + step * (target - x)) plus the noise, clipped; four slots
+    at a time (unsigned indices: no test for a negative one, which would keep the stores from vectorising)."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = mor[i] + step[b] * gap[b]
+        mor[i] = _clip(x + (0.0 + noise_sd * noise[b]), 0.0, 1.0)
+
+
 @njit(cache=True)
 def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
@@ -947,23 +1123,23 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
                 z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
     The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
-    draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
-    (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
-    `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
-    tie strength); `pars` is the mechanism's parameter record (compiled.record).
+    draws are those of `z` if it holds any, else made here from the stream in row 0 of `streams`
+    (`compiled.stream_table`; `_normals`: numpy's `standard_normal(n)` draws, leaving the stream where numpy would).
+    `nb` is the neighbour sums (morale, habit, tie strength; C-contiguous); `pars` is the mechanism's parameter
+    record (compiled.record).
 
-    Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: the fatigue term,
+    the rates and targets (`_morale_rates`), the steps 1 - exp(-total) (each slot's total is its own: a loop of
+    calls only), the draws, then the update (`_morale_update`); all but the calls four slots at a time. Two
+    shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
     reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
     reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
     one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
     which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
-    baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
+    baseline = p.baseline
     change_effect, reference_change_load, change_fatigue = p.change_effect, p.reference_change_load, p.change_fatigue
-    workload_threshold, workload_effect = p.workload_threshold, p.workload_effect
-    direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
-        p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
     rest = 1.0 - level
     # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
@@ -972,40 +1148,82 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
-    # the stream's bit generator read from its table once, not per draw (2 ns a draw); a row of zeros, never drawn
-    # from, when the draws are given
-    g = _stream(streams if draw else np.zeros((1, 4), np.uint64), 0)
-    for i in range(mor.size):
-        m = mor[i]
-        rs = nb[i, 2]
-        peer = nb[i, 0] / rs if rs > 1e-9 else m
-        br = base_row[i]
-        frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        load = change_load[i]
-        hit0, hit1, hit2 = load == load0, load == load1, load == load2
-        if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
-            fatigue = _scalar_power(load / reference_change_load, change_fatigue)
-            load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
-            load0, fatigue0 = load, fatigue
-            hit0 = True
-        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
-        pressure = change_effect * fatigue
-        pressure *= 1.0 - change_buffer[i]
-        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
-        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
-        pressure += fragmentation_effect * frag * staff[i]
-        pressure += leaver_effect * leaver_exposure[i]
-        drive = support[i] - pressure
-        # only the pull the drive's sign selects is non-zero: one division, chosen without a branch
-        up_ = drive > 0.0
-        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
-        up = pulled if up_ else 0.0
-        down = 0.0 if up_ else pulled
-        total = 0.0 + recovery_rate + contagion_rate + up + down
-        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
-        m = _approach(m, total, pull)
-        zi = random_standard_normal(g) if draw else z[i]
-        mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
+    n = mor.size
+    if nb.shape[1] != 3:  # `_morale_rates` reads the flattened sums at a stride of 3
+        raise ValueError("morale_step: the neighbour sums must have three columns (morale, habit, tie strength)")
+    flat = nb.reshape(-1)
+    k = min(n, _PASS_BLOCK)
+    pressure0, total, gap, noise = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        if _fatigue_pressures(lo, m, change_load, change_buffer, change_effect, load0, load1, load2, fatigue0,
+                              fatigue1, fatigue2, pressure0) > 0:
+            # a block with a load not kept (the first, or a change programme's new step): again, slot by slot
+            for b in range(m):
+                i = lo + b
+                load = change_load[i]
+                hit0, hit1, hit2 = load == load0, load == load1, load == load2
+                if not (hit0 | hit1 | hit2):  # a new load: its power, kept in place of the oldest
+                    fatigue = _scalar_power(load / reference_change_load, change_fatigue)
+                    load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+                    load0, fatigue0 = load, fatigue
+                    hit0 = True
+                fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+                pressure = change_effect * fatigue
+                pressure *= 1.0 - change_buffer[i]
+                pressure0[b] = pressure
+        _morale_rates(lo, m, mor, flat, base_row, pressure0, workload, direct_time, case_holder, staff,
+                      leaver_exposure, support, reference_direct, baseline, p.recovery_rate, p.contagion_rate,
+                      p.workload_threshold, p.workload_effect, p.direct_time_effect, p.fragmentation_effect,
+                      p.leaver_effect, level, rest, total, gap)
+        for b in range(m):
+            total[b] = -math.expm1(-total[b])  # the step, in place of the total
+        if draw:
+            _normals(streams, 0, noise, m)
+        else:
+            for b in range(m):
+                noise[b] = z[lo + b]
+        _morale_update(lo, m, mor, total, gap, noise, noise_sd)
+
+
+@njit(cache=True)
+def _culture_key(team: int, front: bool, reinforcement: float) -> np.uint64:
+    """Which of the steps kept per team and kind of slot (`culture_step`) a slot's summed rate is looked up in: its
+    team (-1 for none; `compiled.team_table` checks the range), whether it is a frontline post, whether it is
+    reinforced. Slots of one key share every term of the rate but the reinforcement's amount, which a group's
+    intervention gives all alike."""
+    return np.uint64(((team + 1) * 2 + np.int64(front)) * 2 + np.int64(reinforcement != 0.0))
+
+
+@njit(cache=True)
+def _culture_total(coworker_rate: float, manager_rate: float, reinforcement_rate: float, conformity_rate: float,
+                   st: float, front: bool, reinforcement: float, sustain: float) -> tuple[float, float, float, float,
+                                                                                      float]:
+    """A slot's socialisation rates (coworkers, manager, reinforcement, conformity) and their sum, as the reference
+    lists and sums them (`approach`: 0.0 plus each in turn)."""
+    r0 = coworker_rate * st
+    r1 = manager_rate * st * (1.0 if front else 0.0)
+    r2 = reinforcement_rate * reinforcement * st
+    r3 = conformity_rate * sustain
+    return 0.0 + r0 + r1 + r2 + r3, r0, r1, r2, r3
+
+
+@njit(cache=True)
+def team_posts(team: np.ndarray, frontline: np.ndarray, start: np.ndarray, slots: np.ndarray) -> None:
+    """Each team's frontline posts in slot order into `slots` (team k's at `start[k]:start[k + 1]`, `start` of
+    size teams + 1 and `slots` of the number of such posts): a counting sort, without the temporaries of an argsort
+    (a few MB at a million staff)."""
+    start[:] = 0
+    for i in range(team.size):
+        if frontline[i] and team[i] >= 0:
+            start[team[i] + 1] += 1
+    for k in range(start.size - 1):
+        start[k + 1] += start[k]
+    at = start[:-1].copy()
+    for i in range(team.size):
+        if frontline[i] and team[i] >= 0:
+            slots[at[team[i]]] = i
+            at[team[i]] += 1
 
 
 @njit(cache=True)
@@ -1013,65 +1231,80 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
                  tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, incumbent_weeks: float,
-                 pars: np.ndarray) -> None:
+                 team_start: np.ndarray, team_slots: np.ndarray, pars: np.ndarray) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
 
-    Socialisation in three passes over each block of slots: the summed rates and pulls, their steps (`_steps`), the
-    update (`_approach_by`): the same IEEE operations on the same numbers as one pass. Each team's practice
-    (Culture.team_practice: incumbents' mean habit blended with the manager's) is gathered in the update, the
-    incumbents' habits and all habits in post summed apart in slot order (the reference's sum of one or the other).
-    A colleague's mean habit and the manager's control are chosen, not branched to (vacancies scatter: the branches
-    mispredicted)."""
+    Each slot's step 1 - exp(-total) is looked up, not worked out: slots of one team and kind (`_culture_key`) share
+    their summed rate, so a first pass keeps each key's total and one expm1 per key gives the steps (about 2,700 at
+    10,000 staff after a restructure, against 6,000 changes of total from one slot to the next); a slot whose total
+    is not its key's (another reinforcement) works its own out. Equal totals give the step's bits (no total is -0.0:
+    each sum starts at +0.0). A colleague's mean habit and the manager's control are chosen, not branched to
+    (vacancies scatter: the branches mispredicted).
+
+    Each team's practice (Culture.team_practice: incumbents' mean habit blended with the manager's) is summed team
+    by team from the table of each team's frontline posts in slot order (`team_start`, `team_slots`:
+    `compiled.team_table`, made again after a restructure), each post adding its habit times 1.0 or 0.0 rather than
+    being branched on (who is in post, and for how long, is not predictable once the posts are scattered): h x 0.0
+    is +-0.0 for a finite habit h, and s + (+-0.0) is s for a sum that starts at +0.0 (so is never -0.0), which keeps
+    the bits of the reference's `np.bincount` over the posts in post, in slot order."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
     n = habit.size
     t = manager_slot.size
-    rates = np.empty((min(n, _BLOCK), 3))  # per slot of a block: total rate, pull, step
+    keys = (t + 1) * 4
+    key_total, key_step = np.empty(keys), np.empty(keys)
+    key_total[:] = np.nan  # a key no slot has: its step is never read
+    for i in range(n):  # every key's total (the last of its slots': all alike but for another reinforcement)
+        total = _culture_total(coworker_rate, manager_rate, reinforcement_rate, conformity_rate, staff[i],
+                               frontline[i], reinforcement[i], sustain[i])[0]
+        key_total[_culture_key(team[i], frontline[i], reinforcement[i])] = total
+    for q in range(keys):
+        key_step[q] = -math.expm1(-key_total[q])
+    for ii in range(n):
+        i = np.uint64(ii)
+        c = habit[i]
+        rs = rowsum[i]
+        has = rs > 1e-9
+        ratio = nb[i] / (rs if has else 1.0)
+        peer = ratio if has else c
+        mgr = np.uint64(mgr_of[i])
+        mc = manager_control[mgr]
+        control = mc if filled[mgr] else prescription
+        front, reinforced = frontline[i], reinforcement[i]
+        total, r0, r1, r2, r3 = _culture_total(coworker_rate, manager_rate, reinforcement_rate, conformity_rate,
+                                               staff[i], front, reinforced, sustain[i])
+        pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+        key = _culture_key(team[i], front, reinforced)
+        step = key_step[key] if key_total[key] == total else -math.expm1(-total)
+        habit[i] = _approach_by(c, total, pull, step)
     # per team, the habits of frontline posts in post and of those held past induction (incumbents), summed in slot
     # order: the norm is taken from the incumbents', or from everyone's in post where a team has none
     held, held_sum = np.zeros(t, np.int64), np.zeros(t)
     incumbents, incumbent_sum = np.zeros(t, np.int64), np.zeros(t)
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            c = habit[i]
-            rs = rowsum[i]
-            has = rs > 1e-9
-            q = nb[i] / (rs if has else 1.0)
-            peer = q if has else c
-            mgr = np.uint64(mgr_of[i])
-            mc = manager_control[mgr]
-            control = mc if filled[mgr] else prescription
-            st = staff[i]
-            r0 = coworker_rate * st
-            r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
-            r2 = reinforcement_rate * reinforcement[i] * st
-            r3 = conformity_rate * sustain[i]
-            rates[b, 0] = 0.0 + r0 + r1 + r2 + r3
-            rates[b, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        _steps(rates, 0, 2, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            h = _approach_by(habit[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            habit[i] = h
-            if frontline[i] and filled[i]:
-                k = team[i]
-                held[k] += 1
-                held_sum[k] += h
-                if tenure[i] >= incumbent_weeks:
-                    incumbents[k] += 1
-                    incumbent_sum[k] += h
+    zero_one = np.array([0.0, 1.0])
+    for k in range(t):
+        c0, c1 = np.int64(0), np.int64(0)
+        s0, s1 = 0.0, 0.0
+        for q in range(np.uint64(team_start[k]), np.uint64(team_start[k + 1])):
+            i = np.uint64(team_slots[q])
+            f = np.int64(filled[i])
+            g = f & np.int64(tenure[i] >= incumbent_weeks)
+            h = habit[i]
+            c0 += f
+            s0 += h * zero_one[f]
+            c1 += g
+            s1 += h * zero_one[g]
+        held[k], held_sum[k], incumbents[k], incumbent_sum[k] = c0, s0, c1, s1
     lag = -math.expm1(-1.0 / norm_weeks)
     tipped = np.empty(t)
     for k in range(t):
         mslot = manager_slot[k]
         mgr_habit = habit[mslot] if filled[mslot] else prescription
         count, total = (incumbents[k], incumbent_sum[k]) if incumbents[k] > 0 else (held[k], held_sum[k])
-        front = total / max(count, 1) if count > 0 else mgr_habit
-        practice = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr_habit
+        front_habit = total / max(count, 1) if count > 0 else mgr_habit
+        practice = (1.0 - manager_norm_weight) * front_habit + manager_norm_weight * mgr_habit
         norm[k] += lag * (practice - norm[k])
         z = _clip((norm_threshold - norm[k]) / norm_steepness, -60.0, 60.0)
         tipped[k] = 1.0 / (1.0 + math.exp(-z))
@@ -1089,15 +1322,95 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
     a mean compliance habit (over staff in post) fails to mask, relaxing toward policy; within [0, 1]."""
     n = habit.size
     buf = np.empty(n)
+    kept = np.empty(min(n, _PASS_BLOCK), np.uint8)
     k = 0
-    for i in range(n):  # every habit written, only staff in post kept: no guess on who is in post (vacancies scatter)
-        buf[k] = habit[i]
-        k += staff[i] & filled[i]
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        for b in range(m):  # who is in post, in a loop of its own (vectorised): the next reads one byte a slot
+            i = np.uint64(lo + b)
+            kept[b] = staff[i] & filled[i]
+        for b in range(m):  # every habit written, only staff in post kept: no guess on who is (vacancies scatter)
+            buf[k] = habit[np.uint64(lo + b)]
+            k += kept[b]
     c_mean = (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else 0.0
     omissions = (1.0 - service_standard) * (1.0 - omission_masking * c_mean)
     P = last + jump + omission_sensitivity * omissions
     P += relax_rate * (policy - P)
     return _min(_max(P, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _slippage_steps(tension_total: np.ndarray, tension_step: np.ndarray, habit_total: np.ndarray,
+                    habit_step: np.ndarray, n: int, calm: float) -> None:
+    """The first `n` steps 1 - exp(-t) of tension and of habit, in one loop: one expm1 per run of equal totals
+    (`_steps` on columns of their own), and none for the tension total `calm` that every non-manager shares, whose
+    step is made once (after a restructure the managers sit alone between calm slots, and each then costs one call
+    and one mispredicted guess, not two). Equal totals give equal steps: the same function of the same number (no
+    total is -0.0, every one being a sum begun at 0.0, so equal doubles have equal bits)."""
+    calm_step = -math.expm1(-calm)
+    last, value = np.nan, 0.0
+    habit_last, habit_value = np.nan, 0.0
+    for b in range(n):
+        t = tension_total[b]
+        if t == calm:
+            tension_step[b] = calm_step
+        else:
+            if t != last:
+                last, value = t, -math.expm1(-t)
+            tension_step[b] = value
+        h = habit_total[b]
+        if h != habit_last:
+            habit_last, habit_value = h, -math.expm1(-h)
+        habit_step[b] = habit_value
+
+
+@njit(cache=True)
+def _slippage_rates(lo: int, n: int, pressure: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray,
+                    staff: np.ndarray, sustained_pressure: np.ndarray, damping: float, norm_protection: float,
+                    old_attractor: float, tighten_rate: float, tension_relax_rate: float, decay_rate: float,
+                    staff_push: float, goal_erosion_rate: float, tension_total: np.ndarray, tension_pull: np.ndarray,
+                    habit_total: np.ndarray, habit_pull: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: the summed rates and pulls of tension and habit, given each slot's
+    pressure. No branch, no call, no gather and unsigned indices (no test for a negative one), so the compiler does
+    four slots at once; a vector lane's product or sum is the scalar's."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        w = sustain[i]
+        guard = (1.0 - damping) * (1.0 - norm_protection * w)
+        drive = tighten_rate * pressure[b] * guard
+        tension_total[b] = 0.0 + drive + tension_relax_rate
+        tension_pull[b] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
+        st = staff[i]
+        attractor = w * norm_of[i] + (1.0 - w) * old_attractor
+        r0 = decay_rate * guard * st
+        r1 = staff_push * guard * st
+        r2 = goal_erosion_rate * sustained_pressure[i] * st
+        habit_total[b] = 0.0 + r0 + r1 + r2
+        habit_pull[b] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _slippage_update(lo: int, n: int, habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray,
+                     tension_total: np.ndarray, tension_pull: np.ndarray, tension_step: np.ndarray,
+                     habit_total: np.ndarray, habit_pull: np.ndarray, habit_step: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: `_approach_by` of tension and habit, then control, four slots at a time.
+    Each target's quotient is computed whether or not it is chosen, and the choice is a select: a chosen quotient
+    is the same IEEE division as the branch's; an unchosen one (a zero total) may be NaN, which the select drops,
+    and the numpy error model makes it no exception. Unsigned indices: no test for a negative one, which would
+    keep the stores from vectorising."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = tension[i]
+        total = tension_total[b]
+        q = tension_pull[b] / total
+        t = x + tension_step[b] * ((q if total > 0.0 else x) - x)
+        tension[i] = t
+        x = habit[i]
+        total = habit_total[b]
+        q = habit_pull[b] / total
+        c = x + habit_step[b] * ((q if total > 0.0 else x) - x)
+        habit[i] = c
+        manager_control[i] = t * (1.0 - c) + c
 
 
 @njit(cache=True)
@@ -1108,44 +1421,32 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
 
-    In three passes over each block of slots: each slot's two summed rates and pulls, then their steps (`_steps`),
-    then the update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less
-    time."""
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: each slot's
+    pressure (its team's overload, gathered), the summed rates and pulls four slots at a time (`_slippage_rates`),
+    the steps (`_slippage_steps`), then the update four slots at a time (`_slippage_update`)."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
-    decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
     overload = np.empty(team_cases.size)
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
-    sp = staff_pressure_rate * excess_p
+    staff_push = p.staff_pressure_rate * excess_p
+    # the tension total of a slot under no pressure (non-managers): 0.0 + (+-0.0) + relax rate
+    calm = 0.0 + 0.0 + tension_relax_rate
     n = habit.size
-    rates = np.empty((min(n, _BLOCK), 6))  # per slot of a block: tension's total rate, pull and step, the habit's
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
+    k = min(n, _PASS_BLOCK)
+    pressure, tension_total, tension_pull, tension_step = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    habit_total, habit_pull, habit_step = np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
         for b in range(m):
             i = np.uint64(lo + b)
-            w = sustain[i]
-            guard = (1.0 - damping) * (1.0 - norm_protection * w)
-            pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
-            drive = tighten_rate * pressure * guard
-            rates[b, 0] = 0.0 + drive + tension_relax_rate
-            rates[b, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-            st = staff[i]
-            attractor = w * norm_of[i] + (1.0 - w) * old_attractor
-            r0 = decay_rate * guard * st
-            r1 = sp * guard * st
-            r2 = goal_erosion_rate * sustained_pressure[i] * st
-            rates[b, 3] = 0.0 + r0 + r1 + r2
-            rates[b, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        _steps(rates, 0, 2, m)
-        _steps(rates, 3, 5, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            t = _approach_by(tension[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            tension[i] = t
-            c = _approach_by(habit[i], rates[b, 3], rates[b, 4], rates[b, 5])
-            habit[i] = c
-            manager_control[i] = t * (1.0 - c) + c
+            pressure[b] = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
+        _slippage_rates(lo, m, pressure, sustain, norm_of, staff, sustained_pressure, damping, norm_protection,
+                        old_attractor, tighten_rate, tension_relax_rate, p.decay_rate, staff_push,
+                        p.goal_erosion_rate, tension_total, tension_pull, habit_total, habit_pull)
+        _slippage_steps(tension_total, tension_step, habit_total, habit_step, m, calm)
+        _slippage_update(lo, m, habit, tension, manager_control, tension_total, tension_pull, tension_step,
+                         habit_total, habit_pull, habit_step)
 
 
 @njit(cache=True)
@@ -1172,21 +1473,73 @@ def learning_curves(proficiency: np.ndarray, affects: np.ndarray, live: np.ndarr
                     dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
                     out: np.ndarray) -> None:
     """ChangeProgramme's learning curves: proficiency closes a share of its gap; capacity and recording follow
-    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back)."""
-    n = proficiency.shape[1]
-    out[0, :] = 1.0
-    out[1, :] = 0.0
+    (into `out`'s two rows: arrays made by the caller, which numba need not box on the way back). The live changes
+    are taken two at a time in one pass over the slots (each slot still takes its changes in order, as the
+    reference), and the first pass writes both rows as the reference's `1.0 *` and `0.0 +` on its fresh rows (the
+    same operations), so the rows are neither filled first nor read and written once per change."""
     prod, rec = out[0], out[1]
-    for k in live:  # change by change, as the reference: each slot takes its changes in order
-        prof, who_k = proficiency[k], affects[k]
-        rate_k, dip_k, recording_k, lasting_k = rate[k], dip[k], recording[k], lasting[k]
-        for i in range(n):
+    if live.size == 0:
+        prod[:] = 1.0
+        rec[:] = 0.0
+        return
+    for j in range(0, live.size, 2):
+        if j + 1 < live.size:
+            _curve_pair(proficiency[live[j]], affects[live[j]], rate[live[j]], dip[live[j]], recording[live[j]],
+                        lasting[live[j]], proficiency[live[j + 1]], affects[live[j + 1]], rate[live[j + 1]],
+                        dip[live[j + 1]], recording[live[j + 1]], lasting[live[j + 1]], learning_boost, prod, rec,
+                        j == 0)
+        else:
+            _curve(proficiency[live[j]], affects[live[j]], rate[live[j]], dip[live[j]], recording[live[j]],
+                   lasting[live[j]], learning_boost, prod, rec, j == 0)
+
+
+@njit(cache=True)
+def _curve(prof: np.ndarray, who_k: np.ndarray, rate_k: float, dip_k: float, recording_k: float, lasting_k: float,
+           learning_boost: np.ndarray, prod: np.ndarray, rec: np.ndarray, first: bool) -> None:
+    """One live change's learning curve over the slots (`first`: onto the rows' starting 1.0 and 0.0)."""
+    if first:
+        for i in range(prof.size):
+            who = 1.0 if who_k[i] else 0.0
+            gap = (1.0 - prof[i]) * who
+            prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
+            gap = (1.0 - prof[i]) * who
+            prod[i] = 1.0 * (1.0 - dip_k * gap)
+            rec[i] = 0.0 + (recording_k * gap + lasting_k * who)
+    else:
+        for i in range(prof.size):
             who = 1.0 if who_k[i] else 0.0
             gap = (1.0 - prof[i]) * who
             prof[i] += gap * _min(rate_k * (1.0 + learning_boost[i]), 1.0)
             gap = (1.0 - prof[i]) * who
             prod[i] *= 1.0 - dip_k * gap
             rec[i] += recording_k * gap + lasting_k * who
+
+
+@njit(cache=True)
+def _curve_pair(prof: np.ndarray, who_k: np.ndarray, rate_k: float, dip_k: float, recording_k: float,
+                lasting_k: float, prof2: np.ndarray, who_k2: np.ndarray, rate_k2: float, dip_k2: float,
+                recording_k2: float, lasting_k2: float, learning_boost: np.ndarray, prod: np.ndarray,
+                rec: np.ndarray, first: bool) -> None:
+    """Two live changes' learning curves in one pass over the slots, the first change then the second at each slot
+    (`first`: onto the rows' starting 1.0 and 0.0)."""
+    for i in range(prof.size):
+        boost = learning_boost[i]
+        who = 1.0 if who_k[i] else 0.0
+        gap = (1.0 - prof[i]) * who
+        prof[i] += gap * _min(rate_k * (1.0 + boost), 1.0)
+        gap = (1.0 - prof[i]) * who
+        who2 = 1.0 if who_k2[i] else 0.0
+        gap2 = (1.0 - prof2[i]) * who2
+        prof2[i] += gap2 * _min(rate_k2 * (1.0 + boost), 1.0)
+        gap2 = (1.0 - prof2[i]) * who2
+        if first:
+            p = 1.0 * (1.0 - dip_k * gap)
+            r = 0.0 + (recording_k * gap + lasting_k * who)
+        else:
+            p = prod[i] * (1.0 - dip_k * gap)
+            r = rec[i] + (recording_k * gap + lasting_k * who)
+        prod[i] = p * (1.0 - dip_k2 * gap2)
+        rec[i] = r + (recording_k2 * gap2 + lasting_k2 * who2)
 
 
 @njit(cache=True)
@@ -1223,6 +1576,22 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
             for i in range(load.size):
                 x = load[i]
                 load[i] = x + d if groups[i] & bit else x
+    return pace, shift
+
+
+@njit(cache=True)
+def change_programme_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
+                          group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray,
+                          agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float,
+                          proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
+                          dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
+                          out: np.ndarray, learn: bool) -> tuple[int, float]:
+    """ChangeProgramme.step in a week without a go-live, in one call: `change_week`, then (`learn`: a learning curve
+    has gone live) `learning_curves` into `out`, as the reference runs them one after the other."""
+    pace, shift = change_week(load, start, duration, disruption, group, shift_by, week, roles, agency_worker, tenure,
+                              new_hire_weeks)
+    if learn:
+        learning_curves(proficiency, affects, live, rate, dip, recording, lasting, learning_boost, out)
     return pace, shift
 
 
@@ -2077,10 +2446,10 @@ def _bucket(x: float) -> np.int64:
 
 
 @njit(cache=True)
-def _rank_bucket(count: np.ndarray, r: int) -> tuple[int, int]:
-    """The bucket holding the r-th smallest value, and how many values the buckets below it hold."""
-    below = 0
-    for b in range(count.size):
+def _rank_bucket(count: np.ndarray, r: int, start: int, below: int) -> tuple[int, int]:
+    """The bucket holding the r-th smallest value, and how many values the buckets below it hold; the scan starts at
+    bucket `start`, below which `below` values lie (at most r of them: the answer is not below `start`)."""
+    for b in range(start, count.size):
         if below + count[b] > r:
             return b, below
         below += count[b]
@@ -2117,16 +2486,25 @@ def _deciles(v: np.ndarray, out: np.ndarray) -> None:
         bucket[i] = b
         count[b] += 1
         nan += x != x
+    _counted_deciles(v, bucket, count, nan, out)
+
+
+@njit(cache=True)
+def _counted_deciles(v: np.ndarray, bucket: np.ndarray, count: np.ndarray, nan: int, out: np.ndarray) -> None:
+    """`_deciles` given each value's bucket, the buckets' counts and the number of NaN (counted by the caller, e.g.
+    as it gathers the values: one pass fewer)."""
+    k = v.size
     if nan:
         out[0] = _quantile(v, 0.1)
         out[1] = _quantile(v, 0.9)
         return
     pos1, pos2 = 0.1 * (k - 1), 0.9 * (k - 1)
     lo1, lo2 = int(pos1), int(pos2)
-    a1, base1 = _rank_bucket(count, lo1)
-    b1 = _rank_bucket(count, min(lo1 + 1, k - 1))[0]
-    a2, base2 = _rank_bucket(count, lo2)
-    b2 = _rank_bucket(count, min(lo2 + 1, k - 1))[0]
+    # each scan goes on from the bucket of a lower rank (lo1 <= lo1 + 1, lo1 <= lo2 <= lo2 + 1): one walk up the buckets
+    a1, base1 = _rank_bucket(count, lo1, 0, 0)
+    b1 = _rank_bucket(count, min(lo1 + 1, k - 1), a1, base1)[0]
+    a2, base2 = _rank_bucket(count, lo2, a1, base1)
+    b2 = _rank_bucket(count, min(lo2 + 1, k - 1), a2, base2)[0]
     apart = a2 > b1  # else the two ranges meet: one gathering, the 90th percentile selected above the 10th
     if not apart:
         b1 = b2
@@ -2171,38 +2549,62 @@ def weekly_stats(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, m
                  manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                  direct_time: np.ndarray, change_load: np.ndarray, high_habit: float) -> np.ndarray:
     """Every per-slot reduction the weekly series need, bit-identical to outputs.Observation. One pass over the slots
-    lists the staff, the case holders and the managers in post (in slot order, as numpy's masks take them); each
-    series is then summed through its list as numpy sums it (`_gathered_mean`). The pass does not branch on who is
-    in post: each slot is written at its group's next place, and the place moves on by 1 or 0 (after a restructure
-    the posts held are scattered and such branches mispredicted, once per pass per series as it was)."""
+    lists the staff in post (in slot order, as numpy's masks take them); the case holders and the managers in post,
+    staff themselves, are listed from it (a pass over the staff in post, not over every slot); each series is then
+    summed through its list as numpy sums it (`_gathered_mean`), and the staff's morale is counted into the deciles'
+    buckets as it is gathered. The passes do not branch on who is in post: each slot is written at its list's next
+    place, and the place moves on by 1 or 0 (after a restructure the posts held are scattered and such branches
+    mispredicted, once per pass per series as it was). Case holders or managers outside the staff (never in a model)
+    are listed over every slot, as before."""
     n = staff.size
     out = np.full(len(STATS), np.nan)
     at_s = np.empty(n + 1, np.uint32)
-    at_h = np.empty(n + 1, np.uint32)
-    at_g = np.empty(n + 1, np.uint32)
-    k = h = g = n_posts = permanent = agency = high = 0
+    k = n_posts = permanent = agency = high = outside = 0
     for i in range(n):  # the counts: a loop of its own, which the compiler turns into vector operations
         f = filled[i]
         n_posts += staff_post[i]
         permanent += staff_post[i] & f & (agency_worker[i] == 0)
         agency += staff[i] & agency_worker[i]
         high += staff[i] & f & (habit[i] > high_habit)
-    for i in range(n):  # the lists
-        f = filled[i]
+        outside += (frontline[i] | manager[i]) & (staff[i] == 0)
+    for i in range(n):  # the staff in post
         at_s[k] = i
-        k += staff[i] & f
-        at_h[h] = i
-        h += frontline[i] & f
-        at_g[g] = i
-        g += manager[i] & f
+        k += staff[i] & filled[i]
+    h = g = 0
+    if outside:
+        at_h = np.empty(n + 1, np.uint32)
+        at_g = np.empty(n + 1, np.uint32)
+        for i in range(n):
+            f = filled[i]
+            at_h[h] = i
+            h += frontline[i] & f
+            at_g[g] = i
+            g += manager[i] & f
+    else:  # the case holders and the managers in post, in slot order, among the staff in post
+        at_h = np.empty(k + 1, np.uint32)
+        at_g = np.empty(k + 1, np.uint32)
+        for j in range(k):
+            i = at_s[j]
+            at_h[h] = i
+            h += frontline[i]
+            at_g[g] = i
+            g += manager[i]
     out[0] = max(k, 1)
     if k > 0:
         at = at_s[:k]
-        mor = np.empty(k)  # staff's morale, for its deciles
+        mor = np.empty(k)  # staff's morale, for its mean and deciles, counted into the deciles' buckets as it comes
+        bucket = np.empty(k, np.uint16)
+        count = np.zeros(_BUCKETS, np.int64)
+        nan = 0
         for j in range(k):
-            mor[j] = morale[at[j]]
+            x = morale[at[j]]
+            mor[j] = x
+            b = _bucket(x)
+            bucket[j] = b
+            count[b] += 1
+            nan += x != x
         out[1] = (0.0 + _pairwise(mor, 0, k)) / k
-        _deciles(mor, out[2:4])
+        _counted_deciles(mor, bucket, count, nan, out[2:4])
         out[4] = _gathered_mean(habit, at)
         out[7] = _gathered_mean(intention, at)
         out[14] = _gathered_mean(change_load, at)
@@ -2239,11 +2641,14 @@ def weekly_series(staff: np.ndarray, filled: np.ndarray, frontline: np.ndarray, 
                   manager_control: np.ndarray, intention: np.ndarray, workload: np.ndarray,
                   direct_time: np.ndarray, change_load: np.ndarray, high_habit: float, leavers_ring: np.ndarray,
                   filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
-                  scalars: np.ndarray) -> np.ndarray:
+                  scalars: np.ndarray, ring_at: int) -> np.ndarray:
     """One recorded week's catalogue series (SERIES_KEYS) in one call, each with the same IEEE operations as its
-    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order."""
+    `compute` in model/outputs.py; `scalars` holds the organisation-wide numbers in SCALAR_KEYS order. `ring_at` >= 0:
+    this week's permanent holders go into `filled_ring[ring_at]` before the 12-month turnover reads the ring."""
     st = weekly_stats(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
                       intention, workload, direct_time, change_load, high_habit)
+    if ring_at >= 0:
+        filled_ring[ring_at] = st[9]
     v = np.empty(len(SERIES_KEYS))
     v[0] = st[1]
     v[1] = st[2]
@@ -2278,13 +2683,15 @@ def record_series(out: np.ndarray, cols: np.ndarray, pos: np.ndarray, staff: np.
                   frontline: np.ndarray, manager: np.ndarray, staff_post: np.ndarray, agency_worker: np.ndarray,
                   morale: np.ndarray, habit: np.ndarray, manager_control: np.ndarray, intention: np.ndarray,
                   workload: np.ndarray, direct_time: np.ndarray, change_load: np.ndarray, high_habit: float,
-                  leavers_ring: np.ndarray, filled_ring: np.ndarray, team_cases: np.ndarray, fragmentation: np.ndarray,
-                  scalars: np.ndarray) -> None:
+                  leavers_ring: np.ndarray, filled_ring: np.ndarray, ring_at: int, team_cases: np.ndarray,
+                  fragmentation: np.ndarray, scalars: np.ndarray) -> None:
     """`weekly_series`, each series written straight into its column `cols[k]` of the record's row `out` (the
-    series at `pos[k]` of SERIES_KEYS)."""
+    series at `pos[k]` of SERIES_KEYS). With `ring_at` >= 0 the week's permanent holders of staff posts (the
+    Recorder's `tick`, `count_permanent`) go into `filled_ring[ring_at]` first, counted in the same pass as the
+    series' own count of them (the same number)."""
     v = weekly_series(staff, filled, frontline, manager, staff_post, agency_worker, morale, habit, manager_control,
                       intention, workload, direct_time, change_load, high_habit, leavers_ring, filled_ring, team_cases,
-                      fragmentation, scalars)
+                      fragmentation, scalars, ring_at)
     for k in range(cols.size):
         out[cols[k]] = v[pos[k]]
 

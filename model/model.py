@@ -75,9 +75,7 @@ class CultureDriftModel(Host, mesa.Model):
         for mech in self.mechanisms:
             mech.step()
         self.week += 1
-        self.recorder.tick()
-        if self.week > 0:
-            self.recorder.record(self.week)
+        self.recorder.close_week()
         if self.week >= self.horizon:
             self.running = False
 

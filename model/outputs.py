@@ -304,8 +304,23 @@ class Recorder:
         else:
             self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
 
-    def record(self, row: int) -> None:
-        """Write week `row`."""
+    def close_week(self) -> None:
+        """The end of a week: `tick`, then `record` of the week just stepped (none in the burn-in). On the compiled
+        path the record's kernel counts the tick's permanent holders in the pass it makes anyway (one call fewer)."""
+        m = self.model
+        week = m.week
+        if week > 0 and self.fast_cols.size:
+            k = week % TURNOVER_WINDOW_WEEKS
+            self.leavers_ring[k] = m.signals.leavers_permanent
+            self.record(week, k)
+            return
+        self.tick()
+        if week > 0:
+            self.record(week)
+
+    def record(self, row: int, ring_at: int = -1) -> None:
+        """Write week `row` (`ring_at` >= 0: the kernel also counts the week's permanent holders into the ring, as
+        `tick` would have)."""
         sig = self.model.signals
         if row > 0:
             self.cost += sig.spend
@@ -313,13 +328,13 @@ class Recorder:
             self.shortfall += sig.shortfall
         out = self.data[row]
         if self.fast_cols.size:
-            self.kernel_series(row, out)
+            self.kernel_series(row, out, ring_at)
         if self.slow:
             obs = Observation(self.model, self, row)
             for i, o in self.slow:
                 out[i] = o.compute(obs)
 
-    def kernel_series(self, row: int, out: np.ndarray) -> None:
+    def kernel_series(self, row: int, out: np.ndarray, ring_at: int = -1) -> None:
         """The catalogue's own series of week `row` in one compiled call, written into their columns of `out`."""
         m = self.model
         s, sig = m.state, m.signals
@@ -331,7 +346,7 @@ class Recorder:
         m.kernels.record_series(
             out, self.fast_cols, self.fast_pos, s.staff, s.filled, s.frontline, s.manager, s.staff_post,
             s.agency_worker, s.morale, s.compliance_habit, s.manager_control, s.intention, s.workload, s.direct_time,
-            s.change_load, float(m.spec.outputs.high_compliance_habit), self.leavers_ring, self.filled_ring,
+            s.change_load, float(m.spec.outputs.high_compliance_habit), self.leavers_ring, self.filled_ring, ring_at,
             sig.team_cases, sig.fragmentation, scalars)
 
     def frame(self, upto: int | None = None) -> pd.DataFrame:

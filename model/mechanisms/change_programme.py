@@ -137,8 +137,9 @@ class ChangeProgramme(Mechanism):
 
     def step(self) -> None:
         week = self.model.week
-        if not (self.model.compiled and compiled.change_week(self)):
-            self.implement(week)
+        if self.model.compiled and compiled.change_programme_week(self):  # the whole step, in a week without go-live
+            return
+        self.implement(week)
         if not (self.learning and self.signals.learning_live):  # published at the first go-live of a learning curve
             return
         if self.model.compiled:

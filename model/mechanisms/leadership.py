@@ -85,8 +85,15 @@ class Leadership(Mechanism):
         self.allowance = max(self.remaining, 0.0) / weeks_left
         committed = self.committed()
         active = [iv for iv in m.interventions if iv.active(week)]
+        if not active:  # nothing to fund or deliver (every week of a run without interventions): 0 + 0.0 as below
+            self.scale = 1.0
+            self.publish(shortfall=0.0, agency_worker_spend=committed, intervention_spend=0.0,
+                         hiring_headroom=max(self.allowance - committed - 0.0, 0.0), spend=committed + 0.0,
+                         overspend=max(committed + 0.0 - self.allowance, 0.0))
+            self.remaining -= committed + 0.0
+            return
         levels = [iv.delivered_intensity(m) for iv in active]
-        demand = sum([iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True)]) if active else 0
+        demand = sum([iv.weekly_cost(lv) for iv, lv in zip(active, levels, strict=True)])
         available = max(self.allowance - committed, 0.0)
         self.scale = min(1.0, available / demand) if demand > 0 else 1.0
         funded = demand * self.scale
