@@ -2031,12 +2031,13 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
                 habit: np.ndarray, new_strength: float, pars: np.ndarray,
                 hire: np.ndarray) -> tuple[np.ndarray, int, int, int, int, int, int]:
     """Turnover's whole week with its joins and leaves, for the standard listeners (turnover, relationships,
-    culture): the week's uniforms from the turnover and recruitment streams (rows 0 and 1 of `streams`), exits
-    (`turnover_week`) and their leaves, the moves after them (`turnover_moves`), the replaced agency workers'
-    leaves, then the permanent joiners' and the agency cover's joins with the hires' habits from the culture
-    stream (row 2), each step in the reference's order. Returns the week's event log (one row per move: slot,
-    role, agency worker, tenure; exits, replaced agency workers, permanent joiners, agency cover), the four
-    counts, the permanent leavers and the agency cover refused."""
+    culture): the week's uniforms from the turnover and recruitment streams (rows 0 and 1 of `streams`; of
+    recruitment's, only those the moves read: `_uniforms_at`), exits (`_exits`, as `turnover_week`) and their
+    leaves, the moves after them over the slots without a permanent holder (`_moves_over`, as `turnover_moves`),
+    the replaced agency workers' leaves, then the permanent joiners' and the agency cover's joins with the hires'
+    habits from the culture stream (row 2), each step in the reference's order. Returns the week's event log (one
+    row per move: slot, role, agency worker, tenure; exits, replaced agency workers, permanent joiners, agency
+    cover), the four counts, the permanent leavers and the agency cover refused."""
     n = filled.size
     u = np.empty(n)
     _uniforms(streams, 0, u)
@@ -2101,43 +2102,54 @@ def team_cases_update(cases: np.ndarray, capacity: np.ndarray, referrals: np.nda
 
 
 @njit(cache=True)
-def _powers(direct_time: np.ndarray, scale: float, e: float, out: np.ndarray) -> None:
-    """out = (direct_time / scale) ** e as numpy computes it (`_scalar_power`), the exponent's case chosen once, so
-    each case's loop is compiled to vector instructions (the same operations lane by lane: the same bits)."""
-    n = out.size
-    if e == 2.0:
-        for i in range(n):
-            x = direct_time[i] / scale
-            out[i] = x * x
-    elif e == 1.0:
-        for i in range(n):
-            out[i] = direct_time[i] / scale
-    elif e == 0.5:
-        for i in range(n):
-            out[i] = math.sqrt(direct_time[i] / scale)
-    else:
-        for i in range(n):
-            out[i] = (direct_time[i] / scale) ** e
-
-
-@njit(cache=True)
 def _time_and_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                        time_cost: np.ndarray, productivity: np.ndarray, direct_time: np.ndarray,
                        capacity: np.ndarray, recording_base: float, recording_per_compliance: float, other_time: float,
                        change_time_per_load: float, sickness_absence: float, min_direct_time: float,
                        reference_direct_time: float, direct_time_elasticity: float, capacity_cases: float) -> None:
-    """Each slot's direct time and its capacity before the novice factor, in loops without branches, which are
-    compiled to vector instructions (the same operations lane by lane, so the same bits)."""
+    """Each slot's direct time and its capacity before the novice factor: (direct time / reference) ** e as numpy
+    computes it (`_scalar_power`: exact fast paths for e in {0.5, 1, 2}), the exponent's case chosen once, each
+    case one loop without branches, which is compiled to vector instructions (the same operations lane by lane,
+    so the same bits)."""
     n = habit.size
-    for i in range(n):
-        recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
-        used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
-        d = 1.0 - used
-        d *= 1.0 - sickness_absence
-        direct_time[i] = _max(d, min_direct_time)
-    _powers(direct_time, reference_direct_time, direct_time_elasticity, capacity)
-    for i in range(n):
-        capacity[i] *= capacity_cases * productivity[i]
+    e, scale = direct_time_elasticity, reference_direct_time
+    if e == 2.0:
+        for i in range(n):
+            d = _direct(habit, extra_recording, change_load, time_cost, i, recording_base, recording_per_compliance,
+                        other_time, change_time_per_load, sickness_absence, min_direct_time)
+            direct_time[i] = d
+            x = d / scale
+            capacity[i] = (x * x) * (capacity_cases * productivity[i])
+    elif e == 1.0:
+        for i in range(n):
+            d = _direct(habit, extra_recording, change_load, time_cost, i, recording_base, recording_per_compliance,
+                        other_time, change_time_per_load, sickness_absence, min_direct_time)
+            direct_time[i] = d
+            capacity[i] = (d / scale) * (capacity_cases * productivity[i])
+    elif e == 0.5:
+        for i in range(n):
+            d = _direct(habit, extra_recording, change_load, time_cost, i, recording_base, recording_per_compliance,
+                        other_time, change_time_per_load, sickness_absence, min_direct_time)
+            direct_time[i] = d
+            capacity[i] = math.sqrt(d / scale) * (capacity_cases * productivity[i])
+    else:
+        for i in range(n):
+            d = _direct(habit, extra_recording, change_load, time_cost, i, recording_base, recording_per_compliance,
+                        other_time, change_time_per_load, sickness_absence, min_direct_time)
+            direct_time[i] = d
+            capacity[i] = ((d / scale) ** e) * (capacity_cases * productivity[i])
+
+
+@njit(cache=True)
+def _direct(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray, time_cost: np.ndarray, i: int,
+            recording_base: float, recording_per_compliance: float, other_time: float, change_time_per_load: float,
+            sickness_absence: float, min_direct_time: float) -> float:
+    """Slot i's share of time with children and families (Workload.update_capacity's operations in its order)."""
+    recording = recording_base + recording_per_compliance * habit[i] + extra_recording[i]
+    used = other_time + recording + change_time_per_load * change_load[i] + time_cost[i]
+    d = 1.0 - used
+    d *= 1.0 - sickness_absence
+    return _max(d, min_direct_time)
 
 
 @njit(cache=True)
