@@ -517,25 +517,6 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
-# slots per block of the slippage passes: their scratch stays in the core's cache at any size (a whole
-# organisation's would be 50 MB at a million staff, over the memory target)
-_BLOCK = 2048
-
-
-@njit(cache=True)
-def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
-    """Column `step` of the first `count` rows of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate
-    t), reused while consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses
-    on a total changing (which scattered teams make often) stay out of the slots' update, which then keeps its
-    values in registers (`slippage_step`)."""
-    last, value = np.nan, 0.0
-    for i in range(count):
-        t = rates[i, total]
-        if t != last:
-            last, value = t, -math.expm1(-t)
-        rates[i, step] = value
-
-
 @njit(cache=True)
 def reset_rows(rows: np.ndarray, neutral: np.ndarray) -> None:
     """Each effect row back to its channel's neutral value (Host.reset_effects, every week): numpy's broadcast
