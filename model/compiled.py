@@ -357,12 +357,26 @@ def culture_step(mech: Culture) -> None:
     """Culture.step: socialisation, then the team norms and how far each has tipped."""
     p, s, sig = mech.pars, mech.state, mech.signals
     nb = sig.neighbour_sums
+    teams = mech.__dict__.get("_team_table")
+    if teams is None:  # made on the first week, and again after a restructure (Culture.on_restructure drops it)
+        teams = mech._team_table = team_table(mech.model.layout.manager_slot.size, s.frontline, s.team)
     mech.model.kernels.culture_step(
         s.compliance_habit, nb[:, 1], nb[:, 2], mech.staff, s.frontline, mech.effects.reinforcement, mech.sustain,
         mech.norm_of, mech.mgr_of, s.filled, s.manager_control, float(sig.prescription), s.team, s.tenure,
-        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), record(mech, CULTURE))
+        mech.model.layout.manager_slot, mech.norm, float(sig.induction_weeks), *teams, record(mech, CULTURE))
     mech.publish(norm_sustain=mech.sustain, team_norm=mech.norm_of, sector_habit=p.sector_habit,
                  norm_protection=p.norm_protection)
+
+
+def team_table(teams: int, frontline: np.ndarray, team: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each team's frontline posts in slot order (team k's are `slots[start[k]:start[k + 1]]`): `culture_step` sums
+    each team's practice from it, team by team, and keys its steps by team. Teams must lie in [-1, teams)."""
+    if team.size and (int(team.min()) < -1 or int(team.max()) >= teams):
+        raise ValueError(f"team numbers must lie in [-1, {teams}): found {int(team.min())}..{int(team.max())}")
+    start = np.zeros(teams + 1, np.int64)
+    slots = np.empty(int(np.count_nonzero(frontline & (team >= 0))), np.int32 if team.size < 2**31 else np.int64)
+    k.team_posts(team, frontline, start, slots)
+    return start, slots
 
 
 # ----------------------------------------------------------------------------------------- slippage
@@ -470,7 +484,7 @@ def workload_step(mech: Workload) -> None:
             table, s.compliance_habit, sig.extra_recording, s.change_load, mech.effects.time_cost, s.agency_worker,
             s.tenure, sig.productivity, s.frontline, s.filled, s.direct_time, s.capacity, s.team,
             bool(sig.learning_live), sig.team_cases, sig.team_capacity, mech.referral_rate, s.workload, s.caseload,
-            s.sustained_pressure, lam, team_capacity, pars)
+            s.sustained_pressure, lam, team_capacity, pars, novice_exp(mech))
         if not ok:
             mech.rng.poisson(lam)  # numpy refuses this mean: its own error, before any draw, as the reference
         mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
@@ -486,6 +500,20 @@ def workload_step(mech: Workload) -> None:
         referrals, s.capacity, s.workload, s.caseload, s.sustained_pressure, pars)
     mech.publish(backlog=backlog, service_standard=float(1.0 - backlog / total) if total > 0 else 1.0,
                  team_capacity=team_capacity)
+
+
+def novice_exp(mech: Workload) -> np.ndarray:
+    """The novice factor's exp by whole weeks of tenure (`kernels.novice_exp_table`), kept on the mechanism for its
+    induction period and doubled when the weeks run pass half of it (hires' tenures grow a week a week); tenures
+    beyond it are worked out in the kernel, so its size is a matter of speed only."""
+    weeks = float(mech.pars.induction_weeks)
+    made = mech.__dict__.get("_novice_exp")
+    week = mech.model.week
+    if made is None or made[0] != weeks or week >= made[1]:
+        start = week if made is None or made[0] != weeks else made[2]
+        size = max(4 * (week - start + 1), 128)
+        made = mech._novice_exp = (weeks, start + size // 2, start, k.novice_exp_table(weeks, size))
+    return made[3]
 
 
 # ------------------------------------------------------------------------------------------- people moving

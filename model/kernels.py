@@ -6,8 +6,9 @@ organisation's week went (call overhead, not arithmetic). Every kernel is a pure
 scalars in, arrays written in place or returned. Random draws come from the mechanism's own numpy stream in
 the same order as the reference: most kernels are given the draws; `people_week` and `workload_week` draw
 themselves through a stream table (`_stream`), numba's implementations of numpy's distributions on numpy's
-own bit generator, which are numpy's draws to the bit; runs of uniforms from numpy's PCG64 are stepped in the kernel
-itself (`_uniforms`: the same integer arithmetic, so the same doubles and the same final state).
+own bit generator, which are numpy's draws to the bit; runs of uniforms and of standard normals from numpy's PCG64 are
+stepped in the kernel itself (`_uniforms`, `_normals`: the same integer arithmetic, so the same doubles and the same
+final state).
 
 Bit-identity with the reference holds because each kernel performs the same IEEE operations in the
 same order: elementwise expressions are written out with the reference's parenthesisation; `exp`,
@@ -23,14 +24,17 @@ Compiled code is cached on disk (`cache=True`), so only the first run on a machi
 
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Any
 
+import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic, models, register_model
+from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 from numba.np.random.distributions import random_poisson_mult, random_standard_gamma, random_standard_normal
 from numba.np.random.generator_core import next_double
 
@@ -66,6 +70,42 @@ def _scalar_power(x: float, e: float) -> float:
     if e == 0.5:
         return math.sqrt(x)
     return x**e
+
+
+def _glibc_exp() -> int:
+    """The address of glibc's `__exp_finite` (0 if there is none): the exp that libm's `exp` wrappers call and whose
+    value they return unchanged (they only set errno, or apply SVID's rules, on overflow and underflow, where they
+    return the same value under the POSIX rules in force)."""
+    try:
+        dlvsym = ctypes.CDLL(None).dlvsym
+        dlvsym.restype, dlvsym.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+        return dlvsym(ctypes.CDLL("libm.so.6")._handle, b"__exp_finite", b"GLIBC_2.15") or 0
+    except (OSError, AttributeError):
+        return 0
+
+
+_EXP_SYMBOL = "culturedrift_exp"
+_EXP_ADDRESS = _glibc_exp()
+if _EXP_ADDRESS:
+    ll.add_symbol(_EXP_SYMBOL, _EXP_ADDRESS)
+
+
+@intrinsic
+def _exp(typingctx: Any, x: Any) -> Any:
+    """math.exp(x), bit for bit, called straight: numba's exp goes through a jump in its helper library and libm's
+    errno wrapper to glibc's `__exp_finite` (`_glibc_exp`), which is called here directly (a third of an exp's
+    time). Without glibc's symbol, numba's own math.exp."""
+    if x != types.float64:
+        return None
+    sig = types.float64(types.float64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        if not _EXP_ADDRESS:
+            return context.get_function(math.exp, signature)(builder, args)
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()])
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, _EXP_SYMBOL), args)
+
+    return sig, codegen
 
 
 # ---------------------------------------------------------------------------------------------- lanes
@@ -308,6 +348,72 @@ def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
     _set_word(at, 1, hi)
 
 
+_JUMPS = 64  # the longest jump `_uniforms_at` makes in one step
+
+
+@njit(cache=True)
+def _pcg_power(hi: Any, lo: Any, chi: Any, clo: Any, d: int) -> tuple[Any, Any, Any, Any]:
+    """The multiplier and increment of `d` steps of PCG64 at once (M^d; c (M^(d-1) + ... + M + 1)), by squaring:
+    PCG's own advance (numpy's `advance`), exact integer arithmetic modulo 2^128."""
+    am_h, am_l, ac_h, ac_l = _U0, _U1, _U0, _U0
+    cm_h, cm_l, cc_h, cc_l = hi, lo, chi, clo
+    while d > 0:
+        if d & 1:
+            am_h, am_l = _pcg_step(am_h, am_l, cm_h, cm_l, _U0, _U0)
+            ac_h, ac_l = _pcg_step(ac_h, ac_l, cm_h, cm_l, cc_h, cc_l)
+        p1_l = cm_l + _U1
+        p1_h = cm_h + (_U1 if p1_l == _U0 else _U0)
+        cc_h, cc_l = _pcg_step(cc_h, cc_l, p1_h, p1_l, _U0, _U0)
+        cm_h, cm_l = _pcg_step(cm_h, cm_l, cm_h, cm_l, _U0, _U0)
+        d >>= 1
+    return am_h, am_l, ac_h, ac_l
+
+
+@njit(cache=True)
+def _uniforms_at(streams: np.ndarray, row: int, at: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+    """Two runs of `first.size` uniforms from row `row` of the stream table, one after the other (`_uniforms` into
+    `first`, then into `second`), of which only those at the places `at` (increasing, each once) are wanted: the
+    other places are left as they are, and the stream is left where the two runs leave it. For numpy's PCG64 whose
+    state the table found, each run's state jumps from one wanted place to the next (the multiplier and increment
+    of up to `_JUMPS` steps at once, from a table made here; PCG's advance for the second run's start and the
+    end): the same states, so the same doubles, without stepping through the places not wanted."""
+    n = first.size
+    if streams[row, 4] != _U1:
+        _uniforms(streams, row, first)
+        _uniforms(streams, row, second)
+        return
+    address = _word(streams[row, 0], 0)
+    lo, hi, clo, chi = _word(address, 0), _word(address, 1), _word(address, 2), _word(address, 3)
+    mh = np.empty(_JUMPS + 1, np.uint64)
+    ml = np.empty(_JUMPS + 1, np.uint64)
+    ch = np.empty(_JUMPS + 1, np.uint64)
+    cl = np.empty(_JUMPS + 1, np.uint64)
+    mh[0], ml[0], ch[0], cl[0] = _U0, _U1, _U0, _U0
+    for d in range(1, _JUMPS + 1):
+        mh[d], ml[d] = _pcg_step(mh[d - 1], ml[d - 1], _PCG_HI, _PCG_LO, _U0, _U0)
+        ch[d], cl[d] = _pcg_step(ch[d - 1], cl[d - 1], _PCG_HI, _PCG_LO, chi, clo)
+    nh, nl, nch, ncl = _pcg_power(_PCG_HI, _PCG_LO, chi, clo, n)
+    ah, al = hi, lo  # the first run's state before its place 0
+    bh, bl = _pcg_step(hi, lo, nh, nl, nch, ncl)  # the second's: n steps on
+    last = -1
+    for k in range(at.size):
+        i = at[k]
+        gap = i - last
+        while gap > _JUMPS:
+            ah, al = _pcg_step(ah, al, mh[_JUMPS], ml[_JUMPS], ch[_JUMPS], cl[_JUMPS])
+            bh, bl = _pcg_step(bh, bl, mh[_JUMPS], ml[_JUMPS], ch[_JUMPS], cl[_JUMPS])
+            gap -= _JUMPS
+        ah, al = _pcg_step(ah, al, mh[gap], ml[gap], ch[gap], cl[gap])
+        bh, bl = _pcg_step(bh, bl, mh[gap], ml[gap], ch[gap], cl[gap])
+        first[i] = _pcg_double(ah, al)
+        second[i] = _pcg_double(bh, bl)
+        last = i
+    rh, rl, rch, rcl = _pcg_power(_PCG_HI, _PCG_LO, chi, clo, n - 1 - last)
+    bh, bl = _pcg_step(bh, bl, rh, rl, rch, rcl)
+    _set_word(address, 0, bl)
+    _set_word(address, 1, bh)
+
+
 @njit(cache=True)
 def _item(a: np.ndarray, at: np.ndarray | None, i: int) -> float:
     """a[i] of a contiguous range (`at` None: numba compiles that case without the test), or a[at[i]] when the sum
@@ -411,7 +517,7 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
-# slots per block of the culture and slippage passes: their scratch stays in the core's cache at any size (a whole
+# slots per block of the slippage passes: their scratch stays in the core's cache at any size (a whole
 # organisation's would be 50 MB at a million staff, over the memory target)
 _BLOCK = 2048
 
@@ -421,7 +527,7 @@ def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
     """Column `step` of the first `count` rows of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate
     t), reused while consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses
     on a total changing (which scattered teams make often) stay out of the slots' update, which then keeps its
-    values in registers (`culture_step`, `slippage_step`)."""
+    values in registers (`slippage_step`)."""
     last, value = np.nan, 0.0
     for i in range(count):
         t = rates[i, total]
@@ -866,6 +972,150 @@ def _missing(now: float, base: float) -> float:
 # ----------------------------------------------------------------------------------- mechanisms
 
 
+# PCG64's output for a state (XSL-RR) and numpy's standard normal from a run of them, stepped in the kernel
+
+
+@njit(cache=True)
+def _pcg_word(hi: Any, lo: Any) -> Any:
+    """PCG64's 64-bit output for a state (XSL-RR: the halves xor-ed, rotated right by the top six bits), numpy's
+    next_uint64 after its step."""
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+@njit(cache=True)
+def _pcg_next_double(hi: Any, lo: Any, chi: Any, clo: Any) -> tuple[float, Any, Any]:
+    """numpy's next_double from PCG64 at state (hi, lo) with increment (chi, clo): one step, then its output's top
+    53 bits times 2^-53; returns the double and the new state."""
+    hi, lo = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    return float(np.int64(_pcg_word(hi, lo) >> np.uint64(11))) * (1.0 / 9007199254740992.0), hi, lo
+
+
+# the sign of a ziggurat draw by its sign bit: x * 1.0 is x and x * -1.0 is -x exactly (IEEE: a product by +-1
+# is exact and flips only the sign bit, zeros included), with no guess on a random bit
+_SIGNS = np.array([1.0, -1.0])
+
+
+@njit(cache=True)
+def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
+    """The first `n` items of `out` := numpy's `standard_normal(n)` from row `row` of the stream table, the stream
+    left where numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1), the
+    state is stepped here in registers, through numpy's ziggurat (numpy/random/src/distributions/distributions.c,
+    as numba ports it) written out: the same integer arithmetic as numpy's C, so the same words, the same draws
+    and the same final state, without a call and a store per draw; any other generator through numba's port on
+    its next_uint64 (so too for a table of four columns, which does not say)."""
+    if streams.shape[1] < 5 or streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for i in range(n):
+            out[i] = random_standard_normal(g)
+        return
+    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
+    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+    for i in range(n):
+        while True:
+            hi, lo = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+            r = _pcg_word(hi, lo)
+            idx = r & np.uint64(0xff)
+            r >>= np.uint64(8)
+            rabs = (r >> np.uint64(1)) & np.uint64(0x000fffffffffffff)
+            x = (rabs * wi_double[idx]) * _SIGNS[r & np.uint64(1)]  # rabs < 2^52: exact as a double
+            if rabs < ki_double[idx]:  # 99.3% of draws
+                break
+            if idx == 0:  # the tail
+                while True:
+                    u, hi, lo = _pcg_next_double(hi, lo, chi, clo)
+                    xx = -ziggurat_nor_inv_r * np.log1p(-u)
+                    u, hi, lo = _pcg_next_double(hi, lo, chi, clo)
+                    yy = -np.log1p(-u)
+                    if yy + yy > xx * xx:
+                        x = -(ziggurat_nor_r + xx) if (rabs >> np.uint64(8)) & np.uint64(1) else ziggurat_nor_r + xx
+                        break
+                break
+            u, hi, lo = _pcg_next_double(hi, lo, chi, clo)  # a wedge
+            if (fi_double[idx - 1] - fi_double[idx]) * u + fi_double[idx] < np.exp(-0.5 * x * x):
+                break
+        out[i] = x
+    _set_word(at, 0, lo)
+    _set_word(at, 1, hi)
+
+
+# slots per block of the morale and slippage passes: their columns of scratch stay in the core's first-level cache
+_PASS_BLOCK = 512
+
+
+@njit(cache=True)
+def _fatigue_pressures(lo: int, n: int, change_load: np.ndarray, change_buffer: np.ndarray, change_effect: float,
+                       load0: float, load1: float, load2: float, fatigue0: float, fatigue1: float, fatigue2: float,
+                       pressure0: np.ndarray) -> int:
+    """Slots lo..lo+n-1's fatigue term from the three kept powers, chosen by a select, four slots at a time; returns
+    how many slots have a load other than the three kept (none, most weeks), whose terms the caller makes again."""
+    misses = 0
+    for b in range(n):
+        i = np.uint64(lo + b)
+        load = change_load[i]
+        hit0, hit1 = load == load0, load == load1
+        misses += not (hit0 | hit1 | (load == load2))
+        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+        pressure = change_effect * fatigue
+        pressure *= 1.0 - change_buffer[i]
+        pressure0[b] = pressure
+    return misses
+
+
+@njit(cache=True, error_model="numpy")
+def _morale_rates(lo: int, n: int, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray, pressure0: np.ndarray,
+                  workload: np.ndarray, direct_time: np.ndarray, case_holder: np.ndarray, staff: np.ndarray,
+                  leaver_exposure: np.ndarray, support: np.ndarray, reference_direct: float, baseline: float,
+                  recovery_rate: float, contagion_rate: float, workload_threshold: float, workload_effect: float,
+                  direct_time_effect: float, fragmentation_effect: float, leaver_effect: float, level: float,
+                  rest: float, total: np.ndarray, gap: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: each slot's summed rate (`total`) and its target's distance from its
+    morale (`gap`), with no branch and no call, so that the compiler does four slots at once (AVX: four quotients
+    in one division). Each quotient is computed whether or not it is chosen, and the choice is a select: the chosen
+    values are the same IEEE quotients as the branches' (a vector lane computes exactly what a scalar division
+    does); an unchosen one may be inf or NaN (a zero strength, a zero total), which the select drops, and the numpy
+    error model makes it no exception. `nb` is the neighbour sums flattened (three per slot): a fixed stride of 3,
+    which the compiler loads as vectors and shuffles; unsigned indices (no test for a negative one)."""
+    three, two = np.uint64(3), np.uint64(2)
+    for b in range(n):
+        i = np.uint64(lo + b)
+        m = mor[i]
+        rs = nb[i * three + two]
+        q = nb[i * three] / rs
+        peer = q if rs > 1e-9 else m
+        br = base_row[i]
+        f = _max(1.0 - rs / _max(br, 1e-9), 0.0)
+        frag = f if br > 1e-9 else 0.0
+        pressure = pressure0[b]
+        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
+        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
+        pressure += fragmentation_effect * frag * staff[i]
+        pressure += leaver_effect * leaver_exposure[i]
+        drive = support[i] - pressure
+        # only the pull the drive's sign selects is non-zero: one division, its divisor chosen
+        up_ = drive > 0.0
+        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
+        up = pulled if up_ else 0.0
+        down = 0.0 if up_ else pulled
+        t = 0.0 + recovery_rate + contagion_rate + up + down
+        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
+        total[b] = t
+        target = pull / t
+        gap[b] = (target if t > 0.0 else m) - m
+
+
+@njit(cache=True)
+def _morale_update(lo: int, n: int, mor: np.ndarray, step: np.ndarray, gap: np.ndarray, noise: np.ndarray,
+                   noise_sd: float) -> None:
+    """Slots lo..lo+n-1 of `morale_step`: `_approach` (x + step * (target - x)) plus the noise, clipped; four slots
+    at a time (unsigned indices: no test for a negative one, which would keep the stores from vectorising)."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = mor[i] + step[b] * gap[b]
+        mor[i] = _clip(x + (0.0 + noise_sd * noise[b]), 0.0, 1.0)
+
+
 @njit(cache=True)
 def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: np.ndarray,
                 change_load: np.ndarray, change_buffer: np.ndarray, workload: np.ndarray, direct_time: np.ndarray,
@@ -873,23 +1123,23 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
                 z: np.ndarray, reference_direct: float, pars: np.ndarray) -> None:
     """Morale (mechanisms/morale.py): recovery, contagion and the net pressure as one bounded approach, plus noise.
     The noise is numpy's normal(0, sd): 0 + sd * a standard normal draw, computed here as numpy computes it; the
-    draws are those of `z` if it holds any, else made here slot by slot from the stream in row 0 of `streams`
-    (`compiled.stream_table`: numba's port of numpy's ziggurat on numpy's own bit generator, so numpy's
-    `standard_normal(n)` draws, leaving the stream where numpy would). `nb` is the neighbour sums (morale, habit,
-    tie strength); `pars` is the mechanism's parameter record (compiled.record).
+    draws are those of `z` if it holds any, else made here from the stream in row 0 of `streams`
+    (`compiled.stream_table`; `_normals`: numpy's `standard_normal(n)` draws, leaving the stream where numpy would).
+    `nb` is the neighbour sums (morale, habit, tie strength; C-contiguous); `pars` is the mechanism's parameter
+    record (compiled.record).
 
-    Two shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: the fatigue term,
+    the rates and targets (`_morale_rates`), the steps 1 - exp(-total) (each slot's total is its own: a loop of
+    calls only), the draws, then the update (`_morale_update`); all but the calls four slots at a time. Two
+    shortcuts keep the bits. The fatigue power is looked up by the change load itself rather than by load /
     reference: equal loads give equal quotients but for +0 and -0, and a zero of either sign in the pressure only
     reaches the rates' sums (`0.0 + ...`, non-negative terms), where x + (-0.0) is x. And the up and down pulls take
     one division, not two: the pull the drive's sign does not select is +0.0 (or -0.0 at a zero drive) either way,
     which those sums add as nothing; a NaN drive gives both 0, as `_max` does."""
     p = pars[0]
     noise_sd = p.noise_sd
-    baseline, recovery_rate, contagion_rate = p.baseline, p.recovery_rate, p.contagion_rate
+    baseline = p.baseline
     change_effect, reference_change_load, change_fatigue = p.change_effect, p.reference_change_load, p.change_fatigue
-    workload_threshold, workload_effect = p.workload_threshold, p.workload_effect
-    direct_time_effect, fragmentation_effect, leaver_effect = p.direct_time_effect, p.fragmentation_effect, \
-        p.leaver_effect
     level = min(max(baseline, 0.2), 0.8)
     rest = 1.0 - level
     # the fatigue term's power of the last three distinct change loads is kept (a week has two or three: none, and
@@ -898,40 +1148,82 @@ def morale_step(streams: np.ndarray, mor: np.ndarray, nb: np.ndarray, base_row: 
     load0 = load1 = load2 = np.nan
     fatigue0 = fatigue1 = fatigue2 = 0.0
     draw = z.size == 0
-    # the stream's bit generator read from its table once, not per draw (2 ns a draw); a row of zeros, never drawn
-    # from, when the draws are given
-    g = _stream(streams if draw else np.zeros((1, 4), np.uint64), 0)
-    for i in range(mor.size):
-        m = mor[i]
-        rs = nb[i, 2]
-        peer = nb[i, 0] / rs if rs > 1e-9 else m
-        br = base_row[i]
-        frag = _max(1.0 - rs / _max(br, 1e-9), 0.0) if br > 1e-9 else 0.0
-        load = change_load[i]
-        hit0, hit1, hit2 = load == load0, load == load1, load == load2
-        if not (hit0 | hit1 | hit2):  # a new load (rare): its power, kept in place of the oldest
-            fatigue = _scalar_power(load / reference_change_load, change_fatigue)
-            load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
-            load0, fatigue0 = load, fatigue
-            hit0 = True
-        fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
-        pressure = change_effect * fatigue
-        pressure *= 1.0 - change_buffer[i]
-        pressure += workload_effect * _max(workload[i] - workload_threshold, 0.0)
-        pressure -= direct_time_effect * (direct_time[i] - reference_direct) * case_holder[i]
-        pressure += fragmentation_effect * frag * staff[i]
-        pressure += leaver_effect * leaver_exposure[i]
-        drive = support[i] - pressure
-        # only the pull the drive's sign selects is non-zero: one division, chosen without a branch
-        up_ = drive > 0.0
-        pulled = (drive if up_ else _max(-drive, 0.0)) / (rest if up_ else level)
-        up = pulled if up_ else 0.0
-        down = 0.0 if up_ else pulled
-        total = 0.0 + recovery_rate + contagion_rate + up + down
-        pull = 0.0 + recovery_rate * baseline + contagion_rate * peer + up * 1.0 + down * 0.0
-        m = _approach(m, total, pull)
-        zi = random_standard_normal(g) if draw else z[i]
-        mor[i] = _clip(m + (0.0 + noise_sd * zi), 0.0, 1.0)
+    n = mor.size
+    if nb.shape[1] != 3:  # `_morale_rates` reads the flattened sums at a stride of 3
+        raise ValueError("morale_step: the neighbour sums must have three columns (morale, habit, tie strength)")
+    flat = nb.reshape(-1)
+    k = min(n, _PASS_BLOCK)
+    pressure0, total, gap, noise = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        if _fatigue_pressures(lo, m, change_load, change_buffer, change_effect, load0, load1, load2, fatigue0,
+                              fatigue1, fatigue2, pressure0) > 0:
+            # a block with a load not kept (the first, or a change programme's new step): again, slot by slot
+            for b in range(m):
+                i = lo + b
+                load = change_load[i]
+                hit0, hit1, hit2 = load == load0, load == load1, load == load2
+                if not (hit0 | hit1 | hit2):  # a new load: its power, kept in place of the oldest
+                    fatigue = _scalar_power(load / reference_change_load, change_fatigue)
+                    load2, fatigue2, load1, fatigue1 = load1, fatigue1, load0, fatigue0
+                    load0, fatigue0 = load, fatigue
+                    hit0 = True
+                fatigue = fatigue0 if hit0 else (fatigue1 if hit1 else fatigue2)
+                pressure = change_effect * fatigue
+                pressure *= 1.0 - change_buffer[i]
+                pressure0[b] = pressure
+        _morale_rates(lo, m, mor, flat, base_row, pressure0, workload, direct_time, case_holder, staff,
+                      leaver_exposure, support, reference_direct, baseline, p.recovery_rate, p.contagion_rate,
+                      p.workload_threshold, p.workload_effect, p.direct_time_effect, p.fragmentation_effect,
+                      p.leaver_effect, level, rest, total, gap)
+        for b in range(m):
+            total[b] = -math.expm1(-total[b])  # the step, in place of the total
+        if draw:
+            _normals(streams, 0, noise, m)
+        else:
+            for b in range(m):
+                noise[b] = z[lo + b]
+        _morale_update(lo, m, mor, total, gap, noise, noise_sd)
+
+
+@njit(cache=True)
+def _culture_key(team: int, front: bool, reinforcement: float) -> np.uint64:
+    """Which of the steps kept per team and kind of slot (`culture_step`) a slot's summed rate is looked up in: its
+    team (-1 for none; `compiled.team_table` checks the range), whether it is a frontline post, whether it is
+    reinforced. Slots of one key share every term of the rate but the reinforcement's amount, which a group's
+    intervention gives all alike."""
+    return np.uint64(((team + 1) * 2 + np.int64(front)) * 2 + np.int64(reinforcement != 0.0))
+
+
+@njit(cache=True)
+def _culture_total(coworker_rate: float, manager_rate: float, reinforcement_rate: float, conformity_rate: float,
+                   st: float, front: bool, reinforcement: float, sustain: float) -> tuple[float, float, float, float,
+                                                                                      float]:
+    """A slot's socialisation rates (coworkers, manager, reinforcement, conformity) and their sum, as the reference
+    lists and sums them (`approach`: 0.0 plus each in turn)."""
+    r0 = coworker_rate * st
+    r1 = manager_rate * st * (1.0 if front else 0.0)
+    r2 = reinforcement_rate * reinforcement * st
+    r3 = conformity_rate * sustain
+    return 0.0 + r0 + r1 + r2 + r3, r0, r1, r2, r3
+
+
+@njit(cache=True)
+def team_posts(team: np.ndarray, frontline: np.ndarray, start: np.ndarray, slots: np.ndarray) -> None:
+    """Each team's frontline posts in slot order into `slots` (team k's at `start[k]:start[k + 1]`, `start` of
+    size teams + 1 and `slots` of the number of such posts): a counting sort, without the temporaries of an argsort
+    (a few MB at a million staff)."""
+    start[:] = 0
+    for i in range(team.size):
+        if frontline[i] and team[i] >= 0:
+            start[team[i] + 1] += 1
+    for k in range(start.size - 1):
+        start[k + 1] += start[k]
+    at = start[:-1].copy()
+    for i in range(team.size):
+        if frontline[i] and team[i] >= 0:
+            slots[at[team[i]]] = i
+            at[team[i]] += 1
 
 
 @njit(cache=True)
@@ -939,65 +1231,80 @@ def culture_step(habit: np.ndarray, nb: np.ndarray, rowsum: np.ndarray, staff: n
                  reinforcement: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray, mgr_of: np.ndarray,
                  filled: np.ndarray, manager_control: np.ndarray, prescription: float, team: np.ndarray,
                  tenure: np.ndarray, manager_slot: np.ndarray, norm: np.ndarray, incumbent_weeks: float,
-                 pars: np.ndarray) -> None:
+                 team_start: np.ndarray, team_slots: np.ndarray, pars: np.ndarray) -> None:
     """Culture (mechanisms/culture.py): socialisation and reinforcement, then team norms and how far each tipped.
 
-    Socialisation in three passes over each block of slots: the summed rates and pulls, their steps (`_steps`), the
-    update (`_approach_by`): the same IEEE operations on the same numbers as one pass. Each team's practice
-    (Culture.team_practice: incumbents' mean habit blended with the manager's) is gathered in the update, the
-    incumbents' habits and all habits in post summed apart in slot order (the reference's sum of one or the other).
-    A colleague's mean habit and the manager's control are chosen, not branched to (vacancies scatter: the branches
-    mispredicted)."""
+    Each slot's step 1 - exp(-total) is looked up, not worked out: slots of one team and kind (`_culture_key`) share
+    their summed rate, so a first pass keeps each key's total and one expm1 per key gives the steps (about 2,700 at
+    10,000 staff after a restructure, against 6,000 changes of total from one slot to the next); a slot whose total
+    is not its key's (another reinforcement) works its own out. Equal totals give the step's bits (no total is -0.0:
+    each sum starts at +0.0). A colleague's mean habit and the manager's control are chosen, not branched to
+    (vacancies scatter: the branches mispredicted).
+
+    Each team's practice (Culture.team_practice: incumbents' mean habit blended with the manager's) is summed team
+    by team from the table of each team's frontline posts in slot order (`team_start`, `team_slots`:
+    `compiled.team_table`, made again after a restructure), each post adding its habit times 1.0 or 0.0 rather than
+    being branched on (who is in post, and for how long, is not predictable once the posts are scattered): h x 0.0
+    is +-0.0 for a finite habit h, and s + (+-0.0) is s for a sum that starts at +0.0 (so is never -0.0), which keeps
+    the bits of the reference's `np.bincount` over the posts in post, in slot order."""
     p = pars[0]
     coworker_rate, manager_rate, reinforcement_rate = p.coworker_rate, p.manager_rate, p.reinforcement_rate
     conformity_rate, target_habit, norm_weeks = p.conformity_rate, p.target_habit, p.norm_weeks
     norm_threshold, norm_steepness, manager_norm_weight = p.norm_threshold, p.norm_steepness, p.manager_norm_weight
     n = habit.size
     t = manager_slot.size
-    rates = np.empty((min(n, _BLOCK), 3))  # per slot of a block: total rate, pull, step
+    keys = (t + 1) * 4
+    key_total, key_step = np.empty(keys), np.empty(keys)
+    key_total[:] = np.nan  # a key no slot has: its step is never read
+    for i in range(n):  # every key's total (the last of its slots': all alike but for another reinforcement)
+        total = _culture_total(coworker_rate, manager_rate, reinforcement_rate, conformity_rate, staff[i],
+                               frontline[i], reinforcement[i], sustain[i])[0]
+        key_total[_culture_key(team[i], frontline[i], reinforcement[i])] = total
+    for q in range(keys):
+        key_step[q] = -math.expm1(-key_total[q])
+    for ii in range(n):
+        i = np.uint64(ii)
+        c = habit[i]
+        rs = rowsum[i]
+        has = rs > 1e-9
+        ratio = nb[i] / (rs if has else 1.0)
+        peer = ratio if has else c
+        mgr = np.uint64(mgr_of[i])
+        mc = manager_control[mgr]
+        control = mc if filled[mgr] else prescription
+        front, reinforced = frontline[i], reinforcement[i]
+        total, r0, r1, r2, r3 = _culture_total(coworker_rate, manager_rate, reinforcement_rate, conformity_rate,
+                                               staff[i], front, reinforced, sustain[i])
+        pull = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
+        key = _culture_key(team[i], front, reinforced)
+        step = key_step[key] if key_total[key] == total else -math.expm1(-total)
+        habit[i] = _approach_by(c, total, pull, step)
     # per team, the habits of frontline posts in post and of those held past induction (incumbents), summed in slot
     # order: the norm is taken from the incumbents', or from everyone's in post where a team has none
     held, held_sum = np.zeros(t, np.int64), np.zeros(t)
     incumbents, incumbent_sum = np.zeros(t, np.int64), np.zeros(t)
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            c = habit[i]
-            rs = rowsum[i]
-            has = rs > 1e-9
-            q = nb[i] / (rs if has else 1.0)
-            peer = q if has else c
-            mgr = np.uint64(mgr_of[i])
-            mc = manager_control[mgr]
-            control = mc if filled[mgr] else prescription
-            st = staff[i]
-            r0 = coworker_rate * st
-            r1 = manager_rate * st * (1.0 if frontline[i] else 0.0)
-            r2 = reinforcement_rate * reinforcement[i] * st
-            r3 = conformity_rate * sustain[i]
-            rates[b, 0] = 0.0 + r0 + r1 + r2 + r3
-            rates[b, 1] = 0.0 + r0 * peer + r1 * control + r2 * target_habit + r3 * target_habit
-        _steps(rates, 0, 2, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            h = _approach_by(habit[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            habit[i] = h
-            if frontline[i] and filled[i]:
-                k = team[i]
-                held[k] += 1
-                held_sum[k] += h
-                if tenure[i] >= incumbent_weeks:
-                    incumbents[k] += 1
-                    incumbent_sum[k] += h
+    zero_one = np.array([0.0, 1.0])
+    for k in range(t):
+        c0, c1 = np.int64(0), np.int64(0)
+        s0, s1 = 0.0, 0.0
+        for q in range(np.uint64(team_start[k]), np.uint64(team_start[k + 1])):
+            i = np.uint64(team_slots[q])
+            f = np.int64(filled[i])
+            g = f & np.int64(tenure[i] >= incumbent_weeks)
+            h = habit[i]
+            c0 += f
+            s0 += h * zero_one[f]
+            c1 += g
+            s1 += h * zero_one[g]
+        held[k], held_sum[k], incumbents[k], incumbent_sum[k] = c0, s0, c1, s1
     lag = -math.expm1(-1.0 / norm_weeks)
     tipped = np.empty(t)
     for k in range(t):
         mslot = manager_slot[k]
         mgr_habit = habit[mslot] if filled[mslot] else prescription
         count, total = (incumbents[k], incumbent_sum[k]) if incumbents[k] > 0 else (held[k], held_sum[k])
-        front = total / max(count, 1) if count > 0 else mgr_habit
-        practice = (1.0 - manager_norm_weight) * front + manager_norm_weight * mgr_habit
+        front_habit = total / max(count, 1) if count > 0 else mgr_habit
+        practice = (1.0 - manager_norm_weight) * front_habit + manager_norm_weight * mgr_habit
         norm[k] += lag * (practice - norm[k])
         z = _clip((norm_threshold - norm[k]) / norm_steepness, -60.0, 60.0)
         tipped[k] = 1.0 / (1.0 + math.exp(-z))
@@ -1015,15 +1322,95 @@ def prescription(habit: np.ndarray, staff: np.ndarray, filled: np.ndarray, last:
     a mean compliance habit (over staff in post) fails to mask, relaxing toward policy; within [0, 1]."""
     n = habit.size
     buf = np.empty(n)
+    kept = np.empty(min(n, _PASS_BLOCK), np.uint8)
     k = 0
-    for i in range(n):  # every habit written, only staff in post kept: no guess on who is in post (vacancies scatter)
-        buf[k] = habit[i]
-        k += staff[i] & filled[i]
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
+        for b in range(m):  # who is in post, in a loop of its own (vectorised): the next reads one byte a slot
+            i = np.uint64(lo + b)
+            kept[b] = staff[i] & filled[i]
+        for b in range(m):  # every habit written, only staff in post kept: no guess on who is (vacancies scatter)
+            buf[k] = habit[np.uint64(lo + b)]
+            k += kept[b]
     c_mean = (0.0 + _pairwise(buf, 0, k)) / k if k > 0 else 0.0
     omissions = (1.0 - service_standard) * (1.0 - omission_masking * c_mean)
     P = last + jump + omission_sensitivity * omissions
     P += relax_rate * (policy - P)
     return _min(_max(P, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _slippage_steps(tension_total: np.ndarray, tension_step: np.ndarray, habit_total: np.ndarray,
+                    habit_step: np.ndarray, n: int, calm: float) -> None:
+    """The first `n` steps 1 - exp(-t) of tension and of habit, in one loop: one expm1 per run of equal totals
+    (`_steps` on columns of their own), and none for the tension total `calm` that every non-manager shares, whose
+    step is made once (after a restructure the managers sit alone between calm slots, and each then costs one call
+    and one mispredicted guess, not two). Equal totals give equal steps: the same function of the same number (no
+    total is -0.0, every one being a sum begun at 0.0, so equal doubles have equal bits)."""
+    calm_step = -math.expm1(-calm)
+    last, value = np.nan, 0.0
+    habit_last, habit_value = np.nan, 0.0
+    for b in range(n):
+        t = tension_total[b]
+        if t == calm:
+            tension_step[b] = calm_step
+        else:
+            if t != last:
+                last, value = t, -math.expm1(-t)
+            tension_step[b] = value
+        h = habit_total[b]
+        if h != habit_last:
+            habit_last, habit_value = h, -math.expm1(-h)
+        habit_step[b] = habit_value
+
+
+@njit(cache=True)
+def _slippage_rates(lo: int, n: int, pressure: np.ndarray, sustain: np.ndarray, norm_of: np.ndarray,
+                    staff: np.ndarray, sustained_pressure: np.ndarray, damping: float, norm_protection: float,
+                    old_attractor: float, tighten_rate: float, tension_relax_rate: float, decay_rate: float,
+                    staff_push: float, goal_erosion_rate: float, tension_total: np.ndarray, tension_pull: np.ndarray,
+                    habit_total: np.ndarray, habit_pull: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: the summed rates and pulls of tension and habit, given each slot's
+    pressure. No branch, no call, no gather and unsigned indices (no test for a negative one), so the compiler does
+    four slots at once; a vector lane's product or sum is the scalar's."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        w = sustain[i]
+        guard = (1.0 - damping) * (1.0 - norm_protection * w)
+        drive = tighten_rate * pressure[b] * guard
+        tension_total[b] = 0.0 + drive + tension_relax_rate
+        tension_pull[b] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
+        st = staff[i]
+        attractor = w * norm_of[i] + (1.0 - w) * old_attractor
+        r0 = decay_rate * guard * st
+        r1 = staff_push * guard * st
+        r2 = goal_erosion_rate * sustained_pressure[i] * st
+        habit_total[b] = 0.0 + r0 + r1 + r2
+        habit_pull[b] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _slippage_update(lo: int, n: int, habit: np.ndarray, tension: np.ndarray, manager_control: np.ndarray,
+                     tension_total: np.ndarray, tension_pull: np.ndarray, tension_step: np.ndarray,
+                     habit_total: np.ndarray, habit_pull: np.ndarray, habit_step: np.ndarray) -> None:
+    """Slots lo..lo+n-1 of `slippage_step`: `_approach_by` of tension and habit, then control, four slots at a time.
+    Each target's quotient is computed whether or not it is chosen, and the choice is a select: a chosen quotient
+    is the same IEEE division as the branch's; an unchosen one (a zero total) may be NaN, which the select drops,
+    and the numpy error model makes it no exception. Unsigned indices: no test for a negative one, which would
+    keep the stores from vectorising."""
+    for b in range(n):
+        i = np.uint64(lo + b)
+        x = tension[i]
+        total = tension_total[b]
+        q = tension_pull[b] / total
+        t = x + tension_step[b] * ((q if total > 0.0 else x) - x)
+        tension[i] = t
+        x = habit[i]
+        total = habit_total[b]
+        q = habit_pull[b] / total
+        c = x + habit_step[b] * ((q if total > 0.0 else x) - x)
+        habit[i] = c
+        manager_control[i] = t * (1.0 - c) + c
 
 
 @njit(cache=True)
@@ -1034,44 +1421,32 @@ def slippage_step(habit: np.ndarray, tension: np.ndarray, manager_control: np.nd
                   pars: np.ndarray) -> None:
     """Slippage (mechanisms/slippage.py), per slot: managers' tension, the pulls back to compliance, control.
 
-    In three passes over each block of slots: each slot's two summed rates and pulls, then their steps (`_steps`),
-    then the update (`_approach_by`): the same IEEE operations on the same numbers as one pass, a quarter less
-    time."""
+    In passes over each block of slots, the same IEEE operations on the same numbers as one pass: each slot's
+    pressure (its team's overload, gathered), the summed rates and pulls four slots at a time (`_slippage_rates`),
+    the steps (`_slippage_steps`), then the update four slots at a time (`_slippage_update`)."""
     p = pars[0]
     overload_cap, tighten_rate, tension_relax_rate = p.overload_pressure_cap, p.tighten_rate, p.tension_relax_rate
-    decay_rate, staff_pressure_rate, goal_erosion_rate = p.decay_rate, p.staff_pressure_rate, p.goal_erosion_rate
     overload = np.empty(team_cases.size)
     for k in range(team_cases.size):
         overload[k] = _min(_max(team_cases[k] / _max(team_capacity[k], 1e-9) - 1.0, 0.0), overload_cap)
-    sp = staff_pressure_rate * excess_p
+    staff_push = p.staff_pressure_rate * excess_p
+    # the tension total of a slot under no pressure (non-managers): 0.0 + (+-0.0) + relax rate
+    calm = 0.0 + 0.0 + tension_relax_rate
     n = habit.size
-    rates = np.empty((min(n, _BLOCK), 6))  # per slot of a block: tension's total rate, pull and step, the habit's
-    for lo in range(0, n, _BLOCK):
-        m = min(n - lo, _BLOCK)
+    k = min(n, _PASS_BLOCK)
+    pressure, tension_total, tension_pull, tension_step = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    habit_total, habit_pull, habit_step = np.empty(k), np.empty(k), np.empty(k)
+    for lo in range(0, n, _PASS_BLOCK):
+        m = min(n - lo, _PASS_BLOCK)
         for b in range(m):
             i = np.uint64(lo + b)
-            w = sustain[i]
-            guard = (1.0 - damping) * (1.0 - norm_protection * w)
-            pressure = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
-            drive = tighten_rate * pressure * guard
-            rates[b, 0] = 0.0 + drive + tension_relax_rate
-            rates[b, 1] = 0.0 + drive * 1.0 + tension_relax_rate * 0.0
-            st = staff[i]
-            attractor = w * norm_of[i] + (1.0 - w) * old_attractor
-            r0 = decay_rate * guard * st
-            r1 = sp * guard * st
-            r2 = goal_erosion_rate * sustained_pressure[i] * st
-            rates[b, 3] = 0.0 + r0 + r1 + r2
-            rates[b, 4] = 0.0 + r0 * attractor + r1 * 1.0 + r2 * 1.0
-        _steps(rates, 0, 2, m)
-        _steps(rates, 3, 5, m)
-        for b in range(m):
-            i = np.uint64(lo + b)
-            t = _approach_by(tension[i], rates[b, 0], rates[b, 1], rates[b, 2])
-            tension[i] = t
-            c = _approach_by(habit[i], rates[b, 3], rates[b, 4], rates[b, 5])
-            habit[i] = c
-            manager_control[i] = t * (1.0 - c) + c
+            pressure[b] = (excess_p + overload[team_of_manager[i]]) * (1.0 if manager[i] else 0.0)
+        _slippage_rates(lo, m, pressure, sustain, norm_of, staff, sustained_pressure, damping, norm_protection,
+                        old_attractor, tighten_rate, tension_relax_rate, p.decay_rate, staff_push,
+                        p.goal_erosion_rate, tension_total, tension_pull, habit_total, habit_pull)
+        _slippage_steps(tension_total, tension_step, habit_total, habit_step, m, calm)
+        _slippage_update(lo, m, habit, tension, manager_control, tension_total, tension_pull, tension_step,
+                         habit_total, habit_pull, habit_step)
 
 
 @njit(cache=True)
@@ -1227,11 +1602,29 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
                   partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
                   overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
                   pars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turnover (mechanisms/turnover.py) up to its exits (`_exits`). Returns the leavers and the open overflow
+    slots."""
+    leaving, open_overflow, _ = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor, hazard_mult,
+                                       agency_worker, partner, base_hazard, filled, u, overflow, overflow_open, team,
+                                       overflow_rank, overflow_share, pars, np.empty(filled.size, np.int64))
+    return leaving, open_overflow
+
+
+@njit(cache=True)
+def _exits(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarray, morale: np.ndarray,
+           workload: np.ndarray, role_factor: np.ndarray, hazard_mult: np.ndarray, agency_worker: np.ndarray,
+           partner: np.ndarray, base_hazard: float, filled: np.ndarray, u: np.ndarray, overflow: np.ndarray,
+           overflow_open: np.ndarray, team: np.ndarray, overflow_rank: np.ndarray, overflow_share: float,
+           pars: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Turnover (mechanisms/turnover.py) up to its exits: exposure decays, intention follows its drivers, tenure
     grows (every slot); then each holder's exit hazard and whether they leave this week (their draw under
-    it, or their overflow slot closed). Returns the leavers and the open overflow slots. The hazard is only compared
-    with the draw, so it is not worked out where the reference's is never read (a vacant slot) nor where the draw is
-    above the largest value it could take (most permanent holders, most weeks: the two `exp` are skipped)."""
+    it, or their overflow slot closed). Returns the leavers, the open overflow slots and how many slots it listed
+    in `free`, in order: those without a permanent holder once the leavers have gone (empty, held by an agency
+    worker, or left this week). The hazard is only
+    compared with the draw, so it is not worked out where the reference's is never read (an empty slot) nor where
+    the draw is above the largest value it could take (most permanent holders, most weeks: the two `exp` are
+    skipped); both are found before the slot-by-slot pass, without branching on which slots are filled (scattered
+    over the slots)."""
     p = pars[0]
     decay, base = p.leaver_exposure_decay, p.intention_base
     w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
@@ -1254,17 +1647,31 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
         intention[i] += rate * (target - intention[i])
     for i in range(n):
         tenure[i] += 1.0
+    # whether a slot's week is quiet: empty, or a permanent holder whose draw is at or above the largest hazard the
+    # operations below can give (each factor there is at most its counterpart here, all are non-negative, and
+    # rounding is monotonic): no exit, and the two exp are not needed. A loop of its own, without branches, is
+    # compiled to vector instructions; the loop after it then branches on a flag that is almost always set
+    quiet = np.empty(n, np.bool_)
+    for i in range(n):
+        h = base_hazard * role_factor[i]
+        m = hazard_mult[i]
+        stays = (tenure[i] >= 0.0) & (h >= 0.0) & (m >= 0.0) & (u[i] >= ((h * most) * cap) * m)
+        quiet[i] = (not filled[i]) | (bounded & (not (partner[i] | agency_worker[i])) & stays)
     open_overflow = np.empty(n, np.bool_)
     leaving = np.empty(n, np.int64)
     k = 0
+    nf = 0
     for i in range(n):
-        te = tenure[i]
-        it = intention[i]
         # an overflow slot first: most slots are not, and then neither their team nor their rank is read
-        o = overflow[i] and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
+        ov = overflow[i]
+        o = ov and overflow_open[max(team[i], 0)] and overflow_rank[i] < overflow_share
         open_overflow[i] = o
-        if not filled[i]:
+        held = filled[i]
+        free[nf] = i
+        if quiet[i] and not (held and ov and not o):
+            nf += not held
             continue
+        te = tenure[i]
         if partner[i]:
             h = partner_hazard
         elif agency_worker[i]:
@@ -1273,17 +1680,18 @@ def turnover_week(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np
             h = base_hazard * role_factor[i]
             m = hazard_mult[i]
             if bounded and te >= 0.0 and h >= 0.0 and m >= 0.0 and u[i] >= ((h * most) * cap) * m:
-                # the draw is above the largest hazard these operations can give (each factor below is at most its
-                # counterpart here, all are non-negative, and rounding is monotonic): no exit, without the two exp
-                h = 0.0
+                h = 0.0  # quiet, but its overflow slot has closed
             else:
-                h = h * (1.0 + excess * math.exp(-te / early_weeks))
-                h *= _min(math.exp(weight * (it - ref)), cap)
+                h = h * (1.0 + excess * _exp(-te / early_weeks))
+                h *= _min(_exp(weight * (intention[i] - ref)), cap)
                 h = h * m
-        if u[i] < h or (overflow[i] and not o):
+        if u[i] < h or (ov and not o):
             leaving[k] = i
             k += 1
-    return leaving[:k].copy(), open_overflow
+            nf += 1  # the slot is about to be left
+        else:
+            nf += (not held) | agency_worker[i]
+    return leaving[:k].copy(), open_overflow, nf
 
 
 @njit(cache=True)
@@ -1298,33 +1706,44 @@ def turnover_moves(is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray, 
     after those joins, whose only effect on what it reads is that their slots are filled). Returns the replaced
     agency workers, the permanent joiners (hires, then refills, each in slot order), the agency joiners and the
     cover refused."""
+    return _moves_over(np.arange(filled.size), is_post, staff, partner, staff_post, filled, agency_worker,
+                       vacant_since, week, u_fill, fill_hazard, open_overflow, u_agency_worker, cost, headroom, pars)
+
+
+@njit(cache=True)
+def _moves_over(slots: np.ndarray, is_post: np.ndarray, staff: np.ndarray, partner: np.ndarray,
+                staff_post: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray, vacant_since: np.ndarray,
+                week: int, u_fill: np.ndarray, fill_hazard: float, open_overflow: np.ndarray,
+                u_agency_worker: np.ndarray, cost: np.ndarray, headroom: float,
+                pars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """`turnover_moves` over `slots` (in order), which must hold every slot without a permanent holder: the
+    others are passed over in any case."""
     p = pars[0]
     min_weeks, refill_hazard = int(p.recruitment_min_weeks), p.partner_refill_hazard
     cover, cover_hazard = p.agency_worker_cover != 0.0, p.agency_worker_cover_hazard
-    n = filled.size
+    n = slots.size
     arrive = np.empty(n, np.int64)
     replaced = np.empty(n, np.int64)
     refill = np.empty(n, np.int64)
     cand = np.empty(n, np.int64)
     a = r = f = c = 0
-    for i in range(n):
-        taken = filled[i]
-        if taken and not agency_worker[i]:
-            continue  # a permanent holder's slot: no hire, refill or cover (most slots, found on two reads)
-        if is_post[i] and staff[i] and week - vacant_since[i] >= min_weeks and u_fill[i] < fill_hazard:
-            arrive[a] = i
-            a += 1
-            taken = True
-            if agency_worker[i]:
-                replaced[r] = i
-                r += 1
-        if partner[i] and not filled[i] and u_fill[i] < refill_hazard:
-            refill[f] = i
-            f += 1
-            taken = True
-        if not taken and ((staff_post[i] and cover) or open_overflow[i]) and u_agency_worker[i] < cover_hazard:
-            cand[c] = i
-            c += 1
+    # each list written at its end for every slot and lengthened by the slot's flag: no branch per slot (which of
+    # these slots are empty, posts or held by agency workers is scattered over them); a permanent holder's slot is
+    # in none of the lists
+    for i in slots:
+        held, ag = filled[i], agency_worker[i]
+        free = (not held) | ag
+        arr = free & is_post[i] & staff[i] & (week - vacant_since[i] >= min_weeks) & (u_fill[i] < fill_hazard)
+        arrive[a] = i
+        a += arr
+        replaced[r] = i
+        r += arr & ag
+        ref = free & partner[i] & (not held) & (u_fill[i] < refill_hazard)
+        refill[f] = i
+        f += ref
+        cv = (not (held | arr | ref)) & ((staff_post[i] & cover) | open_overflow[i])
+        cand[c] = i
+        c += cv & (u_agency_worker[i] < cover_hazard)
     joining = np.empty(a + f, np.int64)
     joining[:a] = arrive[:a]
     joining[a:] = refill[:f]
@@ -1411,6 +1830,124 @@ def poisson(g: Any, lam: float) -> int:
         invalpha = 1.1239 + 1.1328 / (b - 3.4)
         if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - _loggam(k + 1)):
             return k
+
+
+@njit(cache=True)
+def _pcg_fill(st: np.ndarray, out: np.ndarray, lo_after: np.ndarray, hi_after: np.ndarray) -> None:
+    """`out.size` doubles of numpy's PCG64 (its `random()`) from the state and increment in `st` (words: state low,
+    high, increment low, high), stepped in four interleaved lanes as `_uniforms` steps them; the state after each
+    draw in `lo_after`, `hi_after`, and after the last in st[0], st[1]."""
+    n = out.size
+    lo, hi, clo, chi = st[0], st[1], st[2], st[3]
+    h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
+    h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
+    h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
+    h4, l4 = _pcg_step(h3, l3, _PCG_HI, _PCG_LO, chi, clo)
+    m2h, m2l = _pcg_step(_PCG_HI, _PCG_LO, _PCG_HI, _PCG_LO, _U0, _U0)
+    m3h, m3l = _pcg_step(m2h, m2l, _PCG_HI, _PCG_LO, _U0, _U0)
+    ah, al = _pcg_step(m2h, m2l, m2h, m2l, _U0, _U0)
+    sh, sl = _pcg_step(m3h, m3l, _U0, _U1, m2h, m2l)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
+    sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
+    ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    b = 0
+    while b + 4 <= n:
+        out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
+        out[b + 1], lo_after[b + 1], hi_after[b + 1] = _pcg_double(h2, l2), l2, h2
+        out[b + 2], lo_after[b + 2], hi_after[b + 2] = _pcg_double(h3, l3), l3, h3
+        out[b + 3], lo_after[b + 3], hi_after[b + 3] = _pcg_double(h4, l4), l4, h4
+        h1, l1 = _pcg_step(h1, l1, ah, al, ch, cl)
+        h2, l2 = _pcg_step(h2, l2, ah, al, ch, cl)
+        h3, l3 = _pcg_step(h3, l3, ah, al, ch, cl)
+        h4, l4 = _pcg_step(h4, l4, ah, al, ch, cl)
+        b += 4
+    if b < n:
+        out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
+    if b + 1 < n:
+        out[b + 1], lo_after[b + 1], hi_after[b + 1] = _pcg_double(h2, l2), l2, h2
+    if b + 2 < n:
+        out[b + 2], lo_after[b + 2], hi_after[b + 2] = _pcg_double(h3, l3), l3, h3
+    if n > 0:
+        st[0], st[1] = lo_after[n - 1], hi_after[n - 1]
+
+
+_RUN = 1024  # uniforms made at a time for the Poisson draws
+
+
+@njit(cache=True)
+def poisson_draws(streams: np.ndarray, row: int, lam: np.ndarray, out: np.ndarray) -> None:
+    """out[k] = `poisson`(lam[k]) for each k in turn from row `row` of the stream table, numpy's draws to the bit,
+    the stream left where numpy leaves it. For numpy's PCG64 whose state the table found (`_uniforms`), the
+    uniforms are made ahead in runs (`_pcg_fill`: the same states in the same order, with no call per draw) and the
+    state is set to the one after the last uniform used; each draw is `poisson`'s on those uniforms in the same
+    order (below a mean of 10 `random_poisson_mult`'s loop, numba's port of numpy's, written out)."""
+    if streams[row, 4] != _U1:
+        g = _stream(streams, row)
+        for k in range(lam.size):
+            out[k] = poisson(g, lam[k])
+        return
+    address = _word(streams[row, 0], 0)
+    st = np.empty(4, np.uint64)
+    st[0], st[1], st[2], st[3] = _word(address, 0), _word(address, 1), _word(address, 2), _word(address, 3)
+    buf = np.empty(_RUN)
+    lo_after = np.empty(_RUN, np.uint64)
+    hi_after = np.empty(_RUN, np.uint64)
+    at = _RUN  # the place of the next uniform in the run (none made yet)
+    made = False
+    for k in range(lam.size):
+        x = lam[k]
+        if x < 10:
+            if x == 0:
+                out[k] = 0
+                continue
+            enlam = _exp(-x)
+            draws = 0
+            prod = 1.0
+            while True:
+                if at == _RUN:
+                    _pcg_fill(st, buf, lo_after, hi_after)
+                    at = 0
+                    made = True
+                prod *= buf[at]
+                at += 1
+                if prod > enlam:
+                    draws += 1
+                else:
+                    break
+            out[k] = draws
+            continue
+        slam = math.sqrt(x)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            if at >= _RUN - 1:  # two uniforms from one run: the one left, if any, comes first in the next
+                if at == _RUN - 1:
+                    buf[0] = buf[at]
+                    lo_after[0], hi_after[0] = lo_after[at], hi_after[at]
+                    _pcg_fill(st, buf[1:], lo_after[1:], hi_after[1:])
+                else:
+                    _pcg_fill(st, buf, lo_after, hi_after)
+                at = 0
+                made = True
+            u = buf[at] - 0.5
+            v = buf[at + 1]
+            at += 2
+            us = 0.5 - abs(u)
+            c = math.floor((2 * a / us + b) * u + x + 0.43)
+            if us >= 0.07 and v <= vr:
+                break
+            if c < 0 or (us < 0.013 and v > us):
+                continue
+            loglam = math.log(x)
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-x + c * loglam
+                                                                                    - _loggam(c + 1)):
+                break
+        out[k] = c
+    if made:  # the state after the last uniform used
+        _set_word(address, 0, lo_after[at - 1])
+        _set_word(address, 1, hi_after[at - 1])
 
 
 # ----------------------------------------------------------------------------------------- people moving
@@ -1505,19 +2042,25 @@ def people_week(streams: np.ndarray, intention: np.ndarray, tenure: np.ndarray, 
     u = np.empty(n)
     _uniforms(streams, 0, u)
     u_fill = np.empty(n)
-    _uniforms(streams, 1, u_fill)
     u_agency_worker = np.empty(n)
-    _uniforms(streams, 1, u_agency_worker)
-    leaving, open_overflow = turnover_week(intention, tenure, leaver_exposure, morale, workload, role_factor,
-                                           hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
-                                           overflow_open, team, overflow_rank, overflow_share, pars)
+    apart = streams[0, 0] != streams[1, 0]  # turnover's and recruitment's streams are two generators
+    if not apart:
+        _uniforms(streams, 1, u_fill)
+        _uniforms(streams, 1, u_agency_worker)
+    free = np.empty(n, np.int64)
+    leaving, open_overflow, nf = _exits(intention, tenure, leaver_exposure, morale, workload, role_factor,
+                                        hazard_mult, agency_worker, partner, base_hazard, filled, u, overflow,
+                                        overflow_open, team, overflow_rank, overflow_share, pars, free)
+    if apart:  # recruitment's two runs, drawn after the exits: only the places the moves read are worked out
+        _uniforms_at(streams, 1, free[:nf], u_fill, u_agency_worker)
     exits = np.empty((leaving.size, 4))
     wk = float(week)
     permanent = _leave(leaving, exits, 0, role, agency_worker, tenure, staff, vacant_since, wk, indptr, indices,
                        twins, w, nb, leaver_exposure, leave_arrays, leave_values, filled)
-    replaced, joining, cover, refused = turnover_moves(is_post, staff, partner, staff_post, filled, agency_worker,
-                                                       vacant_since, week, u_fill, fill_hazard, open_overflow,
-                                                       u_agency_worker, cost, headroom, pars)
+    # the moves look only at slots without a permanent holder
+    replaced, joining, cover, refused = _moves_over(free[:nf], is_post, staff, partner, staff_post, filled,
+                                                    agency_worker, vacant_since, week, u_fill, fill_hazard,
+                                                    open_overflow, u_agency_worker, cost, headroom, pars)
     nl, nr, nj, nc = leaving.size, replaced.size, joining.size, cover.size
     log = np.empty((nl + nr + nj + nc, 4))
     log[:nl] = exits
@@ -1619,6 +2162,64 @@ def _with_novice(cap: float, holds: bool, agency: bool, tenure: float, known: bo
 
 
 @njit(cache=True)
+def novice_exp_table(induction_weeks: float, size: int) -> np.ndarray:
+    """exp(-k / induction_weeks) for whole weeks k = 0 .. size-1: the novice factor's exp of every tenure in whole
+    weeks (a hire's: 0 at the join, +1.0 a week, exact), by the same call on the same argument (-float(k) is
+    -tenure bit for bit), so an entry is the exp `_with_novice` works out, to the bit."""
+    out = np.empty(size)
+    for k in range(size):
+        out[k] = math.exp(-float(k) / induction_weeks)
+    return out
+
+
+@njit(cache=True)
+def _novice_exps(frontline: np.ndarray, filled: np.ndarray, tenure: np.ndarray, known: bool, induction_weeks: float,
+                 table: np.ndarray, ex: np.ndarray) -> None:
+    """ex[i] := the exp `_with_novice` works out for slot i, wherever it works one out (elsewhere a value never
+    used), without a branch per slot: looked up in `table` (`novice_exp_table`, at least one entry) for a tenure
+    in whole weeks within it, worked out for the other slots that need it, listed first."""
+    n = tenure.size
+    last = table.size - 1.0
+    rest = np.empty(n, np.int64)
+    r = 0
+    for i in range(n):
+        te = tenure[i]
+        need = (frontline[i] & filled[i]) | (not (known & (te >= 0.0)))
+        k = int(_clip(te, 0.0, last))  # a place in the table for every tenure (NaN: 0), without a branch
+        ex[i] = table[k]
+        rest[r] = i
+        r += need & (float(k) != te)  # the tenure is not that whole number of weeks: worked out below
+    for j in range(r):
+        i = rest[j]
+        ex[i] = _exp(-tenure[i] / induction_weeks)
+
+
+@njit(cache=True)
+def _novice_select(cap: float, holds: bool, agency: bool, tenure: float, known: bool,
+                   agency_worker_novice_penalty: float, novice_penalty: float, ex: float) -> float:
+    """`_with_novice` given its exp `ex` (`_novice_exps`), without a branch: where it works the factor out, the same
+    operations on the same values (novice * 1.0 is novice); elsewhere `known` holds, so both penalties lie in
+    [0, 1) and `ex` (a table entry, in (0, 1]) is finite, novice * 0.0 is +0.0 and the factor 1.0 - 0.0 is 1.0,
+    and c * 1.0 is c for every c. Flags enter as the numbers 1.0 and 0.0, so no choice is left to a branch."""
+    novice = (agency_worker_novice_penalty if agency else novice_penalty) * ex
+    works = holds | (not (known & (tenure >= 0.0)))
+    return (cap * (1.0 - novice * float(int(works)))) * float(int(holds))
+
+
+@njit(cache=True)
+def _novice_capacity(capacity: np.ndarray, frontline: np.ndarray, filled: np.ndarray, agency_worker: np.ndarray,
+                     tenure: np.ndarray, known: bool, agency_worker_novice_penalty: float, novice_penalty: float,
+                     induction_weeks: float, table: np.ndarray) -> None:
+    """capacity[i] = `_with_novice`(capacity[i], ...) for every slot, without a branch per slot (`_novice_exps`,
+    `_novice_select`)."""
+    ex = np.empty(capacity.size)
+    _novice_exps(frontline, filled, tenure, known, induction_weeks, table, ex)
+    for i in range(capacity.size):
+        capacity[i] = _novice_select(capacity[i], frontline[i] & filled[i], agency_worker[i], tenure[i], known,
+                                     agency_worker_novice_penalty, novice_penalty, ex[i])
+
+
+@njit(cache=True)
 def workload_capacity(habit: np.ndarray, extra_recording: np.ndarray, change_load: np.ndarray,
                       time_cost: np.ndarray, agency_worker: np.ndarray, tenure: np.ndarray, productivity: np.ndarray,
                       frontline: np.ndarray, filled: np.ndarray, direct_time: np.ndarray, capacity: np.ndarray,
@@ -1661,8 +2262,8 @@ def _share(team: np.ndarray, frontline: np.ndarray, filled: np.ndarray, capacity
     for k in range(t):
         ratio[k] = team_cases[k] / _max(team_capacity[k], 1e-9)
     n = team.size
-    for i in range(n):
-        workload[i] = ratio[max(team[i], 0)] * (1.0 if (frontline[i] and filled[i]) else 0.0)
+    for i in range(n):  # times 1.0 or 0.0 as a number, not a choice: no branch on scattered holders
+        workload[i] = ratio[max(team[i], 0)] * float(int(frontline[i] & filled[i]))
     # the rest reads no team: a loop of its own is compiled to vector instructions (the same operations lane by lane)
     for i in range(n):
         wl = workload[i]
@@ -1714,7 +2315,7 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
                   team: np.ndarray, learning_live: bool, cases: np.ndarray, team_capacity: np.ndarray,
                   referral_rate: np.ndarray, workload: np.ndarray, caseload: np.ndarray,
                   sustained_pressure: np.ndarray, lam: np.ndarray, new_capacity: np.ndarray,
-                  pars: np.ndarray) -> tuple[bool, float, float]:
+                  pars: np.ndarray, novice_exp: np.ndarray) -> tuple[bool, float, float]:
     """Workload.step in one call: what `workload_referrals` does (the mean referrals into `lam`), with the teams' pace
     and their new capacity (into `new_capacity`) taken in the capacity's last pass over the slots; the teams' Poisson
     referrals drawn from the workload stream (row 0 of `streams`) in team order as numpy draws them; then what
@@ -1733,23 +2334,21 @@ def workload_week(streams: np.ndarray, habit: np.ndarray, extra_recording: np.nd
     new_capacity[:] = 0.0
     held = np.zeros(t, np.int64)
     prod = np.zeros(t)
+    _novice_capacity(capacity, frontline, filled, agency_worker, tenure, known, pen_a, pen, weeks, novice_exp)
     for i in range(team.size):
-        cap = _with_novice(capacity[i], frontline[i] and filled[i], agency_worker[i], tenure[i], known, pen_a, pen,
-                           weeks)
-        capacity[i] = cap
-        if frontline[i]:
-            new_capacity[team[i]] += cap
-            if learning_live and filled[i]:
-                held[team[i]] += 1
-                prod[team[i]] += productivity[i]
+        if frontline[i]:  # a regular pattern of roles within teams: predicted; which posts are filled is not
+            k = team[i]
+            new_capacity[k] += capacity[i]
+            if learning_live:
+                f = filled[i]
+                held[k] += f
+                prod[k] += productivity[i] if f else -0.0  # x + -0.0 is x, bit for bit, for every x
     lam[:] = team_referrals(cases, team_capacity, referral_rate, p.gatekeeping)
     for k in range(t):
         if not lam[k] >= 0.0 or lam[k] > POISSON_LAM_MAX:
             return False, 0.0, 0.0
-    g = _stream(streams, 0)
     referrals = np.empty(t, np.int64)
-    for k in range(t):
-        referrals[k] = poisson(g, lam[k])
+    poisson_draws(streams, 0, lam, referrals)
     pace = np.ones(t)
     if learning_live:
         for k in range(t):

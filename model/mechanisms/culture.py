@@ -128,6 +128,7 @@ class Culture(Mechanism):
     def on_restructure(self) -> None:
         """Whose manager socialises whom follows the teams."""
         self.mgr_of = self.model.layout.manager_slot[np.maximum(self.state.team, 0)]
+        self.__dict__.pop("_team_table", None)  # the compiled step's table of each team's posts, made again
 
     def on_join(self, slots: np.ndarray) -> None:
         """Hires bring habits from the labour market; partner workers their agency's."""
