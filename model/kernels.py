@@ -1561,16 +1561,17 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
 
 
 @njit(cache=True)
-def change_programme_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
-                          group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray,
+def change_programme_week(load: np.ndarray, whole: np.ndarray, fraction: np.ndarray, week: int, roles: np.ndarray,
                           agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float,
                           proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
                           dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
                           out: np.ndarray, learn: bool) -> tuple[int, float]:
-    """ChangeProgramme.step in a week without a go-live, in one call: `change_week`, then (`learn`: a learning curve
-    has gone live) `learning_curves` into `out`, as the reference runs them one after the other."""
-    pace, shift = change_week(load, start, duration, disruption, group, shift_by, week, roles, agency_worker, tenure,
-                              new_hire_weeks)
+    """ChangeProgramme.step in a week without a go-live, in one call: `change_week` on the changes' start weeks,
+    durations and groups (the rows of `whole`) and disruptions and prescription changes (the rows of `fraction`),
+    then (`learn`: a learning curve has gone live) `learning_curves` into `out`, as the reference runs them one after
+    the other."""
+    pace, shift = change_week(load, whole[0], whole[1], fraction[0], whole[2], fraction[1], week, roles, agency_worker,
+                              tenure, new_hire_weeks)
     if learn:
         learning_curves(proficiency, affects, live, rate, dip, recording, lasting, learning_boost, out)
     return pace, shift
