@@ -301,12 +301,12 @@ def change_programme_week(mech: ChangeProgramme) -> bool:
     # changes themselves, compared by identity: ids alone could be reused by a later copy once the old one is freed
     key = table[0] if table is not None else ()
     if table is None or len(key) != len(changes) or not all(map(is_, key, changes)):  # (map: a third of a generator's)
+        # the changes' numbers in two tables (whole numbers, fractions): two kernel arguments instead of five
         table = (tuple(changes), {c.start_week for c in changes},
-                 np.array([c.start_week for c in changes], np.int64),
-                 np.array([c.duration_weeks for c in changes], np.int64),
-                 np.array([float(c.disruption) for c in changes]),
-                 np.array([GROUP_CODES[c.affects] for c in changes], np.int64),
-                 np.array([float(c.prescription_change) for c in changes]))
+                 np.array([[c.start_week for c in changes], [c.duration_weeks for c in changes],
+                           [GROUP_CODES[c.affects] for c in changes]], np.int64).reshape(3, len(changes)),
+                 np.array([[float(c.disruption) for c in changes],
+                           [float(c.prescription_change) for c in changes]]).reshape(2, len(changes)))
         mech._table = table
     m = mech.model
     sig = m.signals
@@ -317,7 +317,7 @@ def change_programme_week(mech: ChangeProgramme) -> bool:
     learn = bool(mech.learning) and bool(sig.learning_live)
     out = np.empty((2, s.n)) if learn else _NO_CURVES  # a new pair of arrays each week, as the reference publishes
     pace, shift = m.kernels.change_programme_week(
-        s.change_load, *table[2:], m.week, role_bits(m), s.agency_worker, s.tenure,
+        s.change_load, table[2], table[3], m.week, role_bits(m), s.agency_worker, s.tenure,
         0.0 if weeks is None else float(weeks), s.proficiency, mech.affect_cols, live_rows(mech) if learn else _NO_ROWS,
         mech.rate, mech.dip, mech.rec, mech.lasting, mech.effects.learning_boost, out, learn)
     if learn:

@@ -517,25 +517,6 @@ def _approach_by(x: float, total: float, pull: float, step: float) -> float:
     return x + step * (target - x)
 
 
-# slots per block of the slippage passes: their scratch stays in the core's cache at any size (a whole
-# organisation's would be 50 MB at a million staff, over the memory target)
-_BLOCK = 2048
-
-
-@njit(cache=True)
-def _steps(rates: np.ndarray, total: int, step: int, count: int) -> None:
-    """Column `step` of the first `count` rows of `rates` := 1 - exp(-t) of column `total` (each slot's summed rate
-    t), reused while consecutive slots share a total: a loop of its own, so that the calls to expm1 and the guesses
-    on a total changing (which scattered teams make often) stay out of the slots' update, which then keeps its
-    values in registers (`slippage_step`)."""
-    last, value = np.nan, 0.0
-    for i in range(count):
-        t = rates[i, total]
-        if t != last:
-            last, value = t, -math.expm1(-t)
-        rates[i, step] = value
-
-
 @njit(cache=True)
 def reset_rows(rows: np.ndarray, neutral: np.ndarray) -> None:
     """Each effect row back to its channel's neutral value (Host.reset_effects, every week): numpy's broadcast
@@ -1580,16 +1561,17 @@ def change_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disru
 
 
 @njit(cache=True)
-def change_programme_week(load: np.ndarray, start: np.ndarray, duration: np.ndarray, disruption: np.ndarray,
-                          group: np.ndarray, shift_by: np.ndarray, week: int, roles: np.ndarray,
+def change_programme_week(load: np.ndarray, whole: np.ndarray, fraction: np.ndarray, week: int, roles: np.ndarray,
                           agency_worker: np.ndarray, tenure: np.ndarray, new_hire_weeks: float,
                           proficiency: np.ndarray, affects: np.ndarray, live: np.ndarray, rate: np.ndarray,
                           dip: np.ndarray, recording: np.ndarray, lasting: np.ndarray, learning_boost: np.ndarray,
                           out: np.ndarray, learn: bool) -> tuple[int, float]:
-    """ChangeProgramme.step in a week without a go-live, in one call: `change_week`, then (`learn`: a learning curve
-    has gone live) `learning_curves` into `out`, as the reference runs them one after the other."""
-    pace, shift = change_week(load, start, duration, disruption, group, shift_by, week, roles, agency_worker, tenure,
-                              new_hire_weeks)
+    """ChangeProgramme.step in a week without a go-live, in one call: `change_week` on the changes' start weeks,
+    durations and groups (the rows of `whole`) and disruptions and prescription changes (the rows of `fraction`),
+    then (`learn`: a learning curve has gone live) `learning_curves` into `out`, as the reference runs them one after
+    the other."""
+    pace, shift = change_week(load, whole[0], whole[1], fraction[0], whole[2], fraction[1], week, roles, agency_worker,
+                              tenure, new_hire_weeks)
     if learn:
         learning_curves(proficiency, affects, live, rate, dip, recording, lasting, learning_boost, out)
     return pace, shift
