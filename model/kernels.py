@@ -80,7 +80,7 @@ def _glibc_exp() -> int:
         dlvsym = ctypes.CDLL(None).dlvsym
         dlvsym.restype, dlvsym.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
         return dlvsym(ctypes.CDLL("libm.so.6")._handle, b"__exp_finite", b"GLIBC_2.15") or 0
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no libm.so.6, no dlvsym (not glibc), no process handle
         return 0
 
 
