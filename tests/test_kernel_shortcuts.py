@@ -142,3 +142,18 @@ def test_uniforms_at_wanted_places_are_numpys_and_leave_the_stream_where_numpy_w
             wa, wb = ref.random(n_small), ref.random(n_small)
             assert np.array_equal(a[at_small], wa[at_small]) and np.array_equal(b[at_small], wb[at_small])
             assert _same(got.bit_generator.state, ref.bit_generator.state)
+
+
+def test_without_glibcs_symbol_the_direct_exp_is_numbas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback where `__exp_finite` is not found: numba's own math.exp, compiled afresh."""
+    monkeypatch.setattr(kernels, "_EXP_ADDRESS", 0)
+
+    @njit(cache=False)
+    def direct(x: np.ndarray) -> np.ndarray:
+        out = np.empty(x.size)
+        for i in range(x.size):
+            out[i] = kernels._exp(x[i])
+        return out
+
+    x = np.random.default_rng(5).uniform(-750, 750, 10_000)
+    assert np.array_equal(direct(x).view(np.int64), _exps(x)[0].view(np.int64))
