@@ -1601,11 +1601,10 @@ def _exits(intention: np.ndarray, tenure: np.ndarray, leaver_exposure: np.ndarra
     grows (every slot); then each holder's exit hazard and whether they leave this week (their draw under
     it, or their overflow slot closed). Returns the leavers, the open overflow slots and how many slots it listed
     in `free`, in order: those without a permanent holder once the leavers have gone (empty, held by an agency
-    worker, or left this week). The hazard is only
-    compared with the draw, so it is not worked out where the reference's is never read (an empty slot) nor where
-    the draw is above the largest value it could take (most permanent holders, most weeks: the two `exp` are
-    skipped); both are found before the slot-by-slot pass, without branching on which slots are filled (scattered
-    over the slots)."""
+    worker, or left this week). The hazard is only compared with the draw, so it is not worked out where the
+    reference's is never read (an empty slot) nor where the draw is above the largest value it could take (most
+    permanent holders, most weeks: the two `exp` are skipped); both are found before the slot-by-slot pass,
+    without branching on which slots are filled (scattered over the slots)."""
     p = pars[0]
     decay, base = p.leaver_exposure_decay, p.intention_base
     w_morale, morale_ref = p.intention_morale, p.intention_morale_ref
