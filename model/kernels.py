@@ -298,20 +298,10 @@ def _pcg_double(hi: Any, lo: Any) -> float:
 
 
 @njit(cache=True)
-def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
-    """`out.size` uniforms from row `row` of the stream table, numpy's `random()` to the bit, the stream left where
-    numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1:
-    `compiled.stream_table`), the congruential steps are made here in four interleaved lanes, each jumping four steps
-    at once (multiplier M^4, increment c (M^3 + M^2 + M + 1)): the same states in the same order as one step after
-    another, with no call per draw and no wait on the previous step; any other generator through its next_double."""
-    n = out.size
-    if streams[row, 4] != _U1:
-        g = _stream(streams, row)
-        for i in range(n):
-            out[i] = next_double(g)
-        return
-    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
-    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+def _four_lanes(hi: Any, lo: Any, chi: Any, clo: Any) -> tuple[Any, ...]:
+    """The first four states of PCG64 after (hi, lo) and the jump of four steps at once (multiplier M^4, increment
+    c (M^3 + M^2 + M + 1)), so four interleaved lanes step the same states in the same order as one step after
+    another (`_uniforms`, `_pcg_fill`)."""
     h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
     h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
     h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
@@ -323,6 +313,32 @@ def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
     sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
     sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
     ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    return h1, l1, h2, l2, h3, l3, h4, l4, ah, al, ch, cl
+
+
+@njit(cache=True)
+def _pcg_found(streams: np.ndarray, row: int) -> bool:
+    """Whether row `row` of the stream table is numpy's PCG64 with its state found at its address (column 4 is 1,
+    `compiled.stream_table`); a table of four columns does not say, and its generator is drawn through numba."""
+    return streams.shape[1] >= 5 and streams[row, 4] == _U1
+
+
+@njit(cache=True)
+def _uniforms(streams: np.ndarray, row: int, out: np.ndarray) -> None:
+    """`out.size` uniforms from row `row` of the stream table, numpy's `random()` to the bit, the stream left where
+    numpy leaves it. For numpy's PCG64 whose state the table found at its address (column 4 is 1:
+    `compiled.stream_table`), the congruential steps are made here in four interleaved lanes, each jumping four steps
+    at once (multiplier M^4, increment c (M^3 + M^2 + M + 1)): the same states in the same order as one step after
+    another, with no call per draw and no wait on the previous step; any other generator through its next_double."""
+    n = out.size
+    if not _pcg_found(streams, row):
+        g = _stream(streams, row)
+        for i in range(n):
+            out[i] = next_double(g)
+        return
+    at = _word(streams[row, 0], 0)  # numpy's pcg64_state begins with the address of {state, inc}, low words first
+    lo, hi, clo, chi = _word(at, 0), _word(at, 1), _word(at, 2), _word(at, 3)
+    h1, l1, h2, l2, h3, l3, h4, l4, ah, al, ch, cl = _four_lanes(hi, lo, chi, clo)
     b = 0
     while b + 4 <= n:
         out[b] = _pcg_double(h1, l1)
@@ -378,7 +394,7 @@ def _uniforms_at(streams: np.ndarray, row: int, at: np.ndarray, first: np.ndarra
     of up to `_JUMPS` steps at once, from a table made here; PCG's advance for the second run's start and the
     end): the same states, so the same doubles, without stepping through the places not wanted."""
     n = first.size
-    if streams[row, 4] != _U1:
+    if not _pcg_found(streams, row):
         _uniforms(streams, row, first)
         _uniforms(streams, row, second)
         return
@@ -503,16 +519,10 @@ def array_sum(a: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def _approach(x: float, total: float, pull: float) -> float:
-    """One week of exponential approach given the summed rates and rate-weighted targets (numerics.approach)."""
-    target = pull / total if total > 0.0 else x
-    return x + (-math.expm1(-total)) * (target - x)
-
-
-@njit(cache=True)
 def _approach_by(x: float, total: float, pull: float, step: float) -> float:
-    """`_approach` with its step 1 - exp(-total) given: callers reuse it while consecutive slots share a total
-    (teammates under the same norm and interventions), the same number without another expm1."""
+    """One week of exponential approach given the summed rates and rate-weighted targets (numerics.approach), with
+    its step 1 - exp(-total) given: callers reuse a step while slots share a total, the same number without another
+    expm1."""
     target = pull / total if total > 0.0 else x
     return x + step * (target - x)
 
@@ -986,7 +996,7 @@ def _normals(streams: np.ndarray, row: int, out: np.ndarray, n: int) -> None:
     as numba ports it) written out: the same integer arithmetic as numpy's C, so the same words, the same draws
     and the same final state, without a call and a store per draw; any other generator through numba's port on
     its next_uint64 (so too for a table of four columns, which does not say)."""
-    if streams.shape[1] < 5 or streams[row, 4] != _U1:
+    if not _pcg_found(streams, row):
         g = _stream(streams, row)
         for i in range(n):
             out[i] = random_standard_normal(g)
@@ -1089,8 +1099,9 @@ def _morale_rates(lo: int, n: int, mor: np.ndarray, nb: np.ndarray, base_row: np
 @njit(cache=True)
 def _morale_update(lo: int, n: int, mor: np.ndarray, step: np.ndarray, gap: np.ndarray, noise: np.ndarray,
                    noise_sd: float) -> None:
-    """Slots lo..lo+n-1 of `morale_step`: `_approach` (x + step * (target - x)) plus the noise, clipped; four slots
-    at a time (unsigned indices: no test for a negative one, which would keep the stores from vectorising)."""
+    """Slots lo..lo+n-1 of `morale_step`: numerics.approach (x + step * (target - x)) plus the noise, clipped;
+    four slots at a time (unsigned indices: no test for a negative one, which would keep the stores from
+    vectorising)."""
     for b in range(n):
         i = np.uint64(lo + b)
         x = mor[i] + step[b] * gap[b]
@@ -1819,17 +1830,7 @@ def _pcg_fill(st: np.ndarray, out: np.ndarray, lo_after: np.ndarray, hi_after: n
     draw in `lo_after`, `hi_after`, and after the last in st[0], st[1]."""
     n = out.size
     lo, hi, clo, chi = st[0], st[1], st[2], st[3]
-    h1, l1 = _pcg_step(hi, lo, _PCG_HI, _PCG_LO, chi, clo)
-    h2, l2 = _pcg_step(h1, l1, _PCG_HI, _PCG_LO, chi, clo)
-    h3, l3 = _pcg_step(h2, l2, _PCG_HI, _PCG_LO, chi, clo)
-    h4, l4 = _pcg_step(h3, l3, _PCG_HI, _PCG_LO, chi, clo)
-    m2h, m2l = _pcg_step(_PCG_HI, _PCG_LO, _PCG_HI, _PCG_LO, _U0, _U0)
-    m3h, m3l = _pcg_step(m2h, m2l, _PCG_HI, _PCG_LO, _U0, _U0)
-    ah, al = _pcg_step(m2h, m2l, m2h, m2l, _U0, _U0)
-    sh, sl = _pcg_step(m3h, m3l, _U0, _U1, m2h, m2l)
-    sh, sl = _pcg_step(sh, sl, _U0, _U1, _PCG_HI, _PCG_LO)
-    sh, sl = _pcg_step(sh, sl, _U0, _U1, _U0, _U1)
-    ch, cl = _pcg_step(chi, clo, sh, sl, _U0, _U0)
+    h1, l1, h2, l2, h3, l3, h4, l4, ah, al, ch, cl = _four_lanes(hi, lo, chi, clo)
     b = 0
     while b + 4 <= n:
         out[b], lo_after[b], hi_after[b] = _pcg_double(h1, l1), l1, h1
@@ -1861,7 +1862,7 @@ def poisson_draws(streams: np.ndarray, row: int, lam: np.ndarray, out: np.ndarra
     uniforms are made ahead in runs (`_pcg_fill`: the same states in the same order, with no call per draw) and the
     state is set to the one after the last uniform used; each draw is `poisson`'s on those uniforms in the same
     order (below a mean of 10 `random_poisson_mult`'s loop, numba's port of numpy's, written out)."""
-    if streams[row, 4] != _U1:
+    if not _pcg_found(streams, row):
         g = _stream(streams, row)
         for k in range(lam.size):
             out[k] = poisson(g, lam[k])
@@ -2191,8 +2192,9 @@ def _novice_select(cap: float, holds: bool, agency: bool, tenure: float, known: 
                    agency_worker_novice_penalty: float, novice_penalty: float, ex: float) -> float:
     """`_with_novice` given its exp `ex` (`_novice_exps`), without a branch: where it works the factor out, the same
     operations on the same values (novice * 1.0 is novice); elsewhere `known` holds, so both penalties lie in
-    [0, 1) and `ex` (a table entry, in (0, 1]) is finite, novice * 0.0 is +0.0 and the factor 1.0 - 0.0 is 1.0,
-    and c * 1.0 is c for every c. Flags enter as the numbers 1.0 and 0.0, so no choice is left to a branch."""
+    [0, 1) and `ex` (a table entry, in [0, 1]: exp(-k / w) may underflow to 0.0) is finite, novice * 0.0 is +0.0
+    and the factor 1.0 - 0.0 is 1.0, and c * 1.0 is c for every c. Flags enter as the numbers 1.0 and 0.0, so no
+    choice is left to a branch."""
     novice = (agency_worker_novice_penalty if agency else novice_penalty) * ex
     works = holds | (not (known & (tenure >= 0.0)))
     return (cap * (1.0 - novice * float(int(works)))) * float(int(holds))

@@ -157,3 +157,22 @@ def test_without_glibcs_symbol_the_direct_exp_is_numbas(monkeypatch: pytest.Monk
 
     x = np.random.default_rng(5).uniform(-750, 750, 10_000)
     assert np.array_equal(direct(x).view(np.int64), _exps(x)[0].view(np.int64))
+
+
+def test_a_stream_table_of_four_columns_draws_uniforms_and_poissons_through_the_generator() -> None:
+    """Without column 4 no kernel steps the state itself (nor reads past its row): numpy's draws all the same. The
+    row after holds a 1 where a fifth column would be, so a kernel reading past the row would take the Mersenne
+    Twister's state for PCG64's."""
+    drawn, numpys = (np.random.Generator(np.random.MT19937(11)) for _ in range(2))
+    table = np.vstack((stream_table(drawn)[:, :4], np.array([[1, 0, 0, 0]], np.uint64)))
+    out = np.empty(333)
+    kernels._uniforms(table, 0, out)
+    assert out.tobytes() == numpys.random(out.size).tobytes()
+    first, second, at = np.full(50, -1.0), np.full(50, -1.0), np.array([2, 17, 49])
+    kernels._uniforms_at(table, 0, at, first, second)
+    want_first, want_second = numpys.random(50), numpys.random(50)
+    assert np.array_equal(first[at], want_first[at]) and np.array_equal(second[at], want_second[at])
+    lam, counts = np.array([0.5, 3.0, 40.0, 0.0]), np.empty(4, np.int64)
+    kernels.poisson_draws(table, 0, lam, counts)
+    assert np.array_equal(counts, numpys.poisson(lam))
+    assert str(drawn.bit_generator.state) == str(numpys.bit_generator.state)
