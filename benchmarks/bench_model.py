@@ -299,7 +299,8 @@ def main() -> None:
     ap.add_argument("--yardstick-weeks", type=int, default=2, help="weeks of the Mesa yardstick per turn")
     ap.add_argument("--turns", type=int, default=4, help="turns of model and yardstick per round")
     ap.add_argument("--rounds", type=int, default=8, help="rounds of model and yardstick")
-    ap.add_argument("--repeats", type=int, default=7, help="pairs of 5-year runs, compiled and numpy reference")
+    ap.add_argument("--repeats", type=int, default=7,
+                    help="pairs of 5-year runs, compiled and numpy reference (0 to skip)")
     ap.add_argument("--sweep-runs", type=int, default=1000, help="runs in the 2-worker sweep (0 to skip)")
     ap.add_argument("--scaling-runs", type=int, default=80, help="runs for executor scaling (0 to skip)")
     ap.add_argument("--scaling-rounds", type=int, default=12, help="rounds of the executor comparison")
@@ -332,15 +333,16 @@ def main() -> None:
 
     # a 5-year run pair costs about half a second: judged on the median of the pairs' ratios, so neither one slow run
     # on a shared machine nor one lucky one decides it
-    fy = _fresh("five_year", a.repeats)
-    ratios = fy["pair_ratios"]
-    ratio = statistics.median(ratios)
-    print(f"one 5-year run ({fy['weeks']} weeks incl. burn-in), 300-person authority, {len(ratios)} alternating pairs: "
-          f"best compiled {fy['compiled_ms']} ms ({fy['compiled_cpu_ms']} CPU ms), best numpy reference "
-          f"{fy['numpy_ms']} ms ({fy['numpy_cpu_ms']} CPU ms); CPU-time ratio of each pair {spread(ratios)} "
-          f"(min / median / max), median {ratio:.2f}x")
-    targets.append(("5-year run, compiled vs numpy reference", ">= 4x", f"{ratio:.2f}x", spread(ratios), ratio >= 4,
-                    load()))
+    if a.repeats:
+        fy = _fresh("five_year", a.repeats)
+        ratios = fy["pair_ratios"]
+        ratio = statistics.median(ratios)
+        print(f"one 5-year run ({fy['weeks']} weeks incl. burn-in), 300-person authority, {len(ratios)} alternating "
+              f"pairs: best compiled {fy['compiled_ms']} ms ({fy['compiled_cpu_ms']} CPU ms), best numpy reference "
+              f"{fy['numpy_ms']} ms ({fy['numpy_cpu_ms']} CPU ms); CPU-time ratio of each pair {spread(ratios)} "
+              f"(min / median / max), median {ratio:.2f}x")
+        targets.append(("5-year run, compiled vs numpy reference", ">= 4x", f"{ratio:.2f}x", spread(ratios),
+                        ratio >= 4, load()))
 
     for n in a.sizes:
         # model and yardstick side by side in two processes taking turns of about 0.1 s, so other processes' load
