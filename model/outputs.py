@@ -294,29 +294,28 @@ class Recorder:
         fast_cols = {i for i, _ in fast}
         self.slow = [(i, o) for i, o in enumerate(self.series) if i not in fast_cols]
 
-    def tick(self) -> None:
-        """Update the 12-month windows (called every week, burn-in included)."""
+    def tick(self, count: bool = True) -> int:
+        """Update the 12-month windows (called every week, burn-in included); returns the week's place in them.
+        `count` False leaves the permanent holders' count to the record's kernel."""
         m, s = self.model, self.model.state
         k = m.week % TURNOVER_WINDOW_WEEKS
         self.leavers_ring[k] = m.signals.leavers_permanent
+        if not count:
+            return k
         if self.compiled:
             self.filled_ring[k] = m.kernels.count_permanent(s.staff_post, s.filled, s.agency_worker)
         else:
             self.filled_ring[k] = np.count_nonzero(s.staff_post & s.filled & ~s.agency_worker)
+        return k
 
     def close_week(self) -> None:
         """The end of a week: `tick`, then `record` of the week just stepped (none in the burn-in). On the compiled
         path the record's kernel counts the tick's permanent holders in the pass it makes anyway (one call fewer)."""
-        m = self.model
-        week = m.week
-        if week > 0 and self.fast_cols.size:
-            k = week % TURNOVER_WINDOW_WEEKS
-            self.leavers_ring[k] = m.signals.leavers_permanent
-            self.record(week, k)
-            return
-        self.tick()
+        week = self.model.week
+        counted = week > 0 and self.fast_cols.size > 0
+        k = self.tick(count=not counted)
         if week > 0:
-            self.record(week)
+            self.record(week, k if counted else -1)
 
     def record(self, row: int, ring_at: int = -1) -> None:
         """Write week `row` (`ring_at` >= 0: the kernel also counts the week's permanent holders into the ring, as
